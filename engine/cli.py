@@ -1,0 +1,196 @@
+"""The `engine` command line: a thin layer over the library API (tests call the library directly).
+
+Exit codes: 0 the run completed, 1 a spec or an input is invalid as a whole, 2 usage error.
+Every command has --help with an example. Each ``cmd_*`` function parses nothing itself: it calls the library and
+renders the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from typing import Callable, Sequence
+
+from . import __version__
+from .errors import Diagnostic, EngineError, UsageError
+
+
+def _date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date such as 2026-03-01, got {text!r}") from None
+
+
+def _param_arg(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), value.strip()
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError (exit 2, our message format) instead of printing and exiting."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(Diagnostic(f"{self.prog}: {message}", file="<command line>",
+                                    hint=f"see '{self.prog} --help'", code="usage"))
+
+
+def _sub(subs, name: str, help: str, example: str) -> argparse.ArgumentParser:
+    return subs.add_parser(name, help=help, description=help, epilog="example:\n  " + example,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="engine", description="dispositif engine: declarative rules for the Pas-de-Calais programmes.",
+                epilog="example:\n  engine check specs/", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"engine {__version__}")
+    subs = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    s = _sub(subs, "check", "Validate spec files: YAML, schema, expressions, phase graph; report every error.",
+             "engine check specs/")
+    s.add_argument("paths", nargs="*", default=["specs"], help="spec files or folders (default: specs/)")
+    s.add_argument("--json", action="store_true", help="print the diagnostics as JSON")
+    s.set_defaults(func=cmd_check)
+
+    s = _sub(subs, "expr", "Evaluate one expression and print its value as JSON.",
+             'engine expr "age(2000-05-01, today) >= 18 et 40% * 100 == 40" --at 2026-03-01')
+    s.add_argument("expression")
+    s.add_argument("--record", help="a JSON file with one record whose attributes are in scope")
+    s.add_argument("--spec", help="declare the attributes of this spec (and its imports) for type checking")
+    s.add_argument("--at", type=_date_arg, help="the evaluation date (`today`); default: the current date")
+    s.set_defaults(func=cmd_expr)
+
+    s = _sub(subs, "schema", "Print the JSON Schema of the spec format.", "engine schema > spec.schema.json")
+    s.set_defaults(func=cmd_schema)
+
+    s = _sub(subs, "evaluate", "Evaluate beneficiary records against a spec: one output line per input record.",
+             "engine evaluate --spec specs/coach-jeunesse.yaml specs/samples/coach-jeunesse.records.jsonl "
+             "--at 2026-06-01 -o out.jsonl")
+    s.add_argument("--spec", required=True)
+    s.add_argument("records", nargs="+", help="JSONL, JSON array or CSV files ('-' for standard input)")
+    s.add_argument("--at", type=_date_arg, help="evaluation date (default: today)")
+    s.add_argument("-o", "--output", help="output file, written atomically (default: standard output)")
+    s.add_argument("--format", choices=["jsonl", "json", "csv"], default="jsonl")
+    s.add_argument("--summary", action="store_true", help="print counts on standard error at the end")
+    s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE",
+                   help="value of a spec parameter (repeatable)")
+    s.set_defaults(func=cmd_evaluate)
+
+    s = _sub(subs, "report", "Operation report: operator eligibility, funding plan, capacity, indicators, money due.",
+             "engine report --spec specs/chantiers-insertion.yaml --operation specs/samples/chantiers-insertion"
+             ".operation.json --records specs/samples/chantiers-insertion.cohort.jsonl --at 2027-04-15")
+    s.add_argument("--spec", required=True)
+    s.add_argument("--operation", required=True)
+    s.add_argument("--records", required=True)
+    s.add_argument("--at", type=_date_arg)
+    s.add_argument("--format", choices=["text", "json", "markdown", "csv"], default=None)
+    s.add_argument("--json", action="store_true", help="same as --format json")
+    s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE")
+    s.set_defaults(func=cmd_report)
+
+    s = _sub(subs, "diff", "Semantic diff between two spec versions (files or path@gitrev), with the impact on records.",
+             "engine diff specs/mobilite.yaml@HEAD~3 specs/mobilite.yaml --records specs/samples/mobilite.records.jsonl")
+    s.add_argument("old")
+    s.add_argument("new")
+    s.add_argument("--records")
+    s.add_argument("--at", type=_date_arg)
+    s.add_argument("--format", choices=["text", "json", "markdown", "html"], default=None)
+    s.add_argument("--json", action="store_true", help="same as --format json")
+    s.add_argument("-o", "--output")
+    s.set_defaults(func=cmd_diff)
+
+    s = _sub(subs, "test", "Run the examples embedded in specs.", "engine test specs/")
+    s.add_argument("paths", nargs="*", default=["specs"])
+    s.add_argument("--json", action="store_true")
+    s.add_argument("-k", dest="keyword", help="only examples whose name contains this text")
+    s.set_defaults(func=cmd_test)
+
+    s = _sub(subs, "graph", "Draw the phase graph of a spec (Mermaid or Graphviz dot).",
+             "engine graph --spec specs/travailleurs-independants.yaml --format mermaid")
+    s.add_argument("--spec", required=True)
+    s.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    s.set_defaults(func=cmd_graph)
+    return p
+
+
+# --------------------------------------------------------------------------------------------- commands
+# Each command is implemented by the stage module that owns it; imports are local to keep `engine --help` fast.
+
+def cmd_check(args) -> int:
+    from .check import run_check_command
+    return run_check_command(args)
+
+
+def cmd_expr(args) -> int:
+    from .compiler import run_expr_command
+    return run_expr_command(args)
+
+
+def cmd_schema(args) -> int:
+    from .schema import schema_text
+    sys.stdout.write(schema_text())
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate import run_evaluate_command
+    return run_evaluate_command(args)
+
+
+def cmd_report(args) -> int:
+    from .cohort import run_report_command
+    return run_report_command(args)
+
+
+def cmd_diff(args) -> int:
+    from .diff import run_diff_command
+    return run_diff_command(args)
+
+
+def cmd_test(args) -> int:
+    from .examples import run_test_command
+    return run_test_command(args)
+
+
+def cmd_graph(args) -> int:
+    from .graph import run_graph_command
+    return run_graph_command(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help(sys.stderr)
+            return 2
+        func: Callable[[argparse.Namespace], int] = args.func
+        return func(args)
+    except EngineError as e:
+        sys.stderr.write(e.format() + "\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("engine: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return 0
+    except SystemExit as e:  # argparse --help / --version
+        return int(e.code or 0) if isinstance(e.code, int) else 0
+    except Exception as e:  # an engine bug, never bad input: say so plainly
+        if os.environ.get("ENGINE_DEBUG"):
+            raise
+        sys.stderr.write(f"engine: internal error ({type(e).__name__}: {e}); this is a bug in the engine, "
+                         "please report it with the command line (set ENGINE_DEBUG=1 for the traceback)\n")
+        return 70
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Lark grammar of the expression language (shipped inside the package as engine.grammar)."""
