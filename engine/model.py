@@ -239,6 +239,7 @@ class Phase:
     interpretation: str | None = None
     explanation: str | None = None
     pos: Position = field(default_factory=Position)
+    field_pos: Mapping[str, Position] = field(default_factory=dict)  # key -> position of its value
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,7 @@ class Transition:
     source: Source | None = None
     interpretation: str | None = None
     pos: Position = field(default_factory=Position)
+    field_pos: Mapping[str, Position] = field(default_factory=dict)  # key -> position of its value
 
     @property
     def is_renewal(self) -> bool:
@@ -317,6 +319,7 @@ class Deadline:
     source: Source | None = None
     interpretation: str | None = None
     pos: Position = field(default_factory=Position)
+    field_pos: Mapping[str, Position] = field(default_factory=dict)  # key -> position of its value
 
 
 @dataclass(frozen=True)
@@ -337,6 +340,7 @@ class Obligation:
     source: Source | None = None
     interpretation: str | None = None
     pos: Position = field(default_factory=Position)
+    field_pos: Mapping[str, Position] = field(default_factory=dict)  # key -> position of its value
 
     @property
     def calendar(self) -> bool:
@@ -406,6 +410,7 @@ class Spec:
     sections: Mapping[str, Any] = field(default_factory=dict)
     scope: Any = None  # engine.types.Scope
     document: Any = None  # engine.loader.Document
+    section_pos: Mapping[str, Position] = field(default_factory=dict)  # top-level key -> its position
 
     def deadline(self, id: str) -> Deadline | None:
         return next((d for d in self.deadlines if d.id == id), None)
