@@ -1,0 +1,636 @@
+"""Money for operations: the pure computational core (no spec, no expression language, no I/O).
+
+Everything an operation's finance check needs, as plain functions over ``Decimal``/``date`` values that return
+frozen dataclasses, so that every figure of a report can be traced and tested by hand:
+
+- :func:`money` rounds to the cent, half-up (``ROUND_HALF_UP``); :func:`round_parts` rounds several exact amounts
+  so that the rounded parts add up *exactly* to the rounded total (largest-remainder method: each part is first
+  rounded down to the cent, then the cents still missing go to the parts with the largest remainders, the earliest
+  part first on ties; no part moves by a cent or more from its exact value); :func:`split` divides a total by shares.
+- staff: :func:`check_staff` (minimum allocation rate for partly assigned staff, support functions excluded) gives
+  the eligible direct staff costs and the operation's FTE;
+- :func:`eligible_costs` adds the flat rates (40 % or 15 % of direct staff costs) and the declared other costs;
+- :func:`departement_share` checks the Département's share of the total financing (40 % FSE+, 30 % FTJ);
+- :func:`max_grant` takes the minimum of the share and every cap (375 EUR per participant-month, 22,800 EUR per
+  ETP + 5,270 EUR Ségur...);
+- :func:`conditional_funding` turns achievements into money: each part has a weight, an objective, an achieved
+  value and a mode (``proportional``, ``threshold``, ``all_or_nothing``);
+- :func:`payment_schedule` spreads the grant over tranches (advance at signature, installment after the
+  intermediate review, balance after the final review) with due dates and a status at a date.
+
+Conventions: shares and rates are ``Decimal`` fractions (``Decimal("0.40")`` for 40 %); money amounts are euros.
+Intermediate computations use a 40-digit decimal context (no float ever), and only results are rounded to the cent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
+from typing import Iterable, Sequence
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+ONE = Decimal(1)
+_CTX = Context(prec=40)
+
+MODES = ("proportional", "threshold", "all_or_nothing")
+
+
+def D(x) -> Decimal:
+    """A Decimal from an int, a str or a Decimal (never a float: floats are refused, they are not exact)."""
+    if isinstance(x, Decimal):
+        return x
+    if isinstance(x, bool) or isinstance(x, float):
+        raise TypeError(f"expected an exact number, got {x!r}")
+    return Decimal(x)
+
+
+def money(x) -> Decimal:
+    """``x`` rounded to the cent, half-up: ``money("0.125") == Decimal("0.13")``."""
+    return D(x).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def ratio(num, den) -> Decimal:
+    """``num / den`` with 40 significant digits (``den`` must not be zero)."""
+    with localcontext(_CTX):
+        return D(num) / D(den)
+
+
+def mul(*xs) -> Decimal:
+    """Exact product (40 significant digits)."""
+    with localcontext(_CTX):
+        r = ONE
+        for x in xs:
+            r = r * D(x)
+        return r
+
+
+def round_parts(exact: Sequence) -> tuple[Decimal, ...]:
+    """Round each exact amount to the cent so that the parts add up exactly to ``money(sum(exact))``.
+
+    Largest-remainder method: every part is rounded down (toward zero for non-negative parts) to the cent; the
+    cents still missing to reach the rounded total go one by one to the parts with the largest remainders (the
+    earliest part first on ties). Each rounded part differs from its exact value by less than one cent.
+    Negative parts are handled by symmetry (rounded up toward zero first, then cents removed).
+    """
+    values = [D(v) for v in exact]
+    if not values:
+        return ()
+    with localcontext(_CTX):
+        total = money(sum(values, ZERO))
+        floors = [v.quantize(CENT, rounding=ROUND_DOWN) if v >= 0 else -((-v).quantize(CENT, rounding=ROUND_DOWN))
+                  for v in values]
+        rems = [v - f for v, f in zip(values, floors)]
+        missing = int(((total - sum(floors, ZERO)) / CENT).to_integral_value())
+        parts = list(floors)
+        if missing > 0:
+            order = sorted(range(len(values)), key=lambda i: (-rems[i], i))
+            for k in range(missing):
+                parts[order[k % len(order)]] += CENT
+        elif missing < 0:
+            order = sorted(range(len(values)), key=lambda i: (rems[i], i))
+            for k in range(-missing):
+                parts[order[k % len(order)]] -= CENT
+    return tuple(parts)
+
+
+def split(total, shares: Sequence) -> tuple[Decimal, ...]:
+    """Split ``money(total)`` by ``shares`` (fractions, e.g. 0.30/0.50/0.20) into cents that add up exactly to the
+    total when the shares add up to 1 (otherwise to ``money(total * sum(shares))``)."""
+    t = money(total)
+    return round_parts([mul(t, s) for s in shares])
+
+
+def pct(x: Decimal | None) -> str:
+    """A fraction as a French percentage for labels: ``Decimal('0.4') -> '40 %'``, ``0.125 -> '12,5 %'``."""
+    if x is None:
+        return "?"
+    v = (D(x) * 100).normalize()
+    s = format(v, "f")
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return s.replace(".", ",") + " %"
+
+
+def euros(x: Decimal | None) -> str:
+    """Money as French text: ``Decimal('22800') -> '22 800,00 €'``."""
+    if x is None:
+        return "indéterminé"
+    v = money(x)
+    sign = "-" if v < 0 else ""
+    whole, _, cents = format(abs(v), "f").partition(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return f"{sign}{' '.join(groups) or '0'},{cents or '00'} €"
+
+
+# --------------------------------------------------------------------------------------------- staff
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A person working on the operation. ``work_time``: the contract's working time (1 = full time);
+    ``allocation``: the share of that time assigned to the operation (1 = fully assigned); ``cost``: the cost
+    charged to the operation for the convention period (euros); ``support_function``: support functions (direction,
+    accounting, HR...) are ineligible as direct staff costs."""
+
+    id: str
+    role: str | None
+    cost: Decimal
+    allocation: Decimal = ONE
+    work_time: Decimal = ONE
+    support_function: bool = False
+
+    @property
+    def fte(self) -> Decimal:
+        """The full-time equivalent on the operation: working time x allocation."""
+        return mul(self.work_time, self.allocation)
+
+    @property
+    def full_time(self) -> bool:
+        """A full-time post fully assigned to the operation (what the Ségur valuation is granted for)."""
+        return self.work_time >= ONE and self.allocation >= ONE
+
+
+@dataclass(frozen=True)
+class StaffCheck:
+    """The verdict on one staff member: ``eligible`` (its cost counts), and why not (``reason``, French)."""
+
+    member: StaffMember
+    eligible: bool
+    reason: str | None = None
+    rule: str | None = None  # "min_allocation" | "support_function" | None
+
+
+@dataclass(frozen=True)
+class StaffResult:
+    checks: tuple[StaffCheck, ...]
+    direct_staff_costs: Decimal  # eligible direct staff costs, to the cent
+    fte: Decimal  # FTE of the eligible staff on the operation
+    full_time_posts: int  # eligible staff members who are full time and fully assigned
+    min_allocation: Decimal | None
+
+    @property
+    def conforming(self) -> bool:
+        return all(c.eligible for c in self.checks)
+
+    @property
+    def refused(self) -> tuple[StaffCheck, ...]:
+        return tuple(c for c in self.checks if not c.eligible)
+
+
+def check_staff(staff: Iterable[StaffMember], min_allocation: Decimal | None = None,
+                exclude_support_functions: bool = True) -> StaffResult:
+    """Check the staff of an operation.
+
+    - A partly assigned member (allocation < 100 %) whose allocation is below ``min_allocation`` is refused: its
+      cost is not eligible (e.g. 25 % < 30 % minimum). Fully assigned members always pass.
+    - A member in a support function is refused when ``exclude_support_functions``.
+    Eligible direct staff costs are the sum of the eligible members' costs; FTE is the sum of their
+    ``work_time x allocation``.
+    """
+    checks = []
+    total = ZERO
+    fte = ZERO
+    full = 0
+    for m in staff:
+        if exclude_support_functions and m.support_function:
+            checks.append(StaffCheck(m, False, "fonction support : dépense de personnel inéligible", "support_function"))
+            continue
+        if min_allocation is not None and m.allocation < ONE and m.allocation < min_allocation:
+            checks.append(StaffCheck(m, False, f"taux d'affectation {pct(m.allocation)} inférieur au minimum de "
+                                               f"{pct(min_allocation)} pour un salarié partiellement affecté",
+                                     "min_allocation"))
+            continue
+        checks.append(StaffCheck(m, True))
+        total += m.cost
+        fte += m.fte
+        full += 1 if m.full_time else 0
+    return StaffResult(tuple(checks), money(total), fte, full, min_allocation)
+
+
+# --------------------------------------------------------------------------------------------- eligible costs
+
+@dataclass(frozen=True)
+class FlatRate:
+    """A flat rate on direct staff costs: ``rate`` x base covers the other costs (40 % "de compensation") or the
+    indirect costs (15 % for the chantiers d'insertion)."""
+
+    id: str
+    label: str | None
+    rate: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class EligibleCosts:
+    direct_staff_costs: Decimal
+    flat_rates: tuple[FlatRate, ...]
+    other_costs: Decimal  # declared other cost lines that are eligible (e.g. operating costs in "mobilité")
+    total: Decimal
+
+    @property
+    def flat_rate_amount(self) -> Decimal:
+        return sum((f.amount for f in self.flat_rates), ZERO)
+
+
+def eligible_costs(direct_staff_costs, flat_rates: Sequence[tuple[str, str | None, Decimal]] = (),
+                   other_costs=ZERO) -> EligibleCosts:
+    """Total eligible costs = direct staff costs + each flat rate (rate x direct staff costs, to the cent) + other
+    declared costs. ``flat_rates`` is a sequence of ``(id, label, rate)``."""
+    base = money(direct_staff_costs)
+    rates = tuple(FlatRate(i, lbl, D(r), money(mul(base, r))) for i, lbl, r in flat_rates)
+    other = money(other_costs)
+    total = base + sum((f.amount for f in rates), ZERO) + other
+    return EligibleCosts(base, rates, other, money(total))
+
+
+# --------------------------------------------------------------------------------------------- Département share
+
+@dataclass(frozen=True)
+class ShareCheck:
+    """The Département's share of the total financing: ``expected`` = share x total financing (to the cent);
+    ``declared`` the Département's line of the financing plan (None when the plan gives none); conforming when
+    they are equal to the cent."""
+
+    share: Decimal
+    total_financing: Decimal
+    expected: Decimal
+    declared: Decimal | None
+
+    @property
+    def conforming(self) -> bool | None:
+        if self.declared is None:
+            return None
+        return money(self.declared) == self.expected
+
+    @property
+    def gap(self) -> Decimal | None:
+        return None if self.declared is None else money(self.declared) - self.expected
+
+
+def departement_share(share, total_financing, declared=None) -> ShareCheck:
+    """The Département's part of a financing plan: ``share`` (0.40 FSE+, 0.30 FTJ) of ``total_financing``."""
+    total = money(total_financing)
+    return ShareCheck(D(share), total, money(mul(total, share)), None if declared is None else money(declared))
+
+
+# --------------------------------------------------------------------------------------------- caps, maximum grant
+
+@dataclass(frozen=True)
+class Cap:
+    """A ceiling on the Département's funding (e.g. 375 EUR x participant-months), already evaluated to euros."""
+
+    id: str
+    label: str | None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class GrantLimit:
+    """The maximum grant: the smallest of the Département's share and the caps; ``binding`` names which one
+    decides (``share`` or a cap id)."""
+
+    share_amount: Decimal | None
+    caps: tuple[Cap, ...]
+    amount: Decimal | None
+    binding: str | None
+
+
+def max_grant(share_amount, caps: Sequence[Cap] = ()) -> GrantLimit:
+    """The maximum grant = min(share amount, every cap), to the cent. ``share_amount`` may be None (no share rule):
+    then the smallest cap decides; with neither, there is no maximum (None)."""
+    candidates: list[tuple[Decimal, str]] = []
+    if share_amount is not None:
+        candidates.append((money(share_amount), "share"))
+    for c in caps:
+        candidates.append((money(c.amount), c.id))
+    if not candidates:
+        return GrantLimit(None, tuple(caps), None, None)
+    amount, binding = min(candidates, key=lambda t: t[0])  # first one on ties (the share before the caps)
+    return GrantLimit(None if share_amount is None else money(share_amount), tuple(caps), amount, binding)
+
+
+# --------------------------------------------------------------------------------------------- conditional funding
+
+@dataclass(frozen=True)
+class PartSpec:
+    """One part of the grant tied to an objective: ``weight`` of the grant (0.90), ``objective`` (e.g. posts x 12
+    months = 120), ``achieved`` (e.g. 108 months), ``mode`` and, for ``threshold``, the minimum ratio."""
+
+    id: str
+    label: str | None
+    weight: Decimal
+    objective: Decimal | None
+    achieved: Decimal | None
+    mode: str = "proportional"
+    threshold: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """A part of the grant, computed: ``ratio`` = achieved / objective capped at 1 (1 when the objective is 0);
+    ``earned_ratio`` is what the mode makes of it; ``amount`` to the cent (None when the achievement is unknown)."""
+
+    spec: PartSpec
+    maximum: Decimal  # weight x base, to the cent (the parts' maxima add up to the base)
+    ratio: Decimal | None
+    earned_ratio: Decimal | None
+    amount: Decimal | None
+    rule: str  # a French sentence saying how the amount was obtained
+
+
+@dataclass(frozen=True)
+class ConditionalResult:
+    base: Decimal
+    parts: tuple[PartResult, ...]
+    total: Decimal | None  # sum of the parts (None when one is unknown)
+    cap_applied: Cap | None = None  # a cap on the result that lowered the total
+    uncapped_total: Decimal | None = None
+
+    @property
+    def weights_total(self) -> Decimal:
+        return sum((p.spec.weight for p in self.parts), ZERO)
+
+
+def achievement_ratio(objective, achieved) -> Decimal | None:
+    """achieved / objective, capped at 1; 1 when the objective is zero or negative (nothing is required)."""
+    if achieved is None or objective is None:
+        return None
+    obj, ach = D(objective), D(achieved)
+    if obj <= 0:
+        return ONE
+    r = ratio(max(ach, ZERO), obj)
+    return min(r, ONE)
+
+
+def earned(mode: str, r: Decimal, threshold: Decimal | None = None) -> Decimal:
+    """What a mode makes of an achievement ratio ``r`` (already capped at 1):
+
+    - ``proportional``: ``r`` (90 % of the months achieved -> 90 % of the part);
+    - ``threshold``: ``r`` when ``r >= threshold``, else 0 (below the threshold nothing is earned);
+    - ``all_or_nothing``: 1 when the objective is fully met (``r == 1``), else 0.
+    """
+    if mode == "proportional":
+        return r
+    if mode == "threshold":
+        if threshold is None:
+            raise ValueError("threshold mode needs a threshold")
+        return r if r >= threshold else ZERO
+    if mode == "all_or_nothing":
+        return ONE if r >= ONE else ZERO
+    raise ValueError(f"unknown mode {mode!r}")
+
+
+def _rule_text(p: PartSpec, r: Decimal | None, e: Decimal | None) -> str:
+    if r is None:
+        return "réalisation inconnue : montant indéterminé"
+    if p.mode == "proportional":
+        return f"proportionnel : {pct(round_ratio(r))} de l'objectif atteint"
+    if p.mode == "threshold":
+        ok = e is not None and e > 0
+        return (f"seuil de {pct(p.threshold)} {'atteint' if ok else 'non atteint'} "
+                f"({pct(round_ratio(r))} de l'objectif)")
+    return "tout ou rien : objectif " + ("atteint" if r >= ONE else f"non atteint ({pct(round_ratio(r))})")
+
+
+def round_ratio(r: Decimal) -> Decimal:
+    """A ratio for display: 4 decimals (0.6667), half-up."""
+    return r.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def conditional_funding(base, parts: Sequence[PartSpec], result_caps: Sequence[Cap] = ()) -> ConditionalResult:
+    """The money earned on a grant ``base`` whose parts are tied to objectives.
+
+    Each part's maximum is ``weight x base``; the maxima are rounded together (:func:`round_parts`) so they add up
+    exactly to ``base x sum(weights)``. A part earns ``maximum_exact x earned_ratio``; the earned amounts are also
+    rounded together, so the total is the rounded sum of the exact amounts and the parts add up to it exactly.
+    A cap on the result (e.g. 375 EUR x the participant-months actually achieved) lowers the total; the parts are
+    then scaled down proportionally (rounded together again, so they still add up to the capped total).
+    """
+    b = money(base)
+    exact_max = [mul(b, p.weight) for p in parts]
+    maxima = round_parts(exact_max)
+    ratios = [achievement_ratio(p.objective, p.achieved) for p in parts]
+    earned_ratios = [None if r is None else earned(p.mode, r, p.threshold) for p, r in zip(parts, ratios)]
+    if any(e is None for e in earned_ratios):
+        amounts: list[Decimal | None] = [None if e is None else money(mul(m, e)) for m, e in zip(exact_max, earned_ratios)]
+        total = None
+    else:
+        exact = [mul(m, e) for m, e in zip(exact_max, earned_ratios)]
+        amounts = list(round_parts(exact))
+        total = sum(amounts, ZERO)
+    cap_applied = None
+    uncapped = total
+    if total is not None and result_caps:
+        lowest = min(result_caps, key=lambda c: money(c.amount))
+        if money(lowest.amount) < total:
+            cap_applied = lowest
+            limit = max(money(lowest.amount), ZERO)
+            amounts = list(round_parts([ratio(mul(a, limit), total) for a in amounts])) if total else amounts
+            total = sum(amounts, ZERO)
+    results = tuple(PartResult(p, m, r, e, a, _rule_text(p, r, e))
+                    for p, m, r, e, a in zip(parts, maxima, ratios, earned_ratios, amounts))
+    return ConditionalResult(b, results, total, cap_applied, uncapped)
+
+
+# --------------------------------------------------------------------------------------------- payments
+
+TRANCHE_STATUSES = ("scheduled", "due", "awaiting_review", "review_late", "not_due", "recovery")
+
+
+@dataclass(frozen=True)
+class TrancheSpec:
+    """A payment tranche: ``share`` of the grant (a maximum for installments and the balance), paid at
+    ``signature`` or once a review (``review`` id) is submitted. ``conditional``: the amount depends on the
+    commitments being met (installment, balance); the last tranche is the balance."""
+
+    id: str
+    label: str | None
+    share: Decimal | None
+    trigger: str  # "signature" | "review"
+    review: str | None = None
+    conditional: bool = False
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """A review (intermediate, final) of the operation: when it is due and when it was submitted (None: not yet)."""
+
+    id: str
+    label: str | None
+    due: date | None
+    submitted: date | None = None
+
+    def status(self, at: date) -> str:
+        """``submitted`` (on time), ``submitted_late``, ``late`` (due date passed, nothing), ``pending``."""
+        if self.submitted is not None and self.submitted <= at:
+            if self.due is not None and self.submitted > self.due:
+                return "submitted_late"
+            return "submitted"
+        if self.due is not None and at > self.due:
+            return "late"
+        return "pending"
+
+
+@dataclass(frozen=True)
+class Tranche:
+    """A computed tranche: ``planned`` (share x grant, the maximum), ``amount`` (what is due given the money
+    earned; negative for the balance when the operator must pay back part of what was paid), ``due_date`` (signature
+    date or review submission date, None while unknown) and ``status`` at the report date."""
+
+    spec: TrancheSpec
+    planned: Decimal | None
+    amount: Decimal | None
+    due_date: date | None
+    status: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    grant: Decimal
+    earned: Decimal | None
+    tranches: tuple[Tranche, ...]
+
+    @property
+    def planned_total(self) -> Decimal:
+        return sum((t.planned for t in self.tranches if t.planned is not None), ZERO)
+
+    @property
+    def total(self) -> Decimal | None:
+        if any(t.amount is None for t in self.tranches):
+            return None
+        return sum((t.amount for t in self.tranches), ZERO)  # type: ignore[misc]
+
+    @property
+    def due_at(self) -> Decimal:
+        """The money due at the report date: tranches whose status is ``due`` (or a recovery)."""
+        return sum((t.amount for t in self.tranches if t.status in ("due", "recovery") and t.amount is not None),
+                   ZERO)
+
+
+def payment_schedule(grant, tranches: Sequence[TrancheSpec], at: date, signature: date | None,
+                     reviews: dict[str, ReviewState] | None = None, earned_total=None) -> Schedule:
+    """Spread ``grant`` over ``tranches`` and say what is due at ``at``.
+
+    - Planned amounts: ``split(grant, shares)`` (they add up exactly to the grant when the shares add up to 1).
+      A tranche without a share (the text gives none) has no planned amount.
+    - Amounts: the unconditional tranches (the advance) are their planned amount. Then, with ``earned_total`` (the
+      money earned, :func:`conditional_funding`), each conditional tranche but the last is
+      ``min(planned, earned - paid before)`` (never below 0), and the last tranche (the balance) is
+      ``earned - everything before`` (negative: the operator pays back the difference). So the tranches add up
+      exactly to the money earned. Without ``earned_total`` the amounts are the planned amounts.
+    - Due date and status: a ``signature`` tranche is due on the signature date (``scheduled`` before);
+      a ``review`` tranche is due when its review is submitted (``due``, or ``recovery`` for a negative balance);
+      before that ``awaiting_review`` or ``review_late`` when the review's due date has passed.
+    """
+    g = money(grant)
+    reviews = reviews or {}
+    shares = [t.share for t in tranches]
+    known = [i for i, s in enumerate(shares) if s is not None]
+    planned_known = split(g, [shares[i] for i in known]) if known else ()
+    planned: list[Decimal | None] = [None] * len(tranches)
+    for i, amount in zip(known, planned_known):
+        planned[i] = amount
+    e = None if earned_total is None else money(earned_total)
+    amounts: list[Decimal | None] = list(planned)
+    if e is not None:
+        paid = ZERO
+        for i, t in enumerate(tranches):
+            last = i == len(tranches) - 1
+            if not t.conditional and not last:
+                a = planned[i]
+            elif last:
+                a = e - paid
+            elif planned[i] is None:
+                a = None
+            else:
+                a = max(ZERO, min(planned[i], e - paid))  # type: ignore[type-var]
+            amounts[i] = a
+            if a is None:
+                # the rest cannot be known
+                for j in range(i + 1, len(tranches)):
+                    amounts[j] = None
+                break
+            paid += a
+    out = []
+    for t, p, a in zip(tranches, planned, amounts):
+        note = None
+        if t.trigger == "signature":
+            due = signature
+            if signature is None:
+                status = "scheduled"
+                note = "date de signature de la convention inconnue"
+            else:
+                status = "due" if at >= signature else "scheduled"
+        else:
+            rv = reviews.get(t.review or "")
+            if rv is None:
+                due, status = None, "awaiting_review"
+                note = f"bilan « {t.review} » non renseigné"
+            else:
+                st = rv.status(at)
+                if st in ("submitted", "submitted_late"):
+                    due = rv.submitted
+                    status = "due"
+                    if st == "submitted_late":
+                        note = "bilan remis après l'échéance"
+                else:
+                    due = None
+                    status = "review_late" if st == "late" else "awaiting_review"
+        if status == "due" and a is not None and a < 0:
+            status = "recovery"
+        if a is not None and a == 0 and status == "due" and t.conditional:
+            status = "not_due"
+        out.append(Tranche(t, p, a, due, status, note))
+    return Schedule(g, e, tuple(out))
+
+
+# --------------------------------------------------------------------------------------------- capacity
+
+@dataclass(frozen=True)
+class CapacityResult:
+    """Places (or DSP...) covered by the staff: ``per_fte x fte`` rounded down to a whole number; compared with the
+    actual caseload when there is one: ``over``, ``under`` or ``at``; ``limit`` is ``maximum`` (over = fail) or
+    ``target`` (informative)."""
+
+    id: str
+    label: str | None
+    capacity: Decimal | None
+    actual: Decimal | None
+    limit: str  # "maximum" | "target"
+    position: str | None  # "over" | "under" | "at" | None
+
+    @property
+    def conforming(self) -> bool | None:
+        if self.limit != "maximum":
+            return True
+        if self.position is None:
+            return None
+        return self.position != "over"
+
+
+def capacity(id: str, label: str | None, per_fte, fte, actual=None, limit: str = "target") -> CapacityResult:
+    """Capacity = floor(per_fte x fte) (70 places per ETP: 1.5 ETP -> 105 places; 0.25 ETP -> 17 places)."""
+    cap = None if per_fte is None or fte is None else mul(per_fte, fte).to_integral_value(rounding=ROUND_DOWN)
+    return capacity_of(id, label, cap, actual, limit)
+
+
+def capacity_of(id: str, label: str | None, cap, actual=None, limit: str = "target") -> CapacityResult:
+    pos = None
+    if cap is not None and actual is not None:
+        a = D(actual)
+        pos = "over" if a > cap else "under" if a < cap else "at"
+    return CapacityResult(id, label, None if cap is None else D(cap), None if actual is None else D(actual), limit, pos)
+
+
+__all__ = [
+    "CENT", "D", "money", "ratio", "mul", "round_parts", "split", "pct", "euros", "StaffMember", "StaffCheck",
+    "StaffResult", "check_staff", "FlatRate", "EligibleCosts", "eligible_costs", "ShareCheck", "departement_share",
+    "Cap", "GrantLimit", "max_grant", "PartSpec", "PartResult", "ConditionalResult", "achievement_ratio", "earned",
+    "conditional_funding", "TrancheSpec", "ReviewState", "Tranche", "Schedule", "payment_schedule",
+    "CapacityResult", "capacity", "capacity_of", "round_ratio",
+]
