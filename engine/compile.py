@@ -1,0 +1,551 @@
+"""The spec compiler: a loaded, schema-valid spec document -> :class:`engine.model.Spec`.
+
+``compile_spec(doc)`` compiles every section once: metadata, declarations (the imported vocabulary plus the spec's
+``inputs``), parameters, definitions, eligibility rule trees, phases/transitions/deadlines/obligations
+(:mod:`engine.compile_path`), the phase graph checks and lookup tables (:mod:`engine.graph`), the examples, and the
+sections other stages own (``SECTION_COMPILERS``). Every expression is compiled with the type it must have and the
+position of its YAML scalar. ALL problems are collected, then raised as one :class:`SpecError`.
+
+``load_spec(path)`` = load (``engine.loader``) + validate (``engine.schema``) + compile.
+
+Hook for other stages: add ``(section_key, "module:function")`` to ``SECTION_COMPILERS``; the function is called as
+``fn(ctx, value)`` with the :class:`Ctx` (helpers to compile expressions, durations, dates, sources with positions,
+and to report diagnostics) and the section's YAML value; what it returns is stored in ``spec.sections[key]``.
+It is only called when the key is present in the spec.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .errors import Diagnostic, DiagnosticBag, EngineError, SpecError, TextOrigin, did_you_mean
+from .model import (Attribute, Convention, Definition, EventType, Example, Expr, Parameter, Position, RuleGroup,
+                    RuleLeaf, Session, Source, Spec, spec_scope)
+
+# (section key, "module:function"): compilers of sections owned by other stages, called after the core sections.
+SECTION_COMPILERS: list[tuple[str, str]] = [
+]
+
+# ---------------------------------------------------------------------------------------------- durations
+
+_UNITS = {"day": (0, 1), "days": (0, 1), "jour": (0, 1), "jours": (0, 1),
+          "week": (0, 7), "weeks": (0, 7), "semaine": (0, 7), "semaines": (0, 7),
+          "month": (1, 0), "months": (1, 0), "mois": (1, 0),
+          "year": (12, 0), "years": (12, 0), "an": (12, 0), "ans": (12, 0), "année": (12, 0), "années": (12, 0)}
+_DUR_PART = re.compile(r"\s*(\d{1,4})\s*([a-zA-Zéè]+)\s*(?:(?:and|et|,)\s*)?")
+
+
+def parse_duration(text: Any):
+    """``"15 days"``, ``"4 semaines"``, ``"6 mois"``, ``"2 ans"``, ``"1 year 6 months"`` -> ``Duration``; None when
+    the text is not a duration."""
+    from .runtime import Duration
+
+    if not isinstance(text, str) or not text.strip():
+        return None
+    months = days = 0
+    pos, s = 0, text.strip()
+    while pos < len(s):
+        m = _DUR_PART.match(s, pos)
+        if not m or m.end() == pos or m.group(2).lower() not in _UNITS:
+            return None
+        mo, da = _UNITS[m.group(2).lower()]
+        months += int(m.group(1)) * mo
+        days += int(m.group(1)) * da
+        pos = m.end()
+    return Duration(months, days)
+
+
+def plain(value: Any) -> Any:
+    """A loaded YAML value as plain Python (dict/list/str/Decimal/date/bool/None), without position wrappers."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------------------------------- context
+
+class Ctx:
+    """The compilation context of one spec document: positions, diagnostics, scopes, and what is compiled so far
+    (``fields``: the keyword arguments of :class:`Spec` being built)."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.data = doc.data
+        self.file = str(getattr(doc, "path", None) or getattr(doc, "file", None) or "<spec>")
+        self.bag = DiagnosticBag()
+        self._lines: dict[str, list[str]] = {}
+        lines = getattr(doc, "lines", None)
+        if lines is not None:
+            self._lines[self.file] = list(lines)
+        self.fields: dict[str, Any] = {}
+        self.scope = None
+
+    # -- positions and diagnostics
+    def line_of(self, file: str | None, line: int) -> str | None:
+        if not file or not line:
+            return None
+        if file not in self._lines:
+            try:
+                self._lines[file] = Path(file).read_text(encoding="utf-8-sig").splitlines()
+            except (OSError, UnicodeDecodeError):
+                self._lines[file] = []
+        lines = self._lines[file]
+        return lines[line - 1] if 1 <= line <= len(lines) else None
+
+    def _file_of(self, node) -> str:
+        f = getattr(node, "file", None) or getattr(getattr(node, "origin_file", None), "__str__", lambda: None)()
+        return str(f) if f else self.file
+
+    def pos(self, node, key=None, *, of_key: bool = False) -> Position:
+        """Position of ``node[key]`` (its value, or its key with ``of_key``), or of the node itself."""
+        p = None
+        try:
+            if key is None:
+                p = getattr(node, "pos", None) or getattr(node, "start", None)
+            elif isinstance(key, int):
+                p = node.item_pos(key)
+            elif of_key:
+                p = node.key_pos(key)
+            else:
+                p = node.value_pos(key)
+        except (AttributeError, KeyError, IndexError, TypeError):
+            p = None
+        return self._to_pos(p, node)
+
+    def _to_pos(self, p, node=None) -> Position:
+        if p is None:
+            return Position(self._file_of(node) if node is not None else self.file)
+        if isinstance(p, Position):
+            return p
+        if isinstance(p, tuple):
+            if len(p) == 2:
+                return Position(self._file_of(node) if node is not None else self.file, p[0], p[1])
+            if len(p) >= 3:
+                return Position(str(p[0]), p[1], p[2])
+        return Position(str(getattr(p, "file", None) or self._file_of(node)), getattr(p, "line", None),
+                        getattr(p, "col", getattr(p, "column", None)))
+
+    def error(self, pos: Position, message: str, code: str, hint: str | None = None, path: str | None = None,
+              width: int | None = None) -> None:
+        from .graph import _token_width
+
+        src = self.line_of(pos.file, pos.line) if pos.line else None
+        self.bag.add(Diagnostic(message, file=pos.file, line=pos.line, col=pos.col, source_line=src,
+                                width=width or _token_width(src, pos.col), hint=hint, code=code, path=path))
+
+    # -- values
+    def source(self, node, path: str) -> Source:
+        text = node.get("source") if isinstance(node, Mapping) else None
+        return Source(str(text) if text is not None else None, self.pos(node, "source" if text is not None else None))
+
+    def duration(self, node, key: str, path: str):
+        if not isinstance(node, Mapping) or node.get(key) is None:
+            return None
+        value = node.get(key)
+        d = parse_duration(value)
+        if d is None:
+            self.error(self.pos(node, key), f"{path}.{key}: expected a duration such as \"15 days\", \"4 semaines\" or "
+                       f"\"6 mois\", got {value!r}", "spec.duration",
+                       "write a number and a unit: days/jours, weeks/semaines, months/mois, years/ans", f"{path}.{key}")
+        return d
+
+    def date(self, node, key: str, path: str) -> date | None:
+        if not isinstance(node, Mapping) or node.get(key) is None:
+            return None
+        value = node.get(key)
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.error(self.pos(node, key), f"{path}.{key}: expected a date such as 2026-01-12, got {value!r}",
+                       "spec.date", "write the date as YYYY-MM-DD", f"{path}.{key}")
+            return None
+
+    def origin(self, node, key) -> TextOrigin:
+        try:
+            o = node.origin(key)
+            if o is not None:
+                return o
+        except (AttributeError, KeyError, IndexError, TypeError):
+            pass
+        p = self.pos(node, key)
+        return TextOrigin(file=p.file, line=p.line or 1, col=p.col or 1,
+                          lines=tuple(self._lines.get(p.file or "", ())) or None)
+
+    def expr(self, node, key, scope, expect, path: str) -> Expr | None:
+        """Compile ``node[key]`` (a string, or a boolean/number literal) in ``scope``; None (and diagnostics) on
+        error."""
+        from .compiler import compile_expression
+
+        value = node[key]
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, Decimal)):
+            text = str(value)
+        elif isinstance(value, str):
+            text = value
+        else:
+            self.error(self.pos(node, key), f"{path}: expected an expression (text), got {type(value).__name__}",
+                       "spec.expr", "write the condition as text, e.g. `rsa and department == \"62\"`", path)
+            return None
+        origin = self.origin(node, key)
+        try:
+            compiled = compile_expression(text, scope if scope is not None else self.scope, origin=origin,
+                                          expect=expect, path=path)
+        except EngineError as e:
+            self.bag.extend(e.diagnostics)
+            return None
+        return Expr(text, compiled, origin, self.pos(node, key))
+
+
+# ---------------------------------------------------------------------------------------------- sections
+
+def _metadata(ctx: Ctx) -> None:
+    d, f = ctx.data, ctx.fields
+    f["id"] = str(d.get("id") or Path(ctx.file).stem)
+    f["version"] = None if d.get("version") is None else str(d.get("version"))
+    f["title"] = d.get("title")
+    f["kind"] = str(d.get("kind") or "spec")
+    f["source_document"] = d.get("source_document")
+    f["valid_from"] = ctx.date(d, "valid_from", "valid_from")
+    f["valid_until"] = ctx.date(d, "valid_until", "valid_until")
+    if f["valid_from"] and f["valid_until"] and f["valid_until"] < f["valid_from"]:
+        ctx.error(ctx.pos(d, "valid_until"), "valid_until is before valid_from", "spec.dates",
+                  "swap the two dates", "valid_until")
+    sessions = []
+    seen: set[str] = set()
+    for i, s in enumerate(d.get("sessions") or ()):
+        if not isinstance(s, Mapping):
+            continue
+        path = f"sessions[{i}]"
+        sid = str(s.get("id") or f"session_{i + 1}")
+        if sid in seen:
+            ctx.error(ctx.pos(s, "id"), f'duplicate session id "{sid}"', "spec.duplicate_id", "give each session "
+                      "its own id", path + ".id")
+        seen.add(sid)
+        opens, closes = ctx.date(s, "opens", path), ctx.date(s, "closes", path)
+        if opens and closes and closes < opens:
+            ctx.error(ctx.pos(s, "closes"), f'session "{sid}" closes before it opens', "spec.dates",
+                      "swap opens and closes", path + ".closes")
+        sessions.append(Session(sid, s.get("label"), opens, closes, ctx.source(s, path)))
+    f["sessions"] = tuple(sessions)
+    c = d.get("convention")
+    if isinstance(c, Mapping):
+        tr = c.get("tacit_renewal")
+        f["convention"] = Convention(ctx.date(c, "start", "convention"), ctx.date(c, "end", "convention"),
+                                     ctx.duration(c, "max_duration", "convention"),
+                                     tr if isinstance(tr, bool) else None, ctx.source(c, "convention"))
+    terr = d.get("territories")
+    f["territories"] = ("all",) if terr == "all" else tuple(str(t) for t in (terr or ()))
+    f["section_pos"] = {str(k): ctx.pos(d, k, of_key=True) for k in d}
+
+
+def _vocabularies(ctx: Ctx) -> list[tuple[str, Any]]:
+    """(vocabulary id, vocabulary data) for every imported vocabulary, in import order."""
+    out = []
+    for imp in getattr(ctx.doc, "imports", None) or ():
+        data = getattr(imp, "data", imp)
+        if isinstance(data, Mapping):
+            out.append((str(data.get("id") or getattr(imp, "path", "vocabulary")), data))
+    if not out:
+        voc = getattr(ctx.doc, "vocabulary", None)
+        data = getattr(voc, "data", voc)
+        if isinstance(data, Mapping) and data:
+            out.append((str(data.get("id") or "vocabulary"), data))
+    return out
+
+
+def _declare(ctx: Ctx, table: dict[str, Attribute], node, path: str, origin: str) -> None:
+    from .types import type_from_decl
+
+    if not isinstance(node, Mapping):
+        return
+    for name, decl in node.items():
+        name = str(name)
+        p = f"{path}.{name}"
+        try:
+            typ = type_from_decl(plain(decl))
+        except EngineError as e:
+            pos = ctx.pos(node, name)
+            ctx.bag.extend(dg if dg.line else dg.with_origin(pos.file, pos.line, pos.col,
+                                                             ctx.line_of(pos.file, pos.line or 0))
+                           for dg in e.diagnostics)
+            continue
+        label = decl.get("label") if isinstance(decl, Mapping) else None
+        attr = Attribute(name, typ, plain(decl) if isinstance(decl, Mapping) else {"type": decl}, label,
+                         ctx.source(decl, p) if isinstance(decl, Mapping) else None, origin)
+        old = table.get(name)
+        if old is not None and old.origin == origin:
+            ctx.error(ctx.pos(node, name, of_key=True), f'"{name}" is declared twice', "spec.duplicate_id",
+                      "keep one declaration", p)
+        elif old is not None and old.decl.get("type") != attr.decl.get("type"):
+            ctx.error(ctx.pos(node, name, of_key=True), f'"{name}" is already declared by {old.origin} with type '
+                      f'{old.decl.get("type")}', "spec.redeclared", "use the vocabulary's declaration (remove this "
+                      "one) or choose another name", p)
+        table[name] = attr
+
+
+def _event_types(ctx: Ctx, table: dict[str, EventType], node, path: str, origin: str) -> None:
+    if not isinstance(node, Mapping):
+        return
+    for name, decl in node.items():
+        name = str(name)
+        fields: dict[str, Attribute] = {}
+        if isinstance(decl, Mapping):
+            _declare(ctx, fields, decl.get("fields") or {}, f"{path}.{name}.fields", origin)
+            for reserved in ("type", "date"):
+                if reserved in fields:
+                    ctx.error(ctx.pos(decl.get("fields"), reserved, of_key=True), f'event field "{reserved}" is '
+                              "reserved (every event has a type and a date)", "spec.reserved", "rename the field",
+                              f"{path}.{name}.fields.{reserved}")
+        table[name] = EventType(name, decl.get("label") if isinstance(decl, Mapping) else None, fields,
+                                ctx.source(decl, f"{path}.{name}") if isinstance(decl, Mapping) else None)
+
+
+def _declarations(ctx: Ctx) -> None:
+    attrs: dict[str, Attribute] = {}
+    events: dict[str, EventType] = {}
+    ops: dict[str, Attribute] = {}
+    params: dict[str, Parameter] = {}
+    for vid, voc in _vocabularies(ctx):
+        _declare(ctx, attrs, voc.get("attributes"), "attributes", vid)
+        _event_types(ctx, events, voc.get("events"), "events", vid)
+        _declare(ctx, ops, voc.get("operation_attributes"), "operation_attributes", vid)
+    inputs = ctx.data.get("inputs") or {}
+    if isinstance(inputs, Mapping):
+        _declare(ctx, attrs, inputs.get("attributes"), "inputs.attributes", "spec")
+        _event_types(ctx, events, inputs.get("events"), "inputs.events", "spec")
+        _declare(ctx, ops, inputs.get("operation"), "inputs.operation", "spec")
+    for reserved in ("id", "history", "events", "today"):
+        if reserved in attrs and attrs[reserved].origin == "spec":
+            ctx.error(ctx.pos(inputs.get("attributes"), reserved, of_key=True), f'attribute name "{reserved}" is '
+                      "reserved", "spec.reserved", "rename the attribute", f"inputs.attributes.{reserved}")
+    tmp: dict[str, Attribute] = {}
+    _declare(ctx, tmp, ctx.data.get("parameters"), "parameters", "spec")
+    pnode = ctx.data.get("parameters") or {}
+    for name, a in tmp.items():
+        decl = pnode.get(name)
+        params[name] = Parameter(name, a.type, a.decl, a.label,
+                                 decl.get("interpretation") if isinstance(decl, Mapping) else None, a.source)
+        if name in attrs:
+            ctx.error(ctx.pos(pnode, name, of_key=True), f'parameter "{name}" has the name of an attribute',
+                      "spec.duplicate_id", "rename the parameter", f"parameters.{name}")
+    ctx.fields.update(attributes=attrs, events=events, operation_attributes=ops, parameters=params)
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
+
+
+def _definitions(ctx: Ctx) -> None:
+    """Compile the definitions (vocabulary first, then the spec's), each after the definitions it uses; a cycle is an
+    error."""
+    from . import compiler as C
+
+    nodes: dict[str, tuple[Any, str, str]] = {}  # name -> (mapping holding it, path, origin)
+    for vid, voc in _vocabularies(ctx):
+        for name, d in (voc.get("definitions") or {}).items():
+            nodes[str(name)] = (voc.get("definitions"), f"definitions.{name}", vid)
+    spec_defs = ctx.data.get("definitions") or {}
+    for name, d in spec_defs.items():
+        if str(name) in ctx.fields["attributes"] or str(name) in ctx.fields["parameters"]:
+            ctx.error(ctx.pos(spec_defs, name, of_key=True), f'definition "{name}" has the name of an attribute or '
+                      "parameter", "spec.duplicate_id", "rename the definition", f"definitions.{name}")
+        nodes[str(name)] = (spec_defs, f"definitions.{name}", "spec")
+
+    def text_of(name: str) -> str:
+        holder, _, _ = nodes[name]
+        d = holder[name]
+        t = d.get("expr") if isinstance(d, Mapping) else d
+        return t if isinstance(t, str) else ""
+
+    deps = {n: sorted({m for m in _IDENT.findall(_STRING.sub("", text_of(n))) if m in nodes and m != n})
+            for n in nodes}
+    order: list[str] = []
+    state: dict[str, int] = {}
+    for root in nodes:
+        stack = [(root, iter(deps[root]))]
+        if state.get(root):
+            continue
+        state[root] = 1
+        while stack:
+            n, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                state[n] = 2
+                order.append(n)
+            elif state.get(nxt) == 1:
+                holder, path, _ = nodes[nxt]
+                cycle = [m for m, _ in stack][[m for m, _ in stack].index(nxt):] + [nxt]
+                ctx.error(ctx.pos(holder, nxt, of_key=True), "definitions refer to each other in a cycle: "
+                          + " -> ".join(cycle), "spec.definition_cycle", "break the cycle: a definition cannot use "
+                          "itself, directly or through others", path)
+                deps[n] = [m for m in deps[n] if m != nxt]
+            elif not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, iter(deps[nxt])))
+
+    compiled: dict[str, Any] = {}
+    model_defs: dict[str, Definition] = {}
+    f = ctx.fields
+    for name in order:
+        holder, path, origin = nodes[name]
+        d = holder[name]
+        scope = spec_scope(f["attributes"], f["events"], f["parameters"], compiled, _phase_ids(ctx))
+        node, key = (d, "expr") if isinstance(d, Mapping) else (holder, name)
+        if isinstance(node, Mapping) and node.get(key) is None:
+            continue
+        e = ctx.expr(node, key, scope, None, path + (".expr" if node is d else ""))
+        if e is None:
+            continue
+        compiled[name] = C.make_definition(name, e.compiled) if hasattr(C, "make_definition") else e.compiled
+        m = d if isinstance(d, Mapping) else {}
+        model_defs[name] = Definition(name, e, m.get("label"), m.get("interpretation"), ctx.source(m, path)
+                                      if m else None, origin)
+    f["definitions"] = {n: model_defs[n] for n in nodes if n in model_defs}
+    ctx.scope = spec_scope(f["attributes"], f["events"], f["parameters"], compiled, _phase_ids(ctx))
+    ctx.fields["scope"] = ctx.scope
+
+
+def _phase_ids(ctx: Ctx) -> dict[str, Any]:
+    p = ctx.data.get("phases")
+    return {str(k): None for k in p} if isinstance(p, Mapping) else {}
+
+
+def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope):
+    from .types import BOOLEAN
+
+    if not isinstance(node, Mapping):
+        ctx.error(ctx.pos(node), f"{path}: expected a rule (a mapping with condition, or all/any/not)",
+                  "spec.rule", None, path)
+        return None
+    rid = node.get("id")
+    if rid is not None:
+        rid = str(rid)
+        if rid in ids:
+            ctx.error(ctx.pos(node, "id"), f'duplicate rule id "{rid}" (first used at {ids[rid]})',
+                      "spec.duplicate_id", "give each rule its own id", path + ".id")
+        else:
+            ids[rid] = path
+    common = dict(label=node.get("label"), source=ctx.source(node, path), interpretation=node.get("interpretation"),
+                  explanation=node.get("explanation"), path=path, pos=ctx.pos(node))
+    ops = [k for k in ("all", "any", "not") if k in node]
+    if "condition" in node:
+        e = ctx.expr(node, "condition", scope, BOOLEAN, path + ".condition")
+        if e is None:
+            return None
+        return RuleLeaf(id=rid or path, expr=e, **common)
+    if not ops:
+        ctx.error(ctx.pos(node), f"{path}: a rule needs `condition`, or a group `all`, `any` or `not`", "spec.rule",
+                  "add `condition: <expression>`", path)
+        return None
+    op = ops[0]
+    members = node[op]
+    if op == "not":
+        children = [_rule(ctx, members, f"{path}.not", ids, scope)]
+    else:
+        children = [_rule(ctx, m, f"{path}.{op}[{i}]", ids, scope) for i, m in enumerate(members or ())]
+        if not children:
+            ctx.error(ctx.pos(node, op), f"{path}.{op}: empty group", "spec.rule", "list at least one rule", path)
+    if any(c is None for c in children):
+        return None
+    return RuleGroup(op=op, children=tuple(children), id=rid, **common)
+
+
+def _eligibility(ctx: Ctx) -> None:
+    from .model import operation_scope
+
+    el = ctx.data.get("eligibility") or {}
+    ids: dict[str, str] = {}
+    if isinstance(el, Mapping) and el.get("beneficiary") is not None:
+        ctx.fields["eligibility_beneficiary"] = _rule(ctx, el["beneficiary"], "eligibility.beneficiary", ids, ctx.scope)
+    if isinstance(el, Mapping) and el.get("operator") is not None:
+        scope = operation_scope(ctx.scope, ctx.fields["operation_attributes"])
+        ctx.fields["eligibility_operator"] = _rule(ctx, el["operator"], "eligibility.operator", ids, scope)
+
+
+def _examples(ctx: Ctx) -> None:
+    out = []
+    names: dict[str, int] = {}
+    for i, ex in enumerate(ctx.data.get("examples") or ()):
+        path = f"examples[{i}]"
+        if not isinstance(ex, Mapping):
+            continue
+        name = str(ex.get("name") or f"example {i + 1}")
+        if name in names:
+            ctx.error(ctx.pos(ex, "name"), f'duplicate example name "{name}"', "spec.duplicate_id",
+                      "give each example its own name (engine test -k selects by name)", path + ".name")
+        names[name] = i
+        expect = ex.get("expect") or {}
+        cohort = ex.get("cohort")
+        out.append(Example(name=name, at=ctx.date(ex, "at", path), params=plain(ex.get("params") or {}),
+                           record=plain(ex["record"]) if ex.get("record") is not None else None,
+                           expect=plain(expect), operation=plain(ex["operation"]) if ex.get("operation") is not None
+                           else None, cohort=tuple(plain(cohort)) if cohort is not None else None,
+                           expect_pos={str(k): ctx.pos(expect, k, of_key=True) for k in expect}
+                           if isinstance(expect, Mapping) else {}, index=i, pos=ctx.pos(ex)))
+    ctx.fields["examples"] = tuple(out)
+
+
+def _other_sections(ctx: Ctx) -> None:
+    sections: dict[str, Any] = {}
+    for key, target in SECTION_COMPILERS:
+        if key not in ctx.data:
+            continue
+        mod, _, fn = target.partition(":")
+        func: Callable = getattr(importlib.import_module(mod), fn)
+        sections[key] = func(ctx, ctx.data[key])
+    ctx.fields["sections"] = sections
+
+
+# ---------------------------------------------------------------------------------------------- entry points
+
+def compile_spec(doc) -> Spec:
+    """Compile a loaded, schema-valid spec document; raise one :class:`SpecError` with every problem found."""
+    from .compile_path import compile_path
+
+    ctx = Ctx(doc)
+    _metadata(ctx)
+    _declarations(ctx)
+    _definitions(ctx)
+    _eligibility(ctx)
+    compile_path(ctx)
+    _examples(ctx)
+    _other_sections(ctx)
+    ctx.bag.raise_if_errors(SpecError)
+    return Spec(path=ctx.file, document=doc, **ctx.fields)
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Load a spec file (safe YAML with positions, imports), validate it against the JSON Schema, compile it."""
+    from .loader import load_document
+
+    doc = load_document(path)
+    validate = _schema_validator()
+    if validate is not None:
+        validate(doc)
+    return compile_spec(doc)
+
+
+def _schema_validator():
+    try:
+        from . import schema
+    except ImportError:
+        return None
+    for name in ("validate_document", "validate_spec", "validate"):
+        fn = getattr(schema, name, None)
+        if callable(fn):
+            return fn
+    return None
+
+
+__all__ = ["SECTION_COMPILERS", "Ctx", "compile_spec", "load_spec", "parse_duration", "plain", "did_you_mean"]

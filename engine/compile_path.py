@@ -1,0 +1,197 @@
+"""Compile the path sections of a spec: phases, transitions, deadlines, obligations; then check the phase graph and
+compile its lookup tables (:mod:`engine.graph`). Called by :func:`engine.compile.compile_spec`."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .errors import did_you_mean
+from .model import (CALENDAR_PERIODS, Anchor, Deadline, Obligation, Phase, Position, Transition, child_scope,
+                    guard_scope, obligation_scope)
+
+
+def _field_pos(ctx, node, keys) -> dict[str, Position]:
+    return {k: ctx.pos(node, k) for k in keys if isinstance(node, Mapping) and k in node}
+
+
+def _int(ctx, node, key: str, path: str) -> int | None:
+    v = node.get(key) if isinstance(node, Mapping) else None
+    if v is None:
+        return None
+    try:
+        if isinstance(v, bool) or int(v) != v or int(v) < 0:
+            raise ValueError
+        return int(v)
+    except (TypeError, ValueError):
+        ctx.error(ctx.pos(node, key), f"{path}.{key}: expected a whole number such as 2, got {v!r}", "spec.integer",
+                  None, f"{path}.{key}")
+        return None
+
+
+def _phases(ctx) -> dict[str, Phase]:
+    out: dict[str, Phase] = {}
+    node = ctx.data.get("phases") or {}
+    if not isinstance(node, Mapping):
+        return out
+    for pid, p in node.items():
+        pid = str(pid)
+        path = f"phases.{pid}"
+        if not isinstance(p, Mapping):
+            p = {}
+        fp = _field_pos(ctx, p, ("min_duration", "max_duration", "max_renewals", "total_max_duration", "initial",
+                                 "final"))
+        out[pid] = Phase(id=pid, label=p.get("label"), initial=p.get("initial") is True, final=p.get("final") is True,
+                         min_duration=ctx.duration(p, "min_duration", path),
+                         max_duration=ctx.duration(p, "max_duration", path),
+                         max_renewals=_int(ctx, p, "max_renewals", path),
+                         total_max_duration=ctx.duration(p, "total_max_duration", path),
+                         source=ctx.source(p, path), interpretation=p.get("interpretation"),
+                         explanation=p.get("explanation"), pos=ctx.pos(node, pid, of_key=True), field_pos=fp)
+    return out
+
+
+def _transitions(ctx) -> tuple[Transition, ...]:
+    from .types import BOOLEAN
+
+    out = []
+    scope = guard_scope(ctx.scope)
+    for i, t in enumerate(ctx.data.get("transitions") or ()):
+        path = f"transitions[{i}]"
+        if not isinstance(t, Mapping):
+            continue
+        guard = ctx.expr(t, "guard", scope, BOOLEAN, path + ".guard") if t.get("guard") is not None else None
+        out.append(Transition(index=i, from_phase=str(t.get("from")), to_phase=str(t.get("to")), label=t.get("label"),
+                              within=ctx.duration(t, "within", path), after=ctx.duration(t, "after", path),
+                              guard=guard, source=ctx.source(t, path), interpretation=t.get("interpretation"),
+                              pos=ctx.pos(ctx.data.get("transitions"), i),
+                              field_pos=_field_pos(ctx, t, ("from", "to", "within", "after", "guard"))))
+    return tuple(out)
+
+
+def _anchor(ctx, node, role: str, path: str, allowed: tuple[str, ...]) -> Anchor | None:
+    a = node.get(role) if isinstance(node, Mapping) else None
+    if not isinstance(a, Mapping) or len(a) != 1 or next(iter(a)) not in allowed:
+        kinds = " or ".join(f"{{{k}: ...}}" for k in allowed)
+        ctx.error(ctx.pos(node, role) if isinstance(node, Mapping) and role in node else ctx.pos(node),
+                  f"{path}.{role}: expected exactly one of {kinds}", "spec.anchor",
+                  f"e.g. `{role}: {{phase: orientation}}`", f"{path}.{role}")
+        return None
+    kind = str(next(iter(a)))
+    return Anchor(kind, str(a[kind]), ctx.pos(a, kind))
+
+
+def _where_scope(ctx, target: Anchor | None):
+    """The scope of a deadline's ``where``: the target event's fields (type, date and its declared fields)."""
+    from .model import event_record_type
+
+    events = ctx.fields["events"]
+    if target is not None and target.kind == "event" and target.name in events:
+        rec = event_record_type({target.name: events[target.name]})
+    else:
+        rec = event_record_type(events)
+    fields = getattr(rec, "fields", None)
+    return child_scope(ctx.scope, dict(fields) if isinstance(fields, Mapping) else {})
+
+
+def _deadlines(ctx) -> tuple[Deadline, ...]:
+    from .types import BOOLEAN
+
+    out = []
+    ids: dict[str, str] = {}
+    node = ctx.data.get("deadlines") or ()
+    for i, d in enumerate(node):
+        path = f"deadlines[{i}]"
+        if not isinstance(d, Mapping):
+            continue
+        did = str(d.get("id") or f"deadline_{i + 1}")
+        if did in ids:
+            ctx.error(ctx.pos(d, "id"), f'duplicate deadline id "{did}"', "spec.duplicate_id",
+                      "give each deadline its own id", path + ".id")
+        ids[did] = path
+        anchor = _anchor(ctx, d, "from", path, ("phase", "event", "attribute"))
+        target = _anchor(ctx, d, "to", path, ("phase", "event"))
+        within = ctx.duration(d, "within", path)
+        if within is None and d.get("within") is None:
+            ctx.error(ctx.pos(d), f'deadline "{did}" has no `within`', "spec.deadline", "add e.g. `within: 15 days`",
+                      path)
+        where = None
+        if d.get("where") is not None:
+            if target is not None and target.kind != "event":
+                ctx.error(ctx.pos(d, "where"), f'deadline "{did}": `where` filters target events, but the target is '
+                          f"a {target.kind}", "spec.deadline", "remove `where` or target an event", path + ".where")
+            else:
+                where = ctx.expr(d, "where", _where_scope(ctx, target), BOOLEAN, path + ".where")
+        applies = ctx.expr(d, "applies_if", ctx.scope, BOOLEAN, path + ".applies_if") \
+            if d.get("applies_if") is not None else None
+        if anchor is None or target is None or within is None:
+            continue
+        out.append(Deadline(id=did, label=d.get("label"), anchor=anchor, target=target, within=within, where=where,
+                            applies_if=applies, source=ctx.source(d, path), interpretation=d.get("interpretation"),
+                            pos=ctx.pos(node, i), field_pos=_field_pos(ctx, d, ("from", "to", "within", "where",
+                                                                                  "applies_if"))))
+    return tuple(out)
+
+
+def _obligations(ctx) -> tuple[Obligation, ...]:
+    from .types import BOOLEAN
+
+    out = []
+    ids: dict[str, str] = {}
+    node = ctx.data.get("obligations") or ()
+    scope = obligation_scope(ctx.scope)
+    for i, o in enumerate(node):
+        path = f"obligations[{i}]"
+        if not isinstance(o, Mapping):
+            continue
+        oid = str(o.get("id") or f"obligation_{i + 1}")
+        if oid in ids:
+            ctx.error(ctx.pos(o, "id"), f'duplicate obligation id "{oid}"', "spec.duplicate_id",
+                      "give each obligation its own id", path + ".id")
+        ids[oid] = path
+        during_node = o.get("during")
+        during = (during_node,) if isinstance(during_node, str) else tuple(str(x) for x in (during_node or ()))
+        fp = _field_pos(ctx, o, ("during", "every", "condition", "partial_windows"))
+        if not isinstance(during_node, str):
+            fp.update({f"during[{j}]": ctx.pos(during_node, j) for j in range(len(during))})
+        every_raw = o.get("every")
+        every: Any = str(every_raw) if every_raw in CALENDAR_PERIODS else ctx.duration(o, "every", path)
+        if every_raw is None:
+            ctx.error(ctx.pos(o), f'obligation "{oid}" has no `every`', "spec.obligation",
+                      "add `every: month` (week, month, quarter, year or a duration such as 8 weeks)", path)
+        partial = str(o.get("partial_windows") or "skip")
+        if partial not in ("skip", "check"):
+            ctx.error(ctx.pos(o, "partial_windows"), f'partial_windows must be "skip" or "check", got "{partial}"',
+                      "spec.obligation", "skip: windows not entirely inside a stay are not checked", path)
+        cond = ctx.expr(o, "condition", scope, BOOLEAN, path + ".condition") if o.get("condition") is not None \
+            else None
+        applies = ctx.expr(o, "applies_if", ctx.scope, BOOLEAN, path + ".applies_if") \
+            if o.get("applies_if") is not None else None
+        if cond is None or every is None:
+            continue
+        out.append(Obligation(id=oid, label=o.get("label"), during=during, every=every, condition=cond,
+                              partial_windows=partial, applies_if=applies, source=ctx.source(o, path),
+                              interpretation=o.get("interpretation"), pos=ctx.pos(node, i), field_pos=fp))
+    return tuple(out)
+
+
+def compile_path(ctx) -> None:
+    """Fill ``phases``, ``transitions``, ``deadlines``, ``obligations`` and ``tables`` of ``ctx.fields``, and report
+    the phase-graph problems."""
+    from .graph import check_graph, compile_tables
+
+    f = ctx.fields
+    phases = _phases(ctx)
+    transitions = _transitions(ctx)
+    deadlines = _deadlines(ctx)
+    obligations = _obligations(ctx)
+    if (transitions or deadlines or obligations) and not phases and "phases" not in ctx.data:
+        pos = f["section_pos"].get("transitions") or f["section_pos"].get("deadlines") or ctx.pos(ctx.data)
+        ctx.error(pos, "transitions, deadlines or obligations without a `phases` section", "graph.no_phases",
+                  "declare the phases (see specs/README.md)", "phases")
+    ctx.bag.extend(check_graph(phases, transitions, deadlines, obligations, f["events"], f["attributes"],
+                               f["section_pos"].get("phases"), ctx.line_of))
+    f.update(phases=phases, transitions=transitions, deadlines=deadlines, obligations=obligations,
+             tables=compile_tables(phases, transitions))
+
+
+__all__ = ["compile_path", "did_you_mean"]
