@@ -1,0 +1,304 @@
+"""`engine test`: run the examples embedded in specs (OpenFisca-style) and compare them with what the engine says.
+
+An example (see specs/README.md, "Examples") gives a record evaluated at a date (``at``) with optional ``params``,
+and ``expect``: dotted paths into the evaluation output (the output contract of ``engine evaluate``) and the values
+they must have. Lookup rules, so that policy staff write short expectations:
+
+- ``a.b`` walks into mappings; in a list, a segment selects the item whose ``id`` is that segment (so
+  ``deadlines.first_appointment`` is the deadline ``first_appointment``), or an index (``path.violations.0``);
+- when the value found is an item with a ``status`` and the expectation is a text, the status is compared
+  (``deadlines.first_appointment: met``, ``obligations.monthly_appointments: unmet``); several items with the same id
+  (an obligation's windows) compare the worst status: unmet > pending > met > not_applicable;
+- when the expectation is a list of texts and the value a list of items with a ``code``, the codes are compared
+  (``path.violations: [guard_failed]``); lists of texts/numbers compare as multisets (order does not matter);
+- dates compare as ``YYYY-MM-DD``, numbers as exact decimals (``1.10 == 1.1``).
+
+Records are passed to the evaluation exactly as a JSONL line would give them (dates as text, numbers as JSON
+numbers), so an example exercises the same path as ``engine evaluate``.
+
+Operation examples (``operation:`` + ``cohort:``) are run by the runner registered in ``EXAMPLE_RUNNERS["operation"]``
+(``"module:function"``, called as ``fn(spec, example) -> dict``); until one is registered they are reported as
+errors, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .errors import EngineError, UsageError, Diagnostic
+from .model import Example, Position, Spec
+
+# kind of example -> "module:function" called as fn(spec, example) -> output dict
+EXAMPLE_RUNNERS: dict[str, str] = {
+    "record": "engine.examples:run_record_example",
+}
+
+_MISSING = object()
+_STATUS_RANK = {"unmet": 4, "missed": 4, "failed": 4, "error": 5, "pending": 2, "met": 1, "not_applicable": 0}
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One expectation that does not hold: the dotted ``key``, the expected and the actual value (as shown)."""
+
+    key: str
+    expected: Any
+    actual: Any
+    pos: Position = field(default_factory=Position)
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    """The outcome of one example: ``status`` is ``passed``, ``failed`` (``mismatches``) or ``error`` (``message``:
+    the spec does not compile, or the example cannot be run)."""
+
+    spec: str
+    file: str
+    line: int | None
+    name: str
+    status: str
+    mismatches: tuple[Mismatch, ...] = ()
+    message: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_json(self) -> dict:
+        d: dict[str, Any] = {"spec": self.spec, "file": self.file, "line": self.line, "name": self.name,
+                             "status": self.status}
+        if self.mismatches:
+            d["mismatches"] = [{"key": m.key, "expected": _show(m.expected), "actual": _show(m.actual),
+                                "line": m.pos.line} for m in self.mismatches]
+        if self.message:
+            d["message"] = self.message
+        return d
+
+
+# --------------------------------------------------------------------------------------------- values
+
+def jsonish(value: Any) -> Any:
+    """A YAML value as a JSON decoder would give it: dates as ``YYYY-MM-DD``, integral decimals as ``int``, other
+    decimals as ``float``."""
+    if isinstance(value, dict):
+        return {k: jsonish(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonish(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _num(v: Any) -> Decimal | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
+        return None
+    try:
+        return Decimal(str(v))
+    except InvalidOperation:
+        return None
+
+
+def _norm(v: Any) -> Any:
+    if isinstance(v, date):
+        return v.isoformat()
+    n = _num(v)
+    if n is not None:
+        return n.normalize() if n == n else n
+    if isinstance(v, (list, tuple)):
+        return [_norm(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _norm(x) for k, x in v.items()}
+    return v
+
+
+def _show(v: Any) -> Any:
+    if isinstance(v, (date, Decimal)):
+        return jsonish(v)
+    if isinstance(v, (list, tuple)):
+        return [_show(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _show(x) for k, x in v.items()}
+    return v
+
+
+def _text(v: Any) -> str:
+    if v is _MISSING:
+        return "(absent)"
+    return json.dumps(jsonish(_show(v)), ensure_ascii=False, default=str)
+
+
+def lookup(output: Any, key: str) -> Any:
+    """The value at dotted ``key`` in an evaluation output (see the module docstring), or a marker when absent."""
+    cur: Any = output
+    for seg in key.split("."):
+        if isinstance(cur, dict):
+            cur = cur.get(seg, _MISSING)
+        elif isinstance(cur, list):
+            if seg.isdigit() and not any(isinstance(x, dict) and str(x.get("id")) == seg for x in cur):
+                i = int(seg)
+                cur = cur[i] if i < len(cur) else _MISSING
+            else:
+                found = [x for x in cur if isinstance(x, dict) and str(x.get("id")) == seg]
+                cur = found[0] if len(found) == 1 else (found or _MISSING)
+        else:
+            return _MISSING
+        if cur is _MISSING:
+            return _MISSING
+    return cur
+
+
+def compare(expected: Any, actual: Any) -> tuple[bool, Any]:
+    """Whether ``actual`` satisfies ``expected``, and the actual value as shown in a failure."""
+    if actual is _MISSING:
+        return False, actual
+    if isinstance(expected, str):
+        if isinstance(actual, dict) and "status" in actual:
+            actual = actual["status"]
+        elif isinstance(actual, list) and actual and all(isinstance(x, dict) and "status" in x for x in actual):
+            actual = max((x["status"] for x in actual), key=lambda s: _STATUS_RANK.get(s, 3))
+    if isinstance(expected, (list, tuple)) and isinstance(actual, list):
+        if all(isinstance(x, str) for x in expected) and all(isinstance(x, dict) and "code" in x for x in actual):
+            actual = [x["code"] for x in actual]
+        exp, act = _norm(list(expected)), _norm(actual)
+        if all(not isinstance(x, (dict, list)) for x in exp + act):
+            key = lambda x: (type(x).__name__, str(x))  # noqa: E731
+            return sorted(exp, key=key) == sorted(act, key=key), actual
+        return exp == act, actual
+    if expected is None or isinstance(expected, bool) or isinstance(actual, bool):
+        return expected is actual or expected == actual and type(expected) is type(actual), actual
+    return _norm(expected) == _norm(actual), actual
+
+
+# --------------------------------------------------------------------------------------------- running
+
+def run_record_example(spec: Spec, example: Example) -> dict:
+    """Evaluate a beneficiary example with ``engine.evaluate.evaluate_record``."""
+    from .evaluate import evaluate_record
+
+    if example.record is None:
+        raise EngineError(Diagnostic("the example has no `record`", code="example.no_record"))
+    return evaluate_record(spec, jsonish(example.record), example.at, dict(example.params))
+
+
+def _runner(kind: str) -> Callable[[Spec, Example], dict] | None:
+    target = EXAMPLE_RUNNERS.get(kind)
+    if not target:
+        return None
+    mod, _, fn = target.partition(":")
+    return getattr(importlib.import_module(mod), fn)
+
+
+def run_example(spec: Spec, example: Example) -> ExampleResult:
+    """Run one example of a compiled spec and compare every expectation."""
+    base = dict(spec=spec.id, file=example.pos.file or spec.path or "", line=example.pos.line, name=example.name)
+    if example.at is None:
+        return ExampleResult(status="error", message="the example has no `at` date (the evaluation date)", **base)
+    runner = _runner(example.kind)
+    if runner is None:
+        return ExampleResult(status="error", message=f"no runner for {example.kind} examples yet", **base)
+    try:
+        output = runner(spec, example)
+    except EngineError as e:
+        return ExampleResult(status="error", message=e.format(), **base)
+    mismatches = []
+    for key, expected in example.expect.items():
+        ok, actual = compare(expected, lookup(output, key))
+        if not ok:
+            mismatches.append(Mismatch(key, expected, actual, example.expect_pos.get(key, example.pos)))
+    return ExampleResult(status="failed" if mismatches else "passed", mismatches=tuple(mismatches), **base)
+
+
+def spec_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The ``.yaml``/``.yml`` files named or found (recursively, sorted) under ``paths``."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml") and x.is_file()))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise UsageError(Diagnostic(f"no such file or folder: {p}", file=str(p), code="usage",
+                                        hint="give spec files or folders, e.g. `engine test specs/`"))
+    return out
+
+
+def _load(path: Path) -> Spec | None:
+    """The compiled spec at ``path``, or None for a vocabulary file."""
+    from .compile import _schema_validator, compile_spec
+    from .loader import load_document
+
+    doc = load_document(path)
+    if str(doc.data.get("kind") or "spec") != "spec":
+        return None
+    validate = _schema_validator()
+    if validate is not None:
+        validate(doc)
+    return compile_spec(doc)
+
+
+def run_examples(paths: Iterable[str | Path], keyword: str | None = None) -> list[ExampleResult]:
+    """Run every example of every spec under ``paths`` (only those whose name contains ``keyword``, ignoring case).
+    A spec that does not load gives one ``error`` result carrying its diagnostics."""
+    results: list[ExampleResult] = []
+    kw = keyword.lower() if keyword else None
+    for path in spec_files(paths):
+        try:
+            spec = _load(path)
+        except EngineError as e:
+            results.append(ExampleResult(spec=path.stem, file=str(path), line=None, name="(spec)", status="error",
+                                         message=e.format()))
+            continue
+        if spec is None:
+            continue
+        for ex in spec.examples:
+            if kw is None or kw in ex.name.lower():
+                results.append(run_example(spec, ex))
+    return results
+
+
+def summary_line(results: list[ExampleResult]) -> str:
+    passed = sum(r.passed for r in results)
+    errors = sum(r.status == "error" for r in results)
+    failed = len(results) - passed
+    line = f"{len(results)} example{'s' if len(results) != 1 else ''}: {passed} passed, {failed} failed"
+    return line + (f" ({errors} error{'s' if errors != 1 else ''})" if errors else "")
+
+
+def format_result(r: ExampleResult) -> str:
+    """A failure as shown on a terminal: the example's file:line and name, then each expectation: expected/actual."""
+    head = f"{r.file}:{r.line}" if r.line else r.file
+    if r.status == "error":
+        lines = [f"ERROR {head}: {r.name}"]
+        lines += ["  " + x for x in (r.message or "").splitlines()]
+        return "\n".join(lines)
+    lines = [f"FAIL {head}: {r.name}"]
+    for m in r.mismatches:
+        where = f"{m.pos.file}:{m.pos.line}" if m.pos.line else head
+        lines.append(f"  {where}: {m.key}: expected {_text(m.expected)}, got {_text(m.actual)}")
+    return "\n".join(lines)
+
+
+def run_test_command(args) -> int:
+    """`engine test [PATHS] [-k TEXT] [--json]`: exit 1 when an example fails or a spec does not load."""
+    results = run_examples(getattr(args, "paths", None) or ["specs"], getattr(args, "keyword", None))
+    if getattr(args, "json", False):
+        passed = sum(r.passed for r in results)
+        doc = {"summary": {"examples": len(results), "passed": passed, "failed": len(results) - passed},
+               "results": [r.to_json() for r in results]}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    else:
+        for r in results:
+            if not r.passed:
+                sys.stdout.write(format_result(r) + "\n")
+        sys.stdout.write(summary_line(results) + "\n")
+    return 0 if all(r.passed for r in results) else 1
