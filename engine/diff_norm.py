@@ -1,0 +1,580 @@
+"""Normal form of a spec for the semantic diff (`engine diff`).
+
+A loaded spec document (plain mappings and lists, imports and ``use:`` blocks resolved) becomes a flat set of
+*entities*: one per rule, phase, transition, deadline, obligation, indicator, payment, session, parameter,
+definition, declared input... each keyed by ``(section, id)`` -- never by list position -- and holding *fields*
+whose values are :class:`Norm`: a comparison key that ignores the spelling (``15 jours`` == ``15 days``,
+``2 weeks`` == ``14 days``, ``1 an`` == ``12 months``, ``40%`` == ``0.40``; expressions compared through their
+AST, so whitespace, French/English keywords and redundant parentheses change nothing), a French rendering for the
+sentences, and a JSON value for the machine output.
+
+Expressions are parsed with the engine's own parser (``engine.parser`` / ``engine.compiler``) when it is present;
+the comparison key is a canonical tree built generically from the AST's frozen dataclasses (spans ignored), so this
+module does not depend on the exact node classes. Without a parser, a token-level normal form is used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Iterable
+
+# ------------------------------------------------------------------------------------------------ value normal form
+
+#: keys whose change cannot change an outcome (texts, provenance)
+NON_SEMANTIC_KEYS = frozenset({
+    "label", "title", "explanation", "source", "sources", "interpretation", "description", "note", "notes",
+    "comment", "comments", "source_document", "version", "message", "name", "help", "doc",
+})
+#: sections whose entities never change an outcome
+NON_SEMANTIC_SECTIONS = frozenset({"examples", "metadata", "imports"})
+#: keys holding expressions (other strings are tried as durations, rates, dates, then expressions)
+EXPR_KEYS = frozenset({
+    "condition", "expr", "guard", "where", "applies_if", "numerator", "denominator", "value", "formula", "filter",
+    "when", "objective", "target", "achieved", "measure", "amount", "cap", "limit", "base", "count", "eligible_if",
+})
+
+_DURATION_RE = re.compile(
+    r"^\s*(\d+)\s*(days?|jours?|weeks?|semaines?|months?|mois|years?|ans?|années?)\s*$", re.IGNORECASE)
+_UNITS = {"day": ("D", 1, "jour", "jours"), "jour": ("D", 1, "jour", "jours"),
+          "week": ("D", 7, "semaine", "semaines"), "semaine": ("D", 7, "semaine", "semaines"),
+          "month": ("M", 1, "mois", "mois"), "mois": ("M", 1, "mois", "mois"),
+          "year": ("M", 12, "an", "ans"), "an": ("M", 12, "an", "ans"), "année": ("M", 12, "an", "ans")}
+_PERCENT_RE = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*%\s*$")
+_NUMBER_RE = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*$")
+_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+
+
+@dataclass(frozen=True)
+class Norm:
+    """A normalised value: equal when ``key`` is equal, whatever the spelling."""
+
+    key: Any
+    text: str = field(compare=False)          # French rendering
+    json: Any = field(compare=False)          # JSON value (the original spelling)
+    kind: str = field(compare=False, default="text")  # expr|duration|percent|number|date|bool|set|text|null
+    ast: Any = field(compare=False, default=None)     # parsed expression (for constant-only differences)
+
+
+def fr_number(d: Decimal) -> str:
+    """French rendering of a decimal: ``22 800``, ``0,4``."""
+    d = d.normalize() if d == d.to_integral_value() else d
+    if d == d.to_integral_value():
+        s = f"{int(d):,}".replace(",", "\u202f")
+    else:
+        s = format(d, "f").replace(".", ",")
+    return s
+
+
+def fr_date(d: _dt.date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def fr_percent(d: Decimal) -> str:
+    return fr_number((d * 100).normalize()) + " %"
+
+
+def _duration(text: str) -> Norm | None:
+    m = _DURATION_RE.match(text)
+    if not m:
+        return None
+    n = int(m.group(1))
+    unit = m.group(2).lower()
+    base = unit.rstrip("s") if unit not in ("mois",) else unit
+    if base == "ann\u00e9e" or unit.startswith("ann"):
+        base = "année"
+    if base not in _UNITS:
+        return None
+    dim, factor, sing, plur = _UNITS[base]
+    return Norm(("duration", dim, n * factor), f"{n} {sing if n == 1 else plur}", text.strip(), "duration")
+
+
+def norm_scalar(value: Any, key: str = "", parse_expr: Callable[[str], Norm | None] | None = None) -> Norm:
+    """Normalise one scalar from a spec document."""
+    if value is None:
+        return Norm(("null",), "(vide)", None, "null")
+    if isinstance(value, bool):
+        return Norm(("bool", value), "oui" if value else "non", value, "bool")
+    if isinstance(value, (int, Decimal)) or (isinstance(value, float) and value == value):
+        d = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        return Norm(("number", d.normalize()), fr_number(d), _json_number(d), "number")
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return Norm(("date", value), fr_date(value), value.isoformat(), "date")
+    if isinstance(value, str):
+        text = value
+        if key in NON_SEMANTIC_KEYS:
+            return Norm(("text", " ".join(text.split())), text.strip(), text, "text")
+        dur = _duration(text)
+        if dur is not None:
+            return dur
+        m = _PERCENT_RE.match(text)
+        if m:
+            d = Decimal(m.group(1).replace(",", ".")) / 100
+            return Norm(("number", d.normalize()), fr_percent(d), text.strip(), "percent")
+        if _NUMBER_RE.match(text) and key not in EXPR_KEYS:
+            d = Decimal(text.strip())
+            return Norm(("number", d.normalize()), fr_number(d), text.strip(), "number")
+        m = _DATE_RE.match(text)
+        if m:
+            try:
+                d = _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                return Norm(("date", d), fr_date(d), d.isoformat(), "date")
+            except ValueError:
+                pass
+        if parse_expr is not None and (key in EXPR_KEYS or _looks_like_expr(text)):
+            n = parse_expr(text)
+            if n is not None:
+                return n
+        return Norm(("text", " ".join(text.split())), text.strip(), text, "text")
+    return Norm(("repr", repr(value)), str(value), str(value), "text")
+
+
+def _looks_like_expr(text: str) -> bool:
+    return bool(re.search(r"[<>=!()+*/\[\]]|\b(and|or|not|et|ou|non|in|where|si|if)\b", text))
+
+
+def _json_number(d: Decimal):
+    if d == d.to_integral_value() and abs(d) < 10 ** 15:
+        return int(d)
+    return float(d) if len(d.as_tuple().digits) <= 15 else str(d)
+
+
+# ------------------------------------------------------------------------------------------------ expressions
+
+_AST_SKIP = frozenset({"span", "text", "raw", "origin", "pos", "position", "spelling", "keyword", "lang",
+                       "percent", "is_percent", "paren", "parens", "parenthesized", "line", "col", "column",
+                       "loc", "location", "meta", "unit_text"})
+
+
+def _skip(name: str) -> bool:
+    return name in _AST_SKIP or name.endswith(("_span", "_spans"))
+_PAREN_NAMES = frozenset({"Paren", "Parens", "Group", "Parenthesized", "ParenExpr", "Grouping"})
+_FR_WORDS = {"et": "and", "ou": "or", "non": "not", "vrai": True, "faux": False, "si": "if", "alors": "then",
+             "sinon": "else", "jours": "days", "jour": "days", "day": "days", "semaines": "weeks",
+             "semaine": "weeks", "week": "weeks", "mois": "months", "month": "months", "ans": "years",
+             "an": "years", "year": "years", "aujourd'hui": "today", "dans": "in", "où": "where"}
+_OP_FIELDS = frozenset({"op", "operator", "kind", "unit", "fn", "func", "function", "name_fr", "keyword_op"})
+_LITERAL_RE = re.compile(r"(Lit|Literal|Number|Num|Decimal|Date|Duration|String|Str|Bool|Percent|Const|Today)",
+                         re.IGNORECASE)
+_NAME_RE = re.compile(r"(Name|Var|Ident|Attr|Field|Ref|Call|Func)", re.IGNORECASE)
+
+
+def _unparen(node):
+    while dataclasses.is_dataclass(node) and type(node).__name__ in _PAREN_NAMES:
+        inner = [getattr(node, f.name) for f in dataclasses.fields(node) if not _skip(f.name)]
+        if len(inner) != 1:
+            break
+        node = inner[0]
+    return node
+
+
+def canon(node, _field: str = "") -> Any:
+    """A hashable canonical tree of an AST: spans, spellings and redundant parentheses ignored."""
+    node = _unparen(node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return (type(node).__name__,) + tuple(
+            (f.name, canon(getattr(node, f.name), f.name)) for f in dataclasses.fields(node) if not _skip(f.name))
+    if isinstance(node, (list, tuple)):
+        return ("[]",) + tuple(canon(x) for x in node)
+    if isinstance(node, bool):
+        return ("bool", node)
+    if isinstance(node, (int, Decimal)):
+        return ("num", Decimal(node).normalize())
+    if isinstance(node, float):
+        return ("num", Decimal(str(node)).normalize())
+    if isinstance(node, str):
+        if _field in _OP_FIELDS:
+            low = node.lower()
+            return ("str", _FR_WORDS.get(low, low))
+        return ("str", node)
+    if hasattr(node, "value") and hasattr(node, "name") and type(node).__class__.__name__ == "EnumType":
+        v = node.value
+        return ("enum", _FR_WORDS.get(v, v) if isinstance(v, str) else v)
+    try:
+        hash(node)
+        return ("v", type(node).__name__, node)
+    except TypeError:
+        return ("r", repr(node))
+
+
+def _is_literal(node) -> bool:
+    if not dataclasses.is_dataclass(node):
+        return False
+    name = type(node).__name__
+    if _NAME_RE.search(name) and not _LITERAL_RE.search(name):
+        return False
+    for f in dataclasses.fields(node):
+        if _skip(f.name):
+            continue
+        v = getattr(node, f.name)
+        if dataclasses.is_dataclass(v) or (isinstance(v, (list, tuple)) and any(dataclasses.is_dataclass(x) for x in v)):
+            return False
+    return bool(_LITERAL_RE.search(name))
+
+
+def _span_text(node, text: str) -> str | None:
+    span = getattr(node, "span", None)
+    if span is None:
+        return None
+    start = getattr(span, "start", None)
+    end = getattr(span, "end", None)
+    if start is None and isinstance(span, tuple) and len(span) >= 2:
+        start, end = span[0], span[1]
+    if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+        return text[start:end]
+    return None
+
+
+def constant_changes(old: Norm, new: Norm) -> list[tuple[str, str]] | None:
+    """When two expressions differ only by constants, the ``(old, new)`` constant texts; else None."""
+    if old.kind != "expr" or new.kind != "expr" or old.ast is None or new.ast is None:
+        return None
+    a_text, a_node = old.ast
+    b_text, b_node = new.ast
+    if a_node is None or b_node is None:  # token fallback
+        return _token_constant_changes(a_text, b_text)
+    out: list[tuple[str, str]] = []
+
+    def walk(a, b) -> bool:
+        a, b = _unparen(a), _unparen(b)
+        if canon(a) == canon(b):
+            return True
+        if _is_literal(a) and _is_literal(b):
+            out.append((_span_text(a, a_text) or _canon_text(a), _span_text(b, b_text) or _canon_text(b)))
+            return True
+        if type(a) is not type(b) or not dataclasses.is_dataclass(a):
+            if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
+                return all(walk(x, y) for x, y in zip(a, b))
+            return False
+        for f in dataclasses.fields(a):
+            if _skip(f.name):
+                continue
+            va, vb = getattr(a, f.name), getattr(b, f.name)
+            if dataclasses.is_dataclass(va) or isinstance(va, (list, tuple)):
+                if not walk(va, vb):
+                    return False
+            elif canon(va, f.name) != canon(vb, f.name):
+                return False
+        return True
+
+    return out if walk(a_node, b_node) and out else None
+
+
+def _canon_text(node) -> str:
+    vals = [getattr(node, f.name) for f in dataclasses.fields(node) if not _skip(f.name)]
+    return " ".join(str(v) for v in vals)
+
+
+_TOKEN_RE = re.compile(r'\d{4}-\d{2}-\d{2}|\d+(?:\.\d+)?\s*%?|"[^"]*"|[A-Za-zÀ-ÿ_][\w\']*|==|!=|<=|>=|\S')
+
+
+def _tokens(text: str) -> list[str]:
+    toks = []
+    for t in _TOKEN_RE.findall(text):
+        m = re.match(r"^(\d+(?:\.\d+)?)\s*(%?)$", t)
+        if m:
+            d = Decimal(m.group(1)) / (100 if m.group(2) else 1)
+            toks.append(str(d.normalize()))
+            continue
+        low = t.lower()
+        word = _FR_WORDS.get(low, low)
+        toks.append(word if isinstance(word, str) else str(word).lower())
+    return toks
+
+
+def _is_const_token(t: str) -> bool:
+    return bool(re.match(r'^(\d|")', t)) or t in ("true", "false", "True", "False")
+
+
+def _token_constant_changes(a: str, b: str) -> list[tuple[str, str]] | None:
+    ta, tb = _tokens(a), _tokens(b)
+    if len(ta) != len(tb):
+        return None
+    out = []
+    for x, y in zip(ta, tb):
+        if x != y:
+            if not (_is_const_token(x) and _is_const_token(y)):
+                return None
+            out.append((x, y))
+    return out or None
+
+
+def make_expr_parser(parse: Callable[[str], Any] | None) -> Callable[[str], Norm | None]:
+    """Build the expression normaliser from a parser ``text -> AST`` (None: token normal form)."""
+    cache: dict[str, Norm | None] = {}
+
+    def norm(text: str) -> Norm | None:
+        if text in cache:
+            return cache[text]
+        result: Norm | None
+        if parse is None:
+            result = Norm(("expr-tokens", tuple(_tokens(text))), " ".join(text.split()), text, "expr", (text, None))
+        else:
+            try:
+                node = parse(text)
+            except Exception:  # not an expression: the caller compares it as text
+                node = None
+            result = None if node is None else Norm(("expr", canon(node)), " ".join(text.split()), text, "expr",
+                                                    (text, node))
+        cache[text] = result
+        return result
+
+    return norm
+
+
+def default_expr_parser() -> Callable[[str], Any] | None:
+    """The engine's expression parser, whatever its module currently exposes; None when absent."""
+    import importlib
+
+    for mod_name, fn_names in (("engine.parser", ("parse_expression", "parse_expr", "parse")),
+                               ("engine.compiler", ("parse_expression", "parse_expr", "parse"))):
+        try:
+            mod = importlib.import_module(mod_name)
+        except Exception:  # module not there yet, or broken: fall back
+            continue
+        for fn in fn_names:
+            f = getattr(mod, fn, None)
+            if callable(f):
+                return _adapt_parse(f)
+    return None
+
+
+def _adapt_parse(f: Callable) -> Callable[[str], Any]:
+    def parse(text: str):
+        node = f(text)
+        for attr in ("node", "ast", "tree"):  # a result object wrapping the AST
+            if not dataclasses.is_dataclass(node) and hasattr(node, attr):
+                node = getattr(node, attr)
+        return node
+    return parse
+
+
+# ------------------------------------------------------------------------------------------------ entities
+
+METADATA_KEYS = ("id", "kind", "version", "title", "source_document", "valid_from", "valid_until")
+_ANCHOR_KEYS = {"phase": "phase", "event": "événement", "attribute": "attribut", "date": "date"}
+GROUP_FR = {"all": "toutes les conditions", "any": "au moins une condition", "not": "négation"}
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One identified element of a spec (a rule, a phase, a deadline...) and its normalised fields."""
+
+    section: str
+    id: str                      # "" for a section that is a single element (convention, funding...)
+    label: str | None
+    fields: dict                 # field path -> Norm
+    data: Any = field(compare=False, default=None)  # the plain document value, for added/removed elements
+
+    @property
+    def path(self) -> str:
+        return self.section + (f".{self.id}" if self.id else "")
+
+
+@dataclass(frozen=True)
+class NormalSpec:
+    entities: dict               # (section, id) -> Entity
+    meta: dict                   # id, version, title, valid_from, valid_until (plain values)
+
+
+def field_is_semantic(section: str, path: str) -> bool:
+    if section in NON_SEMANTIC_SECTIONS:
+        return False
+    last = re.sub(r"\[[^\]]*\]$", "", path.rsplit(".", 1)[-1])
+    return last not in NON_SEMANTIC_KEYS
+
+
+def _set_norm(items: list, key: str, parse_expr) -> Norm:
+    norms = [norm_scalar(x, key, parse_expr) for x in items]
+    uniq = {n.key: n for n in norms}
+    ordered = sorted(uniq.values(), key=lambda n: str(n.key))
+    return Norm(("set", frozenset(uniq)), ", ".join(n.text for n in ordered) or "(aucun)", list(items), "set",
+                tuple(ordered))
+
+
+def _item_ident(item: dict, index: int) -> str:
+    for k in ("id", "name"):
+        v = item.get(k)
+        if isinstance(v, (str, int)) and not isinstance(v, bool):
+            return str(v)
+    if "from" in item and "to" in item and not isinstance(item["from"], (dict, list)):
+        return f"{item['from']}->{item['to']}"
+    return f"#{index + 1}"
+
+
+def _unique(idents: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i in idents:
+        seen[i] = seen.get(i, 0) + 1
+        out.append(i if seen[i] == 1 else f"{i}~{seen[i]}")
+    return out
+
+
+def flatten(value: Any, prefix: str, out: dict, key: str, parse_expr) -> None:
+    """Flatten a nested document value into ``out[path] = Norm``; lists of mappings are matched by id."""
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (k, v), = value.items()
+            if k in _ANCHOR_KEYS and isinstance(v, str):
+                out[prefix] = Norm(("anchor", k, v), f"{_ANCHOR_KEYS[k]} « {v} »", dict(value), "anchor")
+                return
+        for k, v in value.items():
+            flatten(v, f"{prefix}.{k}" if prefix else str(k), out, str(k), parse_expr)
+    elif isinstance(value, list):
+        if all(isinstance(x, dict) for x in value) and value:
+            for ident, item in zip(_unique([_item_ident(x, i) for i, x in enumerate(value)]), value):
+                flatten(item, f"{prefix}[{ident}]", out, key, parse_expr)
+        elif any(isinstance(x, (dict, list)) for x in value):
+            for i, item in enumerate(value):
+                flatten(item, f"{prefix}[{i + 1}]", out, key, parse_expr)
+        else:
+            out[prefix] = _set_norm(value, key, parse_expr)
+    else:
+        out[prefix] = norm_scalar(value, key, parse_expr)
+
+
+def _entity(section: str, ident: str, data: Any, parse_expr, extra: dict | None = None) -> Entity:
+    fields: dict = {}
+    if isinstance(data, dict):
+        flatten({k: v for k, v in data.items() if k != "id"}, "", fields, section, parse_expr)
+        label = data.get("label") if isinstance(data.get("label"), str) else None
+    else:
+        flatten(data, "value", fields, section, parse_expr)
+        label = None
+    if extra:
+        fields.update(extra)
+    return Entity(section, ident, label, fields, data)
+
+
+def _collection(section: str, value: Any, parse_expr, out: dict, id_prefix: str = "") -> None:
+    if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+        for ident, item in zip(_unique([_item_ident(x, i) for i, x in enumerate(value)]), value):
+            _put(out, _entity(section, id_prefix + ident, item, parse_expr))
+    elif isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+        for k, item in value.items():
+            _put(out, _entity(section, id_prefix + str(k), item, parse_expr))
+    elif value is not None:
+        _put(out, _entity(section, id_prefix.rstrip(":"), value, parse_expr))
+
+
+def _mixed_section(section: str, value: dict, parse_expr, out: dict) -> None:
+    """A mapping section (convention, funding): scalar keys form one element; a mapping under a key is an element
+    named by the key; a list of mappings under a key gives one element per item (``caps.per_participant_month``)."""
+    scalars = {}
+    for key, sub in value.items():
+        if isinstance(sub, list) and sub and all(isinstance(x, dict) for x in sub):
+            _collection(section, sub, parse_expr, out, f"{key}.")
+        elif isinstance(sub, dict):
+            _put(out, _entity(section, str(key), sub, parse_expr))
+        else:
+            scalars[key] = sub
+    if scalars:
+        _put(out, _entity(section, "", scalars, parse_expr))
+
+
+def _put(out: dict, e: Entity) -> None:
+    out[(e.section, e.id)] = e
+
+
+def _rule_tree(tree: str, node: Any, parent: str | None, out: dict, parse_expr, used: set) -> None:
+    if not isinstance(node, dict):
+        return
+    group = next((g for g in ("all", "any", "not") if g in node), None)
+    rid = node.get("id") if isinstance(node.get("id"), str) else None
+    if rid is None:
+        rid = tree if parent is None else (node.get("label") if isinstance(node.get("label"), str) else None)
+    if rid is None or rid in used:
+        base = rid or f"{parent}#"
+        n = 1
+        while f"{base}~{n}" in used:
+            n += 1
+        rid = f"{base}~{n}" if rid else f"{parent}#{n}"
+    used.add(rid)
+    extra = {}
+    if group:
+        extra["group"] = Norm(("group", group), GROUP_FR[group], group, "text")
+    if parent is not None:
+        extra["parent"] = Norm(("parent", parent), f"« {parent} »", parent, "text")
+    data = {k: v for k, v in node.items() if k not in ("all", "any", "not")}
+    ident = f"{tree}.{rid}" if rid != tree else tree
+    _put(out, _entity("eligibility", ident, data, parse_expr, extra))
+    children = node.get(group) if group else None
+    if isinstance(children, dict):
+        children = [children]
+    for child in children or []:
+        _rule_tree(tree, child, rid, out, parse_expr, used)
+
+
+def resolve_use(value: Any, shared: dict) -> Any:
+    """Replace every ``{use: name}`` mapping by the vocabulary's shared block ``name``."""
+    if isinstance(value, dict):
+        name = value.get("use")
+        if isinstance(name, str) and name in shared:
+            block = resolve_use(shared[name], shared)
+            if len(value) == 1:
+                return block
+            if isinstance(block, dict):  # keys written next to `use:` replace the block's keys (shallow merge)
+                merged = dict(block)
+                merged.update({k: resolve_use(v, shared) for k, v in value.items() if k != "use"})
+                return merged
+        return {k: resolve_use(v, shared) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_use(x, shared) for x in value]
+    return value
+
+
+_VOCAB_INPUTS = {"attributes": "attribute:", "events": "event:", "operation_attributes": "operation:"}
+_SPEC_INPUTS = {"attributes": "attribute:", "events": "event:", "operation": "operation:"}
+
+
+def normalise_spec(doc: dict, vocabularies: Iterable[dict] = (),
+                   parse_expr: Callable[[str], Norm | None] | None = None) -> NormalSpec:
+    """The entities of a spec document (plain data) and of the vocabularies it imports."""
+    out: dict = {}
+    vocabularies = list(vocabularies)
+    shared: dict = {}
+    for voc in vocabularies:
+        if isinstance(voc.get("shared"), dict):
+            shared.update(voc["shared"])
+    doc = resolve_use(doc, shared)
+    for voc in vocabularies:
+        for key, value in voc.items():
+            if key in ("kind", "id", "version", "title", "imports", "shared", "source_document"):
+                continue
+            if key in _VOCAB_INPUTS:
+                _collection("inputs", value, parse_expr, out, _VOCAB_INPUTS[key])
+            elif key == "definitions":
+                _collection("definitions", value, parse_expr, out)
+            elif key == "territories":
+                _collection("vocabulary", value, parse_expr, out, "territory:")
+            elif key == "territory_groups":
+                _collection("vocabulary", value, parse_expr, out, "group:")
+            else:
+                _collection("vocabulary", value, parse_expr, out, f"{key}:")
+    meta = {k: doc.get(k) for k in METADATA_KEYS}
+    _put(out, _entity("metadata", "", {k: v for k, v in meta.items() if v is not None}, parse_expr))
+    for key, value in doc.items():
+        if key in METADATA_KEYS:
+            continue
+        if key == "imports":
+            for imp in value if isinstance(value, list) else [value]:
+                _put(out, Entity("imports", str(imp), None, {}, imp))
+        elif key == "eligibility" and isinstance(value, dict):
+            for tree, node in value.items():
+                _rule_tree(str(tree), node, None, out, parse_expr, set())
+        elif key == "inputs" and isinstance(value, dict):
+            for sub, decl in value.items():
+                _collection("inputs", decl, parse_expr, out, _SPEC_INPUTS.get(sub, f"{sub}:"))
+        elif key == "territories":
+            _put(out, _entity("territories", "", value, parse_expr))
+        elif isinstance(value, dict) and not all(isinstance(v, dict) for v in value.values()):
+            _mixed_section(key, value, parse_expr, out)          # convention, funding...
+        else:
+            _collection(key, value, parse_expr, out)
+    return NormalSpec(out, meta)

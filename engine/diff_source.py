@@ -1,0 +1,254 @@
+"""Reading the two versions compared by `engine diff`: a spec file, or ``path@gitrev``.
+
+``path@rev`` is read with ``git show rev:path`` in the repository that contains ``path`` (the work tree is never
+touched, the path need not exist in it any more). The spec's imports are read at the same revision: the spec and its
+imports are written, with their relative layout, into a private temporary folder that the normal loader then reads;
+diagnostics point back at ``path@rev``. A ref that names an existing file is always that file (even with an ``@``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import Diagnostic, EngineError, SpecError, UsageError
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict) or hasattr(value, "items") and not isinstance(value, (str, bytes)):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+@dataclass
+class SpecVersion:
+    """One side of a diff: where it comes from, its document and imported vocabularies as plain data."""
+
+    ref: str                 # as given on the command line
+    display: str             # "specs/x.yaml" or "specs/x.yaml@HEAD~1"
+    path: str                # the file the loader reads (the work-tree file, or a private copy for a git ref)
+    rev: str | None = None
+    doc: dict = field(default_factory=dict)
+    vocabularies: list = field(default_factory=list)
+    _tmp: Any = None
+    _compiled: Any = None
+    _remap: dict = field(default_factory=dict)   # private path -> displayed name
+
+    def compiled(self):
+        """The compiled spec (:func:`engine.compile.load_spec`), for the impact analysis."""
+        if self._compiled is None:
+            try:
+                from .compile import load_spec
+            except ImportError as e:  # pragma: no cover - the compiler is part of the package
+                raise SpecError(f"cannot compile {self.display}: the spec compiler is not available ({e})",
+                                file=self.display, code="diff.no_compiler") from None
+            with self._mapped_errors():
+                self._compiled = load_spec(self.path)
+        return self._compiled
+
+    def _mapped_errors(self):
+        version = self
+
+        class _Ctx:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, et, ev, tb):
+                if isinstance(ev, EngineError) and version._remap:
+                    ev.diagnostics = [version._map(d) for d in ev.diagnostics]
+                    ev.args = (ev.format(),)
+                return False
+
+        return _Ctx()
+
+    def _map(self, d: Diagnostic) -> Diagnostic:
+        if d.file:
+            for private, shown in self._remap.items():
+                if str(d.file) == private or os.path.abspath(str(d.file)) == private:
+                    return replace(d, file=shown)
+        return d
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> "SpecVersion":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------------------------------------ loading
+
+def _load_document(path: str):
+    """The loader's document for ``path`` (imports resolved); plain fallback when the loader is absent."""
+    try:
+        from .loader import load_document
+    except ImportError:
+        load_document = None
+    if load_document is not None:
+        return load_document(path)
+    return _fallback_document(path, set())
+
+
+@dataclass
+class _PlainDoc:
+    data: dict
+    path: str
+    imports: list
+
+
+def _fallback_document(path: str, seen: set) -> _PlainDoc:  # used only while engine.loader is not there
+    import yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+        data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise SpecError(f"cannot read the spec: {type(e).__name__}: {str(e).splitlines()[0]}", file=path,
+                        code="diff.read") from None
+    if not isinstance(data, dict):
+        raise SpecError("a spec must be a YAML mapping", file=path, code="diff.read")
+    imports = []
+    for imp in _import_list(data):
+        p = os.path.normpath(os.path.join(os.path.dirname(path), imp))
+        if p not in seen:
+            seen.add(p)
+            imports.append(_fallback_document(p, seen))
+    return _PlainDoc(data, path, imports)
+
+
+def _import_list(data) -> list[str]:
+    imps = data.get("imports") if isinstance(data, dict) else None
+    if isinstance(imps, str):
+        imps = [imps]
+    return [str(i) for i in imps or () if isinstance(i, str)]
+
+
+def _vocabularies(document) -> list[dict]:
+    out, stack, seen = [], list(getattr(document, "imports", None) or ()), set()
+    while stack:
+        imp = stack.pop(0)
+        if id(imp) in seen:
+            continue
+        seen.add(id(imp))
+        data = getattr(imp, "data", imp)
+        if isinstance(data, dict) or hasattr(data, "items"):
+            out.append(_plain(data))
+        stack.extend(getattr(imp, "imports", None) or ())
+    return out
+
+
+def _fill(version: SpecVersion) -> SpecVersion:
+    with version._mapped_errors():
+        document = _load_document(version.path)
+    version.doc = _plain(getattr(document, "data", document))
+    version.vocabularies = _vocabularies(document)
+    return version
+
+
+def load_version(ref: str) -> SpecVersion:
+    """Read one side of a diff: a spec file, or ``path@rev`` from git. Use as a context manager (temporary files)."""
+    if os.path.isfile(ref):
+        return _fill(SpecVersion(ref, ref, ref))
+    if "@" in ref:
+        path, rev = ref.rsplit("@", 1)
+        if path and rev:
+            return _fill(_from_git(ref, path, rev))
+    if os.path.isdir(ref):
+        raise UsageError(f"{ref} is a folder: engine diff compares two spec files", file="<command line>",
+                         hint="name a spec file, e.g. specs/mobilite.yaml or specs/mobilite.yaml@HEAD~1",
+                         code="usage")
+    raise SpecError(f"no such spec file: {ref}", file=ref, code="diff.not_found",
+                    hint="give a spec file, or path@gitrev to read it from git (e.g. specs/mobilite.yaml@HEAD~1)")
+
+
+def _git(cwd: str, *args: str) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["git", "-C", cwd, *args], capture_output=True, timeout=60)
+    except FileNotFoundError:
+        raise UsageError("git is not installed: cannot read path@rev", file="<command line>",
+                         code="diff.git") from None
+
+
+def _repo_path(path: str) -> tuple[str, str]:
+    """(repository top, path relative to it) for a path that may not exist in the work tree any more."""
+    absolute = os.path.abspath(path)
+    existing, rest = absolute, []
+    while not os.path.isdir(existing):
+        existing, tail = os.path.split(existing)
+        rest.insert(0, tail)
+        if not tail:
+            break
+    r = _git(existing, "rev-parse", "--show-toplevel")
+    if r.returncode != 0:
+        raise SpecError(f"{path} is not inside a git repository, so {path}@rev cannot be read", file=path,
+                        code="diff.git", hint="run the command inside the repository, or compare two files")
+    top = os.path.realpath(r.stdout.decode().strip())
+    full = os.path.join(os.path.realpath(existing), *rest)
+    rel = os.path.relpath(full, top)
+    if rel.startswith(".."):
+        raise SpecError(f"{path} is outside the git repository {top}", file=path, code="diff.git")
+    return top, rel.replace(os.sep, "/")
+
+
+def _from_git(ref: str, path: str, rev: str) -> SpecVersion:
+    top, rel = _repo_path(path)
+    r = _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    if r.returncode != 0:
+        raise SpecError(f"unknown git revision {rev!r} in {ref}", file="<command line>", code="diff.git_rev",
+                        hint="use a commit, a branch, a tag or HEAD~N (see `git log --oneline`)")
+    commit = r.stdout.decode().strip()
+    display = f"{path}@{rev}"
+    tmp = tempfile.TemporaryDirectory(prefix="engine-diff-")
+    version = SpecVersion(ref, display, "", rev, _tmp=tmp)
+    try:
+        version.path = _materialise(top, commit, rel, tmp.name, version, rev, display=display)
+    except BaseException:
+        tmp.cleanup()
+        raise
+    return version
+
+
+def _materialise(top: str, commit: str, rel: str, root: str, version: SpecVersion, rev: str, display: str,
+                 depth: int = 0) -> str:
+    """Write ``rel`` at ``commit`` (and, recursively, its imports) under ``root``; return the private path."""
+    target = os.path.join(root, *rel.split("/"))
+    if os.path.exists(target) or depth > 20:
+        return target
+    r = _git(top, "show", f"{commit}:{rel}")
+    if r.returncode != 0:
+        if depth == 0:
+            raise SpecError(f"{rel} does not exist at revision {rev}", file=display, code="diff.git_path",
+                            hint="check the path and the revision with `git log --stat -- " + rel + "`")
+        return target  # a missing import: the loader reports it (positioned) when it reads the spec
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "wb") as f:
+        f.write(r.stdout)
+    version._remap[os.path.abspath(target)] = display if depth == 0 else f"{rel}@{rev}"
+    for imp in _discover_imports(r.stdout):
+        sub = os.path.normpath(os.path.join(os.path.dirname(rel), imp)).replace(os.sep, "/")
+        if not sub.startswith(".."):
+            _materialise(top, commit, sub, root, version, rev, display, depth + 1)
+    return target
+
+
+def _discover_imports(data: bytes) -> list[str]:
+    """The ``imports:`` of a spec text, found leniently (the loader validates the file properly afterwards)."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(data.decode("utf-8-sig"))
+    except Exception:  # noqa: BLE001 - any unreadable text: no imports to fetch; the loader reports the error
+        return []
+    return _import_list(doc)

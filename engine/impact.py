@@ -1,0 +1,182 @@
+"""Impact of a spec change on records: evaluate every record under both versions and count what changes.
+
+Streamed: records are read once (:func:`engine.records.read_records`) and each one is evaluated under the old and
+the new spec in lockstep (``itertools.tee`` of one reader, so memory stays bounded whatever the file size).
+
+A record *changes* when, between the two versions, its evaluation status (``ok``/``error``), its eligibility
+(``true``/``false``/``null`` = unknown), the legality of its path, or the status of one of its deadlines or
+obligations (by id; ``absent`` when the version does not have it) differs. Each kind of change
+(``eligibility true -> false``, ``deadline first_appointment: met -> missed``...) is counted, with the first few
+record ids as examples. A line that cannot be read as a record is counted in ``unreadable`` and compared no further.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable, Iterator
+
+EXAMPLES_PER_KIND = 5
+
+_BOOL_FR = {True: "éligible", False: "non éligible", None: "inconnu"}
+_LEGAL_FR = {True: "légal", False: "non conforme", None: "inconnu"}
+_STATUS_FR = {"met": "respecté", "missed": "manqué", "pending": "en cours", "not_applicable": "sans objet",
+              "unmet": "non respectée", "ok": "ok", "error": "erreur", None: "absent"}
+
+
+@dataclass(frozen=True)
+class ImpactKind:
+    """One kind of change and the records that show it."""
+
+    kind: str        # "status" | "eligibility" | "path" | "deadline" | "obligation"
+    item: str | None  # the deadline or obligation id
+    old: Any
+    new: Any
+    count: int
+    examples: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        what = self.kind if self.item is None else f"{self.kind} {self.item}"
+        return f"{what}: {_j(self.old)} -> {_j(self.new)}"
+
+    @property
+    def sentence(self) -> str:
+        if self.kind == "eligibility":
+            return f"éligibilité : {_BOOL_FR.get(self.old)} -> {_BOOL_FR.get(self.new)}"
+        if self.kind == "path":
+            return f"parcours : {_LEGAL_FR.get(self.old)} -> {_LEGAL_FR.get(self.new)}"
+        if self.kind == "status":
+            return f"évaluation : {_STATUS_FR.get(self.old, self.old)} -> {_STATUS_FR.get(self.new, self.new)}"
+        noun = "délai" if self.kind == "deadline" else "obligation"
+        return (f"{noun} « {self.item} » : {_STATUS_FR.get(self.old, self.old)} -> "
+                f"{_STATUS_FR.get(self.new, self.new)}")
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "item": self.item, "old": self.old, "new": self.new, "count": self.count,
+                "examples": list(self.examples), "key": self.key, "sentence": self.sentence}
+
+
+@dataclass(frozen=True)
+class Impact:
+    at: date
+    records: int          # records read (including unreadable lines)
+    changed: int          # records with at least one change
+    unreadable: int       # lines that are not records (bad JSON...): not compared
+    kinds: tuple[ImpactKind, ...]
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return {"at": self.at.isoformat(), "records": self.records, "changed": self.changed,
+                "unchanged": self.records - self.changed - self.unreadable, "unreadable": self.unreadable,
+                "kinds": [k.to_json() for k in self.kinds]}
+
+
+def _j(v) -> str:
+    return "null" if v is None else ("true" if v is True else "false" if v is False else str(v))
+
+
+def _by_id(items) -> dict:
+    out = {}
+    for x in items or ():
+        if isinstance(x, dict) and "id" in x:
+            out[x["id"]] = x.get("status")
+    return out
+
+
+def record_changes(old: dict, new: dict) -> list[tuple[str, str | None, Any, Any]]:
+    """The changes between two evaluation outputs of the same record: ``(kind, item, old, new)``."""
+    so, sn = old.get("status"), new.get("status")
+    if so != "ok" or sn != "ok":
+        return [] if so == sn else [("status", None, so, sn)]
+    out = []
+    if old.get("eligible") != new.get("eligible"):
+        out.append(("eligibility", None, old.get("eligible"), new.get("eligible")))
+    lo, ln = (old.get("path") or {}).get("legal"), (new.get("path") or {}).get("legal")
+    if lo != ln:
+        out.append(("path", None, lo, ln))
+    for kind, key in (("deadline", "deadlines"), ("obligation", "obligations")):
+        a, b = _by_id(old.get(key)), _by_id(new.get(key))
+        for item in sorted(set(a) | set(b)):
+            if a.get(item) != b.get(item):
+                out.append((kind, item, a.get(item), b.get(item)))
+    return out
+
+
+_KIND_ORDER = {"status": 0, "eligibility": 1, "path": 2, "deadline": 3, "obligation": 4}
+
+
+def compare_outputs(pairs: Iterable[tuple], at: date, examples: int = EXAMPLES_PER_KIND) -> Impact:
+    """Count the changes over ``(old, new)`` outputs of the same records, or ``(unreadable, old, new)`` triples
+    where ``unreadable`` says that the input line was not a record at all."""
+    counts: dict[tuple, list] = {}
+    records = changed = unreadable = 0
+    for n, pair in enumerate(pairs, 1):
+        records += 1
+        bad, a, b = pair if len(pair) == 3 else (False, pair[0], pair[1])
+        if bad:
+            unreadable += 1
+            continue
+        diffs = record_changes(a, b)
+        if not diffs:
+            continue
+        changed += 1
+        rid = a.get("id") or b.get("id") or f"ligne {a.get('line') or n}"
+        for d in diffs:
+            slot = counts.get(d)
+            if slot is None:
+                counts[d] = slot = [0, []]
+            slot[0] += 1
+            if len(slot[1]) < examples:
+                slot[1].append(str(rid))
+    kinds = tuple(ImpactKind(k[0], k[1], k[2], k[3], v[0], tuple(v[1]))
+                  for k, v in sorted(counts.items(), key=lambda kv: (_KIND_ORDER.get(kv[0][0], 9), kv[0][1] or "",
+                                                                     -kv[1][0], _j(kv[0][2]), _j(kv[0][3]))))
+    return Impact(at, records, changed, unreadable, kinds)
+
+
+def evaluate_pairs(old_spec, new_spec, records_path: str, at: date, params: dict | None = None,
+                   progress: bool = False) -> Iterator[tuple[bool, dict, dict]]:
+    """``(unreadable, old output, new output)`` for each record of the file, streamed (one reader, two
+    evaluations in lockstep)."""
+    from .evaluate import evaluate_stream
+    from .records import BadRecord, read_records
+
+    items = read_records(records_path, spec=new_spec)
+    flags: deque = deque()
+
+    def feed():
+        for line, item in items:
+            flags.append(isinstance(item, BadRecord))
+            yield line, item
+
+    ia, ib = itertools.tee(feed(), 2)
+    pairs = zip(evaluate_stream(old_spec, ia, at, params), evaluate_stream(new_spec, ib, at, params))
+    triples = ((flags.popleft(), a, b) for a, b in pairs)
+    return _with_progress(triples) if progress else triples
+
+
+def _with_progress(pairs):
+    start = last = time.monotonic()
+    for n, p in enumerate(pairs, 1):
+        yield p
+        now = time.monotonic()
+        if now - last > 0.5:
+            last = now
+            sys.stderr.write(f"\rengine diff: {n} dossiers comparés ({n / (now - start):,.0f}/s)")
+            sys.stderr.flush()
+    if last != start:
+        sys.stderr.write("\n")
+
+
+def analyse_impact(old_spec, new_spec, records_path: str, *, at: date, params: dict | None = None,
+                   progress: bool = False, examples: int = EXAMPLES_PER_KIND) -> Impact:
+    """Evaluate every record of ``records_path`` under both compiled specs and count the changes."""
+    t0 = time.perf_counter()
+    impact = compare_outputs(evaluate_pairs(old_spec, new_spec, records_path, at, params, progress), at, examples)
+    return Impact(impact.at, impact.records, impact.changed, impact.unreadable, impact.kinds,
+                  time.perf_counter() - t0)
