@@ -100,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--at", type=_date_arg)
     s.add_argument("--format", choices=["text", "json", "markdown", "html"], default=None)
     s.add_argument("--json", action="store_true", help="same as --format json")
-    s.add_argument("-o", "--output")
+    s.add_argument("-o", "--output", help="output file, written atomically (format from --format or the suffix)")
+    s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE",
+                   help="value of a spec parameter for --records (repeatable)")
     s.set_defaults(func=cmd_diff)
 
     s = _sub(subs, "test", "Run the examples embedded in specs.", "engine test specs/")
