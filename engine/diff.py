@@ -171,8 +171,8 @@ def _field_sentence(e: Entity, path: str, a: Norm | None, b: Norm | None, consts
     if a.kind == "set" and b.kind == "set":
         old_items = {n.key: n for n in a.ast or ()}
         new_items = {n.key: n for n in b.ast or ()}
-        plus = [n.text for k, n in new_items.items() if k not in old_items]
-        minus = [n.text for k, n in old_items.items() if k not in new_items]
+        plus = [_show(n) for k, n in new_items.items() if k not in old_items]
+        minus = [_show(n) for k, n in old_items.items() if k not in new_items]
         bits = []
         if plus:
             bits.append("ajout de " + ", ".join(sorted(plus)))
