@@ -1,0 +1,332 @@
+"""Binding a raw record (a dict decoded from JSON or converted from CSV) to a spec's declared inputs.
+
+:class:`Binder` (one per spec, converters precomputed) builds the evaluation environment of a record: every declared
+attribute converted to its type (absent or ``null``: *unknown*, named in ``missing`` when it matters), ``history``
+and ``events`` as lists of dicts with ``date`` as ``datetime.date`` (events sorted by date, stable; the event
+fields declared by the spec converted to their types), and the spec's parameters. Numbers follow the runtime: an
+``int`` when whole, otherwise an exact ``Decimal`` (a JSON float is read through its shortest text, ``0.1`` ->
+``Decimal("0.1")``).
+
+A record that does not match raises :class:`BindError` with a stable code and a French message:
+
+=================  ==========================================================================
+``missing_id``     no ``id``
+``invalid_id``     ``id`` is not a non-empty string
+``wrong_type``     an attribute, ``history``/``events`` or one of their items has the wrong JSON type
+``invalid_value``  an enumerated attribute has a value outside its list
+``invalid_date``   a date is not ``YYYY-MM-DD`` or does not exist (``2026-02-30``)
+``invalid_number`` NaN or an infinite number
+``missing_field``  a history entry without ``phase`` or an event without ``type``
+=================  ==========================================================================
+
+Keys that the spec does not declare are ignored (they may be read by another programme).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Callable, Mapping
+
+import orjson
+
+_TRUE = {"true", "vrai", "oui", "yes", "1", "o", "t"}
+_FALSE = {"false", "faux", "non", "no", "0", "n", "f"}
+
+
+class BindError(Exception):
+    """A record whose content does not match the declared inputs: ``code`` and French ``message``."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_RESERVED = ("id", "history", "events")
+
+
+def parse_date(v: Any, what: str) -> date:
+    if isinstance(v, date) and not isinstance(v, datetime):
+        return v
+    if not isinstance(v, str):
+        raise BindError("wrong_type", f"{what} : une date « AAAA-MM-JJ » est attendue, pas {_kind(v)}")
+    if not _DATE_RE.match(v):
+        raise BindError("invalid_date", f"{what} : « {v[:40]} » n'est pas une date au format AAAA-MM-JJ")
+    try:
+        return date.fromisoformat(v)
+    except ValueError:
+        raise BindError("invalid_date", f"{what} : la date « {v} » n'existe pas") from None
+
+
+def _kind(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "un booléen"
+    if isinstance(v, (int, float, Decimal)):
+        return "un nombre"
+    if isinstance(v, str):
+        return f"le texte « {v[:40]} »"
+    if isinstance(v, list):
+        return "une liste"
+    if isinstance(v, dict):
+        return "un objet"
+    return type(v).__name__
+
+
+def value_converter(decl: Mapping[str, Any], what: str) -> Callable[[Any], Any]:
+    """A function converting a JSON value (never None) to the declared type, raising :class:`BindError`."""
+    t = decl.get("type") if isinstance(decl, Mapping) else None
+    if t == "boolean":
+        def conv(v):
+            if v is True or v is False:
+                return v
+            raise BindError("wrong_type", f"{what} : vrai/faux (true/false) attendu, pas {_kind(v)}")
+    elif t in ("number", "integer"):
+        integer = t == "integer"
+
+        def conv(v):
+            c = v.__class__
+            if c is int:
+                return v
+            if c is float:
+                if v != v or v in (float("inf"), float("-inf")):
+                    raise BindError("invalid_number", f"{what} : nombre invalide (NaN ou infini)")
+                v = Decimal(repr(v))
+            elif c is not Decimal:
+                raise BindError("wrong_type", f"{what} : un nombre est attendu, pas {_kind(v)}")
+            if not v.is_finite():
+                raise BindError("invalid_number", f"{what} : nombre invalide (NaN ou infini)")
+            if v == v.to_integral_value() and abs(v.adjusted()) < 30:
+                return int(v)
+            if integer:
+                raise BindError("wrong_type", f"{what} : un nombre entier est attendu, pas {v}")
+            return v
+    elif t == "string":
+        def conv(v):
+            if isinstance(v, str):
+                return v
+            raise BindError("wrong_type", f"{what} : un texte est attendu, pas {_kind(v)}")
+    elif t == "enum":
+        values = frozenset(str(x) for x in decl.get("values") or ())
+        shown = ", ".join(sorted(values))[:200]
+
+        def conv(v):
+            if isinstance(v, str) and v in values:
+                return v
+            if not isinstance(v, str):
+                raise BindError("wrong_type", f"{what} : une des valeurs {shown} est attendue, pas {_kind(v)}")
+            raise BindError("invalid_value", f"{what} : « {v[:40]} » n'est pas une valeur admise ({shown})")
+    elif t == "date":
+        def conv(v):
+            return parse_date(v, what)
+    elif t == "duration":
+        def conv(v):
+            from .compile import parse_duration
+
+            d = parse_duration(v) if isinstance(v, str) else None
+            if d is None:
+                raise BindError("wrong_type", f"{what} : une durée comme « 6 mois » est attendue, pas {_kind(v)}")
+            return d
+    elif t == "list":
+        item = value_converter(decl.get("items") or {}, f"{what} (élément)")
+
+        def conv(v):
+            if not isinstance(v, list):
+                raise BindError("wrong_type", f"{what} : une liste est attendue, pas {_kind(v)}")
+            return [item(x) for x in v if x is not None]
+    else:
+        def conv(v):
+            return v
+    return conv
+
+
+def _text_converter(decl: Mapping[str, Any], what: str) -> Callable[[str], Any]:
+    """CSV: a cell's text -> the JSON value the JSON converter expects."""
+    t = decl.get("type") if isinstance(decl, Mapping) else None
+    if t == "boolean":
+        def conv(s):
+            low = s.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueError(f"vrai/faux attendu, pas « {s[:40]} »")
+    elif t in ("number", "integer"):
+        def conv(s):
+            try:
+                d = Decimal(s.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+            except ArithmeticError:
+                raise ValueError(f"un nombre est attendu, pas « {s[:40]} »") from None
+            if not d.is_finite():
+                raise ValueError(f"nombre invalide « {s[:40]} »")
+            return d
+    elif t == "list":
+        def conv(s):
+            try:
+                return orjson.loads(s)
+            except orjson.JSONDecodeError:
+                raise ValueError(f"une liste JSON est attendue, pas « {s[:40]} »") from None
+    else:
+        def conv(s):
+            return s
+    return conv
+
+
+def csv_converters(spec, header: list[str]) -> dict:
+    conv: dict = {}
+    attrs = getattr(spec, "attributes", None) or {}
+    for name in header:
+        if name in ("history", "events"):
+            def j(s, name=name):
+                try:
+                    return orjson.loads(s)
+                except orjson.JSONDecodeError:
+                    raise ValueError("du JSON est attendu (liste d'objets)") from None
+            conv[name] = j
+        elif name in attrs:
+            conv[name] = _text_converter(attrs[name].decl, name)
+    return conv
+
+
+class Binder:
+    """Per-spec binding of raw records to evaluation environments (converters precomputed once)."""
+
+    def __init__(self, spec):
+        from .runtime import unknown
+
+        self.spec = spec
+        self._unknown = {n: unknown(n) for n in spec.attributes}
+        self.attrs = tuple((n, value_converter(a.decl, f"attribut « {n} »"), self._unknown[n])
+                           for n, a in spec.attributes.items() if n not in _RESERVED)
+        self.event_fields = {
+            t: tuple((f, value_converter(a.decl, f"événement « {t} », champ « {f} »"))
+                     for f, a in ev.fields.items() if f not in ("type", "date"))
+            for t, ev in spec.events.items()}
+        self.param_decls = dict(spec.parameters)
+
+    # parameters ------------------------------------------------------------------------------------------
+    def params(self, params: Mapping[str, Any] | None) -> dict:
+        """Convert parameter values (strings from the command line, or JSON-like values) to their declared types.
+        A parameter not supplied is *unknown* (decisions that need it are unknown, naming it in ``missing``).
+        Raises :class:`~engine.errors.UsageError` for an undeclared name or a bad value."""
+        from .errors import UsageError
+        from .runtime import unknown
+
+        out: dict = {}
+        params = dict(params or {})
+        for name, p in self.param_decls.items():
+            if name not in params or params[name] is None:
+                out[name] = unknown(name)
+                continue
+            raw = params.pop(name)
+            try:
+                if isinstance(raw, str):
+                    raw = _text_converter(p.decl, name)(raw)
+                out[name] = value_converter(p.decl, f"paramètre « {name} »")(raw)
+            except (ValueError, BindError) as e:
+                raise UsageError(f"--param {name} : {getattr(e, 'message', None) or e}", file="<command line>",
+                                 code="usage.param") from None
+        if params:
+            from .errors import did_you_mean
+
+            name = sorted(params)[0]
+            hint = did_you_mean(name, self.param_decls) or (
+                "paramètres de cette spec : " + (", ".join(sorted(self.param_decls)) or "aucun"))
+            raise UsageError(f"--param {name} : ce paramètre n'existe pas dans la spec {self.spec.id}",
+                             file="<command line>", hint=hint, code="usage.param")
+        return out
+
+    # records ---------------------------------------------------------------------------------------------
+    def bind(self, raw: dict, params: dict) -> dict:
+        """The environment of one record; raises :class:`BindError`."""
+        rid = raw.get("id")
+        if rid is None:
+            raise BindError("missing_id", "l'enregistrement n'a pas d'identifiant « id »")
+        if not isinstance(rid, str) or not rid.strip():
+            raise BindError("invalid_id", f"l'identifiant « id » doit être un texte non vide, pas {_kind(rid)}")
+        env = dict(params)
+        get = raw.get
+        for name, conv, unk in self.attrs:
+            v = get(name)
+            env[name] = unk if v is None else conv(v)
+        env["history"] = self._history(get("history"))
+        env["events"] = self._events(get("events"))
+        return env
+
+    def _history(self, hist) -> list:
+        if hist is None:
+            return []
+        if not isinstance(hist, list):
+            raise BindError("wrong_type", f"« history » doit être une liste d'étapes, pas {_kind(hist)}")
+        out = []
+        for i, h in enumerate(hist):
+            if not isinstance(h, dict):
+                raise BindError("wrong_type", f"history[{i}] : un objet {{phase, date}} est attendu, pas {_kind(h)}")
+            p = h.get("phase")
+            if not isinstance(p, str):
+                raise BindError("wrong_type" if p is not None else "missing_field",
+                                f"history[{i}] : « phase » (texte) est obligatoire")
+            out.append({"phase": p, "date": parse_date(h.get("date"), f"history[{i}].date")})
+        return out
+
+    def _events(self, evs) -> list:
+        if evs is None:
+            return []
+        if not isinstance(evs, list):
+            raise BindError("wrong_type", f"« events » doit être une liste d'événements, pas {_kind(evs)}")
+        fields = self.event_fields
+        out = []
+        ordered = True
+        last = None
+        for i, e in enumerate(evs):
+            if not isinstance(e, dict):
+                raise BindError("wrong_type", f"events[{i}] : un objet {{type, date, ...}} est attendu, pas {_kind(e)}")
+            t = e.get("type")
+            if not isinstance(t, str):
+                raise BindError("wrong_type" if t is not None else "missing_field",
+                                f"events[{i}] : « type » (texte) est obligatoire")
+            d = e.get("date")
+            if d.__class__ is str and len(d) == 10 and d[4] == "-" and d[7] == "-":
+                try:
+                    d = date.fromisoformat(d)
+                except ValueError:
+                    d = parse_date(d, f"events[{i}].date")
+            else:
+                d = parse_date(d, f"events[{i}].date")
+            e["date"] = d  # the raw dict is ours (decoded for this evaluation): convert in place
+            for f, conv in fields.get(t, ()):
+                v = e.get(f)
+                if v is not None:
+                    e[f] = conv(v)
+            if last is not None and d < last:
+                ordered = False
+            last = d
+            out.append(e)
+        if not ordered:
+            out.sort(key=_edate)
+        return out
+
+    @staticmethod
+    def item_env(env: dict, item: dict) -> dict:
+        """The environment inside ``xs where p`` for one item: the item's fields shadow the outer names."""
+        e = dict(env)
+        e.update(item)
+        return e
+
+
+def _edate(e: dict) -> date:
+    return e["date"]
+
+
+def bind_record(spec, raw: dict, params: Mapping[str, Any] | None = None) -> dict:
+    """Bind one raw record to ``spec``'s declared inputs (convenience; evaluation uses a cached :class:`Binder`)."""
+    b = Binder(spec)
+    return b.bind(raw, b.params(params))
+
+
+def coerce_params(spec, params: Mapping[str, Any] | None) -> dict:
+    return Binder(spec).params(params)

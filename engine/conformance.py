@@ -1,0 +1,558 @@
+"""Path conformance of one beneficiary's dated history, deadlines and recurring obligations.
+
+Used by :mod:`engine.evaluate`; everything spec-dependent is precomputed once per spec (:class:`PathPlan`), the
+per-record work only reads plain dicts and tuples (no networkx).
+
+Rules (documented in the README, section ``engine evaluate``):
+
+- **Same-day ordering.** History entries dated the same day happen in the order they are listed. On a day when a
+  phase is entered, the entry happens first and the day's events belong to the new phase (an appointment on the day
+  the contract is signed counts in the ``contrat`` phase and its windows). A stay in a phase therefore covers the
+  days from its entry date to the day before the next entry.
+- **Limits are inclusive.** "within 15 days of X" is met on X + 15 days; a maximum duration of 6 months entered on
+  2026-01-31 allows leaving on 2026-07-31 (month arithmetic clamps to the month's end); a minimum duration of
+  1 month means not leaving before entry + 1 month.
+- **Still in a phase at ``--at``.** ``max_duration_exceeded`` (or ``total_duration_exceeded``) is also reported for
+  the current, open stay when ``--at`` is after the last allowed day (the violation's ``date`` is the first day
+  over the limit). When every transition out of the current phase has a ``within`` limit and all have passed, the
+  open stay gives ``deadline_missed``. A minimum duration is not a violation while the stay is open.
+- **Renewals.** A self-transition (``contrat -> contrat``) is a renewal; ``max_renewals`` counts them inside one run
+  of consecutive stays; ``total_max_duration`` bounds the run from its first entry to its exit (or ``--at``).
+- **After the end.** ``after_end``: a history entry after entering an end (``final``) phase, or dated after the end
+  of the convention.
+- **Violations** are sorted by date, then by history index; ``first_violation`` is the earliest. Missed deadlines
+  (``deadline_missed``) and failed obligation windows (``obligation_unmet``) are violations too.
+- **Obligation windows.** Consecutive stays in the obligation's ``during`` phases form one period. Calendar windows
+  (ISO week, month, quarter, year) or windows of a duration counted from the period's first day. A window not
+  entirely inside the period is skipped (``partial_windows: skip``, the default) or checked with the period's
+  events only (``check``). A window that has not ended at ``--at`` is pending, never failed.
+"""
+
+from __future__ import annotations
+
+import calendar
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+ONE_DAY = timedelta(days=1)
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre")
+
+
+# ----------------------------------------------------------------------------------------------- dates, durations
+
+def add_months(d: date, n: int) -> date:
+    """``d`` plus ``n`` months, clamped to the end of the month (2026-01-31 + 1 month = 2026-02-28)."""
+    m = d.month - 1 + n
+    y, m = d.year + m // 12, m % 12 + 1
+    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+
+
+def plus(d: date, dur: Any, times: int = 1) -> date:
+    """``d + times * dur`` for a runtime ``Duration(months, days)``."""
+    months = getattr(dur, "months", 0) * times
+    days = getattr(dur, "days", 0) * times
+    if months:
+        d = add_months(d, months)
+    return d + timedelta(days=days) if days else d
+
+
+def fr_duration(dur: Any) -> str:
+    months, days = getattr(dur, "months", 0), getattr(dur, "days", 0)
+    parts = []
+    if months:
+        if months % 12 == 0:
+            parts.append(f"{months // 12} an{'s' if months > 12 else ''}")
+        else:
+            parts.append(f"{months} mois")
+    if days:
+        if days % 7 == 0:
+            parts.append(f"{days // 7} semaine{'s' if days > 7 else ''}")
+        else:
+            parts.append(f"{days} jour{'s' if days > 1 else ''}")
+    return " et ".join(parts) or "0 jour"
+
+
+def fr_date(d: date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def fr_days(n: int) -> str:
+    return f"{n} jour{'s' if abs(n) > 1 else ''}"
+
+
+# ----------------------------------------------------------------------------------------------- plan
+
+@dataclass(frozen=True)
+class PhaseInfo:
+    id: str
+    label: str
+    initial: bool
+    final: bool
+    min_duration: Any
+    max_duration: Any
+    max_renewals: int | None
+    total_max_duration: Any
+    source: str | None
+    out: tuple  # allowed next phases, in spec order
+    all_within: bool  # every outgoing transition has a `within`
+
+
+@dataclass(frozen=True)
+class PathPlan:
+    phases: dict
+    initial_labels: str
+    transitions: dict  # (from, to) -> Transition
+    convention_end: date | None
+    convention_source: str | None
+
+
+def build_path_plan(spec) -> PathPlan:
+    tables = spec.tables
+    nxt = dict(tables.next) if tables and tables.next else {}
+    trans = dict(tables.transition) if tables and tables.transition else {}
+    if not trans:  # tables not compiled (tests building small specs): derive them from the transitions
+        for t in spec.transitions:
+            trans.setdefault((t.from_phase, t.to_phase), t)
+            nxt.setdefault(t.from_phase, ())
+            if t.to_phase not in nxt[t.from_phase]:
+                nxt[t.from_phase] = nxt[t.from_phase] + (t.to_phase,)
+    phases = {}
+    for pid, ph in spec.phases.items():
+        out = tuple(nxt.get(pid, ()))
+        phases[pid] = PhaseInfo(pid, ph.label or pid, ph.initial, ph.final, ph.min_duration, ph.max_duration,
+                                ph.max_renewals, ph.total_max_duration, _src(ph.source), out,
+                                bool(out) and all(trans[(pid, q)].within is not None for q in out))
+    initial = [f"« {p.label} »" for p in phases.values() if p.initial]
+    conv = spec.convention
+    return PathPlan(phases, ", ".join(initial) or "aucune", trans, conv.end if conv else None,
+                    _src(conv.source) if conv else None)
+
+
+def _src(source) -> str | None:
+    if source is None:
+        return None
+    return str(source) or None
+
+
+def _v(code: str, at: int | None, d: date | None, message: str, rule: str | None, source: str | None,
+       **extra) -> dict:
+    v = {"code": code, "at": at, "date": d, "rule": rule, "source": source, "message": message}
+    if extra:
+        v.update(extra)
+    return v
+
+
+# ----------------------------------------------------------------------------------------------- path
+
+def check_path(plan: PathPlan, history: list, env: dict, at: date, missing: set) -> tuple[list, list, Any, dict]:
+    """Walk the history step by step. Returns ``(violations, stays, state, first_entry)``: ``stays`` is a list of
+    ``(phase, start, end_exclusive | None, index)``; ``state`` is None (no history) or ``(phase, stay_start,
+    run_start, renewals, index, known)`` of the current stay; ``first_entry`` maps a phase to ``(date, index)``."""
+    phases = plan.phases
+    out: list = []
+    stays: list = []
+    first: dict = {}
+    if not history:
+        return out, stays, None, first
+    cur = None  # PhaseInfo of the current stay, or None when its phase is unknown
+    cur_id = ""
+    stay_start = run_start = history[0]["date"]
+    renewals = 0
+    total_flagged = False
+    ended_at: tuple | None = None  # (index, date, label) of the entry into an end phase
+    prev_date = None
+    stay_index = 0
+    conv_end = plan.convention_end
+    for i, h in enumerate(history):
+        p, d = h["phase"], h["date"]
+        ph = phases.get(p)
+        if p not in first:
+            first[p] = (d, i)
+        timing_ok = True
+        if prev_date is not None and d < prev_date:
+            timing_ok = False
+            out.append(_v("dates_out_of_order", i, d,
+                          f"L'étape « {_lab(ph, p)} » est datée du {fr_date(d)}, avant l'étape précédente "
+                          f"« {_lab(cur, cur_id)} » du {fr_date(prev_date)} : l'historique doit être dans l'ordre "
+                          "des dates.", None, None))
+        if ph is None:
+            out.append(_v("unknown_phase", i, d, f"La phase « {p} » (étape n° {i + 1}) n'existe pas dans ce "
+                                                 "dispositif.", None, None))
+        if conv_end is not None and d > conv_end:
+            out.append(_v("after_end", i, d, f"L'étape « {_lab(ph, p)} » du {fr_date(d)} est postérieure à la fin "
+                                             f"de la convention ({fr_date(conv_end)}).", None,
+                          plan.convention_source))
+        if i == 0:
+            if ph is not None and not ph.initial:
+                out.append(_v("illegal_start", 0, d, f"Le parcours commence par « {ph.label} », qui n'est pas une "
+                                                     f"phase d'entrée (phases d'entrée : {plan.initial_labels}).",
+                              ph.id, ph.source))
+        elif ended_at is not None:
+            out.append(_v("after_end", i, d, f"L'étape « {_lab(ph, p)} » du {fr_date(d)} vient après la sortie du "
+                                             f"dispositif (« {ended_at[2]} » le {fr_date(ended_at[1])}).",
+                          None, None))
+        elif cur is not None and ph is not None:
+            t = plan.transitions.get((cur_id, p))
+            if t is None:
+                allowed = ", ".join(f"« {phases[q].label} »" for q in cur.out) or "aucune"
+                out.append(_v("transition_not_allowed", i, d,
+                              f"Le passage de « {cur.label} » à « {ph.label} » le {fr_date(d)} n'est pas prévu par "
+                              f"le dispositif (après « {cur.label} » : {allowed}).", None, cur.source))
+            else:
+                tsrc = _src(t.source)
+                tid = f"{t.from_phase}->{t.to_phase}"
+                if timing_ok and t.within is not None:
+                    limit = plus(stay_start, t.within)
+                    if d > limit:
+                        out.append(_v("deadline_missed", i, d,
+                                      f"« {ph.label} » a commencé {fr_days((d - stay_start).days)} après l'entrée en "
+                                      f"« {cur.label} » (maximum {fr_duration(t.within)}, soit le {fr_date(limit)} "
+                                      "au plus tard).", tid, tsrc, limit=limit))
+                if timing_ok and t.after is not None:
+                    limit = plus(stay_start, t.after)
+                    if d < limit:
+                        out.append(_v("min_duration_not_reached", i, d,
+                                      f"« {ph.label} » a commencé {fr_days((d - stay_start).days)} après l'entrée en "
+                                      f"« {cur.label} » (minimum {fr_duration(t.after)}, soit pas avant le "
+                                      f"{fr_date(limit)}).", tid, tsrc, limit=limit))
+                if t.guard is not None:
+                    env["phase_start"] = stay_start
+                    env["transition_date"] = d
+                    g = t.guard.fn(env, at)
+                    if g is False:
+                        out.append(_v("guard_failed", i, d,
+                                      f"Passage de « {cur.label} » à « {ph.label} » le {fr_date(d)} : la condition "
+                                      f"« {t.guard.text} » n'est pas remplie.", tid, tsrc))
+                    elif g is not True:
+                        missing.update(getattr(g, "names", ()) or ())
+            if timing_ok:
+                _leave(out, cur, stay_start, d, i)
+            if p == cur_id:
+                renewals += 1
+                if cur.max_renewals is not None and renewals > cur.max_renewals:
+                    out.append(_v("renewals_exceeded", i, d,
+                                  f"« {cur.label} » renouvelé {renewals} fois le {fr_date(d)} (maximum "
+                                  f"{cur.max_renewals} renouvellement{'s' if cur.max_renewals > 1 else ''}).",
+                                  cur.id, cur.source))
+            if cur.total_max_duration is not None and timing_ok and not total_flagged:
+                limit = plus(run_start, cur.total_max_duration)
+                if d > limit:
+                    total_flagged = True
+                    out.append(_v("total_duration_exceeded", i, d,
+                                  f"« {cur.label} », renouvellements compris, a duré "
+                                  f"{fr_days((d - run_start).days)} (maximum {fr_duration(cur.total_max_duration)}, "
+                                  f"soit jusqu'au {fr_date(limit)}).", cur.id, cur.source, limit=limit))
+        if i > 0:
+            stays.append((cur_id, stay_start, d, stay_index))
+        if p != cur_id or i == 0:
+            run_start = d
+            renewals = 0
+            total_flagged = False
+        cur, cur_id, stay_start, stay_index, prev_date = ph, p, d, i, d
+        if ph is not None and ph.final and ended_at is None:
+            ended_at = (i, d, ph.label)
+    stays.append((cur_id, stay_start, None, stay_index))
+    if cur is not None and not cur.final and at >= stay_start:
+        _open_stay(out, plan, cur, stay_start, run_start, total_flagged, stay_index, at)
+    state = (cur_id, stay_start, run_start, renewals, stay_index, cur is not None)
+    return out, stays, state, first
+
+
+def _lab(ph, p) -> str:
+    return ph.label if ph is not None else str(p)
+
+
+def _leave(out: list, cur: PhaseInfo, start: date, d: date, i: int) -> None:
+    if cur.min_duration is not None:
+        limit = plus(start, cur.min_duration)
+        if d < limit:
+            out.append(_v("min_duration_not_reached", i, d,
+                          f"La phase « {cur.label} » a duré {fr_days((d - start).days)} (minimum "
+                          f"{fr_duration(cur.min_duration)}, soit jusqu'au {fr_date(limit)} au moins).",
+                          cur.id, cur.source, limit=limit))
+    if cur.max_duration is not None:
+        limit = plus(start, cur.max_duration)
+        if d > limit:
+            out.append(_v("max_duration_exceeded", i, d,
+                          f"La phase « {cur.label} » a duré {fr_days((d - start).days)} (maximum "
+                          f"{fr_duration(cur.max_duration)}, soit jusqu'au {fr_date(limit)}).",
+                          cur.id, cur.source, limit=limit))
+
+
+def _open_stay(out: list, plan: PathPlan, cur: PhaseInfo, start: date, run_start: date, total_flagged: bool,
+               i: int, at: date) -> None:
+    if cur.max_duration is not None:
+        limit = plus(start, cur.max_duration)
+        if at > limit:
+            out.append(_v("max_duration_exceeded", i, limit + ONE_DAY,
+                          f"Toujours en « {cur.label} » au {fr_date(at)}, {fr_days((at - start).days)} après l'entrée "
+                          f"(maximum {fr_duration(cur.max_duration)}) : la phase devait se terminer au plus tard le "
+                          f"{fr_date(limit)}.", cur.id, cur.source, limit=limit))
+    if cur.total_max_duration is not None and not total_flagged:
+        limit = plus(run_start, cur.total_max_duration)
+        if at > limit:
+            out.append(_v("total_duration_exceeded", i, limit + ONE_DAY,
+                          f"Toujours en « {cur.label} » au {fr_date(at)}, renouvellements compris depuis le "
+                          f"{fr_date(run_start)} (maximum {fr_duration(cur.total_max_duration)}, soit jusqu'au "
+                          f"{fr_date(limit)}).", cur.id, cur.source, limit=limit))
+    if cur.all_within:
+        ts = [plan.transitions[(cur.id, q)] for q in cur.out]
+        limit = max(plus(start, t.within) for t in ts)
+        if at > limit:
+            names = ", ".join(f"« {plan.phases[t.to_phase].label} »" for t in ts)
+            out.append(_v("deadline_missed", i, limit + ONE_DAY,
+                          f"Toujours en « {cur.label} » au {fr_date(at)} : le passage vers {names} devait avoir lieu "
+                          f"au plus tard le {fr_date(limit)}.", f"{cur.id}->", _src(ts[0].source), limit=limit))
+
+
+def next_steps(plan: PathPlan, state, env: dict, at: date) -> list:
+    """The phases allowed next at ``at``, with the earliest and latest dates the spec allows (None: no bound)."""
+    phases = plan.phases
+    if state is None:
+        return [{"phase": p.id, "label": p.label, "earliest": None, "latest": None}
+                for p in phases.values() if p.initial]
+    cur_id, start, run_start, renewals, _, known = state
+    cur = phases.get(cur_id)
+    if not known or cur is None or cur.final:
+        return []
+    res = []
+    for q in cur.out:
+        t = plan.transitions[(cur_id, q)]
+        lo = [start]
+        hi = []
+        if t.after is not None:
+            lo.append(plus(start, t.after))
+        if cur.min_duration is not None:
+            lo.append(plus(start, cur.min_duration))
+        if t.within is not None:
+            hi.append(plus(start, t.within))
+        if cur.max_duration is not None:
+            hi.append(plus(start, cur.max_duration))
+        if q == cur_id:
+            if cur.max_renewals is not None and renewals >= cur.max_renewals:
+                continue
+            if cur.total_max_duration is not None:
+                hi.append(plus(run_start, cur.total_max_duration))
+        latest = min(hi) if hi else None
+        if latest is not None and latest < at:
+            continue
+        earliest = max(lo)
+        if latest is not None and earliest > latest:
+            continue
+        if t.guard is not None:
+            env["phase_start"] = start
+            env["transition_date"] = max(at, earliest)
+            if t.guard.fn(env, at) is False:
+                continue
+        res.append({"phase": q, "label": phases[q].label, "earliest": earliest, "latest": latest})
+    return res
+
+
+# ----------------------------------------------------------------------------------------------- deadlines
+
+def check_deadlines(spec_deadlines, history: list, events: list, first: dict, env: dict, at: date,
+                    item_env) -> tuple[list, list]:
+    """Returns ``(deadline outputs, violations)``."""
+    res = []
+    vio = []
+    for dl in spec_deadlines:
+        entry = {"id": dl.id, "status": "not_applicable", "due": None, "date": None}
+        src = _src(dl.source)
+        label = dl.label or dl.id
+        if dl.applies_if is not None:
+            ok = dl.applies_if.fn(env, at)
+            if ok is not True:
+                if ok is not False:
+                    entry["missing"] = sorted(getattr(ok, "names", ()) or ())
+                res.append(entry)
+                continue
+        a = dl.anchor
+        anchor_date = anchor_index = None
+        if a.kind == "phase":
+            hit = first.get(a.name)
+            if hit is not None:
+                anchor_date, anchor_index = hit
+        elif a.kind == "event":
+            anchor_date = next((e["date"] for e in events if e.get("type") == a.name), None)
+        else:
+            v = env.get(a.name)
+            if isinstance(v, date):
+                anchor_date = v
+            elif v is not None and not isinstance(v, (str, int)):
+                entry["missing"] = sorted(getattr(v, "names", ()) or (a.name,))
+        if anchor_date is None:
+            res.append(entry)
+            continue
+        due = plus(anchor_date, dl.within)
+        entry["due"] = due
+        t = dl.target
+        got = got_index = None
+        if t.kind == "phase":
+            for j, h in enumerate(history):
+                if h["phase"] == t.name and h["date"] >= anchor_date:
+                    got, got_index = h["date"], j
+                    break
+        else:
+            i0 = bisect_left(events, anchor_date, key=_edate)
+            for e in events[i0:]:
+                if e.get("type") != t.name:
+                    continue
+                if dl.where is not None and dl.where.fn(item_env(env, e), at) is not True:
+                    continue
+                got = e["date"]
+                break
+        entry["date"] = got
+        if got is not None and got <= due:
+            entry["status"] = "met"
+        elif got is not None or due < at:
+            entry["status"] = "missed"
+            if got is not None:
+                msg = (f"« {label} » : échéance le {fr_date(due)}, réalisé le {fr_date(got)} "
+                       f"({fr_days((got - due).days)} de retard).")
+                vio.append(_v("deadline_missed", got_index if got_index is not None else anchor_index, got, msg,
+                              dl.id, src, limit=due))
+            else:
+                msg = f"« {label} » : échéance du {fr_date(due)} dépassée, rien n'a été enregistré au {fr_date(at)}."
+                vio.append(_v("deadline_missed", anchor_index, due + ONE_DAY, msg, dl.id, src, limit=due))
+        else:
+            entry["status"] = "pending"
+        res.append(entry)
+    return res, vio
+
+
+def _edate(e) -> date:
+    return e["date"]
+
+
+# ----------------------------------------------------------------------------------------------- obligations
+
+def _calendar_window(kind: str, d: date) -> tuple[date, date]:
+    if kind == "week":
+        s = d - timedelta(days=d.weekday())
+        return s, s + timedelta(days=6)
+    if kind == "month":
+        s = d.replace(day=1)
+    elif kind == "quarter":
+        s = date(d.year, (d.month - 1) // 3 * 3 + 1, 1)
+    elif kind == "year":
+        s = date(d.year, 1, 1)
+    else:  # pragma: no cover - the schema restricts the periods
+        raise ValueError(kind)
+    n = {"month": 1, "quarter": 3, "year": 12}[kind]
+    return s, add_months(s, n) - ONE_DAY
+
+
+def obligation_periods(stays: list, during: frozenset) -> list[tuple[date, date | None, int]]:
+    """Merge consecutive stays in ``during`` phases into periods ``(first day, last day | None when open, index of
+    the history entry that opened the period)``. A same-day (empty) stay inside a period keeps it going."""
+    periods: list = []
+    cur_start = cur_end = cur_index = None
+    for phase, start, end, index in stays:
+        if phase in during:
+            if end is not None and end <= start:
+                continue
+            if cur_start is None:
+                cur_start, cur_index = start, index
+            cur_end = None if end is None else end - ONE_DAY
+            if end is None:
+                break
+        elif cur_start is not None:
+            periods.append((cur_start, cur_end, cur_index))
+            cur_start = None
+    if cur_start is not None:
+        periods.append((cur_start, cur_end, cur_index))
+    return periods
+
+
+def check_obligation(ob, during: frozenset, stays: list, events: list, dates: list, env: dict, at: date
+                     ) -> tuple[dict, list]:
+    """Evaluate one obligation over its windows. ``dates`` is the list of event dates (sorted, like ``events``)."""
+    entry = {"id": ob.id, "status": "not_applicable", "windows_checked": 0, "windows_skipped": 0,
+             "windows_pending": 0, "failed": []}
+    label = ob.label or ob.id
+    src = _src(ob.source)
+    if ob.applies_if is not None:
+        ok = ob.applies_if.fn(env, at)
+        if ok is not True:
+            if ok is not False:
+                entry["missing"] = sorted(getattr(ok, "names", ()) or ())
+            return entry, []
+    periods = obligation_periods(stays, during)
+    vio = []
+    unknown: set = set()
+    checked = skipped = pending = 0
+    saved = env.get("events")
+    fn = ob.condition.fn
+    every = ob.every
+    calendar_kind = every if isinstance(every, str) else None
+    partial_check = ob.partial_windows == "check"
+    try:
+        for first_day, last_day, index in periods:
+            if first_day > at:
+                continue
+            end_bound = last_day if last_day is not None else at
+            k = 0
+            ws = None
+            while True:
+                if calendar_kind:
+                    ws, we = _calendar_window(calendar_kind, first_day if ws is None else we + ONE_DAY)
+                else:
+                    ws, we = plus(first_day, every, k), plus(first_day, every, k + 1) - ONE_DAY
+                    k += 1
+                if ws > end_bound or ws > at:
+                    break
+                if we > at:
+                    pending += 1
+                    break
+                inside = ws >= first_day and (last_day is None or we <= last_day)
+                if not inside and not partial_check:
+                    skipped += 1
+                    continue
+                lo, hi = (ws, we) if inside else (max(ws, first_day), min(we, end_bound))
+                env["events"] = events[bisect_left(dates, lo):bisect_right(dates, hi)]
+                env["window_start"] = ws
+                env["window_end"] = we
+                v = fn(env, at)
+                checked += 1
+                if v is False:
+                    entry["failed"].append({"start": ws, "end": we})
+                    vio.append(_v("obligation_unmet", index, we,
+                                  f"« {label} » non respecté sur la période du {fr_date(ws)} au {fr_date(we)}"
+                                  f"{_period_name(calendar_kind, ws)}.", ob.id, src,
+                                  window={"start": ws, "end": we}))
+                elif v is not True:
+                    unknown.update(getattr(v, "names", ()) or ())
+    finally:
+        env["events"] = saved
+    entry["windows_checked"] = checked
+    entry["windows_skipped"] = skipped
+    entry["windows_pending"] = pending
+    if entry["failed"]:
+        entry["status"] = "unmet"
+    elif checked:
+        entry["status"] = "met"
+    elif pending:
+        entry["status"] = "pending"
+    if unknown:
+        entry["missing"] = sorted(unknown)
+    return entry, vio
+
+
+def _period_name(kind: str | None, ws: date) -> str:
+    if kind == "month":
+        return f" ({MONTHS_FR[ws.month - 1]} {ws.year})"
+    if kind == "week":
+        y, w, _ = ws.isocalendar()
+        return f" (semaine {w} de {y})"
+    if kind == "quarter":
+        return f" ({(ws.month - 1) // 3 + 1}e trimestre {ws.year})"
+    if kind == "year":
+        return f" (année {ws.year})"
+    return ""
+
+
+def sort_violations(vs: list) -> list:
+    return sorted(vs, key=lambda v: (v["date"] or date.max, -1 if v["at"] is None else v["at"]))

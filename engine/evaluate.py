@@ -1,0 +1,220 @@
+"""Beneficiary evaluation: eligibility with reasons, path conformance, deadlines, obligations; ``engine evaluate``.
+
+Library API::
+
+    evaluate_record(spec, raw: dict, at: date, params: dict | None = None) -> dict   # the output object
+    evaluate_stream(spec, items, at, params=None) -> Iterator[dict]                  # items: (line_no, dict|BadRecord)
+    run_evaluate_command(args) -> int                                                # the CLI
+
+Everything that depends only on the spec is precomputed once (:class:`Plan`, cached per spec object); the per-record
+work binds the record (:mod:`engine.records`), evaluates the compiled leaves of the rule tree, walks the history
+(:mod:`engine.conformance`) and builds the output dict. The output contract is DESIGN.md's; the README section
+``engine evaluate`` documents every field.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable, Iterator
+
+from . import conformance as C
+from .errors import EngineError
+from .bind import BindError, Binder, coerce_params
+from .records import BadRecord
+
+# ----------------------------------------------------------------------------------------------- plan (per spec)
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: Any
+    header: tuple  # (("spec", id), ("spec_version", v))
+    leaves: tuple  # (id, fn, label, source)
+    tree: Any  # ("leaf", i) | ("all"|"any", (sub...)) | ("not", sub) | None
+    path: C.PathPlan
+    has_path: bool
+    deadlines: tuple
+    obligations: tuple  # (Obligation, frozenset(during))
+    binder: Binder
+
+
+_PLANS: dict[int, Plan] = {}
+
+
+def plan_for(spec) -> Plan:
+    """The precomputed plan of a spec (built once, cached by object identity)."""
+    p = _PLANS.get(id(spec))
+    if p is not None and p.spec is spec:
+        return p
+    leaves: list = []
+
+    def walk(rule):
+        if rule is None:
+            return None
+        if hasattr(rule, "children"):
+            subs = tuple(walk(c) for c in rule.children)
+            return ("not", subs[0]) if rule.op == "not" else (rule.op, subs)
+        leaves.append((rule.id, rule.expr.fn, rule.label or rule.id, C._src(rule.source)))
+        return ("leaf", len(leaves) - 1)
+
+    tree = walk(spec.eligibility_beneficiary)
+    p = Plan(spec, (("spec", spec.id), ("spec_version", spec.version)), tuple(leaves), tree, C.build_path_plan(spec),
+             bool(spec.phases), tuple(spec.deadlines),
+             tuple((o, frozenset(o.during)) for o in spec.obligations), Binder(spec))
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    _PLANS[id(spec)] = p
+    return p
+
+
+# ----------------------------------------------------------------------------------------------- eligibility
+
+def _names(v) -> frozenset:
+    return frozenset(getattr(v, "names", ()) or ())
+
+
+def _combine(node, vals):
+    """Kleene combination; returns True, False, or a frozenset of missing names (unknown)."""
+    kind = node[0]
+    if kind == "leaf":
+        return vals[node[1]]
+    if kind == "not":
+        v = _combine(node[1], vals)
+        return (not v) if v is True or v is False else v
+    decisive = kind == "any"  # the value that decides the group: True for any, False for all
+    unknown: frozenset | None = None
+    for sub in node[1]:
+        v = _combine(sub, vals)
+        if v is decisive:
+            return decisive
+        if v is not (not decisive):
+            unknown = v if unknown is None else unknown | v
+    return (not decisive) if unknown is None else unknown
+
+
+def eligibility(plan: Plan, env: dict, at: date) -> tuple[Any, list, list]:
+    vals = []
+    reasons = []
+    for rid, fn, label, source in plan.leaves:
+        v = fn(env, at)
+        if v is True or v is False:
+            vals.append(v)
+            reasons.append({"rule": rid, "value": v, "text": label, "source": source})
+        else:
+            names = _names(v)
+            vals.append(names)
+            reasons.append({"rule": rid, "value": None, "text": label, "source": source, "missing": sorted(names)})
+    if plan.tree is None:
+        return True, reasons, []
+    res = _combine(plan.tree, vals)
+    if res is True or res is False:
+        return res, reasons, []
+    return None, reasons, sorted(res)
+
+
+# ----------------------------------------------------------------------------------------------- one record
+
+def evaluate_record(spec, raw: dict, at: date, params: dict | None = None, *, line: int | None = None) -> dict:
+    """Evaluate one record (a raw dict as read from JSON) at ``at``. Never raises for bad data: a record that cannot
+    be bound or evaluated gives ``{"id", "status": "error", "error": {"code", "message"}, "line"}``."""
+    plan = plan_for(spec)
+    return _evaluate(plan, raw, at, plan.binder.params(params), line)
+
+
+def _error(rid, code: str, message: str, line: int | None, plan: Plan | None = None) -> dict:
+    out = {"id": rid if isinstance(rid, str) else None}
+    if plan is not None:
+        out.update(plan.header)
+    out["status"] = "error"
+    out["error"] = {"code": code, "message": message}
+    out["line"] = line
+    return out
+
+
+def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None) -> dict:
+    try:
+        env = plan.binder.bind(raw, params)
+    except BindError as e:
+        return _error(raw.get("id") if isinstance(raw, dict) else None, e.code, e.message, line, plan)
+    try:
+        return _decide(plan, raw["id"], env, at)
+    except EngineError as e:
+        d = e.diagnostic
+        return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {d.message}"
+                      + (f" ({d.location()})" if d.file else ""), line, plan)
+    except (ArithmeticError, ValueError, OverflowError, TypeError) as e:
+        # a value the type checker could not foresee (e.g. a date out of range after adding a duration)
+        return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {type(e).__name__}: {e}", line, plan)
+
+
+def _decide(plan: Plan, rid: str, env: dict, at: date) -> dict:
+    out: dict = {"id": rid}
+    out.update(plan.header)
+    out["as_of"] = at
+    out["status"] = "ok"
+    eligible, reasons, missing = eligibility(plan, env, at)
+    out["eligible"] = eligible
+    out["reasons"] = reasons
+    out["missing"] = missing
+    history = env["history"]
+    events = env["events"]
+    path_missing: set = set()
+    if plan.has_path:
+        violations, stays, state, first = C.check_path(plan.path, history, env, at, path_missing)
+        nxt = C.next_steps(plan.path, state, env, at)
+        current = state[0] if state is not None else None
+    else:
+        violations, stays, state, nxt, current = [], [], None, [], None
+        first = {}
+        for i, h in enumerate(history):
+            first.setdefault(h["phase"], (h["date"], i))
+    if plan.deadlines:
+        deadlines, dv = C.check_deadlines(plan.deadlines, history, events, first, env, at, plan.binder.item_env)
+        violations.extend(dv)
+    else:
+        deadlines = []
+    obligations = []
+    if plan.obligations:
+        dates = [e["date"] for e in events]
+        for ob, during in plan.obligations:
+            o, ov = C.check_obligation(ob, during, stays, events, dates, env, at)
+            obligations.append(o)
+            violations.extend(ov)
+    if len(violations) > 1:
+        violations = C.sort_violations(violations)
+    path = {"legal": not violations, "current_phase": current,
+            "first_violation": violations[0] if violations else None, "violations": violations, "next": nxt}
+    if path_missing:
+        path["missing"] = sorted(path_missing)
+    out["path"] = path
+    out["deadlines"] = deadlines
+    out["obligations"] = obligations
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- streams
+
+def evaluate_stream(spec, items: Iterable[tuple[int, Any]], at: date, params: dict | None = None) -> Iterator[dict]:
+    """One output dict per item, in order. ``items`` yields ``(line_no, dict | BadRecord)`` (see
+    :func:`engine.records.read_records`)."""
+    plan = plan_for(spec)
+    p = plan.binder.params(params)
+    for line, item in items:
+        if isinstance(item, BadRecord):
+            yield _error(item.id, item.code, item.message, line, plan)
+        else:
+            yield _evaluate(plan, item, at, p, line)
+
+
+# ----------------------------------------------------------------------------------------------- CLI
+
+def run_evaluate_command(args) -> int:
+    from .render import run_evaluate_output
+
+    return run_evaluate_output(args)
+
+
+__all__ = ["Plan", "plan_for", "evaluate_record", "evaluate_stream", "eligibility", "run_evaluate_command",
+           "coerce_params"]
