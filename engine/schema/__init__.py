@@ -224,7 +224,7 @@ def _explain(err, data: Any) -> list[_Msg]:
             if extra in allowed:
                 continue
             hint = did_you_mean(str(extra), allowed)
-            if err.instance[extra] is None and not re.fullmatch(r"\w+", str(extra)):
+            if err.instance[extra] is None and not re.fullmatch(r"[a-z_][a-z0-9_]*", str(extra)):
                 hint = ('inside { }, a comma separates the entries: put a text containing a comma in quotes, '
                         'e.g. label: "a, b"')
             elif hint is None and allowed:
