@@ -29,6 +29,13 @@ from .model import (Attribute, Convention, Definition, EventType, Example, Expr,
 
 # (section key, "module:function"): compilers of sections owned by other stages, called after the core sections.
 SECTION_COMPILERS: list[tuple[str, str]] = [
+    # operations and cohorts (engine/opspec.py): the first one present compiles them all
+    ("indicators", "engine.opspec:compile_indicators"),
+    ("cohort_constraints", "engine.opspec:compile_cohort_constraints"),
+    ("capacity", "engine.opspec:compile_capacity"),
+    ("funding", "engine.opspec:compile_funding"),
+    ("payments", "engine.opspec:compile_payments"),
+    ("reporting", "engine.opspec:compile_reporting"),
 ]
 
 # ---------------------------------------------------------------------------------------------- durations
@@ -47,8 +54,13 @@ def parse_duration(text: Any):
 
     if not isinstance(text, str) or not text.strip():
         return None
+    s = text.strip()
+    if s[:1] in ("P", "p"):  # ISO 8601 (P15D, P1Y6M), as the runtime prints durations
+        from .runtime import parse_duration as iso
+
+        return iso(s.upper())
     months = days = 0
-    pos, s = 0, text.strip()
+    pos = 0
     while pos < len(s):
         m = _DUR_PART.match(s, pos)
         if not m or m.end() == pos or m.group(2).lower() not in _UNITS:
@@ -92,6 +104,11 @@ class Ctx:
         if not file or not line:
             return None
         if file not in self._lines:
+            lines_of = getattr(self.doc, "lines_of", None)
+            known = lines_of(file) if lines_of else None
+            if known is not None:
+                self._lines[file] = list(known)
+                return self.line_of(file, line)
             try:
                 self._lines[file] = Path(file).read_text(encoding="utf-8-sig").splitlines()
             except (OSError, UnicodeDecodeError):
@@ -100,7 +117,7 @@ class Ctx:
         return lines[line - 1] if 1 <= line <= len(lines) else None
 
     def _file_of(self, node) -> str:
-        f = getattr(node, "file", None) or getattr(getattr(node, "origin_file", None), "__str__", lambda: None)()
+        f = getattr(getattr(node, "pos", None), "file", None)
         return str(f) if f else self.file
 
     def pos(self, node, key=None, *, of_key: bool = False) -> Position:
@@ -249,18 +266,13 @@ def _metadata(ctx: Ctx) -> None:
 
 
 def _vocabularies(ctx: Ctx) -> list[tuple[str, Any]]:
-    """(vocabulary id, vocabulary data) for every imported vocabulary, in import order."""
-    out = []
-    for imp in getattr(ctx.doc, "imports", None) or ():
-        data = getattr(imp, "data", imp)
-        if isinstance(data, Mapping):
-            out.append((str(data.get("id") or getattr(imp, "path", "vocabulary")), data))
-    if not out:
-        voc = getattr(ctx.doc, "vocabulary", None)
-        data = getattr(voc, "data", voc)
-        if isinstance(data, Mapping) and data:
-            out.append((str(data.get("id") or "vocabulary"), data))
-    return out
+    """(vocabulary name, merged vocabulary sections): the loader merges every imported vocabulary (transitively)."""
+    voc = getattr(ctx.doc, "vocabulary", None)
+    if not isinstance(voc, Mapping) or not voc:
+        return []
+    names = [str(getattr(i, "data", {}).get("id") or Path(getattr(i, "path", "vocabulary")).stem)
+             for i in getattr(ctx.doc, "imports", None) or ()]
+    return [(", ".join(names) or "the vocabulary", voc)]
 
 
 def _declare(ctx: Ctx, table: dict[str, Attribute], node, path: str, origin: str) -> None:
@@ -273,11 +285,11 @@ def _declare(ctx: Ctx, table: dict[str, Attribute], node, path: str, origin: str
         p = f"{path}.{name}"
         try:
             typ = type_from_decl(plain(decl))
-        except EngineError as e:
-            pos = ctx.pos(node, name)
-            ctx.bag.extend(dg if dg.line else dg.with_origin(pos.file, pos.line, pos.col,
-                                                             ctx.line_of(pos.file, pos.line or 0))
-                           for dg in e.diagnostics)
+        except (ValueError, TypeError, EngineError) as e:
+            msg = e.diagnostic.message if isinstance(e, EngineError) else str(e)
+            ctx.error(ctx.pos(decl, "type") if isinstance(decl, Mapping) and "type" in decl else ctx.pos(node, name),
+                      f"{p}: {msg}", "spec.type", "types: boolean, number, integer, string, date, duration, enum "
+                      "(with values), list (with items)", p)
             continue
         label = decl.get("label") if isinstance(decl, Mapping) else None
         attr = Attribute(name, typ, plain(decl) if isinstance(decl, Mapping) else {"type": decl}, label,
@@ -329,9 +341,12 @@ def _declarations(ctx: Ctx) -> None:
             ctx.error(ctx.pos(inputs.get("attributes"), reserved, of_key=True), f'attribute name "{reserved}" is '
                       "reserved", "spec.reserved", "rename the attribute", f"inputs.attributes.{reserved}")
     tmp: dict[str, Attribute] = {}
+    pnodes = [voc.get("parameters") or {} for _, voc in _vocabularies(ctx)] + [ctx.data.get("parameters") or {}]
+    for vid, voc in _vocabularies(ctx):
+        _declare(ctx, tmp, voc.get("parameters"), "parameters", vid)
     _declare(ctx, tmp, ctx.data.get("parameters"), "parameters", "spec")
-    pnode = ctx.data.get("parameters") or {}
     for name, a in tmp.items():
+        pnode = next(n for n in reversed(pnodes) if name in n)
         decl = pnode.get(name)
         params[name] = Parameter(name, a.type, a.decl, a.label,
                                  decl.get("interpretation") if isinstance(decl, Mapping) else None, a.source)
@@ -348,7 +363,7 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
 def _definitions(ctx: Ctx) -> None:
     """Compile the definitions (vocabulary first, then the spec's), each after the definitions it uses; a cycle is an
     error."""
-    from . import compiler as C
+    from . import types as T
 
     nodes: dict[str, tuple[Any, str, str]] = {}  # name -> (mapping holding it, path, origin)
     for vid, voc in _vocabularies(ctx):
@@ -384,9 +399,9 @@ def _definitions(ctx: Ctx) -> None:
                 state[n] = 2
                 order.append(n)
             elif state.get(nxt) == 1:
-                holder, path, _ = nodes[nxt]
+                holder, path, _ = nodes[n]
                 cycle = [m for m, _ in stack][[m for m, _ in stack].index(nxt):] + [nxt]
-                ctx.error(ctx.pos(holder, nxt, of_key=True), "definitions refer to each other in a cycle: "
+                ctx.error(ctx.pos(holder, n, of_key=True), "definitions refer to each other in a cycle: "
                           + " -> ".join(cycle), "spec.definition_cycle", "break the cycle: a definition cannot use "
                           "itself, directly or through others", path)
                 deps[n] = [m for m in deps[n] if m != nxt]
@@ -394,25 +409,29 @@ def _definitions(ctx: Ctx) -> None:
                 state[nxt] = 1
                 stack.append((nxt, iter(deps[nxt])))
 
-    compiled: dict[str, Any] = {}
-    model_defs: dict[str, Definition] = {}
+    cyclic = {n for n, st in state.items() if st == 1}  # left open by a reported cycle
     f = ctx.fields
+    scope_defs: dict[str, Any] = {}
+    for name, (holder, path, origin) in nodes.items():
+        d = holder[name]
+        node, key = (d, "expr") if isinstance(d, Mapping) else (holder, name)
+        if isinstance(node, Mapping) and isinstance(node.get(key), str):
+            scope_defs[name] = T.Definition(node[key], ctx.origin(node, key))
+    ctx.scope = spec_scope(f["attributes"], f["events"], f["parameters"], scope_defs, _phase_ids(ctx))
+    model_defs: dict[str, Definition] = {}
     for name in order:
         holder, path, origin = nodes[name]
         d = holder[name]
-        scope = spec_scope(f["attributes"], f["events"], f["parameters"], compiled, _phase_ids(ctx))
         node, key = (d, "expr") if isinstance(d, Mapping) else (holder, name)
-        if isinstance(node, Mapping) and node.get(key) is None:
+        if name in cyclic or not isinstance(node, Mapping) or node.get(key) is None:
             continue
-        e = ctx.expr(node, key, scope, None, path + (".expr" if node is d else ""))
+        e = ctx.expr(node, key, ctx.scope, None, path + (".expr" if node is d else ""))
         if e is None:
             continue
-        compiled[name] = C.make_definition(name, e.compiled) if hasattr(C, "make_definition") else e.compiled
         m = d if isinstance(d, Mapping) else {}
         model_defs[name] = Definition(name, e, m.get("label"), m.get("interpretation"), ctx.source(m, path)
                                       if m else None, origin)
     f["definitions"] = {n: model_defs[n] for n in nodes if n in model_defs}
-    ctx.scope = spec_scope(f["attributes"], f["events"], f["parameters"], compiled, _phase_ids(ctx))
     ctx.fields["scope"] = ctx.scope
 
 
@@ -521,7 +540,9 @@ def compile_spec(doc) -> Spec:
     compile_path(ctx)
     _examples(ctx)
     _other_sections(ctx)
-    ctx.bag.raise_if_errors(SpecError)
+    if ctx.bag:
+        unique = {(d.file, d.line, d.col, d.message): d for d in ctx.bag.items}  # a definition used twice
+        raise SpecError(sorted(unique.values(), key=Diagnostic.sort_key))
     return Spec(path=ctx.file, document=doc, **ctx.fields)
 
 
@@ -530,22 +551,15 @@ def load_spec(path: str | Path) -> Spec:
     from .loader import load_document
 
     doc = load_document(path)
-    validate = _schema_validator()
-    if validate is not None:
-        validate(doc)
+    _schema_validator()(doc)
     return compile_spec(doc)
 
 
 def _schema_validator():
-    try:
-        from . import schema
-    except ImportError:
-        return None
-    for name in ("validate_document", "validate_spec", "validate"):
-        fn = getattr(schema, name, None)
-        if callable(fn):
-            return fn
-    return None
+    """B's schema validation (raises SpecError); imported lazily."""
+    from .schema import validate_document
+
+    return validate_document
 
 
 __all__ = ["SECTION_COMPILERS", "Ctx", "compile_spec", "load_spec", "parse_duration", "plain", "did_you_mean"]

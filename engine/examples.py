@@ -38,6 +38,7 @@ from .model import Example, Position, Spec
 # kind of example -> "module:function" called as fn(spec, example) -> output dict
 EXAMPLE_RUNNERS: dict[str, str] = {
     "record": "engine.examples:run_record_example",
+    "operation": "engine.cohort:run_operation_example",
 }
 
 _MISSING = object()
@@ -240,9 +241,7 @@ def _load(path: Path) -> Spec | None:
     doc = load_document(path)
     if str(doc.data.get("kind") or "spec") != "spec":
         return None
-    validate = _schema_validator()
-    if validate is not None:
-        validate(doc)
+    _schema_validator()(doc)
     return compile_spec(doc)
 
 

@@ -332,7 +332,7 @@ def transition_caption(t: Transition) -> list[str]:
     if t.label:
         lines.append(t.label)
     timing = []
-    if t.after is not None:
+    if t.after is not None and (t.after.months or t.after.days):
         timing.append(f"après {french_duration(t.after)}")
     if t.within is not None:
         timing.append(f"dans les {french_duration(t.within)}")
