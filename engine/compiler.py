@@ -1,0 +1,622 @@
+"""AST -> Python function, generated once per expression; `engine expr`.
+
+The code generator writes Python source made only of: temporaries (``_t12``), loop variables, constants it
+created itself (``_c3``, bound in the function's namespace: decimals, dates, texts, durations...), ``repr`` of
+attribute/field names (identifiers matched by the grammar) used as dict keys ``env['rsa']`` / ``it.get('mode')``,
+and calls to runtime helpers. User text never reaches ``exec``; field access on records is a dict lookup.
+
+Each AST node becomes a few statements assigning a temporary; Kleene logic is inlined (``x.__class__ is _U``
+checks only where a value may be unknown; ``and``/``or`` are ``while True: ... break`` blocks that stop at the
+first deciding operand, so the right-hand operands are not evaluated when not needed). Run-time errors (division
+by zero, dates out of range, duration units that cannot be compared, the evaluation-cost limit) are positioned
+from the line of generated code that failed (a table line -> source span), at no cost when nothing fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Callable
+
+from . import nodes as N
+from . import runtime as R
+from .errors import Diagnostic, EvaluationError, ExpressionError, RecordError, TextOrigin
+from .parser import parse
+from .types import (ANY, BOOLEAN, DATE, DURATION, INTEGER, NUMBER, STRING, ALIASES, Annotations, Checker,
+                    EnumType, ListType, RecordType, Scope, Type, arith_type, is_numeric, unify)
+
+MAX_INDENT = 90
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class CompiledExpr:
+    text: str
+    node: N.Node
+    type: Type
+    names: frozenset
+    fn: Callable[[dict, date], object]
+    source: str = ""  # the generated Python code (for debugging)
+
+    def __call__(self, env: dict, today: date):
+        return self.fn(env, today)
+
+
+def _cost_exceeded():
+    raise R.DynamicTypeError(f"evaluation too costly: more than {R.MAX_COST:,} list items visited",
+                             hint="simplify the expression or reduce the input", code="eval.limit.cost")
+
+
+def _field(v, name):
+    if v.__class__ is R.Unknown:
+        return v
+    if v.__class__ is dict:
+        return v.get(name, R.unknown(name))
+    if v.__class__ is list:
+        return [_field(x, name) for x in v]
+    raise R.DynamicTypeError(f'cannot take the field "{name}" of {R.kind(v)}')
+
+
+def _as_list(v):
+    if v.__class__ is list or v.__class__ is R.Unknown:
+        return v
+    raise R.DynamicTypeError(f"expected a list, got {R.kind(v)}")
+
+
+def _item_get(it, name):
+    if it.__class__ is dict:
+        return it.get(name, R.unknown(name))
+    raise R.DynamicTypeError(f'cannot take the field "{name}" of {R.kind(it)}')
+
+
+def _days_between(a, b):
+    return R.days_between(a, b)
+
+
+_BASE_NS = {
+    "_U": R.Unknown, "_unk": R.unknown_of, "_D": Decimal, "_Dur": R.Duration, "_add_dur": R.add_duration,
+    "_cmpdur": R.compare_durations, "_compare": R.compare, "_contains": R.contains, "_as_bool": R.as_bool,
+    "_arith": R.arith, "_negate": R.negate, "_whole": R._whole, "_months_between": R.months_between,
+    "_age": R.age, "_days_between": _days_between, "_round": R.round_half_up, "_count": R.agg_count,
+    "_sum": R.agg_sum, "_avg": R.agg_avg, "_minmax": R.agg_minmax, "_any": R.agg_any, "_all": R.agg_all,
+    "_MAX": R.MAX_COST, "_cost_error": _cost_exceeded, "_field": _field, "_as_list": _as_list,
+    "_item_get": _item_get, "_values_equal": R.values_equal,
+}
+
+
+class _Gen:
+    def __init__(self, text: str, origin: TextOrigin):
+        self.lines: list[str] = []
+        self.where: list[tuple] = []  # per line: (text, origin, span)
+        self.ind = 2
+        self.n = 0
+        self.consts: dict = {}
+        self.ns: dict = dict(_BASE_NS)
+        self.frames: list[str] = []
+        self.text, self.origin = text, origin
+        self.span = (0, len(text))
+
+    # -- helpers
+    def emit(self, line: str, span=None) -> None:
+        if self.ind > MAX_INDENT:
+            raise ExpressionError(self.origin.diagnostic(
+                self.text, self.span[0], "expression nested too deeply once its definitions are expanded",
+                hint="simplify the definitions it uses", code="expr.limit.depth"))
+        self.lines.append("    " * self.ind + line)
+        self.where.append((self.text, self.origin, span or self.span))
+
+    def tmp(self) -> str:
+        self.n += 1
+        return f"_t{self.n}"
+
+    def const(self, value) -> str:
+        key = (value.__class__, value if not isinstance(value, (list, dict)) else repr(value))
+        name = self.consts.get(key)
+        if name is None:
+            name = f"_c{len(self.consts)}"
+            self.consts[key] = name
+            self.ns[name] = value
+        return name
+
+    def guard(self, vals: list[str], r: str) -> None:
+        """Emit `if any of vals is unknown: r = union` / `else:` and indent; caller dedents."""
+        if len(vals) == 1:
+            self.emit(f"if {vals[0]}.__class__ is _U: {r} = {vals[0]}")
+        elif len(vals) <= 4:
+            self.emit("if " + " or ".join(f"{v}.__class__ is _U" for v in vals) + f": {r} = _unk({', '.join(vals)})")
+        else:
+            tup = "(" + ", ".join(vals) + ",)"
+            self.emit(f"if any(_x.__class__ is _U for _x in {tup}): {r} = _unk(*{tup})")
+        self.emit("else:")
+        self.ind += 1
+
+    # -- nodes
+    def gen(self, node: N.Node, ann: Annotations) -> tuple[str, bool]:
+        """Emit the statements of ``node``; return (python expression of its value, may it be unknown)."""
+        saved = self.span
+        self.span = node.span
+        try:
+            return self._gen(node, ann)
+        finally:
+            self.span = saved
+
+    def _gen(self, node: N.Node, ann: Annotations) -> tuple[str, bool]:  # noqa: C901
+        ty = ann.types[id(node)]
+        if isinstance(node, N.Number):
+            v = node.value
+            return (f"({v!r})" if isinstance(v, int) else self.const(v)), False
+        if isinstance(node, N.Boolean):
+            return repr(node.value), False
+        if isinstance(node, (N.String, N.DateLit, N.DurationLit)):
+            return self.const(node.value), False
+        if isinstance(node, N.Name):
+            return self._name(node, ann)
+        r = self.tmp()
+        if isinstance(node, N.ListLit):
+            items = [self.gen(i, ann)[0] for i in node.items]
+            self.emit(f"{r} = [{', '.join(items)}]")
+            return r, False
+        if isinstance(node, N.Not):
+            a, mu = self.gen(node.operand, ann)
+            if ann.types[id(node.operand)] == ANY:
+                self.emit(f"{a} = _as_bool({a})")
+                mu = True
+            self.emit(f"{r} = {a} if {a}.__class__ is _U else not {a}" if mu else f"{r} = not {a}")
+            return r, mu
+        if isinstance(node, N.BoolOp):
+            return self._boolop(node, ann, r)
+        if isinstance(node, N.Neg):
+            a, mu = self.gen(node.operand, ann)
+            if mu:
+                self.guard([a], r)
+            self.emit(f"{r} = _negate({a})" if ty == ANY else f"{r} = -{a}")
+            if mu:
+                self.ind -= 1
+            return r, mu
+        if isinstance(node, N.Arith):
+            return self._arith(node, ann, r)
+        if isinstance(node, N.Compare):
+            return self._compare(node, ann, r)
+        if isinstance(node, N.If):
+            c, cmu = self.gen(node.cond, ann)
+            if ann.types[id(node.cond)] == ANY:
+                self.emit(f"{c} = _as_bool({c})")
+                cmu = True
+            self.emit(f"if {c} is True:" if cmu else f"if {c}:")
+            self.ind += 1
+            a, amu = self.gen(node.then, ann)
+            self.emit(f"{r} = {a}")
+            self.ind -= 1
+            self.emit(f"elif {c} is False:" if cmu else "else:")
+            self.ind += 1
+            b, bmu = self.gen(node.else_, ann)
+            self.emit(f"{r} = {b}")
+            self.ind -= 1
+            if cmu:
+                self.emit(f"else: {r} = {c}")
+            return r, cmu or amu or bmu
+        if isinstance(node, N.Call):
+            return self._call(node, ann, r)
+        if isinstance(node, N.Filter):
+            return self._filter(node, ann, r)
+        if isinstance(node, N.Field):
+            a, mu = self.gen(node.target, ann)
+            tt = ann.types[id(node.target)]
+            key = repr(node.name)
+            miss = self.const(R.unknown(node.name))
+            self.span = node.name_span
+            if mu:
+                self.guard([a], r)
+            if isinstance(tt, RecordType):
+                self.emit(f"{r} = {a}.get({key}, {miss})")
+            elif isinstance(tt, ListType) and isinstance(tt.item, RecordType):
+                self.emit(f"cost += len({a})")
+                self.emit("if cost > _MAX: _cost_error()")
+                self.emit(f"{r} = [_x.get({key}, {miss}) for _x in {a}]")
+            else:
+                self.emit(f"{r} = _field({a}, {key})")
+            if mu:
+                self.ind -= 1
+            return r, True
+        raise AssertionError(type(node))
+
+    def _name(self, node: N.Name, ann: Annotations) -> tuple[str, bool]:
+        ref = ann.refs[id(node)]
+        kind = ref[0]
+        if kind == "today":
+            return "today", False
+        r = self.tmp()
+        if kind == "env":
+            self.emit(f"{r} = env[{ref[1]!r}]")
+            return r, True
+        if kind == "item":
+            it = self.frames[ref[1]]
+            if ann.types[id(node)] == ANY and not isinstance(ann.types.get(id(node)), RecordType):
+                self.emit(f"{r} = _item_get({it}, {ref[2]!r})")
+            else:
+                self.emit(f"{r} = {it}.get({ref[2]!r}, {self.const(R.unknown(ref[2]))})")
+            return r, True
+        if kind == "def":
+            _, name, tree, sub, text, origin = ref
+            saved = (self.text, self.origin)
+            self.text, self.origin = text, origin
+            try:
+                return self.gen(tree, sub)
+            finally:
+                self.text, self.origin = saved
+        raise AssertionError(ref)
+
+    def _boolop(self, node: N.BoolOp, ann: Annotations, r: str) -> tuple[str, bool]:
+        stop = "False" if node.op == "and" else "True"
+        go = "True" if node.op == "and" else "False"
+        acc = self.tmp()
+        self.emit(f"{acc} = None")
+        self.emit("while True:")
+        self.ind += 1
+        any_mu = False
+        for op in node.operands:
+            a, mu = self.gen(op, ann)
+            if ann.types[id(op)] == ANY:
+                self.emit(f"{a} = _as_bool({a})")
+                mu = True
+            self.emit(f"if {a} is {stop}: {r} = {stop}; break")
+            if mu:
+                any_mu = True
+                self.emit(f"if {a} is not {go}: {acc} = {a} if {acc} is None else {acc} | {a}")
+        self.emit(f"{r} = {go} if {acc} is None else {acc}" if any_mu else f"{r} = {go}")
+        self.emit("break")
+        self.ind -= 1
+        return r, any_mu
+
+    def _arith(self, node: N.Arith, ann: Annotations, r: str) -> tuple[str, bool]:
+        vals, mus, types = [], [], []
+        for op in node.operands:
+            v, mu = self.gen(op, ann)
+            vals.append(v)
+            mus.append(mu)
+            types.append(ann.types[id(op)])
+        unk = [v for v, mu in zip(vals, mus) if mu]
+        if unk:
+            self.guard(unk, r)
+        cur, t = vals[0], types[0]
+        for op, span, v, vt in zip(node.ops, node.op_spans, vals[1:], types[1:]):
+            self.span = span
+            res = arith_type(op, t, vt) or ANY
+            if t == ANY or vt == ANY:
+                expr = f"_arith({op!r}, {cur}, {v})"
+            elif is_numeric(t) and is_numeric(vt):
+                expr = f"_D({cur}) / {v}" if op == "/" else f"{cur} {op} {v}"
+            elif op == "+" and t == DATE:
+                expr = f"_add_dur({cur}, {v})"
+            elif op == "+" and vt == DATE:
+                expr = f"_add_dur({v}, {cur})"
+            elif op == "-" and t == DATE and vt == DURATION:
+                expr = f"_add_dur({cur}, {v}, -1)"
+            elif op == "-" and t == DATE and vt == DATE:
+                expr = f"_Dur(0, ({cur} - {v}).days)"
+            elif op in "+-":
+                expr = f"{cur} {op} {v}"
+            elif op == "*":
+                expr = f"{cur}.scaled(_whole({v}))" if t == DURATION else f"{v}.scaled(_whole({cur}))"
+            else:
+                expr = f"_arith({op!r}, {cur}, {v})"
+            self.emit(f"{r} = {expr}")
+            cur, t = r, res
+        if unk:
+            self.ind -= 1
+        return r, bool(unk)
+
+    def _compare(self, node: N.Compare, ann: Annotations, r: str) -> tuple[str, bool]:
+        a, amu = self.gen(node.left, ann)
+        lt, rt = ann.types[id(node.left)], ann.types[id(node.right)]
+        op = node.op
+        if op in ("in", "not_in"):
+            right = node.right
+            literal = isinstance(right, N.ListLit) and right.items and all(
+                isinstance(i, (N.String, N.Number, N.DateLit)) for i in right.items)
+            self.span = node.op_span
+            if literal and lt != ANY and lt != DURATION and lt != BOOLEAN:
+                s = self.const(frozenset(i.value for i in right.items))
+                if amu:
+                    self.guard([a], r)
+                self.emit(f"{r} = {a} {'in' if op == 'in' else 'not in'} {s}")
+                if amu:
+                    self.ind -= 1
+                return r, amu
+            b, _ = self.gen(right, ann)
+            self.span = node.op_span
+            self.emit(f"if {b}.__class__ is list:")
+            self.emit(f"    cost += len({b})")
+            self.emit("    if cost > _MAX: _cost_error()")
+            self.emit(f"{r} = _contains({a}, {b})")
+            if op == "not_in":
+                self.emit(f"if {r}.__class__ is not _U: {r} = not {r}")
+            return r, True
+        b, bmu = self.gen(node.right, ann)
+        self.span = node.op_span
+        unk = [v for v, mu in ((a, amu), (b, bmu)) if mu]
+        if unk:
+            self.guard(unk, r)
+        u = unify(lt, rt)
+        pyop = op
+        if lt == ANY or rt == ANY or isinstance(u, ListType):
+            self.emit(f"{r} = _compare({op!r}, {a}, {b})")
+        elif u == DURATION:
+            self.emit(f"{r} = _cmpdur({a}, {b}) {pyop} 0")
+        else:
+            self.emit(f"{r} = {a} {pyop} {b}")
+        if unk:
+            self.ind -= 1
+        return r, bool(unk)
+
+    def _call(self, node: N.Call, ann: Annotations, r: str) -> tuple[str, bool]:
+        f = ALIASES.get(node.func, node.func)
+        args = [self.gen(a, ann) for a in node.args]
+        types = [ann.types[id(a)] for a in node.args]
+        vals = [v for v, _ in args]
+        self.span = node.span
+        if f in ("min", "max") and len(vals) > 1:
+            self.emit(f"{r} = _minmax([{', '.join(vals)}], {f!r})")
+            return r, any(mu for _, mu in args)
+        unk = [v for v, mu in args if mu]
+        if unk:
+            self.guard(unk, r)
+        if f == "days_between":
+            if types == [DATE, DATE]:
+                self.emit(f"{r} = ({vals[1]} - {vals[0]}).days")
+            else:
+                self.emit(f"{r} = _days_between({vals[0]}, {vals[1]})")
+        elif f == "months_between":
+            self.emit(f"{r} = _months_between({vals[0]}, {vals[1]})")
+        elif f == "age":
+            self.emit(f"{r} = _age({vals[0]}, {vals[1]})")
+        elif f == "round":
+            self.emit(f"{r} = _round({', '.join(vals)})")
+        elif f == "count":
+            self.emit(f"{r} = len({vals[0]})" if isinstance(types[0], ListType) else f"{r} = _count({vals[0]})")
+        else:
+            self.emit(f"if {vals[0]}.__class__ is list:")
+            self.emit(f"    cost += len({vals[0]})")
+            self.emit("    if cost > _MAX: _cost_error()")
+            helper = {"sum": "_sum", "avg": "_avg", "any": "_any", "all": "_all"}.get(f)
+            self.emit(f"{r} = {helper}({vals[0]})" if helper else f"{r} = _minmax({vals[0]}, {f!r})")
+        if unk:
+            self.ind -= 1
+        may_unknown = bool(unk) or f in ("sum", "avg", "min", "max", "any", "all")
+        return r, may_unknown
+
+    def _filter(self, node: N.Filter, ann: Annotations, r: str) -> tuple[str, bool]:
+        s, smu = self.gen(node.source, ann)
+        st = ann.types[id(node.source)]
+        self.span = node.span
+        if not isinstance(st, ListType):
+            self.emit(f"{s} = _as_list({s})")
+            smu = True
+        if smu:
+            self.guard([s], r)
+        acc = self.tmp()
+        it = f"_it{len(self.frames)}"
+        self.emit(f"cost += len({s})")
+        self.emit("if cost > _MAX: _cost_error()")
+        self.emit(f"{r} = []")
+        self.emit(f"{acc} = None")
+        self.emit(f"for {it} in {s}:")
+        self.ind += 1
+        self.frames.append(it)
+        try:
+            p, pmu = self.gen(node.predicate, ann)
+        finally:
+            self.frames.pop()
+        if ann.types[id(node.predicate)] == ANY:
+            self.emit(f"{p} = _as_bool({p})")
+            pmu = True
+        self.span = node.span
+        self.emit(f"if {p} is True: {r}.append({it})")
+        if pmu:
+            self.emit(f"elif {p} is not False: {acc} = {p} if {acc} is None else {acc} | {p}")
+        self.ind -= 1
+        if pmu:
+            self.emit(f"if {acc} is not None: {r} = {acc}")
+        if smu:
+            self.ind -= 1
+        return r, smu or pmu
+
+
+# ------------------------------------------------------------------------------------------- building
+
+_CATCH = (R.DynamicTypeError, ArithmeticError, ValueError)
+
+
+def _build(gen: _Gen, result: str, filename: str) -> Callable:
+    header = ["def _expr(env, today):", "    cost = 0", "    try:"]
+    footer = [f"        return {result}", "    except _CATCH as _e:", "        raise _fail(_e) from None"]
+    source = "\n".join(header + gen.lines + footer) + "\n"
+    where = gen.where
+    offset = len(header)
+
+    def fail(exc: BaseException) -> EvaluationError:
+        tb, lineno = exc.__traceback__, None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == filename:
+                lineno = tb.tb_lineno
+            tb = tb.tb_next
+        idx = (lineno or 0) - offset - 1
+        text, origin, span = where[idx] if 0 <= idx < len(where) else (gen.text, gen.origin, (0, len(gen.text)))
+        if isinstance(exc, R.DynamicTypeError):
+            message, hint, code = exc.message, exc.hint, exc.code
+        elif isinstance(exc, ZeroDivisionError):
+            message, hint, code = "division by zero", "check that the divisor is not 0 first", \
+                "eval.division_by_zero"
+        elif isinstance(exc, (OverflowError, ValueError)) and "date" in str(exc).lower() or \
+                "year" in str(exc).lower():
+            message, hint, code = "date out of range (years 1 to 9999)", None, "eval.range"
+        else:
+            message, hint, code = "number out of range", None, "eval.range"
+        return EvaluationError(origin.diagnostic(text, span[0], message, width=max(1, span[1] - span[0]),
+                                                 hint=hint, code=code))
+
+    ns = gen.ns
+    ns["_CATCH"] = _CATCH
+    ns["_fail"] = fail
+    code = compile(source, filename, "exec")
+    exec(code, ns)  # noqa: S102 - generated code only: no user text (see the module docstring)
+    return ns["_expr"], source
+
+
+def compile_expression(text: str, scope: Scope, *, origin: TextOrigin | None = None, expect: Type | None = None,
+                       path: str | None = None) -> CompiledExpr:
+    """Parse, type-check and compile ``text``. Raises ExpressionError with every error found."""
+    origin = origin or TextOrigin()
+    try:
+        node = parse(text, origin)
+    except ExpressionError as e:
+        if path:
+            raise ExpressionError([replace(d, path=d.path or path) for d in e.diagnostics]) from None
+        raise
+    checker = Checker(scope, text, origin, path)
+    ann = Annotations()
+    t = checker.check(node, ann)
+    if expect is not None and not checker.diagnostics and unify(expect, t) is None:
+        what = "a yes/no condition" if expect == BOOLEAN else expect.describe()
+        hint = None
+        if expect == BOOLEAN and is_numeric(t):
+            hint = "compare it with something, e.g. ... >= 2"
+        checker.error(node, f"expected {what}, got {t.describe()}", hint=hint, code="expr.type.expected")
+    if checker.diagnostics:
+        raise ExpressionError(checker.diagnostics)
+    gen = _Gen(text, origin)
+    result, _ = gen.gen(node, ann)
+    fn, source = _build(gen, result, f"<expr {next(_counter)}>")
+    return CompiledExpr(text, node, t, frozenset(checker.names_read), fn, source)
+
+
+# ------------------------------------------------------------------------------------ type inference
+
+def infer_type(value) -> Type:
+    """The type of a runtime value (for `engine expr --record` and evaluate_expression without a scope)."""
+    c = value.__class__
+    if c is bool:
+        return BOOLEAN
+    if c is int or c is Decimal:
+        return NUMBER
+    if c is str:
+        return STRING
+    if c is date:
+        return DATE
+    if c is R.Duration:
+        return DURATION
+    if c is dict:
+        return RecordType({k: infer_type(v) for k, v in value.items()})
+    if c is list:
+        t: Type | None = None
+        for item in value:
+            it = infer_type(item)
+            t = it if t is None else _merge(t, it)
+        return ListType(t or ANY)
+    return ANY
+
+
+def _merge(a: Type, b: Type) -> Type:
+    if isinstance(a, RecordType) and isinstance(b, RecordType):
+        fields = dict(a.fields)
+        for k, v in b.fields.items():
+            fields[k] = _merge(fields[k], v) if k in fields else v
+        return RecordType(fields)
+    u = unify(a, b)
+    return u if u is not None else ANY
+
+
+_EVENT = RecordType({"type": STRING, "date": DATE})
+_HISTORY = RecordType({"phase": STRING, "date": DATE})
+
+
+def scope_from_record(record: dict) -> tuple[Scope, dict]:
+    """Scope and env for a JSON record whose keys are all in scope (types inferred from the values)."""
+    names, env = {}, {}
+    for k, raw in record.items():
+        v = R.value_from_json(raw, ANY, k)
+        env[k] = v
+        names[k] = infer_type(v)
+    for k, item in (("events", _EVENT), ("history", _HISTORY)):
+        t = names.get(k)
+        if k not in names or t == ListType(ANY):
+            names[k] = ListType(item)
+            env.setdefault(k, [])
+            if env[k].__class__ is R.Unknown:
+                env[k] = []
+        elif isinstance(t, ListType) and isinstance(t.item, RecordType):
+            names[k] = ListType(_merge(item, t.item))
+    return Scope(names), env
+
+
+def evaluate_expression(text: str, env: dict | None = None, today: date | None = None,
+                        scope: Scope | None = None, origin: TextOrigin | None = None):
+    """Compile and evaluate ``text`` once (tests, `engine expr`). ``env`` holds JSON-like or runtime values;
+    without ``scope`` every key of ``env`` is in scope with an inferred type."""
+    env = dict(env or {})
+    if scope is None:
+        scope, env = scope_from_record(env)
+    else:
+        env = {k: (R.value_from_json(env[k], t, k) if k in env else R.unknown(k)) for k, t in scope.names.items()}
+    compiled = compile_expression(text, scope, origin=origin or TextOrigin(file="<expr>"))
+    return compiled.fn(env, today or date.today())
+
+
+# ------------------------------------------------------------------------------------------ engine expr
+
+def _read_record(path: str) -> dict:
+    import json
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise RecordError(Diagnostic(f"cannot read the record file: {e.strerror}", file=path,
+                                     code="record.file")) from None
+    try:
+        record = json.loads(data.decode("utf-8-sig"), parse_float=Decimal)
+    except UnicodeDecodeError:
+        raise RecordError(Diagnostic("the record file is not valid UTF-8", file=path, code="record.json")) from None
+    except json.JSONDecodeError as e:
+        raise RecordError(Diagnostic(f"invalid JSON: {e.msg}", file=path, line=e.lineno, col=e.colno,
+                                     code="record.json")) from None
+    except RecursionError:
+        raise RecordError(Diagnostic("invalid JSON: nested too deeply", file=path, code="record.json")) from None
+    if not isinstance(record, dict):
+        raise RecordError(Diagnostic("the record file must hold one JSON object", file=path, code="record.json"))
+    return record
+
+
+def _spec_scope(path: str) -> Scope:
+    """Scope of a spec's declared inputs (needs engine.loader / engine.compile from the spec pipeline)."""
+    try:
+        from . import compile as spec_compile  # type: ignore[attr-defined]
+        scope_of = getattr(spec_compile, "spec_scope", None)
+    except ImportError:
+        scope_of = None
+    if scope_of is None:
+        raise ExpressionError(Diagnostic("--spec is not available yet in this version of the engine", file=path,
+                                         code="usage.spec", hint="use --record FILE.json to put values in scope"))
+    return scope_of(path)
+
+
+def run_expr_command(args) -> int:
+    """`engine expr EXPR [--record FILE.json] [--at DATE] [--spec S]`: print the value as JSON."""
+    import orjson
+
+    record = _read_record(args.record) if getattr(args, "record", None) else {}
+    scope, env = scope_from_record(record)
+    if getattr(args, "spec", None):
+        spec_scope = _spec_scope(args.spec)
+        for k, t in spec_scope.names.items():
+            scope.names[k] = t
+            env[k] = R.value_from_json(record[k], t, k) if k in record else R.unknown(k)
+        scope = Scope(scope.names, {**spec_scope.definitions, **scope.definitions})
+    origin = TextOrigin(file="<expr>")
+    compiled = compile_expression(args.expression, scope, origin=origin)
+    value = compiled.fn(env, args.at or date.today())
+    sys.stdout.write(orjson.dumps(R.to_json(value)).decode() + "\n")
+    return 0

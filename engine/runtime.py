@@ -1,0 +1,624 @@
+"""Runtime values of the expression language and the helpers compiled expressions call.
+
+Values: ``True``/``False``, ``int`` or ``Decimal`` (never float; division is exact), ``str``, ``datetime.date``,
+:class:`Duration`, ``list``, ``dict`` (records, events, history entries) and :class:`Unknown`.
+
+Unknown (missing data) follows Kleene's three-valued logic: ``false and unknown`` is false, ``true or unknown`` is
+true, ``not unknown`` is unknown; every other operation on an unknown is unknown. An :class:`Unknown` carries the
+names of the attributes whose absence made it unknown (the union over the operands that mattered).
+
+Calendar rules (documented in the README):
+
+- month arithmetic clamps to the end of the month: 2026-01-31 + 1 month = 2026-02-28;
+- ``date + duration`` adds the months first, then the days;
+- ``months_between(a, b)`` is the largest whole number of months m with ``a + m months <= b`` (negative when b < a);
+- ``age(birth, on)`` is the largest whole number of years y with ``birth + y years <= on``; so somebody born on
+  29 February has their birthday on 28 February in non-leap years (the month-end clamp, as for every date).
+- durations in months and durations in days are not comparable (a month has no fixed number of days): comparing
+  them is an error that suggests ``days_between``/``months_between``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from .errors import Diagnostic, RecordError, did_you_mean
+
+#: evaluation cost limit: list items visited by one call of a compiled expression
+MAX_COST = 2_000_000
+
+
+class Unknown:
+    """An unknown value. ``names``: the missing attributes that caused it (may be empty)."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, names=frozenset()):
+        self.names = frozenset(names)
+
+    def __or__(self, other: "Unknown") -> "Unknown":
+        if not other.names or other.names <= self.names:
+            return self
+        return Unknown(self.names | other.names)
+
+    def __eq__(self, other):
+        return isinstance(other, Unknown) and other.names == self.names
+
+    def __hash__(self):
+        return hash(("Unknown", self.names))
+
+    def __bool__(self):  # an unknown must never be used as a Python truth value
+        raise TypeError("the truth value of an unknown is undecided")
+
+    def __repr__(self):
+        return f"Unknown({sorted(self.names)})"
+
+
+def unknown(name: str | None = None) -> Unknown:
+    return Unknown(frozenset((name,)) if name else frozenset())
+
+
+def unknown_of(*values) -> Unknown:
+    """The union of the unknowns among ``values``."""
+    names: set = set()
+    for v in values:
+        if v.__class__ is Unknown:
+            names |= v.names
+    return Unknown(frozenset(names))
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A calendar duration: whole months plus days (4 weeks = 28 days; 2 years = 24 months)."""
+
+    months: int = 0
+    days: int = 0
+
+    def __add__(self, other):
+        if isinstance(other, Duration):
+            return Duration(self.months + other.months, self.days + other.days)
+        return NotImplemented
+
+    def __sub__(self, other):
+        if isinstance(other, Duration):
+            return Duration(self.months - other.months, self.days - other.days)
+        return NotImplemented
+
+    def __neg__(self):
+        return Duration(-self.months, -self.days)
+
+    def scaled(self, n: int) -> "Duration":
+        return Duration(self.months * n, self.days * n)
+
+    def iso(self) -> str:
+        if self.months <= 0 and self.days <= 0 and (self.months or self.days):
+            return "-" + (-self).iso()
+        out = "P"
+        y, m = divmod(self.months, 12) if self.months >= 0 else (0, self.months)
+        if y:
+            out += f"{y}Y"
+        if m:
+            out += f"{m}M"
+        if self.days or out == "P":
+            out += f"{self.days}D"
+        return out
+
+    def __str__(self):
+        return self.iso()
+
+
+class DynamicTypeError(Exception):
+    """Raised by runtime helpers; the compiled expression turns it into a positioned EvaluationError."""
+
+    def __init__(self, message: str, hint: str | None = None, code: str = "eval.type"):
+        super().__init__(message)
+        self.message, self.hint, self.code = message, hint, code
+
+
+# ------------------------------------------------------------------------------------------------ dates
+
+def _days_in_month(y: int, m: int) -> int:
+    if m == 12:
+        return 31
+    return (date(y, m + 1, 1) - date(y, m, 1)).days
+
+
+def add_months(d: date, n: int) -> date:
+    """``d`` plus ``n`` calendar months, clamped to the end of the month."""
+    total = d.year * 12 + (d.month - 1) + n
+    y, m0 = divmod(total, 12)
+    if not 1 <= y <= 9999:
+        raise OverflowError("date out of range")
+    m = m0 + 1
+    return date(y, m, min(d.day, _days_in_month(y, m)))
+
+
+def add_duration(d: date, dur: Duration, sign: int = 1) -> date:
+    if dur.months:
+        d = add_months(d, sign * dur.months)
+    if dur.days:
+        from datetime import timedelta
+        d = d + timedelta(days=sign * dur.days)
+    return d
+
+
+def months_between(a: date, b: date) -> int:
+    """Whole months from ``a`` to ``b``: the largest m with add_months(a, m) <= b (negative if b < a)."""
+    if not (isinstance(a, date) and isinstance(b, date)):
+        raise DynamicTypeError("months_between expects two dates")
+    if b < a:
+        return -months_between(b, a)
+    m = (b.year - a.year) * 12 + (b.month - a.month)
+    while m > 0 and add_months(a, m) > b:
+        m -= 1
+    return m
+
+
+def age(birth: date, on: date) -> int:
+    """Whole years from ``birth`` to ``on`` (birthday on 29 February: 28 February in non-leap years)."""
+    if not (isinstance(birth, date) and isinstance(on, date)):
+        raise DynamicTypeError("age expects two dates: age(birth_date, on)")
+    if on < birth:
+        return -age(on, birth)
+    y = on.year - birth.year
+    while y > 0 and add_months(birth, 12 * y) > on:
+        y -= 1
+    return y
+
+
+def days_between(a: date, b: date) -> int:
+    if not (isinstance(a, date) and isinstance(b, date)):
+        raise DynamicTypeError("days_between expects two dates")
+    return (b - a).days
+
+
+# ---------------------------------------------------------------------------------------------- numbers
+
+def is_number(v) -> bool:
+    c = v.__class__
+    return c is int or c is Decimal
+
+
+def round_half_up(x, n=0):
+    if not is_number(x):
+        raise DynamicTypeError("round expects a number")
+    if n.__class__ is not int and not (n.__class__ is Decimal and n == n.to_integral_value()):
+        raise DynamicTypeError("the number of decimals of round must be a whole number")
+    n = int(n)
+    if not 0 <= n <= 12:
+        raise DynamicTypeError("round keeps between 0 and 12 decimals", code="eval.range")
+    try:
+        return Decimal(x).quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise DynamicTypeError("number too large to round", code="eval.range") from None
+
+
+_ZERO = Duration()
+
+
+def compare_durations(a: Duration, b: Duration) -> int:
+    """-1, 0 or 1. Months and days are not comparable (a month has no fixed length)."""
+    if a.months == 0 and b.months == 0:
+        return (a.days > b.days) - (a.days < b.days)
+    if a.days == 0 and b.days == 0:
+        return (a.months > b.months) - (a.months < b.months)
+    za, zb = a == _ZERO, b == _ZERO
+    if za or zb:  # 0 against a mixed duration whose parts have the same sign
+        other, flip = (b, -1) if za else (a, 1)
+        if other.months >= 0 and other.days >= 0:
+            return flip
+        if other.months <= 0 and other.days <= 0:
+            return -flip
+    raise DynamicTypeError(
+        f"cannot compare a duration of {_dur_words(a)} with a duration of {_dur_words(b)}: a month has no fixed "
+        "number of days", hint="compare dates, or use days_between(a, b) or months_between(a, b)",
+        code="eval.duration_units")
+
+
+def _dur_words(d: Duration) -> str:
+    parts = []
+    if d.months:
+        parts.append(f"{d.months} months")
+    if d.days or not parts:
+        parts.append(f"{d.days} days")
+    return " ".join(parts)
+
+
+# -------------------------------------------------------------------------------------- dynamic checks
+
+def kind(v) -> str:
+    c = v.__class__
+    if c is bool:
+        return "a yes/no value"
+    if c is int or c is Decimal:
+        return "a number"
+    if c is str:
+        return "a text"
+    if c is date:
+        return "a date"
+    if c is Duration:
+        return "a duration"
+    if c is list:
+        return "a list"
+    if c is dict:
+        return "a record"
+    if c is Unknown:
+        return "an unknown value"
+    return "a value"
+
+
+def _same_kind(a, b) -> bool:
+    return kind(a) == kind(b)
+
+
+def values_equal(a, b) -> bool:
+    """Equality for values of the same kind (raises DynamicTypeError for different kinds)."""
+    if not _same_kind(a, b):
+        raise DynamicTypeError(f"cannot compare {kind(a)} with {kind(b)}")
+    if a.__class__ is Duration:
+        return compare_durations(a, b) == 0
+    if a.__class__ is list:
+        if len(a) != len(b):
+            return False
+        return all(values_equal(x, y) is True for x, y in zip(a, b))
+    return a == b
+
+
+def compare(op: str, a, b):
+    """Dynamic comparison (both operands known)."""
+    if op == "==":
+        return values_equal(a, b)
+    if op == "!=":
+        return not values_equal(a, b)
+    if not _same_kind(a, b) or a.__class__ in (bool, str, list, dict):
+        if _same_kind(a, b):
+            raise DynamicTypeError(f"cannot order {kind(a)}s with {op}")
+        raise DynamicTypeError(f"cannot compare {kind(a)} with {kind(b)}")
+    c = compare_durations(a, b) if a.__class__ is Duration else (a > b) - (a < b)
+    return {"<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[op]
+
+
+def contains(x, xs):
+    """Kleene membership: true if an item equals x, unknown if undecided, else false."""
+    if x.__class__ is Unknown:
+        return x
+    if xs.__class__ is Unknown:
+        return xs
+    if xs.__class__ is not list:
+        raise DynamicTypeError(f"'in' expects a list on its right, got {kind(xs)}")
+    acc = None
+    for item in xs:
+        if item.__class__ is Unknown:
+            acc = item if acc is None else acc | item
+        elif values_equal(x, item):
+            return True
+    return False if acc is None else acc
+
+
+def as_bool(v):
+    if v is True or v is False or v.__class__ is Unknown:
+        return v
+    raise DynamicTypeError(f"expected a yes/no value, got {kind(v)}")
+
+
+def arith(op: str, a, b):
+    """Dynamic + - * / for known operands."""
+    ca, cb = a.__class__, b.__class__
+    num_a, num_b = ca in (int, Decimal), cb in (int, Decimal)
+    if op == "+":
+        if num_a and num_b:
+            return a + b
+        if ca is date and cb is Duration:
+            return add_duration(a, b)
+        if ca is Duration and cb is date:
+            return add_duration(b, a)
+        if ca is Duration and cb is Duration:
+            return a + b
+        raise _cannot("add", a, b, hint='write a duration with its unit, e.g. "15 days"'
+                      if (ca is date and num_b) or (cb is date and num_a) else None)
+    if op == "-":
+        if num_a and num_b:
+            return a - b
+        if ca is date and cb is Duration:
+            return add_duration(a, b, -1)
+        if ca is date and cb is date:
+            return Duration(0, (a - b).days)
+        if ca is Duration and cb is Duration:
+            return a - b
+        raise _cannot("subtract", a, b)
+    if op == "*":
+        if num_a and num_b:
+            return a * b
+        if ca is Duration and num_b:
+            return a.scaled(_whole(b))
+        if cb is Duration and num_a:
+            return b.scaled(_whole(a))
+        raise _cannot("multiply", a, b)
+    if op == "/":
+        if num_a and num_b:
+            if b == 0:
+                raise DynamicTypeError("division by zero", hint="check that the divisor is not 0 first",
+                                       code="eval.division_by_zero")
+            return Decimal(a) / b
+        raise _cannot("divide", a, b)
+    raise AssertionError(op)
+
+
+def _whole(n) -> int:
+    if n.__class__ is int:
+        return n
+    if n == n.to_integral_value():
+        return int(n)
+    raise DynamicTypeError("a duration can only be multiplied by a whole number")
+
+
+def _cannot(verb: str, a, b, hint=None) -> DynamicTypeError:
+    return DynamicTypeError(f"cannot {verb} {kind(a)} and {kind(b)}", hint=hint)
+
+
+def negate(a):
+    if a.__class__ in (int, Decimal):
+        return -a
+    if a.__class__ is Duration:
+        return -a
+    raise DynamicTypeError(f"cannot negate {kind(a)}")
+
+
+# ------------------------------------------------------------------------------------------ aggregates
+
+def _list(xs, func):
+    if xs.__class__ is not list:
+        raise DynamicTypeError(f"{func} expects a list, got {kind(xs)}")
+    acc = None
+    for x in xs:
+        if x.__class__ is Unknown:
+            acc = x if acc is None else acc | x
+    return acc
+
+
+def agg_count(xs):
+    if xs.__class__ is not list:
+        raise DynamicTypeError(f"count expects a list, got {kind(xs)}")
+    return len(xs)
+
+
+def agg_sum(xs):
+    u = _list(xs, "sum")
+    if u is not None:
+        return u
+    if xs and xs[0].__class__ is Duration:
+        total = Duration()
+        for x in xs:
+            if x.__class__ is not Duration:
+                raise DynamicTypeError(f"sum: cannot add {kind(x)} to a duration")
+            total = total + x
+        return total
+    total = 0
+    for x in xs:
+        if not is_number(x):
+            raise DynamicTypeError(f"sum expects numbers, got {kind(x)}")
+        total += x
+    return total
+
+
+def agg_avg(xs):
+    u = _list(xs, "avg")
+    if u is not None:
+        return u
+    if not xs:
+        raise DynamicTypeError("avg of an empty list has no value", hint="guard it with count(...) > 0",
+                               code="eval.empty")
+    total = agg_sum(xs)
+    if total.__class__ is Duration:
+        raise DynamicTypeError("avg expects numbers, got durations")
+    return Decimal(total) / len(xs)
+
+
+def agg_minmax(xs, func: str):
+    u = _list(xs, func)
+    if u is not None:
+        return u
+    if not xs:
+        raise DynamicTypeError(f"{func} of an empty list has no value", hint="guard it with count(...) > 0",
+                               code="eval.empty")
+    best = xs[0]
+    if best.__class__ in (bool, str, list, dict):
+        raise DynamicTypeError(f"{func} expects numbers, dates or durations, got {kind(best)}")
+    for x in xs[1:]:
+        c = compare("<", x, best) if func == "min" else compare(">", x, best)
+        if c:
+            best = x
+    return best
+
+
+def agg_any(xs):
+    """Kleene OR over a list of yes/no values."""
+    if xs.__class__ is not list:
+        raise DynamicTypeError(f"any expects a list, got {kind(xs)}")
+    acc = None
+    for x in xs:
+        x = as_bool(x)
+        if x is True:
+            return True
+        if x is not False:
+            acc = x if acc is None else acc | x
+    return False if acc is None else acc
+
+
+def agg_all(xs):
+    """Kleene AND over a list of yes/no values."""
+    if xs.__class__ is not list:
+        raise DynamicTypeError(f"all expects a list, got {kind(xs)}")
+    acc = None
+    for x in xs:
+        x = as_bool(x)
+        if x is False:
+            return False
+        if x is not True:
+            acc = x if acc is None else acc | x
+    return True if acc is None else acc
+
+
+# -------------------------------------------------------------------------------------------- JSON I/O
+
+def to_json(value):
+    """A JSON-ready Python value: dates "YYYY-MM-DD", durations ISO 8601, unknown None, decimals as int when
+    whole, else float when the float prints exactly as the decimal (always the case to the cent)."""
+    c = value.__class__
+    if c is bool or c is int or c is str or value is None:
+        return value
+    if c is Decimal:
+        if value == value.to_integral_value() and abs(value.adjusted()) < 30:
+            return int(value)
+        f = float(value)
+        return f
+    if c is date:
+        return value.isoformat()
+    if c is Duration:
+        return value.iso()
+    if c is Unknown:
+        return None
+    if c is list or c is tuple:
+        return [to_json(v) for v in value]
+    if c is dict:
+        return {k: to_json(v) for k, v in value.items()}
+    if c is float:
+        return value
+    raise TypeError(f"not a runtime value: {value!r}")
+
+
+_UNIT_RE = re.compile(
+    r"^\s*(\d+)\s*(days?|jours?|weeks?|semaines?|months?|mois|years?|ans?|années?|annees?)\s*$", re.I)
+_ISO_DUR_RE = re.compile(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+
+
+def unit_duration(n: int, unit: str) -> Duration:
+    u = unit.lower()
+    if u.startswith(("day", "jour")):
+        return Duration(0, n)
+    if u.startswith(("week", "semaine")):
+        return Duration(0, 7 * n)
+    if u.startswith(("month", "mois")):
+        return Duration(n, 0)
+    return Duration(12 * n, 0)  # years, ans, années
+
+
+def parse_duration(text: str) -> Duration | None:
+    """``"15 days"``, ``"6 mois"``, ``"P1Y6M"`` -> Duration, or None."""
+    m = _UNIT_RE.match(text)
+    if m:
+        return unit_duration(int(m.group(1)), m.group(2))
+    m = _ISO_DUR_RE.match(text.strip())
+    if m and any(m.group(i) for i in range(2, 6)):
+        sign = -1 if m.group(1) else 1
+        y, mo, w, d = (int(m.group(i) or 0) for i in range(2, 6))
+        return Duration(sign * (12 * y + mo), sign * (7 * w + d))
+    return None
+
+
+def parse_date(text: str) -> date | None:
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    return None
+
+
+def _bad(name: str, expected: str, raw) -> RecordError:
+    shown = repr(raw) if not isinstance(raw, (dict, list)) else type(raw).__name__
+    return RecordError(Diagnostic(f'attribute "{name}": expected {expected}, got {shown}', code="record.type"))
+
+
+def value_from_json(raw, type, name: str):  # noqa: A002 - the contract names it `type`
+    """Convert a JSON value of a record to the runtime value of the declared ``type`` (raises RecordError)."""
+    from . import types as T
+
+    if raw is None or raw.__class__ is Unknown:
+        return unknown(name)
+    t = type
+    if t == T.BOOLEAN:
+        if raw is True or raw is False:
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false", "vrai", "faux"):
+            return raw.strip().lower() in ("true", "vrai")
+        raise _bad(name, "true or false", raw)
+    if t == T.NUMBER or t == T.INTEGER:
+        if raw.__class__ is bool:
+            raise _bad(name, "a number", raw)
+        if raw.__class__ is float:
+            if raw != raw or raw in (float("inf"), float("-inf")):
+                raise _bad(name, "a number", raw)
+            raw = Decimal(repr(raw))
+        elif raw.__class__ is str:
+            try:
+                raw = Decimal(raw.strip().replace(",", ".")) if raw.strip() else None
+            except InvalidOperation:
+                raise _bad(name, "a number", raw) from None
+            if raw is None:
+                return unknown(name)
+            if not raw.is_finite():
+                raise _bad(name, "a number", str(raw))
+        if raw.__class__ is Decimal:
+            if raw == raw.to_integral_value() and abs(raw.adjusted()) < 30:
+                raw = int(raw)
+            elif t == T.INTEGER:
+                raise _bad(name, "a whole number", raw)
+        if raw.__class__ is int:
+            return raw
+        if raw.__class__ is Decimal:
+            return raw
+        raise _bad(name, "a whole number" if t == T.INTEGER else "a number", raw)
+    if t == T.STRING:
+        if isinstance(raw, str):
+            return raw
+        raise _bad(name, "a text", raw)
+    if isinstance(t, T.EnumType):
+        if isinstance(raw, str) and raw in t.values:
+            return raw
+        if isinstance(raw, str):
+            hint = did_you_mean(raw, t.values)
+            raise RecordError(Diagnostic(f'attribute "{name}": "{raw}" is not one of the allowed values',
+                                         hint=hint or "allowed: " + ", ".join(t.values), code="record.enum"))
+        raise _bad(name, "one of " + ", ".join(t.values), raw)
+    if t == T.DATE:
+        if raw.__class__ is date:
+            return raw
+        d = parse_date(raw) if isinstance(raw, str) else None
+        if d is None:
+            raise _bad(name, "a date such as 2026-03-01", raw)
+        return d
+    if t == T.DURATION:
+        if raw.__class__ is Duration:
+            return raw
+        d = parse_duration(raw) if isinstance(raw, str) else None
+        if d is None:
+            raise _bad(name, 'a duration such as "15 days" or "6 mois"', raw)
+        return d
+    if isinstance(t, T.ListType):
+        if not isinstance(raw, list):
+            raise _bad(name, "a list", raw)
+        return [value_from_json(x, t.item, f"{name}[{i}]") for i, x in enumerate(raw)]
+    if isinstance(t, T.RecordType):
+        if not isinstance(raw, dict):
+            raise _bad(name, "an object", raw)
+        out = {}
+        fields = t.fields
+        for k, v in raw.items():
+            ft = fields.get(k)
+            out[k] = value_from_json(v, ft, k) if ft is not None else value_from_json(v, T.ANY, k)
+        return out
+    # ANY: best effort (floats -> Decimal, ISO dates -> date)
+    if raw.__class__ is float:
+        return value_from_json(raw, T.NUMBER, name)
+    if isinstance(raw, str):
+        d = parse_date(raw)
+        return d if d is not None else raw
+    if isinstance(raw, list):
+        return [value_from_json(x, T.ANY, name) for x in raw]
+    if isinstance(raw, dict):
+        return {k: value_from_json(v, T.ANY, k) for k, v in raw.items()}
+    return raw
