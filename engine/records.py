@@ -217,6 +217,17 @@ _OUT = re.compile(rb'[\[\]{}",\n]')
 _IN = re.compile(rb'["\\\n]')
 
 
+def _element(text: bytes, line: int, oversize: bool, limit: int) -> tuple[int, Item]:
+    """An array element's (start line, item): the line of its first non-blank character."""
+    stripped = text.lstrip()
+    line += text.count(b"\n", 0, len(text) - len(stripped))
+    if oversize:
+        return line, _too_large(limit)
+    if not stripped:
+        return line, BadRecord("invalid_json", "élément vide dans le tableau (virgule en trop)")
+    return line, decode_object(stripped)
+
+
 def _read_json_array(f: IO[bytes], limit: int) -> Iterator[tuple[int, Item]]:
     """Split a top-level JSON array into its elements without loading the file (string-aware bracket scanner)."""
     buf = f.read(_CHUNK)
@@ -272,37 +283,25 @@ def _read_json_array(f: IO[bytes], limit: int) -> Iterator[tuple[int, Item]]:
             depth -= 1
             if depth == 0:
                 text = buf[start:pos - 1]
-                if oversize:
+                if oversize or text.strip() or count:
                     count += 1
-                    yield start_line, _too_large(limit)
-                elif text.strip() or count:
-                    count += 1
-                    yield start_line, (decode_object(text) if text.strip()
-                                       else BadRecord("invalid_json", "élément vide dans le tableau (virgule en trop)"))
+                    yield _element(text, start_line, oversize, limit)
                 rest = buf[pos:] + f.read()
                 if rest.strip():
                     yield line, BadRecord("invalid_json", "contenu inattendu après la fin du tableau JSON")
                 return
         elif c == b"," and depth == 1:
             count += 1
-            if oversize:
-                yield start_line, _too_large(limit)
-            else:
-                text = buf[start:pos - 1]
-                yield start_line, (decode_object(text) if text.strip()
-                                   else BadRecord("invalid_json", "élément vide dans le tableau (virgule en trop)"))
+            yield _element(b"" if oversize else buf[start:pos - 1], start_line, oversize, limit)
             oversize = False
             start, start_line = pos, line
         if not oversize and pos - start > limit:
             oversize = True
     # end of file inside the array
     if oversize or buf[start:].strip():
-        yield start_line, (_too_large(limit) if oversize else
-                           BadRecord("invalid_json", "fichier JSON tronqué : le tableau n'est pas fermé"))
-
-
-def _skip_lines_before(buf: bytes, start: int) -> int:  # pragma: no cover - kept for clarity
-    return buf.count(b"\n", 0, start)
+        line, item = _element(buf[start:], start_line, oversize, limit)
+        yield line, (item if oversize else
+                     BadRecord("invalid_json", "fichier JSON tronqué : le tableau n'est pas fermé"))
 
 
 # ----------------------------------------------------------------------------------------------- CSV
@@ -328,7 +327,7 @@ def _csv_rows(text: IO[str], header: list[str], delimiter: str, spec, limit: int
 
     conv = csv_converters(spec, header)
     reader = csv.reader(text, delimiter=delimiter)
-    prev = 1
+    prev = 1  # physical lines consumed so far (the header was read before the reader existed)
     while True:
         try:
             row = next(reader)
@@ -336,13 +335,13 @@ def _csv_rows(text: IO[str], header: list[str], delimiter: str, spec, limit: int
             return
         except csv.Error as e:
             line_no = prev + 1
-            prev = max(reader.line_num, prev + 1)
+            prev = max(reader.line_num + 1, prev + 1)
             code = "record_too_large" if "larger than field limit" in str(e) else "invalid_csv"
             yield line_no, (_too_large(limit) if code == "record_too_large"
                             else BadRecord("invalid_csv", f"ligne CSV illisible : {e}"))
             continue
         line_no = prev + 1
-        prev = reader.line_num
+        prev = reader.line_num + 1
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(header):
