@@ -174,7 +174,9 @@ class StaffResult:
 
     @property
     def conforming(self) -> bool:
-        return all(c.eligible for c in self.checks)
+        """No member below the minimum allocation rate (support-function staff are excluded from the eligible
+        costs, which does not make the plan non-conforming)."""
+        return not any(c.rule == "min_allocation" for c in self.checks)
 
     @property
     def refused(self) -> tuple[StaffCheck, ...]:

@@ -1,0 +1,598 @@
+"""Operations and cohorts: the operation report (``engine report``).
+
+Library API::
+
+    load_operation(path) -> dict                                     # the raw operation record (RecordError if bad)
+    build_report(spec, operation: dict, items, at, params=None) -> dict
+        # items: (line, raw dict | BadRecord) pairs, e.g. engine.records.read_records(path); streamed once
+    run_operation_example(spec, example) -> dict                     # `engine test` for operation examples
+    run_report_command(args) -> int                                  # the CLI
+
+The report (a dict; money as ``Decimal`` rounded to the cent; dates as ``date``) has: ``operator`` (eligibility
+with reasons), ``funding_plan`` (staff, eligible costs, Département share, caps, plan rules, maximum grant),
+``capacity``, ``cohort`` (participants read, bad records), ``constraints``, ``indicators``, ``funding`` (each
+conditional part), ``payments`` (each tranche: amount, due date, status at ``at``) and ``reporting``. Rendering is
+in :mod:`engine.report_render`. The money rules are in :mod:`engine.funding`, the streaming pass in
+:mod:`engine.indicators`, the compiled sections in :mod:`engine.opspec`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+
+from . import funding as F
+from .errors import Diagnostic, RecordError
+from .opspec import CohortExpr, OperationSections, sections_of
+from .runtime import Unknown, add_duration, add_months, unknown
+
+_RESERVED = ("id", "spec", "staff", "financing")
+
+
+# --------------------------------------------------------------------------------------------- the operation record
+
+def load_operation(path: str) -> dict:
+    """Read an operation record (one JSON object) from ``path``."""
+    import orjson
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise RecordError(Diagnostic(f"impossible de lire le fichier de l'opération : {e.strerror}", file=path,
+                                     code="operation.unreadable", hint="vérifiez le chemin du fichier")) from None
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        line = data[: getattr(e, "pos", 0)].count(b"\n") + 1
+        raise RecordError(Diagnostic(f"le fichier de l'opération n'est pas un JSON valide ({e.msg})", file=path,
+                                     line=line, code="operation.json",
+                                     hint="un objet JSON : {\"id\": ..., \"spec\": ..., ...}")) from None
+    if not isinstance(raw, dict):
+        raise RecordError(Diagnostic("le fichier de l'opération doit contenir un objet JSON {...}", file=path,
+                                     code="operation.shape"))
+    return raw
+
+
+def _bad(msg: str, code: str = "operation.invalid", hint: str | None = None, file: str | None = None):
+    return RecordError(Diagnostic(msg, file=file, code=code, hint=hint))
+
+
+def _dec(v, what: str) -> Decimal:
+    r = None
+    if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
+        r = Decimal(v)
+    elif isinstance(v, float):
+        r = Decimal(repr(v))
+    elif isinstance(v, str):
+        from .opspec import rate_value
+
+        r = rate_value(v)
+    if r is None or not r.is_finite():
+        raise _bad(f"{what} : un nombre est attendu, pas {v!r}", "operation.number")
+    return r
+
+
+def _staff(raw) -> list[F.StaffMember] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise _bad("« staff » doit être une liste de salariés", "operation.staff")
+    out = []
+    for i, s in enumerate(raw):
+        if not isinstance(s, dict):
+            raise _bad(f"staff[{i}] : un objet {{id, role, cost, allocation, work_time}} est attendu",
+                       "operation.staff")
+        if s.get("cost") is None:
+            raise _bad(f"staff[{i}] : « cost » (coût imputé à l'opération, en euros) est obligatoire",
+                       "operation.staff")
+        alloc = _dec(s.get("allocation", 1), f"staff[{i}].allocation")
+        wt = _dec(s.get("work_time", 1), f"staff[{i}].work_time")
+        if not (0 < alloc <= 1) or not (0 < wt <= 1):
+            raise _bad(f"staff[{i}] : « allocation » et « work_time » sont entre 0 (exclu) et 1", "operation.staff",
+                       "écrivez 0.5 ou \"50%\" pour un mi-temps")
+        sf = s.get("support_function", False)
+        if not isinstance(sf, bool):
+            raise _bad(f"staff[{i}].support_function : vrai/faux attendu", "operation.staff")
+        out.append(F.StaffMember(str(s.get("id") or f"S{i + 1}"), s.get("role"), _dec(s["cost"], f"staff[{i}].cost"),
+                                 alloc, wt, sf))
+    return out
+
+
+def _financing(raw) -> dict[str, Decimal] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _bad("« financing » doit être un objet {financeur: montant}", "operation.financing",
+                   'par exemple {"departement": 27300, "ftj": 63700}')
+    return {str(k): _dec(v, f"financing.{k}") for k, v in raw.items()}
+
+
+def _attr_env(spec, raw: dict) -> dict:
+    from .bind import BindError, value_converter
+
+    env: dict = {}
+    for name, a in spec.operation_attributes.items():
+        v = raw.get(name)
+        if v is None:
+            env[name] = unknown(name)
+            continue
+        try:
+            env[name] = value_converter(a.decl, f"attribut d'opération « {name} »")(v)
+        except BindError as e:
+            raise _bad(e.message, "operation." + e.code) from None
+    return env
+
+
+def _known(v) -> bool:
+    return v.__class__ is not Unknown
+
+
+def _num(v):
+    """A runtime number as Decimal, None when unknown."""
+    if v is None or v.__class__ is Unknown or isinstance(v, bool):
+        return None
+    if isinstance(v, (int, Decimal)):
+        return Decimal(v)
+    return None
+
+
+# --------------------------------------------------------------------------------------------- the report
+
+def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: date,
+                 params: Mapping[str, Any] | None = None) -> dict:
+    """The report of one operation and its cohort at ``at`` (see the module docstring)."""
+    from .evaluate import plan_for
+
+    secs = sections_of(spec)
+    rid = operation.get("id")
+    if not isinstance(rid, str) or not rid.strip():
+        raise _bad("l'opération n'a pas d'identifiant « id » (texte)", "operation.id")
+    if operation.get("spec") is not None and operation.get("spec") != spec.id:
+        raise _bad(f"l'opération est déclarée pour le dispositif « {operation.get('spec')} », pas « {spec.id} »",
+                   "operation.spec", "passez la bonne spec avec --spec, ou corrigez le champ « spec »")
+    binder = plan_for(spec).binder
+    pvals = binder.params(params)
+    env: dict = dict(pvals)
+    env.update(_attr_env(spec, operation))
+    fs = secs.funding or F_EMPTY
+    staff = _staff(operation.get("staff"))
+    financing = _financing(operation.get("financing"))
+
+    # ---- staff, costs, share
+    staff_res = None
+    if staff is not None:
+        staff_res = F.check_staff(staff, fs.min_staff_allocation, fs.support_functions_excluded)
+        env["direct_staff_costs"] = staff_res.direct_staff_costs
+        if not _known(env.get("fte", unknown("fte"))):
+            env["fte"] = staff_res.fte
+        env["full_time_posts"] = staff_res.full_time_posts
+        env["staff"] = [{"id": m.id, "role": m.role or "", "cost": m.cost, "allocation": m.allocation,
+                         "work_time": m.work_time, "fte": m.fte, "support_function": m.support_function}
+                        for m in staff]
+    else:
+        env["staff"] = []
+    for n in ("direct_staff_costs", "fte", "full_time_posts", "other_costs", "total_funding", "department_funding"):
+        env.setdefault(n, unknown(n))
+    if financing is not None:
+        if not _known(env["total_funding"]):
+            env["total_funding"] = sum(financing.values(), Decimal(0))
+        if not _known(env["department_funding"]):
+            env["department_funding"] = financing.get("departement", Decimal(0))
+    dsc = _num(env["direct_staff_costs"])
+    other = _num(env["other_costs"])
+    costs = None
+    if dsc is not None:
+        costs = F.eligible_costs(dsc, [(r.id, r.label, r.rate) for r in fs.flat_rates], other or 0)
+        env["flat_rate_costs"] = costs.flat_rate_amount
+        env["eligible_costs"] = costs.total
+    else:
+        env["flat_rate_costs"] = unknown("direct_staff_costs")
+        env["eligible_costs"] = unknown("direct_staff_costs")
+    start = env.get("convention_start")
+    end = env.get("convention_end")
+    if not (start is not None and _known(start)) and spec.convention is not None and spec.convention.start:
+        start = env["convention_start"] = spec.convention.start
+    if not (end is not None and _known(end)) and spec.convention is not None and spec.convention.end:
+        end = env["convention_end"] = spec.convention.end
+    if isinstance(start, date) and isinstance(end, date):
+        from .runtime import months_between
+
+        env["convention_months"] = months_between(start, end + timedelta(days=1))
+    else:
+        env["convention_months"] = unknown("convention_end")
+    share_rate, share_note = _share_rate(fs.share, env, at)
+    share_check = None
+    share_amount = None
+    if share_rate is not None:
+        tf = _num(env["total_funding"])
+        base = tf if tf is not None else (costs.total if costs is not None else None)
+        if base is not None:
+            share_check = F.departement_share(share_rate, base, _num(env["department_funding"]))
+        if costs is not None:
+            share_amount = F.money(F.mul(costs.total, share_rate))
+    caps = []
+    cap_rows = []
+    for c in fs.caps:
+        if c.on != "grant" or c.amount is None:
+            continue
+        v = _num(c.amount(env, at))
+        cap_rows.append((c, v))
+        if v is not None:
+            caps.append(F.Cap(c.id, c.label, F.money(v)))
+    limit = F.max_grant(share_amount, caps)
+    env["max_grant"] = limit.amount if limit.amount is not None else unknown("max_grant")
+    awarded = _num(env.get("grant_awarded"))
+    grant = F.money(awarded) if awarded is not None else limit.amount
+    env["grant"] = grant if grant is not None else unknown("grant_awarded")
+
+    # ---- operator eligibility
+    operator = _operator(spec, env, at)
+
+    # ---- the cohort, in one pass
+    exprs = _cohort_exprs(secs)
+    aggs = [a for ce in exprs for _ph, a in ce.aggregates]
+    from .indicators import run_pass
+
+    cohort = run_pass(aggs, items, lambda raw: binder.bind(raw, pvals), env, at)
+    aggvals = {k: r.value for k, r in cohort.aggregates.items()}
+    unknowns = {k: r.unknown for k, r in cohort.aggregates.items()}
+
+    def ev(ce: CohortExpr | None):
+        if ce is None:
+            return None, 0
+        cenv = dict(env)
+        for ph, a in ce.aggregates:
+            cenv[ph] = aggvals[a.key]
+        unk = sum(unknowns[a.key] for _ph, a in ce.aggregates)
+        try:
+            return ce.rewritten.fn(cenv, at), unk
+        except Exception as e:  # noqa: BLE001 - an evaluation error (division by zero...) makes the value unknown
+            return _EvalFailure(getattr(e, "message", None) or str(e)), unk
+
+    # ---- indicators
+    indicators = []
+    for ind in secs.indicators:
+        row: dict[str, Any] = {"id": ind.id, "label": ind.label, "unit": ind.unit, "source": _src(ind.source)}
+        if ind.value is not None:
+            v, unk = ev(ind.value)
+        else:
+            n, u1 = ev(ind.numerator)
+            d, u2 = ev(ind.denominator)
+            unk = u1 + u2
+            row["numerator"], row["denominator"] = _val(n), _val(d)
+            nn, dd = _num(n), _num(d)
+            v = F.ratio(nn, dd) if nn is not None and dd not in (None, 0) else unknown()
+            if dd == 0:
+                row["note"] = "dénominateur nul"
+        row["value"] = _val(v)
+        if isinstance(v, _EvalFailure):
+            row["error"] = v.message
+        if unk:
+            row["unknown"] = unk
+        if ind.interpretation:
+            row["interpretation"] = ind.interpretation
+        indicators.append(row)
+        env[ind.id] = v if not isinstance(v, _EvalFailure) else unknown(ind.id)
+
+    # ---- constraints, plan rules, capacity
+    constraints = [_check_row(c, *ev(c.condition)) for c in secs.cohort_constraints]
+    plan_rules = [_check_row(c, *ev(c.condition)) for c in fs.plan_rules]
+    capacity = []
+    for c in secs.capacity:
+        actual, unk = ev(c.actual)
+        if c.per_fte is not None:
+            res = F.capacity(c.id, c.label, c.per_fte, _num(env.get("fte")), _num(actual), c.limit)
+        else:
+            res = F.capacity_of(c.id, c.label, _num(c.value(env, at)) if c.value is not None else None,
+                                _num(actual), c.limit)
+        capacity.append({"id": c.id, "label": c.label, "per_fte": c.per_fte, "fte": _val(env.get("fte")),
+                         "capacity": res.capacity, "actual": res.actual, "limit": c.limit, "position": res.position,
+                         "status": _status(res.conforming), "source": _src(c.source)})
+
+    # ---- conditional funding
+    parts = []
+    for p in fs.conditional:
+        obj = Decimal(1) if p.objective is None else _num(p.objective(env, at))
+        ach_v, _unk = ev(p.achieved) if p.achieved is not None else (None, 0)
+        if ach_v is True or ach_v is False:
+            ach = Decimal(1 if ach_v else 0)
+        else:
+            ach = _num(ach_v)
+        parts.append(F.PartSpec(p.id, p.label, p.weight, obj, ach, p.mode, p.threshold))
+    earned_caps = []
+    for c in fs.caps:
+        if c.on == "earned" and c.amount is not None:
+            v = _num(ev(c.amount)[0])
+            cap_rows.append((c, v))
+            if v is not None:
+                earned_caps.append(F.Cap(c.id, c.label, F.money(v)))
+    cond = F.conditional_funding(grant, parts, earned_caps) if parts and grant is not None else None
+
+    # ---- reporting and payments
+    reviews = {}
+    reporting = []
+    for r in secs.reporting:
+        if r.condition is not None:
+            reporting.append(_check_row(r, *ev(r.condition)))
+            continue
+        due = r.due
+        if due is None and r.within is not None and r.after:
+            base = env.get(r.after)
+            if isinstance(base, date):
+                due = add_duration(base, r.within)
+        sub = env.get(r.submitted or "")
+        sub = sub if isinstance(sub, date) else None
+        rs = F.ReviewState(r.id, r.label, due, sub)
+        reviews[r.id] = rs
+        reporting.append({"id": r.id, "label": r.label, "due": due, "submitted": sub, "status": rs.status(at),
+                          "source": _src(r.source)})
+    signature = env.get("signature_date")
+    signature = signature if isinstance(signature, date) else (start if isinstance(start, date) else None)
+    tranches = [F.TrancheSpec(p.id, p.label, p.share, "signature" if p.due == "signature" else "review",
+                              None if p.due == "signature" else p.due, p.at_most) for p in secs.payments]
+    schedule = None
+    if tranches and grant is not None:
+        earned_total = cond.total if cond is not None else None
+        if cond is not None and cond.total is None:
+            earned_total = None
+        schedule = F.payment_schedule(grant, tranches, at, signature, reviews, earned_total)
+
+    plan_ok = _all_ok([share_check.conforming if share_check else True,
+                       staff_res.conforming if staff_res else True,
+                       (awarded is None or limit.amount is None or F.money(awarded) <= limit.amount)]
+                      + [r["status"] == "passed" if r["status"] != "unknown" else None for r in plan_rules])
+    return {
+        "spec": spec.id, "spec_version": spec.version, "operation": rid, "as_of": at,
+        "period": {"from": start if isinstance(start, date) else None,
+                   "to": min(at, end) if isinstance(end, date) else at},
+        "operator": operator,
+        "funding_plan": _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit,
+                                   awarded, grant, plan_rules, plan_ok, env),
+        "capacity": capacity,
+        "cohort": {"participants": cohort.participants, "errors": cohort.errors, "error_samples": cohort.error_samples},
+        "constraints": constraints,
+        "indicators": indicators,
+        "funding": _funding_dict(cond, secs, grant),
+        "payments": _payments_dict(schedule, secs),
+        "reporting": reporting,
+    }
+
+
+class _EvalFailure:
+    def __init__(self, message: str):
+        self.message = message
+
+
+F_EMPTY = None  # replaced below (an empty FundingSpec)
+
+
+def _one_day():
+    from .runtime import Duration
+
+    return Duration(0, 1)
+
+
+def _share_rate(rule, env, at) -> tuple[Decimal | None, str | None]:
+    if rule is None:
+        return None, None
+    for when, share in rule.cases:
+        if when(env, at) is True:
+            return share, when.text
+    if rule.by_fund:
+        fund = env.get("fund")
+        if isinstance(fund, str) and fund in rule.by_fund:
+            return rule.by_fund[fund], f"fund == {fund}"
+        if rule.share is None:
+            return None, "fonds inconnu"
+    return rule.share, None
+
+
+def _operator(spec, env, at) -> dict:
+    rule = spec.eligibility_operator
+    if rule is None:
+        return {"eligible": None, "reasons": [], "missing": [], "note": "pas de règle d'éligibilité des porteurs"}
+    reasons: list = []
+
+    def walk(r):
+        if hasattr(r, "children"):
+            vals = [walk(c) for c in r.children]
+            if r.op == "not":
+                v = vals[0]
+                return (not v) if isinstance(v, bool) else v
+            decisive = r.op == "any"
+            unk = None
+            for v in vals:
+                if v is decisive:
+                    return decisive
+                if not isinstance(v, bool):
+                    unk = v if unk is None else unk | v
+            return (not decisive) if unk is None else unk
+        try:
+            v = r.expr.fn(env, at)
+        except Exception as e:  # noqa: BLE001
+            v = unknown()
+            reasons.append({"rule": r.id, "value": None, "text": r.label, "source": _src(r.source),
+                            "error": getattr(e, "message", None) or str(e)})
+            return v
+        if v is True or v is False:
+            reasons.append({"rule": r.id, "value": v, "text": r.label, "source": _src(r.source)})
+            return v
+        names = sorted(getattr(v, "names", ()) or ())
+        reasons.append({"rule": r.id, "value": None, "text": r.label, "source": _src(r.source), "missing": names})
+        return v if isinstance(v, Unknown) else unknown()
+
+    res = walk(rule)
+    if isinstance(res, bool):
+        return {"eligible": res, "reasons": reasons, "missing": []}
+    return {"eligible": None, "reasons": reasons, "missing": sorted(res.names)}
+
+
+def _cohort_exprs(secs: OperationSections) -> list[CohortExpr]:
+    out: list = []
+    for i in secs.indicators:
+        out += [i.value, i.numerator, i.denominator]
+    out += [c.condition for c in secs.cohort_constraints]
+    out += [c.actual for c in secs.capacity]
+    out += [r.condition for r in secs.reporting]
+    if secs.funding is not None:
+        out += [c.condition for c in secs.funding.plan_rules]
+        out += [p.achieved for p in secs.funding.conditional]
+        out += [c.amount for c in secs.funding.caps if c.on == "earned"]
+    return [e for e in out if isinstance(e, CohortExpr)]
+
+
+def _src(s) -> str | None:
+    return str(s) if s is not None and str(s) else None
+
+
+def _val(v):
+    if v is None or isinstance(v, (Unknown, _EvalFailure)):
+        return None
+    if isinstance(v, Decimal):
+        return v.quantize(Decimal("0.0001")).normalize() if v != v.to_integral_value() else v.to_integral_value()
+    return v
+
+
+def _status(ok) -> str:
+    return "passed" if ok is True else "failed" if ok is False else "unknown"
+
+
+def _all_ok(vals) -> bool | None:
+    if any(v is False for v in vals):
+        return False
+    if any(v is None for v in vals):
+        return None
+    return True
+
+
+def _check_row(c, v, unk) -> dict:
+    row = {"id": c.id, "label": c.label, "status": _status(v if isinstance(v, bool) else None),
+           "condition": c.condition.text if c.condition is not None else None, "source": _src(c.source)}
+    if isinstance(v, Unknown) and v.names:
+        row["missing"] = sorted(v.names)
+    if isinstance(v, _EvalFailure):
+        row["error"] = v.message
+    if unk:
+        row["unknown"] = unk
+    if getattr(c, "interpretation", None):
+        row["interpretation"] = c.interpretation
+    return row
+
+
+def _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit, awarded, grant,
+               plan_rules, plan_ok, env) -> dict:
+    d: dict[str, Any] = {"conforming": plan_ok}
+    if staff_res is not None:
+        d["staff"] = [{"id": c.member.id, "role": c.member.role, "cost": F.money(c.member.cost),
+                       "allocation": c.member.allocation, "work_time": c.member.work_time,
+                       "status": "passed" if c.eligible else "excluded" if c.rule == "support_function" else "failed",
+                       "reason": c.reason} for c in staff_res.checks]
+    if fs.min_staff_allocation is not None:
+        d["min_staff_allocation"] = {"rate": fs.min_staff_allocation, "label": fs.min_staff_allocation_label,
+                                     "source": _src(fs.min_staff_allocation_source),
+                                     "status": _status(staff_res.conforming if staff_res else None)}
+    d["eligible_cost_categories"] = [{"id": x.id, "label": x.label, "excluded": x.excluded, "source": _src(x.source)}
+                                     for x in fs.eligible_costs]
+    d["direct_staff_costs"] = costs.direct_staff_costs if costs else None
+    d["flat_rates"] = ([{"id": f.id, "label": f.label, "rate": f.rate, "amount": f.amount,
+                         "source": _src(next((r.source for r in fs.flat_rates if r.id == f.id), None))}
+                        for f in costs.flat_rates] if costs else [])
+    d["other_costs"] = costs.other_costs if costs else None
+    d["eligible_costs"] = costs.total if costs else None
+    if fs.share is not None:
+        d["department_share"] = {
+            "rate": share_rate, "label": fs.share.label, "source": _src(fs.share.source),
+            "total_funding": share_check.total_financing if share_check else None,
+            "expected": share_check.expected if share_check else None,
+            "declared": share_check.declared if share_check else None,
+            "status": _status(share_check.conforming if share_check else None),
+            "amount_on_eligible_costs": share_amount}
+        if fs.share.interpretation:
+            d["department_share"]["interpretation"] = fs.share.interpretation
+    d["caps"] = [{"id": c.id, "label": c.label, "on": c.on, "amount": None if v is None else F.money(v),
+                  "expression": getattr(c.amount, "text", None), "source": _src(c.source),
+                  "binding": c.id == limit.binding} for c, v in cap_rows]
+    d["rules"] = plan_rules
+    d["max_grant"] = limit.amount
+    d["max_grant_binding"] = limit.binding
+    d["grant_awarded"] = None if awarded is None else F.money(awarded)
+    d["grant_within_max"] = _status(None if awarded is None or limit.amount is None
+                                    else F.money(awarded) <= limit.amount)
+    d["grant"] = grant
+    return d
+
+
+def _funding_dict(cond, secs, grant) -> dict:
+    if cond is None:
+        return {"base": grant, "parts": [], "total": None}
+    rules = {p.id: p for p in (secs.funding.conditional if secs.funding else ())}
+    parts = []
+    for p in cond.parts:
+        r = rules.get(p.spec.id)
+        parts.append({"id": p.spec.id, "label": p.spec.label, "weight": p.spec.weight, "mode": p.spec.mode,
+                      "threshold": p.spec.threshold, "objective": _val(p.spec.objective),
+                      "achieved": _val(p.spec.achieved),
+                      "ratio": None if p.ratio is None else F.round_ratio(p.ratio), "maximum": p.maximum,
+                      "amount": p.amount, "rule": p.rule, "source": _src(r.source if r else None),
+                      "interpretation": r.interpretation if r else None})
+    d = {"base": cond.base, "parts": parts, "total": cond.total}
+    if cond.cap_applied is not None:
+        d["cap_applied"] = cond.cap_applied.id
+        d["uncapped_total"] = cond.uncapped_total
+    return d
+
+
+def _payments_dict(schedule, secs) -> dict:
+    if schedule is None:
+        return {"tranches": [], "total": None, "due_at": None}
+    srcs = {p.id: p for p in secs.payments}
+    rows = []
+    for t in schedule.tranches:
+        p = srcs.get(t.spec.id)
+        rows.append({"id": t.spec.id, "label": t.spec.label, "share": t.spec.share, "at_most": t.spec.conditional,
+                     "planned": t.planned, "amount": t.amount, "due_date": t.due_date, "status": t.status,
+                     "note": t.note, "source": _src(p.source if p else None)})
+    return {"grant": schedule.grant, "earned": schedule.earned, "tranches": rows, "planned_total": schedule.planned_total,
+            "total": schedule.total, "due_at": schedule.due_at}
+
+
+# --------------------------------------------------------------------------------------------- entry points
+
+def run_operation_example(spec, example) -> dict:
+    """``engine test`` runner for operation examples (``operation:`` + ``cohort:``)."""
+    from .examples import jsonish
+
+    if example.operation is None:
+        raise _bad("l'exemple n'a pas d'« operation »", "example.no_operation")
+    op = jsonish(dict(example.operation))
+    op.setdefault("id", "example")
+    cohort = [(i + 1, jsonish(dict(r))) for i, r in enumerate(example.cohort or ())]
+    return build_report(spec, op, cohort, example.at or date.today(), dict(example.params))
+
+
+def run_report_command(args) -> int:
+    """``engine report --spec S --operation OP.json --records COHORT.jsonl [--at D] [--format F]``."""
+    import sys
+
+    from .compile import load_spec
+    from .records import read_records
+    from .report_render import render
+
+    spec = load_spec(args.spec)
+    op = load_operation(args.operation)
+    at = args.at or date.today()
+    fmt = "json" if getattr(args, "json", False) else (args.format or ("text" if sys.stdout.isatty() else "text"))
+    report = build_report(spec, op, read_records(args.records, spec=spec), at, dict(args.param or []))
+    sys.stdout.write(render(report, fmt))
+    return 0
+
+
+def _empty_funding():
+    from .opspec import FundingSpec
+
+    return FundingSpec()
+
+
+F_EMPTY = _empty_funding()
