@@ -63,6 +63,7 @@ def _transitions(ctx) -> tuple[Transition, ...]:
         out.append(Transition(index=i, from_phase=str(t.get("from")), to_phase=str(t.get("to")), label=t.get("label"),
                               within=ctx.duration(t, "within", path), after=ctx.duration(t, "after", path),
                               guard=guard, source=ctx.source(t, path), interpretation=t.get("interpretation"),
+                              id=None if t.get("id") is None else str(t.get("id")), explanation=t.get("explanation"),
                               pos=ctx.pos(ctx.data.get("transitions"), i),
                               field_pos=_field_pos(ctx, t, ("from", "to", "within", "after", "guard"))))
     return tuple(out)

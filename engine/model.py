@@ -260,6 +260,8 @@ class Transition:
     interpretation: str | None = None
     pos: Position = field(default_factory=Position)
     field_pos: Mapping[str, Position] = field(default_factory=dict)  # key -> position of its value
+    id: str | None = None
+    explanation: str | None = None
 
     @property
     def is_renewal(self) -> bool:

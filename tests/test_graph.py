@@ -1,0 +1,152 @@
+"""The phase graph: one broken spec per check (positioned), calendar-aware duration comparison, lookup tables,
+and `engine graph` output (golden files in tests/specs/golden/; regenerate with UPDATE_GOLDEN=1 after checking the
+diff by eye)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from engine.cli import main
+from engine.compile import compile_spec
+from engine.graph import always_longer, compile_tables, french_duration, render_dot, render_mermaid
+from engine.loader import load_document
+from engine.model import Phase, Transition
+from engine.runtime import Duration
+
+from test_compile import SPECS, assert_expected_diagnostics, compile_errors, expectations
+
+GRAPH_CASES = sorted((SPECS / "graph").glob("*.yaml"))
+GOLDEN = SPECS / "golden"
+
+
+@pytest.mark.parametrize("path", GRAPH_CASES, ids=lambda p: p.stem)
+def test_graph_check_is_positioned(path):
+    assert_expected_diagnostics(path)
+
+
+@pytest.mark.parametrize("path", GRAPH_CASES, ids=lambda p: p.stem)
+def test_graph_check_reports_only_its_problem(path):
+    """Each broken spec has one problem: no other diagnostic (the checks do not cascade)."""
+    codes = {c for c, _, _ in expectations(path)}
+    assert {d.code for d in compile_errors(path)} == codes
+
+
+def test_every_graph_code_has_a_case():
+    import engine.graph as g
+
+    documented = {line.split("``")[1] for line in g.__doc__.splitlines() if line.startswith("``graph.")}
+    covered = {c for p in GRAPH_CASES for c, _, _ in expectations(p)}
+    assert documented == covered
+
+
+def test_graph_error_cli(capsys):
+    path = SPECS / "graph" / "unreachable.yaml"
+    ((_, line, _),) = expectations(path)
+    assert main(["graph", "--spec", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f'unreachable.yaml:{line}:3: error: phase "island" cannot be reached' in err and "^^^^^^" in err
+
+
+@pytest.mark.parametrize("a,b,longer", [
+    ((1, 0), (0, 30), False),   # February: 1 month can be 28 days
+    ((0, 32), (1, 0), True),
+    ((0, 31), (1, 0), False),   # 31-day months
+    ((2, 0), (0, 40), True),
+    ((12, 0), (6, 0), True),
+    ((0, 28), (1, 0), False),
+    ((0, 366), (12, 0), False),  # leap years
+    ((0, 367), (12, 0), True),
+    ((0, 0), (0, 0), False),
+])
+def test_always_longer(a, b, longer):
+    assert always_longer(Duration(*a), Duration(*b)) is longer
+
+
+@given(st.integers(0, 40), st.integers(0, 400), st.integers(0, 40), st.integers(0, 400))
+def test_always_longer_is_asymmetric_and_irreflexive(m1, d1, m2, d2):
+    a, b = Duration(m1, d1), Duration(m2, d2)
+    assert not (always_longer(a, b) and always_longer(b, a))
+    assert not always_longer(a, a)
+    assert always_longer(a + Duration(0, 1), a)
+
+
+@pytest.mark.parametrize("months,days,text", [
+    (0, 15, "15 jours"), (0, 1, "1 jour"), (0, 28, "4 semaines"), (0, 7, "1 semaine"), (6, 0, "6 mois"),
+    (12, 0, "1 an"), (24, 0, "2 ans"), (18, 0, "18 mois"), (1, 3, "1 mois et 3 jours"), (0, 0, "0 jour"),
+])
+def test_french_duration(months, days, text):
+    assert french_duration(Duration(months, days)) == text
+
+
+def test_tables_ignore_unknown_phases_and_keep_first_duplicate():
+    phases = {"a": Phase("a", "A", initial=True), "b": Phase("b", "B", final=True), "c": Phase("c", "C")}
+    ts = [Transition(0, "a", "b"), Transition(1, "a", "zz"), Transition(2, "a", "b", within=Duration(0, 3)),
+          Transition(3, "a", "c")]
+    tb = compile_tables(phases, ts)
+    assert tb.next == {"a": ("b", "c"), "b": (), "c": ()}
+    assert tb.transition[("a", "b")] is ts[0] and ("a", "zz") not in tb.transition
+    assert tb.reachable_final == {"a", "b"}
+    assert all(type(v) is tuple for v in tb.next.values()) and type(tb.transition) is dict
+
+
+# --------------------------------------------------------------------------------------------- rendering
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def full():
+    return compile_spec(load_document(SPECS / "ok_full.yaml"))
+
+
+def test_mermaid_golden(full):
+    _golden("ok_full.mmd", render_mermaid(full))
+
+
+def test_dot_golden(full):
+    _golden("ok_full.dot", render_dot(full))
+
+
+def test_mermaid_content(full):
+    text = render_mermaid(full)
+    assert text.startswith("flowchart LR\n")
+    assert 'ph_orientation(["Orientation<br/>(entrée)"]):::initial' in text
+    assert 'ph_sortie[["Sortie<br/>(sortie)"]]:::final' in text
+    assert "au moins 1 mois, au plus 6 mois, 2 renouvellements max., 18 mois au total" in text
+    assert 'ph_accueil -->|"Signature du contrat<br/>dans les 4 semaines<br/>si transition_date #gt;= ' \
+           'phase_start and rsa"| ph_contrat' in text
+    assert text.count("-->") == len(full.transitions)
+
+
+def test_cli_graph(capsys, full):
+    assert main(["graph", "--spec", str(SPECS / "ok_full.yaml")]) == 0
+    assert capsys.readouterr().out == render_mermaid(full)
+    assert main(["graph", "--spec", str(SPECS / "ok_full.yaml"), "--format", "dot"]) == 0
+    assert capsys.readouterr().out == render_dot(full)
+
+
+def test_cli_graph_without_phases(capsys, tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text("id: s\ntitle: T\nversion: '1'\n", encoding="utf-8")
+    assert main(["graph", "--spec", str(f)]) == 1
+    assert "declares no phases" in capsys.readouterr().err
+
+
+def test_mermaid_escapes_and_reserved_ids(tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text('id: s\nphases:\n  end: {label: "Fin <\\"x\\"> | ok", initial: true, final: true}\n'
+                 '  mid-phase: {label: Milieu}\ntransitions:\n  - {from: end, to: mid-phase}\n'
+                 '  - {from: mid-phase, to: end}\n', encoding="utf-8")
+    text = render_mermaid(compile_spec(load_document(f)))
+    assert 'ph_end(["Fin #lt;#quot;x#quot;#gt; #124; ok<br/>(entrée)<br/>(sortie)"]):::initial' in text
+    assert "ph_end --> ph_mid_phase" in text and "ph_mid_phase --> ph_end" in text
+    dot = render_dot(compile_spec(load_document(f)))
+    assert '"end" [label="Fin <\\"x\\"> | ok\\n(entrée)\\n(sortie)", style="rounded,bold", peripheries=2];' in dot
