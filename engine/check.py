@@ -55,7 +55,7 @@ class CheckResult:
         text = f"checked {n} file{'s' if n != 1 else ''}: {e} error{'s' if e != 1 else ''}"
         if w:
             text += f", {w} warning{'s' if w != 1 else ''}"
-        if not self.compiled:
+        if not self.compiled and not self.errors:
             text += " (expressions and phase graphs not checked: engine.compile is not available)"
         return text
 

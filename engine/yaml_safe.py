@@ -533,7 +533,13 @@ def _syntax_diag(src: _Source, e: yaml.MarkedYAMLError) -> Diagnostic:
     problem = (e.problem or "invalid YAML").strip()
     friendly, hint = _SYNTAX_HINTS.get(problem, (None, None))
     if friendly is None:
-        if problem.startswith("expected <block end>"):
+        if problem.startswith("expected ',' or ']'"):
+            friendly = "a list in [ ] is not closed, or one of its items contains ':'"
+            hint = "close the list with ']', or put the item in quotes"
+        elif problem.startswith("expected ',' or '}'"):
+            friendly = "a mapping in { } is not closed, or one of its values contains ':'"
+            hint = "close the mapping with '}', or put the value in quotes"
+        elif problem.startswith("expected <block end>"):
             friendly = "this line is not aligned with the lines above it (wrong indentation)"
             hint = "indent it like the other keys of the same level (spaces, not tabs)"
         elif problem.startswith("found character") and "cannot start any token" in problem:
@@ -544,7 +550,9 @@ def _syntax_diag(src: _Source, e: yaml.MarkedYAMLError) -> Diagnostic:
             friendly = problem
     message = f"YAML syntax error: {friendly}"
     if e.context and e.context_mark is not None and mark is not None and e.context_mark.line != mark.line:
-        message += f" ({e.context.strip()} started at line {e.context_mark.line + 1})"
+        what = "list" if "sequence" in e.context or "collection" in e.context else \
+            "mapping" if "mapping" in e.context else "text" if "scalar" in e.context else "block"
+        message += f"; the {what} concerned starts at line {e.context_mark.line + 1}"
     if mark is None:
         return Diagnostic(message, file=src.file, code="yaml.syntax", hint=hint)
     line, col = mark.line + 1, mark.column + 1

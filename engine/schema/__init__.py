@@ -97,7 +97,7 @@ def format_path(data: Any, path: Iterable[Any]) -> str:
         else:
             out += ("." if out else "") + str(key)
         node = _step(node, key)
-    return out or "(top level)"
+    return out or "top level"
 
 
 def _locate(data: Any, path: list, *, at_key: Any = None) -> tuple[Any, int]:

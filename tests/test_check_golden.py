@@ -1,0 +1,87 @@
+"""Golden tests of `engine check` on broken specs: one file per error kind in tests/broken/.
+
+Each ``tests/broken/<name>.yaml`` must make `engine check` exit 1, print nothing on stdout, name the file, print no
+traceback, and print exactly ``tests/broken/<name>.expected`` on stderr. Regenerate the golden files with
+``UPDATE_GOLDEN=1 python -m pytest tests/test_check_golden.py`` and review the diff by eye.
+Sources are checked against the tiny text ``tests/broken/seeds/99-texte-de-test.txt`` (20 lines).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+BROKEN = REPO / "tests" / "broken"
+CASES = sorted(p.name for p in BROKEN.glob("*.yaml"))
+
+
+@pytest.fixture
+def in_repo(monkeypatch):
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("ENGINE_SEEDS", str(Path("tests") / "broken" / "seeds"))
+
+
+def test_there_is_a_case_per_error_kind():
+    kinds = {"yaml_duplicate_key", "yaml_alias_bomb", "yaml_tag_python_object", "yaml_tag_include",
+             "yaml_tag_binary", "yaml_tag_set", "yaml_tag_str", "yaml_multi_document", "yaml_empty",
+             "yaml_comments_only", "yaml_top_level_scalar", "yaml_top_level_list", "yaml_non_string_key",
+             "yaml_nan", "yaml_inf", "yaml_huge_number", "yaml_hex_number", "yaml_too_deep", "yaml_invalid_utf8",
+             "yaml_control_char", "yaml_syntax_colon", "yaml_syntax_indent", "yaml_syntax_unclosed",
+             "yaml_syntax_tab", "schema_invalid_date", "schema_unknown_key", "schema_bad_duration",
+             "schema_missing_required", "schema_wrong_type", "schema_bad_enum", "schema_bad_source",
+             "schema_comma_in_flow", "schema_rule_tree", "schema_vocabulary", "import_missing", "import_cycle",
+             "import_not_vocabulary", "use_unknown_block", "source_past_end"}
+    assert kinds <= {Path(c).stem for c in CASES}
+    for c in CASES:
+        assert (BROKEN / c).with_suffix(".expected").exists() or os.environ.get("UPDATE_GOLDEN"), c
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_broken_spec_golden(name, in_repo, capsys):
+    rel = f"tests/broken/{name}"
+    rc = main(["check", rel])
+    out, err = capsys.readouterr()
+    assert rc == 1
+    assert out == ""
+    assert "Traceback" not in err and "internal error" not in err
+    assert err.startswith("tests/broken/"), err  # every message names its file first
+    first = err.split(": error:", 1)[0]
+    if Path(name).stem not in ("yaml_empty", "yaml_comments_only"):
+        assert first.count(":") == 2, f"expected file:line:col, got {first!r}"
+    golden = (BROKEN / name).with_suffix(".expected")
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(err, encoding="utf-8")
+    assert err == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["schema_unknown_key.yaml", "yaml_duplicate_key.yaml"])
+def test_broken_spec_json_output(name, in_repo, capsys):
+    import json
+
+    rc = main(["check", "--json", f"tests/broken/{name}"])
+    out, err = capsys.readouterr()
+    assert rc == 1 and err == ""
+    data = json.loads(out)
+    assert data["errors"] == len(data["diagnostics"]) >= 1
+    d = data["diagnostics"][0]
+    assert d["file"] == f"tests/broken/{name}" and d["line"] > 0 and d["column"] > 0 and d["message"]
+
+
+def test_whole_broken_folder_reports_every_file_sorted(in_repo, capsys):
+    rc = main(["check", "tests/broken"])
+    out, err = capsys.readouterr()
+    assert rc == 1
+    locs = [line.split(": error:")[0] for line in err.splitlines() if ": error:" in line]
+    files = {loc.split(":")[0] for loc in locs}
+    assert {f"tests/broken/{c}" for c in CASES if c != "import_cycle.yaml"} <= files
+    keys = []
+    for loc in locs:
+        parts = loc.split(":")
+        keys.append((parts[0], int(parts[1]) if len(parts) > 1 else 0, int(parts[2]) if len(parts) > 2 else 0))
+    assert keys == sorted(keys)
+    assert err.rstrip().splitlines()[-1].startswith("checked ")
