@@ -6,11 +6,13 @@ they must have. Lookup rules, so that policy staff write short expectations:
 
 - ``a.b`` walks into mappings; in a list, a segment selects the item whose ``id`` is that segment (so
   ``deadlines.first_appointment`` is the deadline ``first_appointment``), or an index (``path.violations.0``);
-- when the value found is an item with a ``status`` and the expectation is a text, the status is compared
-  (``deadlines.first_appointment: met``, ``obligations.monthly_appointments: unmet``); several items with the same id
-  (an obligation's windows) compare the worst status: unmet > pending > met > not_applicable;
-- when the expectation is a list of texts and the value a list of items with a ``code``, the codes are compared
-  (``path.violations: [guard_failed]``); lists of texts/numbers compare as multisets (order does not matter);
+- when the expectation is a text and the value found an item, the item's ``status``, else its ``code``, else its
+  ``phase`` is compared (``deadlines.first_appointment: met``, ``obligations.monthly_appointments: unmet``,
+  ``path.first_violation: guard_failed``); several items with the same id (an obligation's windows) compare the
+  worst status: error > unmet/missed > pending > met > not_applicable;
+- when the expectation is a list of texts and the value a list of items, the same key of each item is compared
+  (``path.violations: [guard_failed]``, ``path.next: [sortie]``); lists of texts/numbers compare as multisets (order
+  does not matter);
 - dates compare as ``YYYY-MM-DD``, numbers as exact decimals (``1.10 == 1.1``).
 
 Records are passed to the evaluation exactly as a JSONL line would give them (dates as text, numbers as JSON
@@ -42,6 +44,7 @@ EXAMPLE_RUNNERS: dict[str, str] = {
 }
 
 _MISSING = object()
+_SHORT_KEYS = ("status", "code", "phase")  # an item compared with a text: its status, its code or its phase
 _STATUS_RANK = {"unmet": 4, "missed": 4, "failed": 4, "error": 5, "pending": 2, "met": 1, "not_applicable": 0}
 
 
@@ -162,13 +165,15 @@ def compare(expected: Any, actual: Any) -> tuple[bool, Any]:
     if actual is _MISSING:
         return False, actual
     if isinstance(expected, str):
-        if isinstance(actual, dict) and "status" in actual:
-            actual = actual["status"]
+        if isinstance(actual, dict):
+            key = next((k for k in _SHORT_KEYS if k in actual), None)
+            actual = actual[key] if key else actual
         elif isinstance(actual, list) and actual and all(isinstance(x, dict) and "status" in x for x in actual):
             actual = max((x["status"] for x in actual), key=lambda s: _STATUS_RANK.get(s, 3))
     if isinstance(expected, (list, tuple)) and isinstance(actual, list):
-        if all(isinstance(x, str) for x in expected) and all(isinstance(x, dict) and "code" in x for x in actual):
-            actual = [x["code"] for x in actual]
+        if all(isinstance(x, str) for x in expected) and actual and all(isinstance(x, dict) for x in actual):
+            key = next((k for k in _SHORT_KEYS if all(k in x for x in actual)), None)
+            actual = [x[key] for x in actual] if key else actual
         exp, act = _norm(list(expected)), _norm(actual)
         if all(not isinstance(x, (dict, list)) for x in exp + act):
             key = lambda x: (type(x).__name__, str(x))  # noqa: E731

@@ -21,7 +21,9 @@ OUTPUT = {
     "id": "B-1", "status": "ok", "eligible": True, "missing": ["rsa", "birth_date"],
     "reasons": [{"rule": "brsa", "value": True}],
     "path": {"legal": False, "current_phase": "accueil", "next": ["contrat", "sortie"],
-             "violations": [{"code": "guard_failed", "at": 2}, {"code": "deadline_missed", "at": 3}]},
+             "violations": [{"code": "guard_failed", "at": 2}, {"code": "deadline_missed", "at": 3}],
+             "first_violation": {"code": "guard_failed", "at": 2},
+             "next_phases": [{"phase": "contrat", "earliest": "2026-03-01"}, {"phase": "sortie", "latest": None}]},
     "deadlines": [{"id": "first_appointment", "due": "2026-02-17", "status": "met", "date": "2026-02-10"},
                   {"id": "contract", "due": "2026-03-02", "status": "pending"}],
     "obligations": [{"id": "monthly", "window": "2026-02", "status": "met"},
@@ -46,6 +48,10 @@ OUTPUT = {
     ("path.violations", ["guard_failed"], False),
     ("path.violations.0.code", "guard_failed", True),
     ("path.violations.1.at", 3, True),
+    ("path.first_violation", "guard_failed", True),     # an item compared with a text: its code
+    ("path.first_violation", "deadline_missed", False),
+    ("path.next_phases", ["sortie", "contrat"], True),  # list of items compared with texts: their phases
+    ("path.next_phases", ["sortie"], False),
     ("deadlines.first_appointment", "met", True),       # status of the item with that id
     ("deadlines.first_appointment", "missed", False),
     ("deadlines.first_appointment.due", date(2026, 2, 17), True),    # dates compare as YYYY-MM-DD
