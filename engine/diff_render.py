@@ -54,13 +54,19 @@ def _summary(result: DiffResult) -> str:
             f"et {n - s} de forme (libellés, sources, interprétations, exemples).")
 
 
+def _n(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count < 2 else plural}"
+
+
 def _impact_lines(impact) -> list[str]:
     if impact is None:
         return []
-    lines = [f"Impact sur {impact.records} dossier{'s' if impact.records > 1 else ''} évalués au "
-             f"{fr_date(impact.at)} : {impact.changed} changent, "
-             f"{impact.records - impact.changed - impact.unreadable} inchangés"
-             + (f", {impact.unreadable} lignes illisibles" if impact.unreadable else "") + "."]
+    same = impact.records - impact.changed - impact.unreadable
+    head = (f"Impact sur {_n(impact.records, 'dossier évalué', 'dossiers évalués')} au {fr_date(impact.at)} : "
+            f"{_n(impact.changed, 'change', 'changent')}, {_n(same, 'inchangé', 'inchangés')}")
+    if impact.unreadable:
+        head += f", {_n(impact.unreadable, 'ligne illisible non comparée', 'lignes illisibles non comparées')}"
+    lines = [head + "."]
     for k in impact.kinds:
         lines.append(f"  {k.sentence} : {k.count} (ex. {', '.join(k.examples)})")
     return lines

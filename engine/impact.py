@@ -38,6 +38,8 @@ class ImpactKind:
     new: Any
     count: int
     examples: tuple[str, ...]
+    label: str | None = None  # the deadline's or obligation's French label
+
 
     @property
     def key(self) -> str:
@@ -53,7 +55,7 @@ class ImpactKind:
         if self.kind == "status":
             return f"évaluation : {_STATUS_FR.get(self.old, self.old)} -> {_STATUS_FR.get(self.new, self.new)}"
         noun = "délai" if self.kind == "deadline" else "obligation"
-        return (f"{noun} « {self.item} » : {_STATUS_FR.get(self.old, self.old)} -> "
+        return (f"{noun} « {self.label or self.item} » : {_STATUS_FR.get(self.old, self.old)} -> "
                 f"{_STATUS_FR.get(self.new, self.new)}")
 
     def to_json(self) -> dict:
@@ -110,9 +112,12 @@ def record_changes(old: dict, new: dict) -> list[tuple[str, str | None, Any, Any
 _KIND_ORDER = {"status": 0, "eligibility": 1, "path": 2, "deadline": 3, "obligation": 4}
 
 
-def compare_outputs(pairs: Iterable[tuple], at: date, examples: int = EXAMPLES_PER_KIND) -> Impact:
+def compare_outputs(pairs: Iterable[tuple], at: date, examples: int = EXAMPLES_PER_KIND,
+                    labels: dict | None = None) -> Impact:
     """Count the changes over ``(old, new)`` outputs of the same records, or ``(unreadable, old, new)`` triples
-    where ``unreadable`` says that the input line was not a record at all."""
+    where ``unreadable`` says that the input line was not a record at all. ``labels`` maps ``(kind, id)`` of
+    deadlines and obligations to their French labels."""
+    labels = labels or {}
     counts: dict[tuple, list] = {}
     records = changed = unreadable = 0
     for n, pair in enumerate(pairs, 1):
@@ -133,7 +138,7 @@ def compare_outputs(pairs: Iterable[tuple], at: date, examples: int = EXAMPLES_P
             slot[0] += 1
             if len(slot[1]) < examples:
                 slot[1].append(str(rid))
-    kinds = tuple(ImpactKind(k[0], k[1], k[2], k[3], v[0], tuple(v[1]))
+    kinds = tuple(ImpactKind(k[0], k[1], k[2], k[3], v[0], tuple(v[1]), labels.get((k[0], k[1])))
                   for k, v in sorted(counts.items(), key=lambda kv: (_KIND_ORDER.get(kv[0][0], 9), kv[0][1] or "",
                                                                      -kv[1][0], _j(kv[0][2]), _j(kv[0][3]))))
     return Impact(at, records, changed, unreadable, kinds)
@@ -177,6 +182,13 @@ def analyse_impact(old_spec, new_spec, records_path: str, *, at: date, params: d
                    progress: bool = False, examples: int = EXAMPLES_PER_KIND) -> Impact:
     """Evaluate every record of ``records_path`` under both compiled specs and count the changes."""
     t0 = time.perf_counter()
-    impact = compare_outputs(evaluate_pairs(old_spec, new_spec, records_path, at, params, progress), at, examples)
+    labels = {}
+    for spec in (old_spec, new_spec):  # the new version's labels win
+        for kind, items in (("deadline", getattr(spec, "deadlines", ())), ("obligation", getattr(spec, "obligations", ()))):
+            for x in items or ():
+                if getattr(x, "label", None):
+                    labels[(kind, x.id)] = x.label
+    impact = compare_outputs(evaluate_pairs(old_spec, new_spec, records_path, at, params, progress), at, examples,
+                             labels)
     return Impact(impact.at, impact.records, impact.changed, impact.unreadable, impact.kinds,
                   time.perf_counter() - t0)

@@ -1,0 +1,113 @@
+"""`engine diff --records`: the impact of a change on a small hand-made record set (tests/diff/records.jsonl),
+with the expected changes counted by hand from the rules, and the per-record comparison on crafted outputs.
+
+Hand count at 2026-04-01, base.yaml -> v_deadline_21.yaml (first appointment within 15 -> 21 days of orientation):
+- R2 oriented 02/02, first appointment 20/02 (day 18): due 17/02 missed -> due 23/02 met; it was the only
+  violation, so the path becomes legal;
+- R4 oriented 14/03, no appointment yet: due 29/03 passed (missed) -> due 04/04 not passed (pending); the path stays
+  illegal (still in orientation after the 15 days of the transition to accueil, unchanged);
+- R1 (day 8) and R3 (day 25) are met / missed under both; R5-R8 have no history; R9 is not valid JSON.
+base.yaml -> v_age_threshold.yaml (young disabled: age <= 25 -> <= 29): only R5 (27, disabled, not RSA) becomes
+eligible; R6 (31) stays not eligible, R7 (no birth date) stays unknown.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.diff_source import load_version
+from engine.impact import ImpactKind, analyse_impact, compare_outputs, record_changes
+
+HERE = Path(__file__).parent / "diff"
+BASE = str(HERE / "base.yaml")
+RECORDS = str(HERE / "records.jsonl")
+AT = date(2026, 4, 1)
+
+
+def _impact(variant: str):
+    with load_version(BASE) as a, load_version(str(HERE / variant)) as b:
+        return analyse_impact(a.compiled(), b.compiled(), RECORDS, at=AT)
+
+
+def _kinds(impact) -> list[tuple]:
+    return [(k.kind, k.item, k.old, k.new, k.count, k.examples) for k in impact.kinds]
+
+
+def test_deadline_15_to_21_days_on_records():
+    impact = _impact("v_deadline_21.yaml")
+    assert (impact.records, impact.changed, impact.unreadable) == (9, 2, 1)
+    assert _kinds(impact) == [
+        ("path", None, False, True, 1, ("R2-rdv-a-18-jours",)),
+        ("deadline", "first_appointment", "missed", "met", 1, ("R2-rdv-a-18-jours",)),
+        ("deadline", "first_appointment", "missed", "pending", 1, ("R4-oriente-le-14-mars",)),
+    ]
+    assert impact.kinds[1].sentence == ("délai « Premier rendez-vous dans les 21 jours suivant l'orientation » : "
+                                        "manqué -> respecté")
+
+
+def test_age_threshold_on_records():
+    impact = _impact("v_age_threshold.yaml")
+    assert (impact.records, impact.changed, impact.unreadable) == (9, 1, 1)
+    assert _kinds(impact) == [("eligibility", None, False, True, 1, ("R5-handicap-27-ans",))]
+    assert impact.kinds[0].sentence == "éligibilité : non éligible -> éligible"
+
+
+def test_same_version_changes_nothing():
+    impact = _impact("base.yaml")
+    assert (impact.records, impact.changed, impact.unreadable, impact.kinds) == (9, 0, 1, ())
+
+
+def test_cli_json_impact(capsys, tmp_path):
+    out = tmp_path / "impact.json"
+    code = main(["diff", BASE, str(HERE / "v_deadline_21.yaml"), "--records", RECORDS, "--at", "2026-04-01",
+                 "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["impact"]["records"] == 9 and data["impact"]["changed"] == 2 and data["impact"]["unchanged"] == 6
+    assert [(k["key"], k["count"]) for k in data["impact"]["kinds"]] == [
+        ("path: false -> true", 1), ("deadline first_appointment: missed -> met", 1),
+        ("deadline first_appointment: missed -> pending", 1)]
+    assert [c["path"] for c in data["changes"] if c["semantic"]] == ["deadlines.first_appointment.within"]
+
+
+def test_cli_missing_records_file(capsys):
+    code = main(["diff", BASE, BASE, "--records", str(HERE / "nope.jsonl")])
+    err = capsys.readouterr().err
+    assert code == 1 and "nope.jsonl" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------------------------ per record
+
+def _out(**kw) -> dict:
+    base = {"id": "x", "status": "ok", "eligible": True, "path": {"legal": True},
+            "deadlines": [{"id": "d1", "status": "met"}], "obligations": [{"id": "o1", "status": "met"}]}
+    base.update(kw)
+    return base
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    (_out(), _out(), []),
+    (_out(), _out(eligible=None), [("eligibility", None, True, None)]),
+    (_out(eligible=False), _out(eligible=True), [("eligibility", None, False, True)]),
+    (_out(), _out(path={"legal": False}), [("path", None, True, False)]),
+    (_out(), _out(deadlines=[{"id": "d1", "status": "missed"}, {"id": "d2", "status": "pending"}]),
+     [("deadline", "d1", "met", "missed"), ("deadline", "d2", None, "pending")]),
+    (_out(), _out(obligations=[]), [("obligation", "o1", "met", None)]),
+    (_out(), {"id": "x", "status": "error", "error": {"code": "evaluation_error"}}, [("status", None, "ok", "error")]),
+    ({"id": "x", "status": "error"}, {"id": "x", "status": "error"}, []),
+])
+def test_record_changes(old, new, expected):
+    assert record_changes(old, new) == expected
+
+
+def test_compare_outputs_counts_and_examples():
+    pairs = [(_out(id=f"r{i}"), _out(id=f"r{i}", eligible=(i % 3 == 0))) for i in range(12)]
+    pairs.append((True, {"status": "error"}, {"status": "error"}))
+    impact = compare_outputs(pairs, AT, examples=2)
+    assert (impact.records, impact.changed, impact.unreadable) == (13, 8, 1)
+    assert impact.kinds == (ImpactKind("eligibility", None, True, False, 8, ("r1", "r2")),)
