@@ -226,6 +226,11 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     awarded = _num(env.get("grant_awarded"))
     grant = F.money(awarded) if awarded is not None else limit.amount
     env["grant"] = grant if grant is not None else unknown("grant_awarded")
+    from .opspec import BUILTIN_DATES, BUILTIN_INTEGERS, BUILTIN_NUMBERS
+
+    for n in BUILTIN_NUMBERS + BUILTIN_INTEGERS + BUILTIN_DATES:
+        if n not in env or env[n] is None:
+            env[n] = unknown(n)
 
     # ---- operator eligibility
     operator = _operator(spec, env, at)
@@ -337,7 +342,8 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         earned_total = cond.total if cond is not None else None
         if cond is not None and cond.total is None:
             earned_total = None
-        schedule = F.payment_schedule(grant, tranches, at, signature, reviews, earned_total)
+        schedule = F.payment_schedule(grant, tranches, at, signature, reviews, earned_total,
+                                      earned_unknown=cond is not None and cond.total is None)
 
     plan_ok = _all_ok([share_check.conforming if share_check else True,
                        staff_res.conforming if staff_res else True,

@@ -515,7 +515,8 @@ class Schedule:
 
 
 def payment_schedule(grant, tranches: Sequence[TrancheSpec], at: date, signature: date | None,
-                     reviews: dict[str, ReviewState] | None = None, earned_total=None) -> Schedule:
+                     reviews: dict[str, ReviewState] | None = None, earned_total=None,
+                     earned_unknown: bool = False) -> Schedule:
     """Spread ``grant`` over ``tranches`` and say what is due at ``at``.
 
     - Planned amounts: ``split(grant, shares)`` (they add up exactly to the grant when the shares add up to 1).
@@ -524,7 +525,9 @@ def payment_schedule(grant, tranches: Sequence[TrancheSpec], at: date, signature
       money earned, :func:`conditional_funding`), each conditional tranche but the last is
       ``min(planned, earned - paid before)`` (never below 0), and the last tranche (the balance) is
       ``earned - everything before`` (negative: the operator pays back the difference). So the tranches add up
-      exactly to the money earned. Without ``earned_total`` the amounts are the planned amounts.
+      exactly to the money earned. Without ``earned_total`` the amounts are the planned amounts, unless
+      ``earned_unknown`` (the money earned cannot be computed: missing data): then the conditional tranches and the
+      balance are unknown (None).
     - Due date and status: a ``signature`` tranche is due on the signature date (``scheduled`` before);
       a ``review`` tranche is due when its review is submitted (``due``, or ``recovery`` for a negative balance);
       before that ``awaiting_review`` or ``review_late`` when the review's due date has passed.
@@ -539,6 +542,9 @@ def payment_schedule(grant, tranches: Sequence[TrancheSpec], at: date, signature
         planned[i] = amount
     e = None if earned_total is None else money(earned_total)
     amounts: list[Decimal | None] = list(planned)
+    if e is None and earned_unknown:
+        amounts = [None if (t.conditional or i == len(tranches) - 1) else a
+                   for i, (t, a) in enumerate(zip(tranches, amounts))]
     if e is not None:
         paid = ZERO
         for i, t in enumerate(tranches):

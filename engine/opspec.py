@@ -28,6 +28,7 @@ PLACEHOLDER = "zz_participants_agg_"
 BUILTIN_NUMBERS = ("fte", "direct_staff_costs", "flat_rate_costs", "other_costs", "eligible_costs", "total_funding",
                    "department_funding", "grant", "max_grant")
 BUILTIN_INTEGERS = ("convention_months", "full_time_posts")
+BUILTIN_DATES = ("convention_start", "convention_end")  # the record's, else the spec's convention
 STAFF_FIELDS = ("id", "role", "cost", "allocation", "work_time", "fte", "support_function")
 SECTIONS = ("indicators", "cohort_constraints", "capacity", "funding", "payments", "reporting")
 
@@ -207,6 +208,8 @@ def operation_names(spec_fields: Mapping[str, Any]) -> dict[str, Any]:
         names[n] = T.NUMBER
     for n in BUILTIN_INTEGERS:
         names[n] = T.INTEGER
+    for n in BUILTIN_DATES:
+        names[n] = T.DATE
     names["staff"] = T.ListType(T.RecordType({"id": T.STRING, "role": T.STRING, "cost": T.NUMBER,
                                               "allocation": T.NUMBER, "work_time": T.NUMBER, "fte": T.NUMBER,
                                               "support_function": T.BOOLEAN}))

@@ -1,0 +1,307 @@
+"""Operations and cohorts end to end (engine/opspec.py + engine/cohort.py + engine/indicators.py), on small specs in
+tests/data/ops/ written from the texts. Expected figures are computed by hand in the comments."""
+
+import json
+from datetime import date
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from engine.cohort import build_report, load_operation
+from engine.compile import load_spec
+from engine.errors import EngineError, RecordError, SpecError
+from engine.records import BadRecord
+
+OPS = Path(__file__).parent / "data" / "ops"
+
+
+def spec(name):
+    return load_spec(str(OPS / f"{name}.yaml"))
+
+
+def items(rows):
+    return [(i + 1, dict(r)) for i, r in enumerate(rows)]
+
+
+def by_id(rows, id_):
+    return next(r for r in rows if r["id"] == id_)
+
+
+@pytest.fixture(scope="module")
+def aci():
+    return spec("aci")
+
+
+def aci_cohort():
+    return [json.loads(line) for line in (OPS / "aci.cohort.jsonl").read_text().splitlines()]
+
+
+# --------------------------------------------------------------------------------------------- chantier d'insertion
+
+def test_chantier_insertion_report(aci):
+    # 10 posts over 12 months (05:84-88); cohort: 12 participants x 9 months = 108 months, 3 dynamic exits,
+    # 2 young people of 12; grant awarded 45 000
+    r = build_report(aci, load_operation(str(OPS / "aci.operation.json")), items(aci_cohort()), date(2027, 4, 15))
+    assert r["operator"]["eligible"] is True
+    fp = r["funding_plan"]
+    # staff 55 000 + 55 000 + 40 000 = 150 000 (the director, a support function, is excluded: 05:79)
+    assert fp["direct_staff_costs"] == D("150000.00")
+    assert [s["status"] for s in fp["staff"]] == ["passed", "passed", "passed", "excluded"]
+    # + 15 % indirect costs (05:80) = 22 500 -> 172 500; Département 30 % (05:90) = 51 750, declared 51 750
+    assert fp["eligible_costs"] == D("172500.00")
+    assert fp["department_share"]["expected"] == D("51750.00")
+    assert fp["department_share"]["status"] == "passed"
+    # cap 375 x 10 posts x 12 months = 45 000 < 51 750 (05:88)
+    assert fp["max_grant"] == D("45000.00") and fp["max_grant_binding"] == "per_participant_month"
+    assert fp["conforming"] is True
+    ind = {x["id"]: x["value"] for x in r["indicators"]}
+    assert ind["participants_count"] == 12 and ind["brsa"] == 10
+    assert ind["support_months_total"] == 108 and ind["dynamic_exits"] == 3
+    assert ind["youth_share"] == D("0.1667")  # 2 / 12, shown to 4 decimals
+    assert ind["avg_months"] == 9
+    assert {x["id"]: x["status"] for x in r["constraints"]} == {"youth_share": "passed", "slai": "passed"}
+    # conditional (05:84-86): 40 500 x 108/120 = 36 450; 2 250 x 3/4.5 = 1 500; quality 2 250 -> 40 200
+    f = r["funding"]
+    assert [p["amount"] for p in f["parts"]] == [D("36450.00"), D("1500.00"), D("2250.00")]
+    assert [p["objective"] for p in f["parts"]] == [120, D("4.5"), 1]
+    assert f["total"] == D("40200.00")
+    assert "cap_applied" not in f  # 375 x 108 = 40 500 >= 40 200
+    # payments 30/50/20 (05:96-98): 13 500 + 22 500 + (40 200 - 36 000 = 4 200)
+    p = r["payments"]
+    assert [t["amount"] for t in p["tranches"]] == [D("13500.00"), D("22500.00"), D("4200.00")]
+    assert [t["status"] for t in p["tranches"]] == ["due", "due", "review_late"]
+    assert p["total"] == D("40200.00") and p["due_at"] == D("36000.00")
+    # reviews: intermediate 31/03/2027 submitted 20/03; final = 31/12/2026 + 3 months = 31/03/2027, not submitted
+    rep = {x["id"]: x for x in r["reporting"]}
+    assert rep["intermediate_review"]["status"] == "submitted"
+    assert rep["final_review"]["due"] == date(2027, 3, 31) and rep["final_review"]["status"] == "late"
+
+
+def test_chantier_insertion_realised_cap_and_missing_score(aci):
+    # 100 months only (10 x 10): 40 500 x 100/120 = 33 750; exits 3 -> 1 500; quality unknown (not declared):
+    # the quality part and the total are unknown; nothing is invented
+    rows = aci_cohort()[:10]
+    for r in rows:
+        r["support_months"] = 10
+    op = load_operation(str(OPS / "aci.operation.json"))
+    del op["quality_referential_met"]
+    r = build_report(aci, op, items(rows), date(2027, 4, 15))
+    parts = r["funding"]["parts"]
+    assert parts[0]["amount"] == D("33750.00") and parts[2]["amount"] is None
+    assert r["funding"]["total"] is None
+    assert r["payments"]["tranches"][1]["amount"] is None
+    # with the score declared met: 33 750 + 1 500 + 2 250 = 37 500; the realised cap 375 x 100 = 37 500: equal,
+    # so not lowered
+    op["quality_referential_met"] = True
+    r = build_report(aci, op, items(rows), date(2027, 4, 15))
+    assert r["funding"]["total"] == D("37500.00") and "cap_applied" not in r["funding"]
+
+
+def test_staff_allocated_25_percent_refused_in_report(aci):
+    op = load_operation(str(OPS / "aci.operation.json"))
+    op["staff"] = op["staff"][:3] + [{"id": "C2", "role": "CIP", "cost": 10000, "allocation": 0.25}]
+    r = build_report(aci, op, items(aci_cohort()), date(2027, 4, 15))
+    fp = r["funding_plan"]
+    assert by_id(fp["staff"], "C2")["status"] == "failed"
+    assert fp["min_staff_allocation"]["status"] == "failed"
+    assert fp["conforming"] is False
+    assert fp["direct_staff_costs"] == D("150000.00")  # the 10 000 are not eligible
+
+
+def test_youth_share_constraint_counts_unknowns(aci):
+    rows = aci_cohort()
+    rows[5].pop("birth_date")  # unknown age: not counted as young, reported as unknown
+    r = build_report(aci, load_operation(str(OPS / "aci.operation.json")), items(rows), date(2027, 4, 15))
+    c = by_id(r["constraints"], "youth_share")
+    assert c["status"] == "passed" and c["unknown"] == 1
+
+
+def test_bad_records_are_counted_never_lost(aci):
+    rows = items(aci_cohort())
+    rows.append((13, BadRecord("json", "ligne illisible")))
+    rows.append((14, {"id": "P99", "birth_date": "2026-02-30"}))  # invalid date: cannot be bound
+    r = build_report(aci, load_operation(str(OPS / "aci.operation.json")), rows, date(2027, 4, 15))
+    assert r["cohort"]["participants"] == 12 and r["cohort"]["errors"] == 2
+    assert [e["line"] for e in r["cohort"]["error_samples"]] == [13, 14]
+
+
+def test_operator_not_eligible_with_reasons(aci):
+    op = load_operation(str(OPS / "aci.operation.json"))
+    op["legal_form"] = "company"
+    del op["cdiae_agreement_all_sites"]
+    r = build_report(aci, op, items(aci_cohort()), date(2027, 4, 15))
+    # all(association false, cdiae unknown) = false (Kleene): not eligible whatever the agreement
+    assert r["operator"]["eligible"] is False
+    assert [x["value"] for x in r["operator"]["reasons"]] == [False, None]
+
+
+def test_operation_for_another_spec_is_refused(aci):
+    op = load_operation(str(OPS / "aci.operation.json"))
+    op["spec"] = "mobilite"
+    with pytest.raises(RecordError) as e:
+        build_report(aci, op, [], date(2027, 4, 15))
+    assert "mobilite" in e.value.format()
+
+
+@pytest.mark.parametrize("staff,message", [
+    ("x", "« staff » doit être une liste"),
+    ([{"id": "A"}], "« cost »"),
+    ([{"id": "A", "cost": 100, "allocation": 1.5}], "entre 0"),
+    ([{"id": "A", "cost": "beaucoup"}], "un nombre est attendu"),
+])
+def test_bad_operation_records(aci, staff, message):
+    op = load_operation(str(OPS / "aci.operation.json"))
+    op["staff"] = staff
+    with pytest.raises(RecordError) as e:
+        build_report(aci, op, [], date(2027, 4, 15))
+    assert message in e.value.format()
+
+
+# --------------------------------------------------------------------------------------------- mobilité
+
+def mobility_cohort(young: int, total: int = 20):
+    # young: born 2004 (21 or 22 at entry in 2026); others born 1980
+    return [{"id": f"M{i}", "birth_date": "2004-03-01" if i < young else "1980-03-01", "entry_date": "2026-03-01",
+             "rsa": i >= young, "mobility_solution": i % 2 == 0, "support_days": 30 + i} for i in range(total)]
+
+
+@pytest.mark.parametrize("young,status", [
+    (5, "failed"),   # 5 / 20 = 25 % > 20 % (07:12): refused
+    (4, "passed"),   # 4 / 20 = 20 %: at most 20 %, accepted
+    (0, "passed"),
+])
+def test_mobility_youth_share(young, status):
+    s = spec("mobility")
+    r = build_report(s, {"id": "OP-MOB", "spec": "test-mobilite"}, items(mobility_cohort(young)), date(2026, 12, 31))
+    assert by_id(r["constraints"], "youth_share")["status"] == status
+    ind = {x["id"]: x["value"] for x in r["indicators"]}
+    assert ind["brsa"] == 20 - young
+    assert ind["solutions"] == 10
+    # days 30..49: average 39.5
+    assert ind["avg_days"] == D("39.5")
+
+
+@pytest.mark.parametrize("indirect,status", [
+    # 07:69: indirect costs at most 40 % of (staff 50 000 + operating 10 000) = 24 000, services excluded
+    (24000, "passed"), (24000.01, "failed"), (None, "unknown"),
+])
+def test_mobility_indirect_costs_rule(indirect, status):
+    s = spec("mobility")
+    op = {"id": "OP-MOB", "staff_costs_declared": 50000, "operating_costs": 10000, "service_costs": 30000}
+    if indirect is not None:
+        op["indirect_costs"] = indirect
+    r = build_report(s, op, [], date(2026, 12, 31))
+    assert by_id(r["funding_plan"]["rules"], "indirect_40")["status"] == status
+
+
+# --------------------------------------------------------------------------------------------- clauses sociales
+
+def clauses_op(fund, territory, declared=None):
+    op = {"id": "OP-CS", "fund": fund, "territory": territory, "convention_start": "2026-01-01",
+          "convention_end": "2027-12-31", "signature_date": "2026-02-01",
+          "staff": [{"id": "A", "cost": 45000}, {"id": "B", "cost": 20000, "allocation": "50%"}]}
+    if declared is not None:
+        op["financing"] = {"departement": declared, "ftj" if fund == "ftj" else "fse_plus": 91000 - declared}
+    return op
+
+
+@pytest.mark.parametrize("fund,territory,eligible,rate,expected", [
+    # staff 45 000 + 20 000 = 65 000; flat 40 % = 26 000; total 91 000 (10:87-90)
+    ("ftj", "lens-lievin", True, "0.3", "27300.00"),     # FTJ in the Bassin Minier: 30 % (10:94)
+    ("fse_plus", "calaisis", True, "0.4", "36400.00"),   # FSE+ outside: 40 % (10:93)
+    ("ftj", "calaisis", False, None, None),              # FTJ outside the Bassin Minier: no share, not eligible
+])
+def test_clauses_sociales_share_by_fund_and_territory(fund, territory, eligible, rate, expected):
+    r = build_report(spec("clauses"), clauses_op(fund, territory), [], date(2026, 3, 1))
+    assert r["operator"]["eligible"] is eligible
+    ds = r["funding_plan"]["department_share"]
+    assert ds["rate"] == (None if rate is None else D(rate))
+    assert ds["expected"] == (None if expected is None else D(expected))
+    if expected is not None:
+        assert r["funding_plan"]["max_grant"] == D(expected)
+
+
+def test_ftj_lens_lievin_declared_share_and_payments():
+    # declared 27 300 of a 91 000 plan: conforming; grant = max grant 27 300; 30/50/20 planned:
+    # 8 190 + 13 650 + 5 460 = 27 300; no conditional part: amounts = planned
+    r = build_report(spec("clauses"), clauses_op("ftj", "lens-lievin", 27300), [], date(2026, 3, 1))
+    ds = r["funding_plan"]["department_share"]
+    assert ds["declared"] == D("27300.00") and ds["status"] == "passed"
+    p = r["payments"]["tranches"]
+    assert [t["planned"] for t in p] == [D("8190.00"), D("13650.00"), D("5460.00")]
+    assert [t["status"] for t in p] == ["due", "awaiting_review", "awaiting_review"]
+    # final review due 31/12/2027 + 3 months = 31/03/2028 (10:116)
+    assert by_id(r["reporting"], "final_review")["due"] == date(2028, 3, 31)
+    r2 = build_report(spec("clauses"), clauses_op("ftj", "lens-lievin", 30000), [], date(2026, 3, 1))
+    assert r2["funding_plan"]["department_share"]["status"] == "failed"
+    assert r2["funding_plan"]["conforming"] is False
+
+
+# --------------------------------------------------------------------------------------------- Logement d'abord
+
+@pytest.mark.parametrize("cost,work_time,grant,advance,balance", [
+    # full time, cost 72 000: 40 % = 28 800 > cap 22 800 x 12/12 + 5 270 = 28 070 (11:94); 60 % advance (11:100)
+    # 28 070 x 0.6 = 16 842; balance 11 228
+    (72000, 1, "28070.00", "16842.00", "11228.00"),
+    # 0.8 ETP costing 50 000: 40 % = 20 000 < cap (22 800 + 5 270) x 0.8 = 22 456: 20 000; 12 000 + 8 000
+    (50000, "0.8", "20000.00", "12000.00", "8000.00"),
+])
+def test_logement_d_abord_coordinator(cost, work_time, grant, advance, balance):
+    s = spec("lda")
+    op = {"id": "OP-LDA", "signature_date": "2026-02-01",
+          "staff": [{"id": "COORD", "role": "Coordinateur", "cost": cost, "work_time": work_time}]}
+    r = build_report(s, op, [], date(2026, 6, 1))
+    assert r["funding_plan"]["max_grant"] == D(grant)
+    t = r["payments"]["tranches"]
+    assert [x["amount"] for x in t] == [D(advance), D(balance)]
+    assert [x["status"] for x in t] == ["due", "awaiting_review"]
+    assert sum(x["amount"] for x in t) == D(grant)
+
+
+# --------------------------------------------------------------------------------------------- compile errors
+
+def _compile_text(tmp_path, body):
+    p = tmp_path / "s.yaml"
+    p.write_text("id: t\nversion: \"1\"\ntitle: t\ninputs:\n  attributes:\n    rsa: {type: boolean, label: r}\n"
+                 + body, encoding="utf-8")
+    return str(p)
+
+
+@pytest.mark.parametrize("body,needle", [
+    ("indicators:\n  - {id: n, label: n, value: 'participants'}\n", "can only be used inside"),
+    ("indicators:\n  - {id: n, label: n, value: 'count(participants where rsaa)'}\n", "rsaa"),
+    ("cohort_constraints:\n  - {id: c, label: c, condition: 'count(participants)'}\n", "yes/no"),
+    ("payments:\n  - {id: a, label: a, share: 30%, due: bilan_x}\n", "neither `signature` nor a reporting id"),
+    ("funding:\n  conditional:\n    - {id: p, label: p, weight: 40%, achieved: '1', mode: progressive}\n",
+     "proportional, threshold or all_or_nothing"),
+    ("indicators:\n  - {id: fte, label: n, value: 'count(participants)'}\n", "hides"),
+])
+def test_section_errors_are_positioned(tmp_path, body, needle):
+    with pytest.raises(SpecError) as e:
+        load_spec(_compile_text(tmp_path, body))
+    text = e.value.format()
+    assert needle in text
+    assert "s.yaml:" in text  # file and line
+
+
+def test_french_aggregate_names_are_streamed(tmp_path):
+    p = _compile_text(tmp_path, "indicators:\n  - {id: n, label: n, value: 'nombre(participants where rsa)'}\n")
+    s = load_spec(p)
+    r = build_report(s, {"id": "o"}, items([{"id": "a", "rsa": True}, {"id": "b", "rsa": False}]), date(2026, 1, 1))
+    assert r["indicators"][0]["value"] == 1
+
+
+def test_indicators_can_use_earlier_indicators(tmp_path):
+    p = _compile_text(tmp_path, "indicators:\n  - {id: n, label: n, value: 'count(participants where rsa)'}\n"
+                                "  - {id: m, label: m, value: 'n * 2 + count(participants)'}\n")
+    s = load_spec(p)
+    r = build_report(s, {"id": "o"}, items([{"id": "a", "rsa": True}, {"id": "b", "rsa": False}]), date(2026, 1, 1))
+    assert [x["value"] for x in r["indicators"]] == [1, 4]
+
+
+def test_rate_with_zero_denominator_is_unknown(tmp_path):
+    p = _compile_text(tmp_path, "indicators:\n  - {id: r, label: r, numerator: 'count(participants where rsa)', "
+                                "denominator: 'count(participants)'}\n")
+    r = build_report(load_spec(p), {"id": "o"}, [], date(2026, 1, 1))
+    assert r["indicators"][0]["value"] is None and r["indicators"][0]["note"] == "dénominateur nul"
