@@ -202,12 +202,15 @@ def _syntax_error(text: str, origin, e: UnexpectedInput) -> ExpressionError:
     expected = getattr(e, "expected", None) or ()
     end = len(text.rstrip())
     last = text.rstrip()[-1:] if text.strip() else ""
+    start = end
+    word = last.isalnum() or last == "_"
+    while start > 0 and not text[start - 1].isspace() and (text[start - 1].isalnum() or text[start - 1] == "_") == word:
+        start -= 1
     hint = None
     if last in "+-*/<>=" or text.rstrip().lower().endswith((" and", " or", " et", " ou", " not", " non")):
         hint = "the operator at the end has nothing on its right"
-    return _err(text, origin, max(0, end - 1) if last else 0,
-                f"unexpected end of the expression: expected {_describe_expected(expected)}",
-                hint=hint, code="expr.syntax.end")
+    return _err(text, origin, start, f"unexpected end of the expression: expected {_describe_expected(expected)}",
+                width=max(1, end - start), hint=hint, code="expr.syntax.end")
 
 
 # --------------------------------------------------------------------------------- tree -> AST nodes
