@@ -238,12 +238,12 @@ def spec_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def _load(path: Path) -> Spec | None:
-    """The compiled spec at ``path``, or None for a vocabulary file."""
+def _load(path: Path, cache: dict) -> Spec | None:
+    """The compiled spec at ``path``, or None for a vocabulary file (``cache``: files already loaded)."""
     from .compile import _schema_validator, compile_spec
     from .loader import load_document
 
-    doc = load_document(path)
+    doc = load_document(path, cache=cache)
     if str(doc.data.get("kind") or "spec") != "spec":
         return None
     _schema_validator()(doc)
@@ -255,9 +255,10 @@ def run_examples(paths: Iterable[str | Path], keyword: str | None = None) -> lis
     A spec that does not load gives one ``error`` result carrying its diagnostics."""
     results: list[ExampleResult] = []
     kw = keyword.lower() if keyword else None
+    cache: dict = {}
     for path in spec_files(paths):
         try:
-            spec = _load(path)
+            spec = _load(path, cache)
         except EngineError as e:
             results.append(ExampleResult(spec=path.stem, file=str(path), line=None, name="(spec)", status="error",
                                          message=e.format()))

@@ -320,10 +320,13 @@ def phase_caption(ph: Phase) -> list[str]:
     if timing:
         lines.append(", ".join(timing))
     if ph.initial:
-        lines.append("(entrée)")
+        lines.append("(phase d'entrée)")
     if ph.final:
-        lines.append("(sortie)")
+        lines.append("(phase de fin)")
     return lines
+
+
+GUARD_SHOWN = 60  # longer guards are referred to by their line in the spec, to keep the drawing readable
 
 
 def transition_caption(t: Transition) -> list[str]:
@@ -339,7 +342,12 @@ def transition_caption(t: Transition) -> list[str]:
     if timing:
         lines.append(" et ".join(timing))
     if t.guard is not None:
-        lines.append(f"si {t.guard.text}")
+        text = " ".join(t.guard.text.split())
+        if len(text) <= GUARD_SHOWN:
+            lines.append(f"si {text}")
+        else:
+            where = f" ligne {t.guard.pos.line}" if t.guard.pos.line else ""
+            lines.append(f"sous condition (voir la spec{where})")
     return lines
 
 

@@ -118,12 +118,24 @@ def test_dot_golden(full):
 def test_mermaid_content(full):
     text = render_mermaid(full)
     assert text.startswith("flowchart LR\n")
-    assert 'ph_orientation(["Orientation<br/>(entrée)"]):::initial' in text
-    assert 'ph_sortie[["Sortie<br/>(sortie)"]]:::final' in text
+    assert 'ph_orientation(["Orientation<br/>(phase d\'entrée)"]):::initial' in text
+    assert 'ph_sortie[["Sortie<br/>(phase de fin)"]]:::final' in text
     assert "au moins 1 mois, au plus 6 mois, 2 renouvellements max., 18 mois au total" in text
     assert 'ph_accueil -->|"Signature du contrat<br/>dans les 4 semaines<br/>si transition_date #gt;= ' \
            'phase_start and rsa"| ph_contrat' in text
     assert text.count("-->") == len(full.transitions)
+
+
+def test_long_guards_are_referred_to_by_line(tmp_path):
+    guard = "count(events where type == 'appointment' and date <= transition_date) >= 2 and rsa"
+    f = tmp_path / "s.yaml"
+    f.write_text('id: s\ninputs:\n  attributes: {rsa: {type: boolean}}\n  events: {appointment: {fields: {}}}\n'
+                 'phases:\n  a: {label: A, initial: true}\n  b: {label: B, final: true}\n'
+                 f'transitions:\n  - {{from: a, to: b, guard: "{guard}"}}\n  - {{from: a, to: a, guard: rsa}}\n',
+                 encoding="utf-8")
+    text = render_mermaid(compile_spec(load_document(f)))
+    assert 'ph_a -->|"sous condition (voir la spec ligne 9)"| ph_b' in text
+    assert 'ph_a -->|"si rsa"| ph_a' in text
 
 
 def test_cli_graph(capsys, full):
@@ -146,7 +158,7 @@ def test_mermaid_escapes_and_reserved_ids(tmp_path):
                  '  mid-phase: {label: Milieu}\ntransitions:\n  - {from: end, to: mid-phase}\n'
                  '  - {from: mid-phase, to: end}\n', encoding="utf-8")
     text = render_mermaid(compile_spec(load_document(f)))
-    assert 'ph_end(["Fin #lt;#quot;x#quot;#gt; #124; ok<br/>(entrée)<br/>(sortie)"]):::initial' in text
+    assert 'ph_end(["Fin #lt;#quot;x#quot;#gt; #124; ok<br/>(phase d\'entrée)<br/>(phase de fin)"]):::initial' in text
     assert "ph_end --> ph_mid_phase" in text and "ph_mid_phase --> ph_end" in text
     dot = render_dot(compile_spec(load_document(f)))
-    assert '"end" [label="Fin <\\"x\\"> | ok\\n(entrée)\\n(sortie)", style="rounded,bold", peripheries=2];' in dot
+    assert '"end" [label="Fin <\\"x\\"> | ok\\n(phase d\'entrée)\\n(phase de fin)", style="rounded,bold", peripheries=2];' in dot
