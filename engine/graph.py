@@ -98,9 +98,16 @@ def _token_width(line: str | None, col: int | None) -> int:
     if rest[:1] in ("'", '"'):
         end = rest.find(rest[0], 1)
         return end + 1 if end > 0 else len(rest)
+    if rest[:1] == "{":  # a flow mapping: up to its closing brace
+        depth = 0
+        for i, ch in enumerate(rest):
+            depth += (ch == "{") - (ch == "}")
+            if depth == 0:
+                return i + 1
+        return len(rest.rstrip())
     n = 0
     for ch in rest:
-        if ch in ",}]#" or (ch == " " and rest[n + 1: n + 2] == "#"):
+        if ch in ",}]#" or (ch == " " and rest[n + 1: n + 2] == "#") or (ch == ":" and rest[n + 1: n + 2] in (" ", "")):
             break
         n += 1
     return max(1, len(rest[:n].rstrip()))
