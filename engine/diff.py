@@ -18,6 +18,7 @@ of its ``parent`` field; an expression that differs only by constants is reporte
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -152,22 +153,41 @@ def _field_fr(path: str) -> str:
     return " › ".join(parts)
 
 
+_FEMININE = {"durée minimale", "durée maximale", "durée totale maximale", "condition", "condition de passage",
+             "fin", "interprétation", "explication", "source", "clôture", "ouverture", "part", "échéance",
+             "périodicité", "phases concernées", "fenêtres partielles", "phase d'entrée", "phase de sortie", "valeurs",
+             "version", "combinaison", "valeur", "expression", "assiette", "cible", "tacite reconduction",
+             "nature", "couvre"}
+MAX_TEXT = 160
+
+
+def _agree(what: str, masculine: str) -> str:
+    last = what.rsplit(" › ", 1)[-1].split(" « ", 1)[0]
+    if last not in _FEMININE:
+        return masculine
+    return masculine + "e" + ("s" if last.endswith("s") and not last.endswith("ss") else "")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1].rstrip() + "…"
+
+
 def _show(n: Norm, other: Norm | None = None) -> str:
     if n.kind == "expr":
-        return f"« {n.text} »"
+        return f"« {_short(n.text)} »"
     if n.kind == "number" and other is not None and other.kind == "percent":
         return fr_percent(n.key[1])
     if n.kind == "text":
-        return f"« {n.text} »"
+        return f"« {_short(n.text)} »"
     return n.text
 
 
 def _field_sentence(e: Entity, path: str, a: Norm | None, b: Norm | None, consts) -> str:
     subject, what = _subject(e), _field_fr(path)
     if a is None:
-        return f"{subject} — {what} ajouté(e) : {_show(b)}"
+        return f"{subject} — {what} {_agree(what, 'ajouté')} : {_show(b)}"
     if b is None:
-        return f"{subject} — {what} supprimé(e) (était {_show(a)})"
+        return f"{subject} — {what} {_agree(what, 'supprimé')} (était {_show(a)})"
     if a.kind == "set" and b.kind == "set":
         old_items = {n.key: n for n in a.ast or ()}
         new_items = {n.key: n for n in b.ast or ()}
@@ -180,7 +200,8 @@ def _field_sentence(e: Entity, path: str, a: Norm | None, b: Norm | None, consts
             bits.append("retrait de " + ", ".join(sorted(minus)))
         return f"{subject} — {what} : " + " ; ".join(bits)
     if consts:
-        label = "seuil" if len(consts) == 1 else "seuils"
+        dates = all(re.match(r"^\d\d/\d\d/\d{4}$", x) and re.match(r"^\d\d/\d\d/\d{4}$", y) for x, y in consts)
+        label = ("date" if dates else "seuil") + ("s" if len(consts) > 1 else "")
         return f"{subject} — {label} de la {what} : " + ", ".join(f"{x} -> {y}" for x, y in consts)
     return f"{subject} — {what} : {_show(a, b)} -> {_show(b, a)}"
 

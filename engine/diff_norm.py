@@ -245,7 +245,7 @@ def constant_changes(old: Norm, new: Norm) -> list[tuple[str, str]] | None:
         if canon(a) == canon(b):
             return True
         if _is_literal(a) and _is_literal(b):
-            out.append((_span_text(a, a_text) or _canon_text(a), _span_text(b, b_text) or _canon_text(b)))
+            out.append((_literal_text(a, a_text), _literal_text(b, b_text)))
             return True
         if type(a) is not type(b) or not dataclasses.is_dataclass(a):
             if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
@@ -263,6 +263,13 @@ def constant_changes(old: Norm, new: Norm) -> list[tuple[str, str]] | None:
         return True
 
     return out if walk(a_node, b_node) and out else None
+
+
+def _literal_text(node, text: str) -> str:
+    value = getattr(node, "value", None)
+    if isinstance(value, _dt.date):
+        return fr_date(value)
+    return _span_text(node, text) or _canon_text(node)
 
 
 def _canon_text(node) -> str:

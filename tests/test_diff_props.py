@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,7 @@ HERE = Path(__file__).parent / "diff"
 with load_version(str(HERE / "base.yaml")) as _v:
     BASE_DOC, VOCAB = _v.doc, _v.vocabularies
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(os.environ.get("DIFF_PROP_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def diff(a: dict, b: dict):
@@ -36,7 +37,7 @@ def diff(a: dict, b: dict):
 # ------------------------------------------------------------------------------------------------ edits
 
 DURATIONS = ["10 days", "15 days", "21 jours", "4 weeks", "1 month", "6 mois", "2 years"]
-LIST_SECTIONS = ["transitions", "deadlines", "obligations", "payments", "cohort_constraints", "sessions"]
+LIST_SECTIONS = ["transitions", "deadlines", "obligations", "payments", "cohort_constraints", "sessions", "reporting"]
 MAP_SECTIONS = ["phases", "definitions"]
 
 
@@ -90,14 +91,16 @@ def edits(draw, semantic_only: bool = False):
             n = draw(st.integers(16, 40))
 
             def op(doc, n=n):
-                doc["definitions"]["jeune"]["expr"] = f"age(birth_date, today) <= {n}"
+                doc.setdefault("definitions", {}).setdefault("jeune", {"label": "Jeune"})["expr"] = \
+                    f"age(birth_date, today) <= {n}"
             ops.append(op)
         elif kind == "share":
             pct = draw(st.integers(1, 99))
             idx = draw(st.integers(0, 2))
 
             def op(doc, pct=pct, idx=idx):
-                doc["payments"][idx]["share"] = f"{pct}%"
+                if doc["payments"]:
+                    doc["payments"][idx % len(doc["payments"])]["share"] = f"{pct}%"
             ops.append(op)
         elif kind == "territories":
             terr = draw(st.lists(st.sampled_from(["arrageois", "artois", "lens-lievin"]), unique=True))
