@@ -13,6 +13,7 @@ code                               problem
 ``graph.unreachable``              a phase cannot be reached from an initial phase
 ``graph.no_path_to_end``           no path leads from a phase to a final phase
 ``graph.unknown_anchor``           a deadline's ``from``/``to`` names an unknown phase, event type or date attribute
+``graph.target_unreachable``       a deadline's target phase cannot be reached from its anchor phase
 ``graph.min_above_max``            a phase's ``min_duration`` is longer than its ``max_duration``
 ``graph.after_above_within``       a transition's ``after`` is longer than its ``within``
 ``graph.after_above_max``          a transition's ``after`` is longer than the stay in its phase can last
@@ -206,6 +207,14 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
                                      f'add a transition from "{p}" towards a final phase, or mark it `final: true`',
                                      f"phases.{p}"))
         out.extend(_check_timing(phases, transitions, line_of))
+        for d in deadlines:
+            a, t = d.anchor, d.target
+            if a.kind == t.kind == "phase" and a.name in phases and t.name in phases and a.name != t.name \
+                    and t.name not in nx.descendants(g, a.name):
+                out.append(_diag(line_of, t.pos, f'deadline "{d.id}": phase "{t.name}" cannot be reached from phase '
+                                 f'"{a.name}", so the deadline can never be met', "graph.target_unreachable",
+                                 "check the phases of `from` and `to`, or add the missing transitions",
+                                 f"deadlines.{d.id}.to.phase"))
     out.extend(_check_anchors(deadlines, phases, events or {}, attributes or {}, line_of))
     return out
 
