@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from .errors import Diagnostic, RecordError, did_you_mean
 
 #: evaluation cost limit: list items visited by one call of a compiled expression
-MAX_COST = 2_000_000
+MAX_COST = 1_000_000
 
 
 class Unknown:

@@ -173,7 +173,8 @@ FUNCTIONS = {  # canonical name -> (min args, max args); French aliases below
 }
 ALIASES = {"jours_entre": "days_between", "mois_entre": "months_between", "âge": "age", "arrondi": "round",
            "nombre": "count", "somme": "sum", "moyenne": "avg", "au_moins_un": "any", "tous": "all"}
-MAX_INLINED_NODES = 50_000
+MAX_INLINED_NODES = 50_000  # nodes of all the definitions an expression uses, once inlined
+MAX_TOTAL_DEPTH = 64  # nesting depth of an expression with its definitions inlined
 
 
 @dataclass
@@ -196,6 +197,7 @@ class Checker:
         self.frames: list[dict[str, Type] | None] = []  # item fields of enclosing filters (None: unknown fields)
         self.def_stack: list[str] = []
         self.inlined = 0
+        self.depth = 0
         self._seen: set[tuple] = set()
         self._def_cache: dict[str, object] = {}
 
@@ -213,7 +215,16 @@ class Checker:
         return ANY
 
     def check(self, node: N.Node, ann: Annotations) -> Type:
-        t = self._check(node, ann)
+        self.depth += 1
+        try:
+            if self.depth > MAX_TOTAL_DEPTH:
+                t = self.error(node, f"expression nested too deeply once its definitions are expanded (more than "
+                               f"{MAX_TOTAL_DEPTH} levels)", hint="simplify the definitions it uses",
+                               code="expr.limit.depth")
+            else:
+                t = self._check(node, ann)
+        finally:
+            self.depth -= 1
         ann.types[id(node)] = t
         return t
 

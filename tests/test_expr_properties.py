@@ -1,0 +1,213 @@
+"""Hypothesis properties of the expression language (issue 2, item 7).
+
+1. Arbitrary text (random characters, or random sequences of the language's own tokens) never makes the parser,
+   the type checker, the compiler or the compiled function raise anything but an EngineError subclass.
+2. For generated well-typed expressions, the compiled function gives the same result as the slow reference
+   evaluator of tests/reference_eval.py (same value, same missing names, or an error in both).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.compiler import compile_expression
+from engine.errors import EngineError, EvaluationError, TextOrigin
+from engine.parser import parse
+from engine.runtime import Duration, Unknown, to_json, unknown
+from engine.types import BOOLEAN, DATE, NUMBER, STRING, EnumType, ListType, RecordType, Scope
+from reference_eval import RefError, reference_evaluate
+
+TODAY = date(2026, 3, 1)
+ITEM = RecordType({"v": NUMBER, "ok": BOOLEAN, "d": DATE})
+SCOPE = Scope({"n1": NUMBER, "n2": NUMBER, "b1": BOOLEAN, "b2": BOOLEAN, "d1": DATE, "d2": DATE,
+               "s1": EnumType(("a", "b", "c")), "t1": STRING, "xs": ListType(ITEM)})
+
+# ------------------------------------------------------------------------------------- 1. never a crash
+
+TOKENS = ["1", "0", "2.5", "40%", "2026-01-31", "15 days", "6 mois", "\"a\"", "'b'", "true", "faux", "n1", "b1",
+          "d1", "xs", "s1", "today", "v", "and", "or", "not", "et", "ou", "non", "in", "not in", "if", "then", "else",
+          "si", "alors", "sinon", "where", "+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "(", ")", "[", "]",
+          ",", ".", "count(", "sum(", "min(", "max(", "avg(", "any(", "all(", "age(", "round(", "days_between(",
+          "months_between(", ".v", ".ok", ".d", "=", "%", "\"", "dayz", "é", "\n", "\\"]
+
+
+def _env(n1=3, n2=Decimal("0.5"), b1=True, b2=None, d1=date(2000, 2, 29), xs=None):
+    raw = {"n1": n1, "n2": n2, "b1": b1, "b2": b2, "d1": d1, "d2": date(2026, 1, 31), "s1": "b", "t1": "x",
+           "xs": xs if xs is not None else [{"v": 1, "ok": True, "d": date(2026, 2, 1)},
+                                            {"v": Decimal("2.5"), "ok": unknown("ok"), "d": date(2026, 2, 28)}]}
+    return {k: (unknown(k) if v is None else v) for k, v in raw.items()}
+
+
+def _run_anything(text: str) -> None:
+    try:
+        c = compile_expression(text, SCOPE, origin=TextOrigin(file="<prop>"))
+        c.fn(_env(), TODAY)
+    except EngineError as e:
+        assert e.diagnostics and all(d.message for d in e.diagnostics)
+        e.format()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=60))
+def test_arbitrary_text_only_raises_engine_errors(text):
+    _run_anything(text)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TOKENS), max_size=14))
+def test_token_soup_only_raises_engine_errors(tokens):
+    _run_anything(" ".join(tokens))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=14))
+def test_token_soup_without_spaces(tokens):
+    _run_anything("".join(tokens))
+
+
+# ------------------------------------------------------------------------- 2. compiled == reference
+
+def _lit_number():
+    return st.one_of(st.integers(-20, 20).map(str), st.sampled_from(["0.1", "2.5", "0.333", "40%", "12.5%", "1000"]))
+
+
+def _paren(s):
+    return "(" + s + ")"
+
+
+def _num(depth):
+    leaves = st.one_of(_lit_number(), st.sampled_from(["n1", "n2", "count(xs)", "days_between(d1, d2)",
+                                                        "months_between(d1, today)", "age(d1, today)"]))
+    if depth <= 0:
+        return leaves
+    sub, b, d = _num(depth - 1), _bool(depth - 1), _date(depth - 1)
+    return st.one_of(
+        leaves,
+        st.tuples(sub, st.sampled_from(["+", "-", "*", "/"]), sub).map(lambda t: _paren(f"{t[0]} {t[1]} {t[2]}")),
+        sub.map(lambda s: f"-{_paren(s)}"),
+        st.tuples(sub, st.integers(0, 3)).map(lambda t: f"round({t[0]}, {t[1]})"),
+        st.tuples(b, sub, sub).map(lambda t: _paren(f"if {t[0]} then {t[1]} else {t[2]}")),
+        st.tuples(d, d).map(lambda t: f"days_between({t[0]}, {t[1]})"),
+        st.tuples(d, d).map(lambda t: f"months_between({t[0]}, {t[1]})"),
+        _list(depth - 1).map(lambda s: f"count({s})"),
+        _list(depth - 1).map(lambda s: f"sum(({s}).v)"),
+        _list(depth - 1).map(lambda s: f"max(({s}).v)"),
+        _list(depth - 1).map(lambda s: f"avg(({s}).v)"),
+        st.lists(sub, min_size=2, max_size=3).map(lambda xs: f"min({', '.join(xs)})"),
+    )
+
+
+def _dur():
+    return st.sampled_from(["15 days", "4 weeks", "6 months", "1 year", "0 days", "2 mois", "3 jours"])
+
+
+def _date(depth):
+    leaves = st.sampled_from(["d1", "d2", "today", "2026-01-31", "2024-02-29", "2025-12-31"])
+    if depth <= 0:
+        return leaves
+    sub = _date(depth - 1)
+    return st.one_of(
+        leaves,
+        st.tuples(sub, st.sampled_from(["+", "-"]), _dur()).map(lambda t: _paren(f"{t[0]} {t[1]} {t[2]}")),
+        _list(depth - 1).map(lambda s: f"min(({s}).d)"),
+    )
+
+
+def _bool(depth):
+    leaves = st.sampled_from(["true", "false", "b1", "b2", "vrai", "faux"])
+    if depth <= 0:
+        return leaves
+    sub, n, d = _bool(depth - 1), _num(depth - 1), _date(depth - 1)
+    cmp = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
+    return st.one_of(
+        leaves,
+        st.tuples(n, cmp, n).map(lambda t: _paren(f"{t[0]} {t[1]} {t[2]}")),
+        st.tuples(d, cmp, d).map(lambda t: _paren(f"{t[0]} {t[1]} {t[2]}")),
+        st.tuples(d, st.sampled_from(["-", "-"]), d, cmp, _dur()).map(
+            lambda t: _paren(f"{t[0]} - {t[2]} {t[3]} {t[4]}")),
+        sub.map(lambda s: f"not {_paren(s)}"),
+        st.lists(sub, min_size=2, max_size=4).map(lambda xs: _paren(" and ".join(xs))),
+        st.lists(sub, min_size=2, max_size=4).map(lambda xs: _paren(" or ".join(xs))),
+        st.tuples(n, st.lists(_lit_number(), min_size=1, max_size=3)).map(
+            lambda t: _paren(f"{t[0]} in [{', '.join(t[1])}]")),
+        st.sampled_from(['s1 == "a"', 's1 != "b"', 's1 in ["a", "c"]', 's1 not in ["b"]', 't1 == "x"']),
+        _list(depth - 1).map(lambda s: f"any(({s}).ok)"),
+        _list(depth - 1).map(lambda s: f"all(({s}).ok)"),
+        st.tuples(b_item(), sub).map(lambda t: _paren(f"count(xs where {t[0]}) > 0 or {t[1]}")),
+    )
+
+
+def b_item():
+    """A predicate on the items of xs (fields v, ok, d)."""
+    return st.sampled_from(["ok", "v > 1", "d >= 2026-02-15", "v > n1", "ok and v < 2", "not ok", "d1 < d",
+                            "v in [1, 2]", "ok or b1"])
+
+
+def _list(depth):
+    base = st.just("xs")
+    if depth <= 0:
+        return base
+    return st.one_of(base, b_item().map(lambda p: f"(xs where {p})"))
+
+
+def _any_expr():
+    return st.one_of(_num(2), _bool(2), _date(2))
+
+
+def _item(v=None, ok=None, d=None, drop=()):
+    it = {"v": v, "ok": ok, "d": d}
+    return {k: (unknown(k) if val is None else val) for k, val in it.items() if k not in drop}
+
+
+_items = st.lists(st.builds(
+    _item, st.one_of(st.none(), st.integers(-3, 3), st.sampled_from([Decimal("2.5"), Decimal("0.1")])),
+    st.sampled_from([True, False, None]),
+    st.sampled_from([date(2026, 2, 1), date(2026, 2, 28), date(2024, 2, 29), None]),
+    st.sampled_from([(), ("ok",)])), max_size=4)
+
+_envs = st.builds(
+    _env,
+    n1=st.one_of(st.none(), st.integers(-5, 5), st.just(Decimal("2.5"))),
+    n2=st.one_of(st.none(), st.sampled_from([0, 1, Decimal("0.5"), Decimal("-1.25")])),
+    b1=st.sampled_from([True, False, None]), b2=st.sampled_from([True, False, None]),
+    d1=st.sampled_from([date(2000, 2, 29), date(2026, 1, 31), date(2026, 3, 1), None]),
+    xs=_items)
+
+
+def _outcome(fn):
+    try:
+        v = fn()
+    except (EvaluationError, RefError):
+        return ("error",)
+    if isinstance(v, Unknown):
+        return ("unknown", frozenset(v.names))
+    return ("value", repr(to_json(v)), type(to_json(v)).__name__)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_any_expr(), _envs)
+def test_compiled_equals_reference(text, env):
+    compiled = compile_expression(text, SCOPE, origin=TextOrigin(file="<prop>"))
+    node = parse(text)
+    got = _outcome(lambda: compiled.fn(env, TODAY))
+    want = _outcome(lambda: reference_evaluate(node, env, TODAY, item_fields=ITEM.fields))
+    assert got == want, (text, compiled.source)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_any_expr())
+def test_generated_expressions_are_well_typed(text):
+    compiled = compile_expression(text, SCOPE)
+    assert compiled.type in (NUMBER, BOOLEAN, DATE) or compiled.type.__class__.__name__ == "SimpleType"
+
+
+def test_duration_values_compare_like_the_reference():
+    for a, b in [(Duration(0, 15), Duration(0, 28)), (Duration(6, 0), Duration(12, 0)), (Duration(), Duration(0, 3))]:
+        text = "x < y"
+        scope = Scope({"x": SCOPE.names["d1"].__class__("duration"), "y": SCOPE.names["d1"].__class__("duration")})
+        c = compile_expression(text, scope)
+        assert c.fn({"x": a, "y": b}, TODAY) == reference_evaluate(parse(text), {"x": a, "y": b}, TODAY)
