@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st
 
 from engine.cli import main
 from engine.compile import compile_spec
-from engine.graph import always_longer, compile_tables, french_duration, render_dot, render_mermaid
+from engine.graph import always_longer, check_graph, compile_tables, french_duration, render_dot, render_mermaid
 from engine.loader import load_document
 from engine.model import Phase, Transition
 from engine.runtime import Duration
@@ -162,3 +162,46 @@ def test_mermaid_escapes_and_reserved_ids(tmp_path):
     assert "ph_end --> ph_mid_phase" in text and "ph_mid_phase --> ph_end" in text
     dot = render_dot(compile_spec(load_document(f)))
     assert '"end" [label="Fin <\\"x\\"> | ok\\n(phase d\'entrée)\\n(phase de fin)", style="rounded,bold", peripheries=2];' in dot
+
+
+# --------------------------------------------------------------------------------------------- properties
+
+def _reach(edges: set[tuple[str, str]], starts: set[str]) -> set[str]:
+    """Reference reachability (plain fixed point), independent of networkx."""
+    seen = set(starts)
+    changed = True
+    while changed:
+        changed = False
+        for a, b in edges:
+            if a in seen and b not in seen:
+                seen.add(b)
+                changed = True
+    return seen
+
+
+@given(st.integers(1, 7).flatmap(lambda n: st.tuples(
+    st.just(n), st.sets(st.integers(0, n - 1), max_size=n), st.sets(st.integers(0, n - 1), max_size=n),
+    st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=12))))
+def test_graph_checks_agree_with_reference_reachability(case):
+    n, initial, final, pairs = case
+    names = [f"p{i}" for i in range(n)]
+    phases = {p: Phase(p, p, initial=i in initial, final=i in final) for i, p in enumerate(names)}
+    ts = [Transition(k, names[a], names[b]) for k, (a, b) in enumerate(pairs)]
+    codes = [(d.code, d.path) for d in check_graph(phases, ts)]
+    edges = {(names[a], names[b]) for a, b in pairs}
+    starts = {names[i] for i in initial}
+    ends = {names[i] for i in final}
+    if starts:
+        unreachable = set(names) - _reach(edges, starts)
+        assert {p.split(".")[1] for c, p in codes if c == "graph.unreachable"} == unreachable
+    if ends:
+        reverse = {(b, a) for a, b in edges}
+        stuck = set(names) - _reach(reverse, ends)
+        assert {p.split(".")[1] for c, p in codes if c == "graph.no_path_to_end"} == stuck
+        assert compile_tables(phases, ts).reachable_final == set(names) - stuck
+    assert ("graph.no_initial", "phases") in codes if not starts else ("graph.no_initial", "phases") not in codes
+    assert ("graph.no_final", "phases") in codes if not ends else ("graph.no_final", "phases") not in codes
+    dup = len(pairs) - len(set(pairs))
+    assert sum(c == "graph.duplicate_transition" for c, _ in codes) == dup
+    tables = compile_tables(phases, ts)
+    assert {(a, b) for a, nxt in tables.next.items() for b in nxt} == edges
