@@ -54,11 +54,17 @@ def _transitions(ctx) -> tuple[Transition, ...]:
     from .types import BOOLEAN
 
     out = []
+    ids: set[str] = set()
     scope = guard_scope(ctx.scope)
     for i, t in enumerate(ctx.data.get("transitions") or ()):
         path = f"transitions[{i}]"
         if not isinstance(t, Mapping):
             continue
+        if t.get("id") is not None:
+            if str(t["id"]) in ids:
+                ctx.error(ctx.pos(t, "id"), f'duplicate transition id "{t["id"]}"', "spec.duplicate_id",
+                          "give each transition its own id", path + ".id")
+            ids.add(str(t["id"]))
         guard = ctx.expr(t, "guard", scope, BOOLEAN, path + ".guard") if t.get("guard") is not None else None
         out.append(Transition(index=i, from_phase=str(t.get("from")), to_phase=str(t.get("to")), label=t.get("label"),
                               within=ctx.duration(t, "within", path), after=ctx.duration(t, "after", path),

@@ -378,7 +378,7 @@ class Example:
 
 # --------------------------------------------------------------------------------------------- the spec
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: usable as a cache key
 class Spec:
     """One programme, compiled. ``attributes``/``events``/``definitions`` include what the imported vocabularies
     declare. ``sections`` holds what other stages compile from the same document (``capacity``, ``funding``...,
