@@ -27,7 +27,7 @@ from .errors import Diagnostic, RecordError
 from .opspec import CohortExpr, OperationSections, sections_of
 from .runtime import Unknown, add_duration, add_months, unknown
 
-_RESERVED = ("id", "spec", "staff", "financing")
+_RESERVED = ("id", "spec", "staff", "financing", "events")
 
 
 # --------------------------------------------------------------------------------------------- the operation record
@@ -318,9 +318,17 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     # ---- reporting and payments
     reviews = {}
     reporting = []
+    op_events = _events(operation.get("events"))
     for r in secs.reporting:
         if r.condition is not None:
             reporting.append(_check_row(r, *ev(r.condition)))
+            continue
+        if r.event is not None:
+            reporting.append(_recurring(r, op_events, start, end, at))
+            continue
+        if r.kind == "manual":
+            reporting.append({"id": r.id, "label": r.label, "status": "not_evaluated", "source": _src(r.source),
+                              "note": "à vérifier par le service instructeur (rien à calculer)"})
             continue
         due = r.due
         if due is None and r.within is not None and r.after:
@@ -364,6 +372,99 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         "payments": _payments_dict(schedule, secs),
         "reporting": reporting,
     }
+
+
+def _events(raw) -> list[dict]:
+    """The operation's events (committees held, reports sent...): ``[{type, date, ...}]``, dates parsed."""
+    from .bind import BindError, parse_date
+
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise _bad("« events » doit être une liste d'événements {type, date}", "operation.events")
+    out = []
+    for i, e in enumerate(raw):
+        if not isinstance(e, dict) or not isinstance(e.get("type"), str):
+            raise _bad(f"events[{i}] : un objet {{type, date, ...}} est attendu", "operation.events")
+        try:
+            d = parse_date(e.get("date"), f"events[{i}].date")
+        except BindError as err:
+            raise _bad(err.message, "operation.events") from None
+        out.append({**e, "date": d})
+    return out
+
+
+def windows(start: date, end: date, every) -> list[tuple[date, date]]:
+    """The windows of a recurring obligation between ``start`` and ``end`` (inclusive): calendar weeks (ISO,
+    Monday-Sunday), months, quarters or years, clipped to [start, end]; or windows of a fixed ``Duration`` counted
+    from ``start``; or the whole period when ``every`` is None."""
+    if every is None:
+        return [(start, end)]
+    out = []
+    if isinstance(every, str):
+        if every == "week":
+            s = start - timedelta(days=start.weekday())
+        elif every == "month":
+            s = start.replace(day=1)
+        elif every == "quarter":
+            s = date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
+        else:
+            s = date(start.year, 1, 1)
+        step = {"week": None, "month": 1, "quarter": 3, "year": 12}[every]
+        while s <= end:
+            nxt = s + timedelta(days=7) if step is None else add_months(s, step)
+            out.append((max(s, start), min(nxt - timedelta(days=1), end)))
+            s = nxt
+        return out
+    s = start
+    k = 1
+    while s <= end and len(out) < 10_000:
+        nxt = add_duration(start, every.scaled(k))
+        if nxt <= s:
+            break
+        out.append((s, min(nxt - timedelta(days=1), end)))
+        s = nxt
+        k += 1
+    return out
+
+
+def _recurring(r, events: list[dict], start, end, at: date) -> dict:
+    """Events of type ``r.event`` (filtered by ``r.where``) counted per window; each window is ``met`` (count within
+    [min, max]), ``unmet`` (ended with too few, or too many), ``pending`` (not ended, not enough yet); windows that
+    start after ``at`` are not listed."""
+    row: dict[str, Any] = {"id": r.id, "label": r.label, "event": r.event, "min": r.min, "max": r.max,
+                           "source": _src(r.source)}
+    if not isinstance(start, date) or not isinstance(end, date):
+        row.update(status="unknown", note="dates de la convention inconnues")
+        return row
+    evs = [e for e in events if e["type"] == r.event]
+    if r.where is not None:
+        kept = []
+        for e in evs:
+            try:
+                ok = r.where.fn({**e, "today": at}, at)
+            except Exception:  # noqa: BLE001 - an event that cannot be read does not count
+                ok = False
+            if ok is True:
+                kept.append(e)
+        evs = kept
+    wins = []
+    for ws, we in windows(start, end, r.every):
+        if ws > at:
+            break
+        n = sum(1 for e in evs if ws <= e["date"] <= we)
+        if r.max is not None and n > r.max:
+            st = "unmet"
+        elif n >= (r.min or 0):
+            st = "met"
+        else:
+            st = "unmet" if we < at else "pending"
+        wins.append({"from": ws, "to": we, "count": n, "status": st})
+    row["windows"] = wins
+    statuses = {w["status"] for w in wins}
+    row["status"] = ("unmet" if "unmet" in statuses else "pending" if "pending" in statuses
+                     else "met" if wins else "pending")
+    return row
 
 
 class _EvalFailure:

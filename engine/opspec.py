@@ -184,6 +184,23 @@ class ReportingRule:
     condition: CohortExpr | None = None
     source: Source | None = None
     interpretation: str | None = None
+    event: str | None = None  # an operation event type counted per window (committees, reports sent...)
+    where: Any = None  # CompiledExpr over the event's fields
+    every: Any = None  # "week" | "month" | "quarter" | "year" | Duration
+    min: int | None = None
+    max: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """``check`` (a cohort condition), ``recurring`` (events per window), ``review`` (a due date) or ``manual``
+        (nothing the engine can check: listed for the record)."""
+        if self.condition is not None:
+            return "check"
+        if self.event is not None:
+            return "recurring"
+        if self.due is not None or (self.within is not None and self.after):
+            return "review"
+        return "manual"
 
 
 @dataclass(frozen=True)
@@ -636,11 +653,41 @@ class _Compiler:
                 self.ctx.error(self.ctx.pos(node, "after"), f"{path}.after: unknown operation date {after!r}",
                                "spec.operation", "use an operation date attribute such as convention_end",
                                path + ".after")
+            event = node.get("event")
+            where = every = None
+            if event is not None:
+                event = str(event)
+                et = (self.ctx.fields.get("events") or {}).get(event)
+                if et is None:
+                    from .errors import did_you_mean
+
+                    self.ctx.error(self.ctx.pos(node, "event"), f'{path}.event: unknown event type "{event}"',
+                                   "spec.operation", did_you_mean(event, self.ctx.fields.get("events") or {}) or
+                                   "declare it in the vocabulary `events:` or in `inputs.events`", path + ".event")
+                elif node.get("where") is not None:
+                    names = {f: a.type for f, a in et.fields.items()}
+                    names.update({"type": T.STRING, "date": T.DATE, "today": T.DATE})
+                    where = self.ctx.expr(node, "where", T.Scope(names=names, definitions={}), T.BOOLEAN,
+                                          path + ".where")
+                ev = node.get("every")
+                if ev in ("week", "month", "quarter", "year"):
+                    every = ev
+                elif ev is not None:
+                    every = self.ctx.duration(node, "every", path)
+                else:
+                    every = None  # over the whole convention
+            mn, mx = node.get("min"), node.get("max")
+            for k, v in (("min", mn), ("max", mx)):
+                if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+                    self.ctx.error(self.ctx.pos(node, k), f"{path}.{k}: expected a whole number, got {v!r}",
+                                   "spec.operation", f"write e.g. `{k}: 2`", f"{path}.{k}")
             out.append(ReportingRule(rid, node.get("label"), self.ctx.date(node, "due", path),
                                      self.ctx.duration(node, "within", path), None if after is None else str(after),
                                      str(node.get("submitted") or f"{rid}_date"),
                                      self.cohort_expr(node, "condition", T.BOOLEAN, path + ".condition"),
-                                     self.src(node, path), node.get("interpretation")))
+                                     self.src(node, path), node.get("interpretation"), event,
+                                     where, every, mn if isinstance(mn, int) else None,
+                                     mx if isinstance(mx, int) else None))
         return tuple(out)
 
 

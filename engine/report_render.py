@@ -15,7 +15,8 @@ from .funding import euros, pct
 
 _STATUS_FR = {"passed": "conforme", "failed": "NON CONFORME", "unknown": "indéterminé", "due": "exigible",
               "scheduled": "à venir", "awaiting_review": "en attente du bilan", "review_late": "bilan en retard",
-              "not_due": "rien à verser", "excluded": "exclu", "recovery": "reversement", "submitted": "remis",
+              "not_due": "rien à verser", "excluded": "exclu", "met": "respecté", "unmet": "NON RESPECTÉ",
+              "not_evaluated": "à vérifier", "recovery": "reversement", "submitted": "remis",
               "submitted_late": "remis en retard", "late": "en retard", "pending": "à venir"}
 _MONEY_KEYS = {"cost", "amount", "planned", "maximum", "total", "due_at", "grant", "earned", "base", "max_grant",
                "grant_awarded", "direct_staff_costs", "other_costs", "eligible_costs", "expected", "declared",
@@ -172,6 +173,9 @@ def render_text(r: dict) -> str:
             if "due" in x:
                 w(f"  - {x['label'] or x['id']} : échéance {_d(x['due'])}, remis {_d(x['submitted'])} — "
                   f"{_st(x['status'])}{_src(x)}")
+            elif "windows" in x:
+                counts = ", ".join(f"{_d(v['from'])}..{_d(v['to'])}: {v['count']}" for v in x["windows"][-4:])
+                w(f"  - {x['label'] or x['id']} : {_st(x['status'])} ({counts}){_src(x)}")
             else:
                 w(f"  - {x['label'] or x['id']} : {_st(x['status'])}{_src(x)}")
     return "\n".join(out) + "\n"

@@ -1,0 +1,119 @@
+"""`engine report`: runs on the sample operation and cohort of every programme; output formats (golden files for the
+hand-checked chantier d'insertion case of tests/data/ops); errors exit 1 with a message, never a traceback.
+
+Regenerate the golden files after a deliberate change with ``ENGINE_UPDATE_GOLDEN=1 pytest tests/test_report.py``
+(and read the diff: every figure of the chantier case is worked out in tests/test_cohort.py)."""
+
+import csv
+import io
+import json
+import os
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+
+ROOT = Path(__file__).parent.parent
+SAMPLES = ROOT / "specs" / "samples"
+OPS = Path(__file__).parent / "data" / "ops"
+OPERATIONS = sorted(SAMPLES.glob("*.operation.json"))
+PROGRAMMES = sorted(p.stem for p in (ROOT / "specs").glob("*.yaml") if p.stem != "common"
+                    and not p.stem.endswith("-session-2"))
+
+
+def run(capsys, *argv):
+    rc = main(list(argv))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_every_programme_has_a_sample_operation_and_cohort():
+    missing = [p for p in PROGRAMMES if not (SAMPLES / f"{p}.operation.json").exists()
+               or not (SAMPLES / f"{p}.cohort.jsonl").exists()]
+    assert missing == []
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda p: p.name.split(".")[0])
+def test_report_runs_on_every_sample(capsys, op):
+    pid = op.name.split(".")[0]
+    rc, out, err = run(capsys, "report", "--spec", str(ROOT / "specs" / f"{pid}.yaml"), "--operation", str(op),
+                       "--records", str(SAMPLES / f"{pid}.cohort.jsonl"), "--at", "2027-04-15", "--format", "json")
+    assert rc == 0, err
+    r = json.loads(out, parse_float=D)
+    assert r["spec"] == pid and r["as_of"] == "2027-04-15"
+    n = sum(1 for line in (SAMPLES / f"{pid}.cohort.jsonl").read_text().splitlines() if line.strip())
+    assert r["cohort"]["participants"] + r["cohort"]["errors"] == n  # never a lost record
+    assert r["operator"]["eligible"] is True
+    # the parts add up exactly to the totals, whenever they are known
+    parts = r["funding"]["parts"]
+    if parts and r["funding"]["total"] is not None:
+        assert sum(D(str(p["amount"])) for p in parts) == D(str(r["funding"]["total"]))
+    tranches = r["payments"]["tranches"]
+    if tranches and r["payments"]["total"] is not None:
+        assert sum(D(str(t["amount"])) for t in tranches) == D(str(r["payments"]["total"]))
+        planned = [t["planned"] for t in tranches]
+        if None not in planned and sum(D(str(t["share"])) for t in tranches) == 1:
+            assert sum(D(str(p)) for p in planned) == D(str(r["payments"]["grant"]))
+
+
+ACI = ["report", "--spec", str(OPS / "aci.yaml"), "--operation", str(OPS / "aci.operation.json"),
+       "--records", str(OPS / "aci.cohort.jsonl"), "--at", "2027-04-15"]
+
+
+@pytest.mark.parametrize("fmt,ext", [("text", "txt"), ("markdown", "md"), ("csv", "csv")])
+def test_golden_outputs(capsys, fmt, ext):
+    rc, out, err = run(capsys, *ACI, "--format", fmt)
+    assert rc == 0, err
+    golden = OPS / f"aci.report.{ext}"
+    if os.environ.get("ENGINE_UPDATE_GOLDEN"):
+        golden.write_text(out, encoding="utf-8")
+    assert out == golden.read_text(encoding="utf-8")
+
+
+def test_json_money_is_exact(capsys):
+    rc, out, _ = run(capsys, *ACI, "--json")
+    assert rc == 0
+    assert '"total": 40200.00' in out  # two decimals, no float noise
+    r = json.loads(out, parse_float=D)
+    assert r["payments"]["due_at"] == D("36000.00")
+    assert [t["status"] for t in r["payments"]["tranches"]] == ["due", "due", "review_late"]
+
+
+def test_csv_rows_are_traceable(capsys):
+    rc, out, _ = run(capsys, *ACI, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    total = next(r for r in rows if r["section"] == "funding" and r["id"] == "total")
+    assert total["value"] == "40200.00"
+    share = next(r for r in rows if r["id"] == "department_share")
+    assert share["source"] == "05-chantiers-insertion.txt:90" and share["status"] == "passed"
+
+
+@pytest.mark.parametrize("change,needle", [
+    ({"operation": "nope.json"}, "impossible de lire"),
+    ({"operation_text": "{not json"}, "n'est pas un JSON valide"),
+    ({"operation_text": "[1, 2]"}, "doit contenir un objet JSON"),
+    ({"operation_text": '{"id": "x", "spec": "mobilite"}'}, "déclarée pour le dispositif"),
+    ({"operation_text": '{"id": "x", "posts": "dix"}'}, "posts"),
+    ({"records": "nope.jsonl"}, "fichier introuvable"),
+])
+def test_errors_exit_1_with_a_message(capsys, tmp_path, change, needle):
+    argv = list(ACI)
+    if "operation" in change:
+        argv[argv.index("--operation") + 1] = str(tmp_path / change["operation"])
+    if "operation_text" in change:
+        p = tmp_path / "op.json"
+        p.write_text(change["operation_text"], encoding="utf-8")
+        argv[argv.index("--operation") + 1] = str(p)
+    if "records" in change:
+        argv[argv.index("--records") + 1] = str(tmp_path / change["records"])
+    rc, out, err = run(capsys, *argv)
+    assert rc == 1
+    assert needle in err
+    assert "Traceback" not in err and "internal error" not in err
+
+
+def test_usage_error_exit_2(capsys):
+    rc, _, err = run(capsys, "report", "--spec", str(OPS / "aci.yaml"))
+    assert rc == 2 and "--operation" in err
