@@ -191,6 +191,21 @@ def _expand_uses(doc: Document, node: Any, shared: YMap, diags: list[Diagnostic]
     return node
 
 
+def _clone(node: Any) -> Any:
+    """A copy of a YMap/YList tree with its positions (so that expanding a block never changes the vocabulary)."""
+    if isinstance(node, YMap):
+        new = node.copy()
+        for k, v in new.items():
+            if isinstance(v, (YMap, YList)):
+                dict.__setitem__(new, k, _clone(v))
+        return new
+    if isinstance(node, YList):
+        new_list = YList([_clone(v) for v in node], pos=node.pos)
+        new_list._items = list(node._items)
+        return new_list
+    return node
+
+
 def _use_block(doc: Document, node: YMap, shared: YMap, diags: list[Diagnostic], active: tuple[str, ...]) -> Any:
     name = node["use"]
     pos = node.value_pos("use")
@@ -209,7 +224,7 @@ def _use_block(doc: Document, node: YMap, shared: YMap, diags: list[Diagnostic],
         diags.append(diag_at(doc, pos, f'unknown shared block "{name}"', code="use.unknown", hint=hint,
                              width=len(name)))
         return node
-    block = _expand_uses(doc, shared[name], shared, diags, active + (name,))
+    block = _expand_uses(doc, _clone(shared[name]), shared, diags, active + (name,))
     local = [k for k in node if k != "use"]
     if not isinstance(block, YMap):
         if local:

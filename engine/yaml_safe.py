@@ -276,7 +276,8 @@ def resolve_plain(text: str) -> Any:
 
 # ------------------------------------------------------------------------------------------------ reading
 
-_CONTROL = re.compile("[^\x09\x0A\x20-\x7E\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+# YAML's printable set minus NEL/LS/PS, which YAML counts as line breaks (positions would drift): refused too
+_CONTROL = re.compile("[^\x09\x0A\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
 
 
 def _pos_of_index(file: str, text: str, index: int) -> Pos:
