@@ -120,10 +120,13 @@ class DynamicTypeError(Exception):
 
 # ------------------------------------------------------------------------------------------------ dates
 
+_DIM = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _days_in_month(y: int, m: int) -> int:
-    if m == 12:
-        return 31
-    return (date(y, m + 1, 1) - date(y, m, 1)).days
+    if m == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0):
+        return 29
+    return _DIM[m]
 
 
 def add_months(d: date, n: int) -> date:
@@ -133,7 +136,10 @@ def add_months(d: date, n: int) -> date:
     if not 1 <= y <= 9999:
         raise OverflowError("date out of range")
     m = m0 + 1
-    return date(y, m, min(d.day, _days_in_month(y, m)))
+    day = d.day
+    if day > 28:
+        day = min(day, _days_in_month(y, m))
+    return date(y, m, day)
 
 
 def add_duration(d: date, dur: Duration, sign: int = 1) -> date:
@@ -147,24 +153,28 @@ def add_duration(d: date, dur: Duration, sign: int = 1) -> date:
 
 def months_between(a: date, b: date) -> int:
     """Whole months from ``a`` to ``b``: the largest m with add_months(a, m) <= b (negative if b < a)."""
-    if not (isinstance(a, date) and isinstance(b, date)):
+    if a.__class__ is not date or b.__class__ is not date:
         raise DynamicTypeError("months_between expects two dates")
     if b < a:
         return -months_between(b, a)
     m = (b.year - a.year) * 12 + (b.month - a.month)
-    while m > 0 and add_months(a, m) > b:
+    # add_months(a, m) falls in b's month, on day min(a.day, days in b's month)
+    if b.day < min(a.day, _days_in_month(b.year, b.month)):
         m -= 1
     return m
 
 
 def age(birth: date, on: date) -> int:
     """Whole years from ``birth`` to ``on`` (birthday on 29 February: 28 February in non-leap years)."""
-    if not (isinstance(birth, date) and isinstance(on, date)):
+    if birth.__class__ is not date or on.__class__ is not date:
         raise DynamicTypeError("age expects two dates: age(birth_date, on)")
     if on < birth:
         return -age(on, birth)
     y = on.year - birth.year
-    while y > 0 and add_months(birth, 12 * y) > on:
+    bm, bd = birth.month, birth.day
+    if bm == 2 and bd == 29 and _days_in_month(on.year, 2) == 28:
+        bd = 28
+    if on.month < bm or (on.month == bm and on.day < bd):
         y -= 1
     return y
 

@@ -211,3 +211,31 @@ def test_duration_values_compare_like_the_reference():
         scope = Scope({"x": SCOPE.names["d1"].__class__("duration"), "y": SCOPE.names["d1"].__class__("duration")})
         c = compile_expression(text, scope)
         assert c.fn({"x": a, "y": b}, TODAY) == reference_evaluate(parse(text), {"x": a, "y": b}, TODAY)
+
+
+# ------------------------------------------------------------------- calendar helpers against naive loops
+
+_dates = st.dates(min_value=date(1995, 1, 1), max_value=date(2035, 12, 31))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_dates, _dates)
+def test_age_and_months_between_match_the_naive_definitions(a, b):
+    from engine import runtime as R
+    import reference_eval as ref
+
+    assert R.age(a, b) == ref.whole_years(a, b)
+    assert R.months_between(a, b) == ref.whole_months(a, b)
+    assert R.days_between(a, b) == (b - a).days
+
+
+@settings(max_examples=400, deadline=None)
+@given(_dates, st.integers(-500, 500))
+def test_add_months_matches_the_naive_definition(d, n):
+    from engine import runtime as R
+    import reference_eval as ref
+
+    assert R.add_months(d, n) == ref.add_months(d, n)
+    # clamping: the day never grows, and only shrinks to the last day of the month
+    r = R.add_months(d, n)
+    assert r.day <= d.day and (r.day == d.day or (r + __import__("datetime").timedelta(days=1)).day == 1)
