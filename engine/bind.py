@@ -207,6 +207,8 @@ class Binder:
                      for f, a in ev.fields.items() if f not in ("type", "date"))
             for t, ev in spec.events.items()}
         self.param_decls = dict(spec.parameters)
+        names = {f for ev in spec.events.values() for f in ev.fields} - {"type", "date"}
+        self._item_unknown = tuple((f, unknown(f)) for f in sorted(names))
 
     # parameters ------------------------------------------------------------------------------------------
     def params(self, params: Mapping[str, Any] | None) -> dict:
@@ -310,10 +312,12 @@ class Binder:
             out.sort(key=_edate)
         return out
 
-    @staticmethod
-    def item_env(env: dict, item: dict) -> dict:
-        """The environment inside ``xs where p`` for one item: the item's fields shadow the outer names."""
+    def item_env(self, env: dict, item: dict) -> dict:
+        """The environment of a deadline's ``where`` for one event: the event's fields shadow the outer names; a
+        declared field the event does not carry is unknown."""
         e = dict(env)
+        for f, unk in self._item_unknown:
+            e[f] = unk
         e.update(item)
         return e
 

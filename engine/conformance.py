@@ -50,13 +50,33 @@ def add_months(d: date, n: int) -> date:
     return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
 
 
+_PLUS: dict = {}  # (date, months, days) -> date: month arithmetic is the hot spot of the path checks
+
+
+_TD = tuple(timedelta(days=i) for i in range(4000))
+
+
 def plus(d: date, dur: Any, times: int = 1) -> date:
-    """``d + times * dur`` for a runtime ``Duration(months, days)``."""
-    months = getattr(dur, "months", 0) * times
-    days = getattr(dur, "days", 0) * times
-    if months:
-        d = add_months(d, months)
-    return d + timedelta(days=days) if days else d
+    """``d + times * dur`` for a runtime ``Duration(months, days)`` (months first, then days)."""
+    months = dur.months
+    days = dur.days
+    if times != 1:
+        months *= times
+        days *= times
+    if not months:
+        if not days:
+            return d
+        return d + (_TD[days] if 0 <= days < 4000 else timedelta(days=days))
+    key = (d, months, days)
+    r = _PLUS.get(key)
+    if r is None:
+        r = add_months(d, months)
+        if days:
+            r = r + timedelta(days=days)
+        if len(_PLUS) > 500_000:
+            _PLUS.clear()
+        _PLUS[key] = r
+    return r
 
 
 def fr_duration(dur: Any) -> str:
@@ -107,6 +127,7 @@ class PathPlan:
     transitions: dict  # (from, to) -> Transition
     convention_end: date | None
     convention_source: str | None
+    tinfo: dict  # (from, to) -> (Transition, source text, "from->to")
 
 
 def build_path_plan(spec) -> PathPlan:
@@ -127,8 +148,9 @@ def build_path_plan(spec) -> PathPlan:
                                 bool(out) and all(trans[(pid, q)].within is not None for q in out))
     initial = [f"« {p.label} »" for p in phases.values() if p.initial]
     conv = spec.convention
+    tinfo = {k: (t, _src(t.source), f"{t.from_phase}->{t.to_phase}") for k, t in trans.items()}
     return PathPlan(phases, ", ".join(initial) or "aucune", trans, conv.end if conv else None,
-                    _src(conv.source) if conv else None)
+                    _src(conv.source) if conv else None, tinfo)
 
 
 def _src(source) -> str | None:
@@ -195,15 +217,14 @@ def check_path(plan: PathPlan, history: list, env: dict, at: date, missing: set)
                                              f"dispositif (« {ended_at[2]} » le {fr_date(ended_at[1])}).",
                           None, None))
         elif cur is not None and ph is not None:
-            t = plan.transitions.get((cur_id, p))
-            if t is None:
+            ti = plan.tinfo.get((cur_id, p))
+            if ti is None:
                 allowed = ", ".join(f"« {phases[q].label} »" for q in cur.out) or "aucune"
                 out.append(_v("transition_not_allowed", i, d,
                               f"Le passage de « {cur.label} » à « {ph.label} » le {fr_date(d)} n'est pas prévu par "
                               f"le dispositif (après « {cur.label} » : {allowed}).", None, cur.source))
             else:
-                tsrc = _src(t.source)
-                tid = f"{t.from_phase}->{t.to_phase}"
+                t, tsrc, tid = ti
                 if timing_ok and t.within is not None:
                     limit = plus(stay_start, t.within)
                     if d > limit:
@@ -353,15 +374,20 @@ def next_steps(plan: PathPlan, state, env: dict, at: date) -> list:
 
 # ----------------------------------------------------------------------------------------------- deadlines
 
-def check_deadlines(spec_deadlines, history: list, events: list, first: dict, env: dict, at: date,
-                    item_env) -> tuple[list, list]:
-    """Returns ``(deadline outputs, violations)``."""
+def deadline_info(deadlines) -> tuple:
+    """Per-spec precomputation: ``(deadline, source text, label)``."""
+    return tuple((dl, _src(dl.source), dl.label or dl.id) for dl in deadlines)
+
+
+def check_deadlines(infos, history: list, events: list, dates: list, first: dict, env: dict, at: date,
+                    item_env, ended: date | None = None) -> tuple[list, list]:
+    """Returns ``(deadline outputs, violations)``. ``ended``: the date the path entered an end phase, if it did: a
+    deadline whose target never happened and whose due date is after that exit is ``not_applicable`` (the
+    beneficiary left before it fell due)."""
     res = []
     vio = []
-    for dl in spec_deadlines:
+    for dl, src, label in infos:
         entry = {"id": dl.id, "status": "not_applicable", "due": None, "date": None}
-        src = _src(dl.source)
-        label = dl.label or dl.id
         if dl.applies_if is not None:
             ok = dl.applies_if.fn(env, at)
             if ok is not True:
@@ -396,16 +422,20 @@ def check_deadlines(spec_deadlines, history: list, events: list, first: dict, en
                     got, got_index = h["date"], j
                     break
         else:
-            i0 = bisect_left(events, anchor_date, key=_edate)
-            for e in events[i0:]:
-                if e.get("type") != t.name:
+            name = t.name
+            where = dl.where
+            for j in range(bisect_left(dates, anchor_date), len(events)):
+                e = events[j]
+                if e["type"] != name:
                     continue
-                if dl.where is not None and dl.where.fn(item_env(env, e), at) is not True:
+                if where is not None and where.fn(item_env(env, e), at) is not True:
                     continue
                 got = e["date"]
                 break
         entry["date"] = got
-        if got is not None and got <= due:
+        if got is None and ended is not None and ended <= due:
+            entry["status"] = "not_applicable"
+        elif got is not None and got <= due:
             entry["status"] = "met"
         elif got is not None or due < at:
             entry["status"] = "missed"
@@ -423,26 +453,54 @@ def check_deadlines(spec_deadlines, history: list, events: list, first: dict, en
     return res, vio
 
 
-def _edate(e) -> date:
-    return e["date"]
-
-
 # ----------------------------------------------------------------------------------------------- obligations
 
-def _calendar_window(kind: str, d: date) -> tuple[date, date]:
-    if kind == "week":
-        s = d - timedelta(days=d.weekday())
-        return s, s + timedelta(days=6)
-    if kind == "month":
-        s = d.replace(day=1)
-    elif kind == "quarter":
-        s = date(d.year, (d.month - 1) // 3 * 3 + 1, 1)
-    elif kind == "year":
-        s = date(d.year, 1, 1)
-    else:  # pragma: no cover - the schema restricts the periods
-        raise ValueError(kind)
-    n = {"month": 1, "quarter": 3, "year": 12}[kind]
-    return s, add_months(s, n) - ONE_DAY
+_NEXT_MONTH: dict = {}
+
+
+def _month_start_plus(d: date, n: int) -> date:
+    """The first day of the month ``n`` months after the month of ``d`` (``d`` is a first day)."""
+    key = (d, n)
+    r = _NEXT_MONTH.get(key)
+    if r is None:
+        m = d.month - 1 + n
+        r = _NEXT_MONTH[key] = date(d.year + m // 12, m % 12 + 1, 1)
+    return r
+
+
+_STEP = {"month": 1, "quarter": 3, "year": 12}
+
+
+def windows(every, first_day: date, end: date):
+    """The windows ``(start, end)`` (inclusive dates) that start on or before ``end``: calendar windows containing
+    ``first_day`` and after (``every`` = week/month/quarter/year) or windows of a duration from ``first_day``."""
+    if every == "week":
+        ws = first_day - timedelta(days=first_day.weekday())
+        step = timedelta(days=7)
+        last = timedelta(days=6)
+        while ws <= end:
+            yield ws, ws + last
+            ws += step
+    elif every.__class__ is str:
+        n = _STEP[every]
+        if every == "month":
+            ws = first_day.replace(day=1)
+        elif every == "quarter":
+            ws = date(first_day.year, (first_day.month - 1) // 3 * 3 + 1, 1)
+        else:
+            ws = date(first_day.year, 1, 1)
+        while ws <= end:
+            nxt = _month_start_plus(ws, n)
+            yield ws, nxt - ONE_DAY
+            ws = nxt
+    else:
+        k = 0
+        ws = first_day
+        while ws <= end:
+            k += 1
+            nxt = plus(first_day, every, k)
+            yield ws, nxt - ONE_DAY
+            ws = nxt
 
 
 def obligation_periods(stays: list, during: frozenset) -> list[tuple[date, date | None, int]]:
@@ -467,13 +525,22 @@ def obligation_periods(stays: list, during: frozenset) -> list[tuple[date, date 
     return periods
 
 
-def check_obligation(ob, during: frozenset, stays: list, events: list, dates: list, env: dict, at: date
-                     ) -> tuple[dict, list]:
+def obligation_info(obligations) -> tuple:
+    """Per-spec precomputation: ``(obligation, during set, source text, label, condition reads the window bounds)``."""
+    out = []
+    for ob in obligations:
+        names = getattr(ob.condition.compiled, "names", None)
+        bounds = names is None or bool({"window_start", "window_end"} & set(names))
+        out.append((ob, frozenset(ob.during), _src(ob.source), ob.label or ob.id, bounds))
+    return tuple(out)
+
+
+def check_obligation(info, stays: list, events: list, dates: list, env: dict, at: date) -> tuple[dict, list]:
     """Evaluate one obligation over its windows. ``dates`` is the list of event dates (sorted, like ``events``)."""
+    ob, during, src, label, bounds = info
+    failed: list = []
     entry = {"id": ob.id, "status": "not_applicable", "windows_checked": 0, "windows_skipped": 0,
-             "windows_pending": 0, "failed": []}
-    label = ob.label or ob.id
-    src = _src(ob.source)
+             "windows_pending": 0, "failed": failed}
     if ob.applies_if is not None:
         ok = ob.applies_if.fn(env, at)
         if ok is not True:
@@ -481,47 +548,42 @@ def check_obligation(ob, during: frozenset, stays: list, events: list, dates: li
                 entry["missing"] = sorted(getattr(ok, "names", ()) or ())
             return entry, []
     periods = obligation_periods(stays, during)
+    if not periods:
+        return entry, []
     vio = []
     unknown: set = set()
     checked = skipped = pending = 0
     saved = env.get("events")
     fn = ob.condition.fn
     every = ob.every
-    calendar_kind = every if isinstance(every, str) else None
     partial_check = ob.partial_windows == "check"
     try:
         for first_day, last_day, index in periods:
             if first_day > at:
                 continue
-            end_bound = last_day if last_day is not None else at
-            k = 0
-            ws = None
-            while True:
-                if calendar_kind:
-                    ws, we = _calendar_window(calendar_kind, first_day if ws is None else we + ONE_DAY)
-                else:
-                    ws, we = plus(first_day, every, k), plus(first_day, every, k + 1) - ONE_DAY
-                    k += 1
-                if ws > end_bound or ws > at:
-                    break
+            end_bound = last_day if last_day is not None and last_day < at else at
+            for ws, we in windows(every, first_day, end_bound):
                 if we > at:
                     pending += 1
                     break
-                inside = ws >= first_day and (last_day is None or we <= last_day)
-                if not inside and not partial_check:
+                if ws >= first_day and (last_day is None or we <= last_day):
+                    lo, hi = ws, we
+                elif partial_check:
+                    lo, hi = max(ws, first_day), min(we, end_bound)
+                else:
                     skipped += 1
                     continue
-                lo, hi = (ws, we) if inside else (max(ws, first_day), min(we, end_bound))
                 env["events"] = events[bisect_left(dates, lo):bisect_right(dates, hi)]
-                env["window_start"] = ws
-                env["window_end"] = we
+                if bounds:
+                    env["window_start"] = ws
+                    env["window_end"] = we
                 v = fn(env, at)
                 checked += 1
                 if v is False:
-                    entry["failed"].append({"start": ws, "end": we})
+                    failed.append({"start": ws, "end": we})
                     vio.append(_v("obligation_unmet", index, we,
                                   f"« {label} » non respecté sur la période du {fr_date(ws)} au {fr_date(we)}"
-                                  f"{_period_name(calendar_kind, ws)}.", ob.id, src,
+                                  f"{_period_name(every if every.__class__ is str else None, ws)}.", ob.id, src,
                                   window={"start": ws, "end": we}))
                 elif v is not True:
                     unknown.update(getattr(v, "names", ()) or ())
@@ -530,7 +592,7 @@ def check_obligation(ob, during: frozenset, stays: list, events: list, dates: li
     entry["windows_checked"] = checked
     entry["windows_skipped"] = skipped
     entry["windows_pending"] = pending
-    if entry["failed"]:
+    if failed:
         entry["status"] = "unmet"
     elif checked:
         entry["status"] = "met"

@@ -35,9 +35,10 @@ class Plan:
     tree: Any  # ("leaf", i) | ("all"|"any", (sub...)) | ("not", sub) | None
     path: C.PathPlan
     has_path: bool
-    deadlines: tuple
-    obligations: tuple  # (Obligation, frozenset(during))
+    deadlines: tuple  # conformance.deadline_info
+    obligations: tuple  # conformance.obligation_info
     binder: Binder
+    final: tuple  # end phases
 
 
 _PLANS: dict[int, Plan] = {}
@@ -61,8 +62,9 @@ def plan_for(spec) -> Plan:
 
     tree = walk(spec.eligibility_beneficiary)
     p = Plan(spec, (("spec", spec.id), ("spec_version", spec.version)), tuple(leaves), tree, C.build_path_plan(spec),
-             bool(spec.phases), tuple(spec.deadlines),
-             tuple((o, frozenset(o.during)) for o in spec.obligations), Binder(spec))
+             bool(spec.phases), C.deadline_info(spec.deadlines),
+             C.obligation_info(spec.obligations), Binder(spec),
+             tuple(p for p, ph in spec.phases.items() if ph.final))
     if len(_PLANS) > 64:
         _PLANS.clear()
     _PLANS[id(spec)] = p
@@ -170,17 +172,20 @@ def _decide(plan: Plan, rid: str, env: dict, at: date) -> dict:
         first = {}
         for i, h in enumerate(history):
             first.setdefault(h["phase"], (h["date"], i))
+    dates = [e["date"] for e in events] if events else []
     if plan.deadlines:
-        deadlines, dv = C.check_deadlines(plan.deadlines, history, events, first, env, at, plan.binder.item_env)
-        violations.extend(dv)
+        ended = min((first[p][0] for p in plan.final if p in first), default=None)
+        deadlines, dv = C.check_deadlines(plan.deadlines, history, events, dates, first, env, at,
+                                          plan.binder.item_env, ended)
+        if dv:
+            violations.extend(dv)
     else:
         deadlines = []
     obligations = []
-    if plan.obligations:
-        dates = [e["date"] for e in events]
-        for ob, during in plan.obligations:
-            o, ov = C.check_obligation(ob, during, stays, events, dates, env, at)
-            obligations.append(o)
+    for info in plan.obligations:
+        o, ov = C.check_obligation(info, stays, events, dates, env, at)
+        obligations.append(o)
+        if ov:
             violations.extend(ov)
     if len(violations) > 1:
         violations = C.sort_violations(violations)

@@ -24,7 +24,7 @@ def dur(months: int = 0, days: int = 0) -> Duration:
 
 
 def expr(fn, text: str = "<python>") -> Expr:
-    return Expr(text, SimpleNamespace(fn=fn, names=frozenset()))
+    return Expr(text, SimpleNamespace(fn=fn, names=None))  # names unknown: the evaluation assumes it reads all
 
 
 def kleene_and(*vals):
