@@ -240,7 +240,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     aggs = [a for ce in exprs for _ph, a in ce.aggregates]
     from .indicators import run_pass
 
-    cohort = run_pass(aggs, items, lambda raw: binder.bind(raw, pvals), env, at)
+    cohort = run_pass(aggs, items, participant_binder(binder, aggs, pvals), env, at)
     aggvals = {k: r.value for k, r in cohort.aggregates.items()}
     unknowns = {k: r.unknown for k, r in cohort.aggregates.items()}
 
@@ -372,6 +372,44 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         "payments": _payments_dict(schedule, secs),
         "reporting": reporting,
     }
+
+
+def participant_binder(binder, aggs, pvals: dict):
+    """A function binding one cohort record to what the aggregates read, and nothing else: only the attributes
+    their expressions name (directly or through definitions), ``history`` and ``events`` only when read. The other
+    keys of a record are not converted, so a bad value in an attribute the report does not use does not make the
+    record unreadable (it is still counted as a participant)."""
+    from .bind import BindError, _kind
+
+    needed: set = set()
+    for a in aggs:
+        for e in (a.where, a.value):
+            if e is not None:
+                needed |= set(getattr(e, "names", ()) or ())
+    attrs = tuple(t for t in getattr(binder, "attrs", ()) if t[0] in needed)
+    hist = getattr(binder, "_history", None) if "history" in needed else None
+    evs = getattr(binder, "_events", None) if "events" in needed else None
+    if ("history" in needed and hist is None) or ("events" in needed and evs is None) or not hasattr(binder, "attrs"):
+        return lambda raw: binder.bind(raw, pvals)
+
+    def bind(raw: dict) -> dict:
+        rid = raw.get("id")
+        if rid is None:
+            raise BindError("missing_id", "l'enregistrement n'a pas d'identifiant « id »")
+        if not isinstance(rid, str) or not rid.strip():
+            raise BindError("invalid_id", f"l'identifiant « id » doit être un texte non vide, pas {_kind(rid)}")
+        env = dict(pvals)
+        get = raw.get
+        for name, conv, unk in attrs:
+            v = get(name)
+            env[name] = unk if v is None else conv(v)
+        if hist is not None:
+            env["history"] = hist(get("history"))
+        if evs is not None:
+            env["events"] = evs(get("events"))
+        return env
+
+    return bind
 
 
 def _events(raw) -> list[dict]:
