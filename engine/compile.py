@@ -40,11 +40,13 @@ SECTION_COMPILERS: list[tuple[str, str]] = [
 
 # ---------------------------------------------------------------------------------------------- durations
 
+MAX_DURATION_MONTHS = 1200  # 100 years: longer durations are typos (and would overflow date arithmetic)
+
 _UNITS = {"day": (0, 1), "days": (0, 1), "jour": (0, 1), "jours": (0, 1),
           "week": (0, 7), "weeks": (0, 7), "semaine": (0, 7), "semaines": (0, 7),
           "month": (1, 0), "months": (1, 0), "mois": (1, 0),
           "year": (12, 0), "years": (12, 0), "an": (12, 0), "ans": (12, 0), "année": (12, 0), "années": (12, 0)}
-_DUR_PART = re.compile(r"\s*(\d{1,4})\s*([a-zA-Zéè]+)\s*(?:(?:and|et|,)\s*)?")
+_DUR_PART = re.compile(r"\s*(\d{1,9})\s*([a-zA-Zéè]+)\s*(?:(?:and|et|,)\s*)?")
 
 
 def parse_duration(text: Any):
@@ -70,6 +72,18 @@ def parse_duration(text: Any):
         days += int(m.group(1)) * da
         pos = m.end()
     return Duration(months, days)
+
+
+def quoted(value: Any) -> str:
+    """A value as shown in a message: texts in double quotes."""
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+def item_path(base: str, item: Any, i: int) -> str:
+    """The path of a list item as the schema messages write it: by id when it has one, else 1-based
+    (``deadlines[first_appointment]``, ``transitions[3]``)."""
+    ident = item.get("id") if isinstance(item, Mapping) else None
+    return f"{base}[{ident}]" if isinstance(ident, str) and ident else f"{base}[{i + 1}]"
 
 
 def plain(value: Any) -> Any:
@@ -167,9 +181,13 @@ class Ctx:
             return None
         value = node.get(key)
         d = parse_duration(value)
+        if d is not None and (d.months > MAX_DURATION_MONTHS or d.days > MAX_DURATION_MONTHS * 31):
+            self.error(self.pos(node, key), f"{path}.{key}: {quoted(value)} is too long (at most "
+                       f"{MAX_DURATION_MONTHS // 12} years)", "spec.duration", "check the number", f"{path}.{key}")
+            return None
         if d is None:
             self.error(self.pos(node, key), f"{path}.{key}: expected a duration such as \"15 days\", \"4 semaines\" or "
-                       f"\"6 mois\", got {value!r}", "spec.duration",
+                       f"\"6 mois\", got {quoted(value)}", "spec.duration",
                        "write a number and a unit: days/jours, weeks/semaines, months/mois, years/ans", f"{path}.{key}")
         return d
 
@@ -182,7 +200,7 @@ class Ctx:
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.error(self.pos(node, key), f"{path}.{key}: expected a date such as 2026-01-12, got {value!r}",
+            self.error(self.pos(node, key), f"{path}.{key}: expected a date such as 2026-01-12, got {quoted(value)}",
                        "spec.date", "write the date as YYYY-MM-DD", f"{path}.{key}")
             return None
 
@@ -242,7 +260,7 @@ def _metadata(ctx: Ctx) -> None:
     for i, s in enumerate(d.get("sessions") or ()):
         if not isinstance(s, Mapping):
             continue
-        path = f"sessions[{i}]"
+        path = item_path("sessions", s, i)
         sid = str(s.get("id") or f"session_{i + 1}")
         if sid in seen:
             ctx.error(ctx.pos(s, "id"), f'duplicate session id "{sid}"', "spec.duplicate_id", "give each session "
@@ -472,7 +490,7 @@ def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope):
     if op == "not":
         children = [_rule(ctx, members, f"{path}.not", ids, scope)]
     else:
-        children = [_rule(ctx, m, f"{path}.{op}[{i}]", ids, scope) for i, m in enumerate(members or ())]
+        children = [_rule(ctx, m, item_path(f"{path}.{op}", m, i), ids, scope) for i, m in enumerate(members or ())]
         if not children:
             ctx.error(ctx.pos(node, op), f"{path}.{op}: empty group", "spec.rule", "list at least one rule", path)
     if any(c is None for c in children):
@@ -496,7 +514,7 @@ def _examples(ctx: Ctx) -> None:
     out = []
     names: dict[str, int] = {}
     for i, ex in enumerate(ctx.data.get("examples") or ()):
-        path = f"examples[{i}]"
+        path = f"examples[{i + 1}]"
         if not isinstance(ex, Mapping):
             continue
         name = str(ex.get("name") or f"example {i + 1}")

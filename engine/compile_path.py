@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .compile import item_path, quoted
 from .errors import did_you_mean
 from .model import (CALENDAR_PERIODS, Anchor, Deadline, Obligation, Phase, Position, Transition, child_scope,
                     guard_scope, obligation_scope)
@@ -23,7 +24,7 @@ def _int(ctx, node, key: str, path: str) -> int | None:
             raise ValueError
         return int(v)
     except (TypeError, ValueError):
-        ctx.error(ctx.pos(node, key), f"{path}.{key}: expected a whole number such as 2, got {v!r}", "spec.integer",
+        ctx.error(ctx.pos(node, key), f"{path}.{key}: expected a whole number such as 2, got {quoted(v)}", "spec.integer",
                   None, f"{path}.{key}")
         return None
 
@@ -57,7 +58,7 @@ def _transitions(ctx) -> tuple[Transition, ...]:
     ids: set[str] = set()
     scope = guard_scope(ctx.scope)
     for i, t in enumerate(ctx.data.get("transitions") or ()):
-        path = f"transitions[{i}]"
+        path = item_path("transitions", t, i)
         if not isinstance(t, Mapping):
             continue
         if t.get("id") is not None:
@@ -107,7 +108,7 @@ def _deadlines(ctx) -> tuple[Deadline, ...]:
     ids: dict[str, str] = {}
     node = ctx.data.get("deadlines") or ()
     for i, d in enumerate(node):
-        path = f"deadlines[{i}]"
+        path = item_path("deadlines", d, i)
         if not isinstance(d, Mapping):
             continue
         did = str(d.get("id") or f"deadline_{i + 1}")
@@ -147,7 +148,7 @@ def _obligations(ctx) -> tuple[Obligation, ...]:
     node = ctx.data.get("obligations") or ()
     scope = obligation_scope(ctx.scope)
     for i, o in enumerate(node):
-        path = f"obligations[{i}]"
+        path = item_path("obligations", o, i)
         if not isinstance(o, Mapping):
             continue
         oid = str(o.get("id") or f"obligation_{i + 1}")
@@ -162,6 +163,10 @@ def _obligations(ctx) -> tuple[Obligation, ...]:
             fp.update({f"during[{j}]": ctx.pos(during_node, j) for j in range(len(during))})
         every_raw = o.get("every")
         every: Any = str(every_raw) if every_raw in CALENDAR_PERIODS else ctx.duration(o, "every", path)
+        if every is not None and not isinstance(every, str) and every.months <= 0 and every.days <= 0:
+            ctx.error(ctx.pos(o, "every"), f'obligation "{oid}": a window cannot last {quoted(every_raw)}', "spec.obligation",
+                      "give a positive duration such as 8 weeks, or week, month, quarter, year", path + ".every")
+            every = None
         if every_raw is None:
             ctx.error(ctx.pos(o), f'obligation "{oid}" has no `every`', "spec.obligation",
                       "add `every: month` (week, month, quarter, year or a duration such as 8 weeks)", path)

@@ -122,6 +122,10 @@ def _diag(line_of: LineOf, pos: Position | None, message: str, code: str, hint: 
                       width=_token_width(src, pos.col), hint=hint, code=code, path=path)
 
 
+def _tpath(t: Transition) -> str:
+    return f"transitions[{t.id}]" if t.id else f"transitions[{t.index + 1}]"
+
+
 def _no_lines(file, line):
     return None
 
@@ -156,7 +160,7 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
 
     seen: dict[tuple[str, str], Transition] = {}
     for t in transitions:
-        path = f"transitions[{t.index}]"
+        path = _tpath(t)
         for key, name in (("from", t.from_phase), ("to", t.to_phase)):
             if name not in phases:
                 unknown_phase(name, t.field_pos.get(key, t.pos), f"transition `{key}`", f"{path}.{key}")
@@ -244,7 +248,7 @@ def _check_timing(phases: Mapping[str, Phase], transitions: Sequence[Transition]
                              f"add a transition `{{from: {p}, to: {p}}}` (the renewal), or remove max_renewals",
                              path + ".max_renewals"))
     for t in transitions:
-        fp, path = t.field_pos, f"transitions[{t.index}]"
+        fp, path = t.field_pos, _tpath(t)
         src = phases.get(t.from_phase)
         if t.after is not None and t.within is not None and always_longer(t.after, t.within):
             out.append(_diag(line_of, fp.get("after", t.pos),

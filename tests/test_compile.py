@@ -98,7 +98,7 @@ def test_eligibility_tree(spec):
     resident, public, barriers = root.children
     assert isinstance(resident, RuleLeaf) and resident.expr.text == 'department == "62"'
     assert resident.source.text == "02-accompagnement-social-professionnel-intensif.txt:14"
-    assert resident.label == "Réside dans le Pas-de-Calais" and resident.path == "eligibility.beneficiary.all[0]"
+    assert resident.label == "Réside dans le Pas-de-Calais" and resident.path == "eligibility.beneficiary.all[resident_62]"
     assert resident.pos.line == resident.expr.pos.line - 2
     assert public.op == "any" and [c.id for c in public.children] == ["brsa", "jeune"]
     assert barriers.op == "not" and barriers.id == "barriers" and barriers.children[0].id == "no_barriers"
