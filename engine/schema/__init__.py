@@ -203,6 +203,8 @@ def _explain(err, data: Any) -> list[_Msg]:
         return [_Msg(path, f'{where}: "{err.instance}" is not a valid name here: {msg}', at_key=err.instance,
                      code="schema.name")]
     if kw == "format" and sch.get("format") == "date" and isinstance(err.instance, str):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", err.instance):
+            return []  # not even the form of a date: the pattern's message says it
         return [_Msg(path, f"{where}: {err.instance} is not a valid date: {_date_problem(err.instance)}",
                      code="schema.date")]
     if kw in ("anyOf", "oneOf") and err.context and isinstance(err.instance, (dict, list)):
