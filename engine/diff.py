@@ -83,12 +83,15 @@ class Change:
     sentence: str
     semantic: bool
     constants: tuple[tuple[str, str], ...] = ()
+    where: str | None = None  # "file:line" of the change in the new version (the old one for a removal)
 
     def to_json(self) -> dict:
         d = {"section": self.section, "path": self.path, "kind": self.kind, "old": self.old, "new": self.new,
              "sentence": self.sentence, "semantic": self.semantic}
         if self.constants:
             d["constants"] = [{"old": a, "new": b} for a, b in self.constants]
+        if self.where:
+            d["where"] = self.where
         return d
 
 
@@ -236,8 +239,17 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def diff_normal(old: NormalSpec, new: NormalSpec) -> list[Change]:
-    """The changes from ``old`` to ``new`` (both normalised), in a stable order: by section, then id, then field."""
+def _where(pos, file_map: Callable[[str], str] | None) -> str | None:
+    if not pos or not pos[0]:
+        return None
+    file = file_map(pos[0]) if file_map else pos[0]
+    return f"{file}:{pos[1]}"
+
+
+def diff_normal(old: NormalSpec, new: NormalSpec, old_files: Callable[[str], str] | None = None,
+                new_files: Callable[[str], str] | None = None) -> list[Change]:
+    """The changes from ``old`` to ``new`` (both normalised), in a stable order: by section, then id, then field.
+    ``old_files``/``new_files`` map the file names of positions to the names shown (``path@rev``)."""
     changes: list[Change] = []
     keys = sorted(set(old.entities) | set(new.entities), key=lambda k: (_section_rank(k[0]), k[1]))
     for key in keys:
@@ -247,7 +259,8 @@ def diff_normal(old: NormalSpec, new: NormalSpec) -> list[Change]:
             kind = "added" if a is None else "removed"
             data = jsonable(e.data)
             changes.append(Change(e.section, e.path, kind, None if a is None else data, data if a is None else None,
-                                  _entity_sentence(e, kind), e.section not in NON_SEMANTIC_SECTIONS))
+                                  _entity_sentence(e, kind), e.section not in NON_SEMANTIC_SECTIONS, (),
+                                  _where(e.pos, new_files if a is None else old_files)))
             continue
         for fpath in sorted(set(a.fields) | set(b.fields)):
             fa, fb = a.fields.get(fpath), b.fields.get(fpath)
@@ -255,10 +268,13 @@ def diff_normal(old: NormalSpec, new: NormalSpec) -> list[Change]:
                 continue
             kind = "added" if fa is None else "removed" if fb is None else "changed"
             consts = constant_changes(fa, fb) if fa is not None and fb is not None else None
+            top = fpath.split(".", 1)[0].split("[", 1)[0]
+            where = (_where(b.field_pos.get(top) or b.pos, new_files) if fb is not None
+                     else _where(a.field_pos.get(top) or a.pos, old_files))
             changes.append(Change(
                 b.section, f"{b.path}.{fpath}", kind, None if fa is None else fa.json, None if fb is None else fb.json,
                 _field_sentence(b, fpath, fa, fb, consts), field_is_semantic(b.section, fpath),
-                tuple(consts or ())))
+                tuple(consts or ()), where))
     return changes
 
 
@@ -313,13 +329,16 @@ def _str(v) -> str | None:
 
 
 def diff_documents(old_doc: dict, new_doc: dict, old_vocab=(), new_vocab=(), *, old_ref: str = "old",
-                   new_ref: str = "new", parser: Callable[[str], Any] | None | str = "default") -> DiffResult:
-    """Diff two spec documents (plain data) with the vocabularies they import."""
+                   new_ref: str = "new", parser: Callable[[str], Any] | None | str = "default",
+                   old_files: Callable[[str], str] | None = None,
+                   new_files: Callable[[str], str] | None = None) -> DiffResult:
+    """Diff two spec documents (plain data, or loaded YAML whose positions then locate the changes) with the
+    vocabularies they import."""
     parse = default_expr_parser() if parser == "default" else parser
     norm_expr = make_expr_parser(parse)
     a = normalise_spec(old_doc, old_vocab, norm_expr)
     b = normalise_spec(new_doc, new_vocab, norm_expr)
-    changes = diff_normal(a, b)
+    changes = diff_normal(a, b, old_files, new_files)
     ia, ib = version_info(old_ref, a), version_info(new_ref, b)
     return DiffResult(ia, ib, tuple(changes), tuple(validity_warnings(ia, ib, changes)))
 
@@ -330,7 +349,7 @@ from .diff_source import SpecVersion, load_version  # noqa: E402  (re-exported: 
 
 def diff_versions(old: SpecVersion, new: SpecVersion) -> DiffResult:
     return diff_documents(old.doc, new.doc, old.vocabularies, new.vocabularies, old_ref=old.display,
-                          new_ref=new.display)
+                          new_ref=new.display, old_files=old.shown_file, new_files=new.shown_file)
 
 
 # ------------------------------------------------------------------------------------------------ command

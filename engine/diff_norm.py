@@ -377,6 +377,8 @@ class Entity:
     label: str | None
     fields: dict                 # field path -> Norm
     data: Any = field(compare=False, default=None)  # the plain document value, for added/removed elements
+    pos: Any = field(compare=False, default=None)   # (file, line) of the element in its spec file, when known
+    field_pos: dict = field(compare=False, default_factory=dict)  # first key of a field path -> (file, line)
 
     @property
     def path(self) -> str:
@@ -446,7 +448,7 @@ def flatten(value: Any, prefix: str, out: dict, key: str, parse_expr) -> None:
         out[prefix] = norm_scalar(value, key, parse_expr)
 
 
-def _entity(section: str, ident: str, data: Any, parse_expr, extra: dict | None = None) -> Entity:
+def _entity(section: str, ident: str, data: Any, parse_expr, extra: dict | None = None, pos=None) -> Entity:
     fields: dict = {}
     if isinstance(data, dict):
         flatten({k: v for k, v in data.items() if k != "id"}, "", fields, section, parse_expr)
@@ -456,16 +458,54 @@ def _entity(section: str, ident: str, data: Any, parse_expr, extra: dict | None 
         label = None
     if extra:
         fields.update(extra)
-    return Entity(section, ident, label, fields, data)
+    return Entity(section, ident, label, fields, data, pos or _pos_of(data), _field_positions(data))
+
+
+def _pos_of(node, key=None):
+    """(file, line) of a loaded YAML node (or of the value of ``key`` in it); None for plain data."""
+    try:
+        p = node.value_pos(key) if key is not None else getattr(node, "pos", None)
+    except (AttributeError, KeyError, TypeError):
+        return None
+    line = getattr(p, "line", None)
+    return (getattr(p, "file", None), line) if line else None
+
+
+def _key_pos(node, key):
+    try:
+        p = node.key_pos(key)
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return (getattr(p, "file", None), getattr(p, "line", None)) if getattr(p, "line", None) else None
+
+
+def _item_pos(node, i: int):
+    try:
+        p = node.item_pos(i)
+    except (AttributeError, IndexError, TypeError):
+        return None
+    return (getattr(p, "file", None), getattr(p, "line", None)) if getattr(p, "line", None) else None
+
+
+def _field_positions(data) -> dict:
+    if not isinstance(data, dict) or not hasattr(data, "value_pos"):
+        return {}
+    out = {}
+    for k in data:
+        p = _pos_of(data, k)
+        if p:
+            out[str(k)] = p
+    return out
 
 
 def _collection(section: str, value: Any, parse_expr, out: dict, id_prefix: str = "") -> None:
     if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
-        for ident, item in zip(_unique([_item_ident(x, i) for i, x in enumerate(value)]), value):
-            _put(out, _entity(section, id_prefix + ident, item, parse_expr))
+        idents = _unique([_item_ident(x, i) for i, x in enumerate(value)])
+        for i, (ident, item) in enumerate(zip(idents, value)):
+            _put(out, _entity(section, id_prefix + ident, item, parse_expr, pos=_item_pos(value, i)))
     elif isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
         for k, item in value.items():
-            _put(out, _entity(section, id_prefix + str(k), item, parse_expr))
+            _put(out, _entity(section, id_prefix + str(k), item, parse_expr, pos=_key_pos(value, k)))
     elif value is not None:
         _put(out, _entity(section, id_prefix.rstrip(":"), value, parse_expr))
 
@@ -478,7 +518,7 @@ def _mixed_section(section: str, value: dict, parse_expr, out: dict) -> None:
         if isinstance(sub, list) and sub and all(isinstance(x, dict) for x in sub):
             _collection(section, sub, parse_expr, out, f"{key}.")
         elif isinstance(sub, dict):
-            _put(out, _entity(section, str(key), sub, parse_expr))
+            _put(out, _entity(section, str(key), sub, parse_expr, pos=_key_pos(value, key)))
         else:
             scalars[key] = sub
     if scalars:
@@ -530,9 +570,12 @@ def resolve_use(value: Any, shared: dict) -> Any:
                 merged = dict(block)
                 merged.update({k: resolve_use(v, shared) for k, v in value.items() if k != "use"})
                 return merged
-        return {k: resolve_use(v, shared) for k, v in value.items()}
+        new = {k: resolve_use(v, shared) for k, v in value.items()}
+        # unchanged: keep the loaded node (and its positions)
+        return value if all(new[k] is value[k] for k in value) else new
     if isinstance(value, list):
-        return [resolve_use(x, shared) for x in value]
+        new_list = [resolve_use(x, shared) for x in value]
+        return value if all(a is b for a, b in zip(new_list, value)) else new_list
     return value
 
 
@@ -565,13 +608,15 @@ def normalise_spec(doc: dict, vocabularies: Iterable[dict] = (),
             else:
                 _collection("vocabulary", value, parse_expr, out, f"{key}:")
     meta = {k: doc.get(k) for k in METADATA_KEYS}
-    _put(out, _entity("metadata", "", {k: v for k, v in meta.items() if v is not None}, parse_expr))
+    meta_entity = _entity("metadata", "", {k: v for k, v in meta.items() if v is not None}, parse_expr)
+    meta_entity.field_pos.update({k: p for k, p in _field_positions(doc).items() if k in METADATA_KEYS})
+    _put(out, meta_entity)
     for key, value in doc.items():
         if key in METADATA_KEYS:
             continue
         if key == "imports":
-            for imp in value if isinstance(value, list) else [value]:
-                _put(out, Entity("imports", str(imp), None, {}, imp))
+            for i, imp in enumerate(value if isinstance(value, list) else [value]):
+                _put(out, Entity("imports", str(imp), None, {}, imp, _item_pos(value, i)))
         elif key == "eligibility" and isinstance(value, dict):
             for tree, node in value.items():
                 _rule_tree(str(tree), node, None, out, parse_expr, set())

@@ -85,7 +85,7 @@ def render_text(result: DiffResult, impact=None) -> str:
         for c in changes:
             tag = "" if c.semantic else "  (forme)"
             out.append(f"  {_MARK[c.kind]} {c.sentence}{tag}")
-            out.append(f"      [{c.path}]")
+            out.append(f"      [{c.path}]" + (f" {c.where}" if c.where else ""))
     lines = _impact_lines(impact)
     if lines:
         out.append("")
@@ -116,7 +116,8 @@ def render_markdown(result: DiffResult, impact=None) -> str:
         out += ["", f"## {SECTION_TITLES.get(section, section)}", "", "| | changement | chemin | effet |",
                 "|---|---|---|---|"]
         for c in changes:
-            out.append(f"| {_MARK[c.kind]} | {_md(c.sentence)} | `{c.path}` | "
+            where = f" {_md(c.where)}" if c.where else ""
+            out.append(f"| {_MARK[c.kind]} | {_md(c.sentence)} | `{c.path}`{where} | "
                        f"{'décisions' if c.semantic else 'forme'} |")
     if impact is not None:
         out += ["", "## Impact sur les dossiers", "", _md(_impact_lines(impact)[0])]
@@ -163,7 +164,8 @@ def render_html(result: DiffResult, impact=None) -> str:
         for c in changes:
             effect = "décisions" if c.semantic else '<span class="form">forme</span>'
             out.append(f'<tr class="{c.kind}"><td>{_MARK[c.kind]}</td><td>{_e(c.sentence)}</td>'
-                       f"<td><code>{_e(c.path)}</code></td><td>{effect}</td></tr>")
+                       f"<td><code>{_e(c.path)}</code>{'<br>' + _e(c.where) if c.where else ''}</td>"
+                       f"<td>{effect}</td></tr>")
         out.append("</table>")
     if impact is not None:
         out.append("<h2>Impact sur les dossiers</h2>")

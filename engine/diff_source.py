@@ -18,16 +18,6 @@ from typing import Any
 from .errors import Diagnostic, EngineError, SpecError, UsageError
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict) or hasattr(value, "items") and not isinstance(value, (str, bytes)):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
 @dataclass
 class SpecVersion:
     """One side of a diff: where it comes from, its document and imported vocabularies as plain data."""
@@ -68,6 +58,10 @@ class SpecVersion:
                 return False
 
         return _Ctx()
+
+    def shown_file(self, file: str) -> str:
+        """The name shown for a file read for this version (``path@rev`` for a private copy)."""
+        return self._remap.get(os.path.abspath(file), file) if self._remap else file
 
     def _map(self, d: Diagnostic) -> Diagnostic:
         if d.file:
@@ -143,8 +137,8 @@ def _vocabularies(document) -> list[dict]:
             continue
         seen.add(id(imp))
         data = getattr(imp, "data", imp)
-        if isinstance(data, dict) or hasattr(data, "items"):
-            out.append(_plain(data))
+        if isinstance(data, dict):
+            out.append(data)
         stack.extend(getattr(imp, "imports", None) or ())
     return out
 
@@ -152,7 +146,7 @@ def _vocabularies(document) -> list[dict]:
 def _fill(version: SpecVersion) -> SpecVersion:
     with version._mapped_errors():
         document = _load_document(version.path)
-    version.doc = _plain(getattr(document, "data", document))
+    version.doc = getattr(document, "data", document)  # the loaded YAML: positions locate the changes
     version.vocabularies = _vocabularies(document)
     return version
 

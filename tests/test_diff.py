@@ -195,7 +195,7 @@ def test_markdown_and_html_outputs(tmp_path, capsys):
     code, out, _ = _run(["diff", BASE, new, "--format", "markdown"], capsys)
     assert code == 0 and out.startswith("# Différences entre deux versions")
     assert "| ~ | Délai « Premier rendez-vous dans les 21 jours suivant l'orientation » — délai : 15 jours -> " \
-           "21 jours | `deadlines.first_appointment.within` | décisions |" in out
+           f"21 jours | `deadlines.first_appointment.within` {new}:70 | décisions |" in out
     target = tmp_path / "diff.html"
     code, out, err = _run(["diff", BASE, new, "-o", str(target)], capsys)
     assert code == 0 and out == ""

@@ -66,6 +66,11 @@ def test_two_revisions_with_imports_at_the_same_revision(repo, capsys, monkeypat
          ["in_person", "phone", "video", "visit"]),
         ("deadlines.first_appointment.within", "15 days", "21 days")]
     assert data["old"]["ref"] == "specs/prog.yaml@HEAD~1" and data["new"]["ref"] == "specs/prog.yaml@HEAD"
+    # positions name the file at its revision (the vocabulary too), never the private copy
+    line_of = {name: [i for i, t in enumerate((HERE / name).read_text(encoding="utf-8").splitlines(), 1) if needle in t]
+               for name, needle in (("vocab.yaml", "mode:"), ("base.yaml", "    within: 15 days"))}
+    assert [c["where"] for c in data["changes"]] == [f"specs/vocab.yaml@HEAD:{line_of['vocab.yaml'][0]}",
+                                                    f"specs/prog.yaml@HEAD:{line_of['base.yaml'][0]}"]
     assert _status(repo) == before  # nothing written, nothing changed in the work tree
 
 

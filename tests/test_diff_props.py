@@ -24,8 +24,18 @@ from engine.diff_source import load_version
 from engine.loader import load_yaml
 
 HERE = Path(__file__).parent / "diff"
+
+
+def _plain(v):
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
+
+
 with load_version(str(HERE / "base.yaml")) as _v:
-    BASE_DOC, VOCAB = _v.doc, _v.vocabularies
+    BASE_DOC, VOCAB = _plain(_v.doc), [_plain(v) for v in _v.vocabularies]
 
 SETTINGS = settings(max_examples=int(os.environ.get("DIFF_PROP_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -251,9 +261,3 @@ def test_respelling_gives_no_change(data):
     assert changes == [], text
 
 
-def _plain(v):
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    return v
