@@ -298,7 +298,9 @@ def run_test_command(args) -> int:
     results = run_examples(getattr(args, "paths", None) or ["specs"], getattr(args, "keyword", None))
     if getattr(args, "json", False):
         passed = sum(r.passed for r in results)
-        doc = {"summary": {"examples": len(results), "passed": passed, "failed": len(results) - passed},
+        errors = sum(r.status == "error" for r in results)
+        doc = {"summary": {"examples": len(results), "passed": passed, "failed": len(results) - passed,
+                           "errors": errors},
                "results": [r.to_json() for r in results]}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     else:
