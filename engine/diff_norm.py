@@ -522,7 +522,9 @@ def _mixed_section(section: str, value: dict, parse_expr, out: dict) -> None:
         else:
             scalars[key] = sub
     if scalars:
-        _put(out, _entity(section, "", scalars, parse_expr))
+        e = _entity(section, "", scalars, parse_expr, pos=_pos_of(value))
+        e.field_pos.update({k: p for k, p in _field_positions(value).items() if k in scalars})
+        _put(out, e)
 
 
 def _put(out: dict, e: Entity) -> None:
@@ -547,10 +549,12 @@ def _rule_tree(tree: str, node: Any, parent: str | None, out: dict, parse_expr, 
     if group:
         extra["group"] = Norm(("group", group), GROUP_FR[group], group, "text")
     if parent is not None:
-        extra["parent"] = Norm(("parent", parent), f"« {parent} »", parent, "text")
+        extra["parent"] = Norm(("parent", parent), parent, parent, "text")
     data = {k: v for k, v in node.items() if k not in ("all", "any", "not")}
     ident = f"{tree}.{rid}" if rid != tree else tree
-    _put(out, _entity("eligibility", ident, data, parse_expr, extra))
+    e = _entity("eligibility", ident, data, parse_expr, extra, pos=_pos_of(node))
+    e.field_pos.update(_field_positions(node))
+    _put(out, e)
     children = node.get(group) if group else None
     if isinstance(children, dict):
         children = [children]
@@ -624,7 +628,7 @@ def normalise_spec(doc: dict, vocabularies: Iterable[dict] = (),
             for sub, decl in value.items():
                 _collection("inputs", decl, parse_expr, out, _SPEC_INPUTS.get(sub, f"{sub}:"))
         elif key == "territories":
-            _put(out, _entity("territories", "", value, parse_expr))
+            _put(out, _entity("territories", "", value, parse_expr, pos=_pos_of(doc, "territories")))
         elif isinstance(value, dict) and not all(isinstance(v, dict) for v in value.values()):
             _mixed_section(key, value, parse_expr, out)          # convention, funding...
         else:
