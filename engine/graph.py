@@ -446,7 +446,8 @@ def run_graph_command(args) -> int:
 
     spec = load_spec(args.spec)
     if not spec.phases:
-        raise SpecError(D(f'spec "{spec.id}" declares no phases: there is no graph to draw', file=str(args.spec),
-                          code="graph.no_phases", hint="add a `phases:` section (see specs/README.md)"))
+        what = "is a vocabulary file" if spec.kind == "vocabulary" else "declares no phases"
+        raise SpecError(D(f'"{spec.id}" {what}: there is no graph to draw', file=str(args.spec),
+                          code="graph.no_phases", hint="give a spec with a `phases:` section (see specs/README.md)"))
     sys.stdout.write(render_graph(spec, getattr(args, "format", "mermaid") or "mermaid"))
     return 0
