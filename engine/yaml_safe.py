@@ -564,6 +564,19 @@ def _syntax_diag(src: _Source, e: yaml.MarkedYAMLError) -> Diagnostic:
                       hint=hint or "check the indentation, the quotes and the brackets around this place")
 
 
+def _flow_too_deep(text: str) -> int | None:
+    """Index of the first '[' or '{' nested more than MAX_DEPTH deep (a cheap guard run before the parser)."""
+    depth = 0
+    for m in re.finditer(r"[\[\]{}]", text):
+        if m.group() in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return m.start()
+        elif depth:
+            depth -= 1
+    return None
+
+
 def load_yaml(path: str | Path, text: str | bytes | None = None) -> YMap:
     """Load one YAML file safely; raise :class:`SpecError` with every problem found (positioned)."""
     return _load_yaml(str(path), text)[0]
@@ -592,6 +605,13 @@ def _load_yaml(file: str, text: str | bytes | None = None) -> tuple[YMap, _Sourc
     if not norm.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in src.lines):
         diags.append(Diagnostic("the file is empty: a spec is a mapping of keys such as 'id: ...'", file=file,
                                 line=1, col=1, code="yaml.empty"))
+        raise SpecError(diags)
+    deep = _flow_too_deep(norm)
+    if deep is not None:  # PyYAML's scanner is quadratic in the flow nesting: refuse before parsing
+        pos = _pos_of_index(file, norm, deep)
+        diags.append(Diagnostic(f"nesting too deep: more than {MAX_DEPTH} levels of mappings and lists", file=file,
+                                line=pos.line, col=pos.col, source_line=src.lines[pos.line - 1], code="yaml.depth",
+                                hint="flatten the structure"))
         raise SpecError(diags)
     builder = _Builder(src)
     loader = yaml.SafeLoader(norm)

@@ -88,7 +88,7 @@ REJECTED = [
     ("a: 9" + "9" * 5000 + "\n", "yaml.number_too_large", 1, 4),
     ("a: 0x1F\n", "yaml.number_base", 1, 4),
     ("a: 0o17\n", "yaml.number_base", 1, 4),
-    ("a: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5) + "\n", "yaml.depth", 1, 3 + MAX_DEPTH),
+    ("a: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5) + "\n", "yaml.depth", 1, 4 + MAX_DEPTH),
     ("a: x\x01y\n", "yaml.control_char", 1, 5),
     ("a: 1\nb: \x1b[31m\n", "yaml.control_char", 2, 4),
     ("a: x\u2028y\n", "yaml.control_char", 1, 5),
