@@ -61,6 +61,16 @@ def parse_date(v: Any, what: str) -> date:
         raise BindError("invalid_date", f"{what} : la date « {v} » n'existe pas") from None
 
 
+_DATES: dict = {}  # ISO text -> date, for valid dates only (dates repeat a lot across records)
+
+
+def _date_cached(v: Any, what: str) -> date:
+    d = parse_date(v, what)
+    if v.__class__ is str and len(_DATES) < 100_000:
+        _DATES[v] = d
+    return d
+
+
 def _kind(v: Any) -> str:
     if v is None:
         return "null"
@@ -262,55 +272,61 @@ class Binder:
     def _history(self, hist) -> list:
         if hist is None:
             return []
-        if not isinstance(hist, list):
+        if hist.__class__ is not list:
             raise BindError("wrong_type", f"« history » doit être une liste d'étapes, pas {_kind(hist)}")
         out = []
+        cache = _DATES
         for i, h in enumerate(hist):
-            if not isinstance(h, dict):
+            if h.__class__ is not dict:
                 raise BindError("wrong_type", f"history[{i}] : un objet {{phase, date}} est attendu, pas {_kind(h)}")
             p = h.get("phase")
-            if not isinstance(p, str):
+            if p.__class__ is not str:
                 raise BindError("wrong_type" if p is not None else "missing_field",
                                 f"history[{i}] : « phase » (texte) est obligatoire")
-            out.append({"phase": p, "date": parse_date(h.get("date"), f"history[{i}].date")})
+            d = h.get("date")
+            d = cache.get(d) if d.__class__ is str else None
+            if d is None:
+                d = _date_cached(h.get("date"), f"history[{i}].date")
+            out.append({"phase": p, "date": d})
         return out
 
     def _events(self, evs) -> list:
+        """Events with ``date`` as a date (converted in place: the raw dict is ours, decoded for this evaluation) and
+        the declared fields converted; sorted by date (stable) when they are not in order."""
         if evs is None:
             return []
-        if not isinstance(evs, list):
+        if evs.__class__ is not list:
             raise BindError("wrong_type", f"« events » doit être une liste d'événements, pas {_kind(evs)}")
         fields = self.event_fields
-        out = []
+        cache = _DATES
         ordered = True
         last = None
-        for i, e in enumerate(evs):
-            if not isinstance(e, dict):
+        i = 0
+        for e in evs:
+            if e.__class__ is not dict:
                 raise BindError("wrong_type", f"events[{i}] : un objet {{type, date, ...}} est attendu, pas {_kind(e)}")
             t = e.get("type")
-            if not isinstance(t, str):
+            d = e.get("date")
+            d = cache.get(d) if d.__class__ is str else None
+            if d is None:
+                d = _date_cached(e.get("date"), f"events[{i}].date")
+            e["date"] = d
+            conv = fields.get(t)
+            if conv:
+                for f, c in conv:
+                    v = e.get(f)
+                    if v is not None:
+                        e[f] = c(v)
+            elif t.__class__ is not str:
                 raise BindError("wrong_type" if t is not None else "missing_field",
                                 f"events[{i}] : « type » (texte) est obligatoire")
-            d = e.get("date")
-            if d.__class__ is str and len(d) == 10 and d[4] == "-" and d[7] == "-":
-                try:
-                    d = date.fromisoformat(d)
-                except ValueError:
-                    d = parse_date(d, f"events[{i}].date")
-            else:
-                d = parse_date(d, f"events[{i}].date")
-            e["date"] = d  # the raw dict is ours (decoded for this evaluation): convert in place
-            for f, conv in fields.get(t, ()):
-                v = e.get(f)
-                if v is not None:
-                    e[f] = conv(v)
             if last is not None and d < last:
                 ordered = False
             last = d
-            out.append(e)
+            i += 1
         if not ordered:
-            out.sort(key=_edate)
-        return out
+            evs = sorted(evs, key=_edate)
+        return evs
 
     def item_env(self, env: dict, item: dict) -> dict:
         """The environment of a deadline's ``where`` for one event: the event's fields shadow the outer names; a

@@ -499,14 +499,14 @@ def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope):
 
 
 def _eligibility(ctx: Ctx) -> None:
-    from .model import operation_scope
+    from .model import operator_scope
 
     el = ctx.data.get("eligibility") or {}
     ids: dict[str, str] = {}
     if isinstance(el, Mapping) and el.get("beneficiary") is not None:
         ctx.fields["eligibility_beneficiary"] = _rule(ctx, el["beneficiary"], "eligibility.beneficiary", ids, ctx.scope)
     if isinstance(el, Mapping) and el.get("operator") is not None:
-        scope = operation_scope(ctx.scope, ctx.fields["operation_attributes"])
+        scope = operator_scope(ctx.scope, ctx.fields["operation_attributes"], ctx.fields["parameters"])
         ctx.fields["eligibility_operator"] = _rule(ctx, el["operator"], "eligibility.operator", ids, scope)
 
 

@@ -591,16 +591,13 @@ def _read_record(path: str) -> dict:
 
 
 def _spec_scope(path: str) -> Scope:
-    """Scope of a spec's declared inputs (needs engine.loader / engine.compile from the spec pipeline)."""
-    try:
-        from . import compile as spec_compile  # type: ignore[attr-defined]
-        scope_of = getattr(spec_compile, "spec_scope", None)
-    except ImportError:
-        scope_of = None
-    if scope_of is None:
-        raise ExpressionError(Diagnostic("--spec is not available yet in this version of the engine", file=path,
-                                         code="usage.spec", hint="use --record FILE.json to put values in scope"))
-    return scope_of(path)
+    """The expression scope of a spec (its declared inputs, parameters and definitions)."""
+    from .compile import load_spec
+
+    scope = getattr(load_spec(path), "scope", None)
+    if scope is None:
+        raise ExpressionError(Diagnostic("this spec declares no expression scope", file=path, code="usage.spec"))
+    return scope
 
 
 def run_expr_command(args) -> int:
@@ -612,8 +609,13 @@ def run_expr_command(args) -> int:
     if getattr(args, "spec", None):
         spec_scope = _spec_scope(args.spec)
         for k, t in spec_scope.names.items():
+            if k == "today":
+                continue
             scope.names[k] = t
-            env[k] = R.value_from_json(record[k], t, k) if k in record else R.unknown(k)
+            if k in ("events", "history"):
+                env[k] = R.value_from_json(record.get(k) or [], t, k)
+            else:
+                env[k] = R.value_from_json(record[k], t, k) if k in record else R.unknown(k)
         scope = Scope(scope.names, {**spec_scope.definitions, **scope.definitions})
     origin = TextOrigin(file="<expr>")
     compiled = compile_expression(args.expression, scope, origin=origin)

@@ -73,7 +73,7 @@ def plus(d: date, dur: Any, times: int = 1) -> date:
         r = add_months(d, months)
         if days:
             r = r + timedelta(days=days)
-        if len(_PLUS) > 500_000:
+        if len(_PLUS) > 100_000:
             _PLUS.clear()
         _PLUS[key] = r
     return r
@@ -96,7 +96,7 @@ def fr_duration(dur: Any) -> str:
 
 
 def fr_date(d: date) -> str:
-    return d.strftime("%d/%m/%Y")
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
 
 
 def fr_days(n: int) -> str:

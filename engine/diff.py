@@ -289,6 +289,8 @@ def validity_warnings(old: VersionInfo, new: VersionInfo, changes: list[Change])
     out = []
     if not changes:
         return out
+    if old.id and new.id and old.id != new.id:
+        out.append(f"Les deux versions ne décrivent pas le même dispositif (« {old.id} » et « {new.id} »).")
     same_version = old.version is not None and old.version == new.version
     if not same_version and (old.valid_from is not None or old.valid_until is not None):
         if new.valid_from is not None or new.valid_until is not None:

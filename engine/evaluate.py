@@ -120,8 +120,14 @@ def eligibility(plan: Plan, env: dict, at: date) -> tuple[Any, list, list]:
 
 def evaluate_record(spec, raw: dict, at: date, params: dict | None = None, *, line: int | None = None) -> dict:
     """Evaluate one record (a raw dict as read from JSON) at ``at``. Never raises for bad data: a record that cannot
-    be bound or evaluated gives ``{"id", "status": "error", "error": {"code", "message"}, "line"}``."""
+    be bound or evaluated gives ``{"id", "status": "error", "error": {"code", "message"}, "line"}``. ``raw`` is not
+    modified (the streaming path, which owns its freshly decoded dicts, converts them in place instead)."""
     plan = plan_for(spec)
+    if isinstance(raw, dict):
+        raw = dict(raw)
+        for key in ("events", "history"):
+            if isinstance(raw.get(key), list):
+                raw[key] = [dict(x) if isinstance(x, dict) else x for x in raw[key]]
     return _evaluate(plan, raw, at, plan.binder.params(params), line)
 
 
@@ -136,6 +142,8 @@ def _error(rid, code: str, message: str, line: int | None, plan: Plan | None = N
 
 
 def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None) -> dict:
+    if not isinstance(raw, dict):
+        return _error(None, "not_an_object", "l'enregistrement n'est pas un objet JSON {...}", line, plan)
     try:
         env = plan.binder.bind(raw, params)
     except BindError as e:

@@ -151,6 +151,7 @@ def evaluate_pairs(old_spec, new_spec, records_path: str, at: date, params: dict
     from .evaluate import evaluate_stream
     from .records import BadRecord, read_records
 
+    p_old, p_new = split_params(old_spec, new_spec, params or {})
     items = read_records(records_path, spec=new_spec)
     flags: deque = deque()
 
@@ -160,9 +161,25 @@ def evaluate_pairs(old_spec, new_spec, records_path: str, at: date, params: dict
             yield line, item
 
     ia, ib = itertools.tee(feed(), 2)
-    pairs = zip(evaluate_stream(old_spec, ia, at, params), evaluate_stream(new_spec, ib, at, params))
+    pairs = zip(evaluate_stream(old_spec, ia, at, p_old), evaluate_stream(new_spec, ib, at, p_new))
     triples = ((flags.popleft(), a, b) for a, b in pairs)
     return _with_progress(triples) if progress else triples
+
+
+def split_params(old_spec, new_spec, params: dict) -> tuple[dict, dict]:
+    """The ``--param`` values for each version: a parameter declared by one version only is given to that one;
+    a name neither declares goes to both, so that the usual usage error names it. Checked before any record is
+    read (a bad value is a usage error, exit 2)."""
+    from .evaluate import plan_for
+
+    decl_old = set(plan_for(old_spec).binder.param_decls)
+    decl_new = set(plan_for(new_spec).binder.param_decls)
+    either = decl_old | decl_new
+    p_old = {k: v for k, v in params.items() if k in decl_old or k not in either}
+    p_new = {k: v for k, v in params.items() if k in decl_new or k not in either}
+    plan_for(old_spec).binder.params(p_old)
+    plan_for(new_spec).binder.params(p_new)
+    return p_old, p_new
 
 
 def _with_progress(pairs):

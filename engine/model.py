@@ -495,6 +495,19 @@ def obligation_scope(scope: "Scope") -> "Scope":
     return child_scope(scope, {"window_start": T.DATE, "window_end": T.DATE})
 
 
+def operator_scope(scope: "Scope", operation_attributes: Mapping[str, Attribute],
+                   parameters: Mapping[str, Parameter]) -> "Scope":
+    """Scope of the operator eligibility rules (``eligibility.operator``): the operation attributes (operator and
+    convention), the parameters and ``today``; not the beneficiaries' attributes nor ``participants`` (an operator is
+    judged on its application, before any cohort exists)."""
+    from . import types as T
+
+    names: dict[str, Any] = {a.name: a.type for a in operation_attributes.values()}
+    names.update({p.name: p.type for p in parameters.values()})
+    names["today"] = T.DATE
+    return T.Scope(names=names, definitions=scope.definitions)
+
+
 def operation_scope(scope: "Scope", operation_attributes: Mapping[str, Attribute]) -> "Scope":
     """Scope of operation sections (operator eligibility...): plus the operation attributes and ``participants``
     (the cohort records: attributes, ``history``, ``events``)."""

@@ -344,7 +344,7 @@ class Checker:
         candidates = set(self.scope.names) | set(self.scope.definitions) | {"today"}
         for frame in self.frames:
             candidates |= set(frame or ())
-        hint = did_you_mean(name, candidates)
+        hint = suggest(name, candidates)
         if name.lower() in ALIASES or name in FUNCTIONS:
             hint = f"{name} is a function: write {name}(...)"
         return self.error(node, f'unknown name "{name}"', hint=hint, code="expr.unknown_name")
@@ -444,7 +444,7 @@ class Checker:
 
     def _enum_literal(self, et: EnumType, node: N.Node) -> None:
         if isinstance(node, N.String) and node.value not in et.values:
-            hint = did_you_mean(node.value, et.values) or "allowed values: " + ", ".join(et.values[:20])
+            hint = suggest(node.value, et.values) or "allowed values: " + ", ".join(et.values[:20])
             self.error(node, f'"{node.value}" is not one of the allowed values', hint=hint, code="expr.enum")
 
     # -- functions
@@ -518,6 +518,18 @@ _USAGE = {"days_between": "days_between(start_date, end_date) gives a number of 
           "months_between": "months_between(start_date, end_date) gives a number of whole months",
           "age": "age(birth_date, today) gives whole years", "round": "round(x, 2) rounds half up to 2 decimals",
           "count": "count(events where type == \"appointment\")"}
+
+
+def suggest(word: str, candidates) -> str | None:
+    """did_you_mean, plus the candidates that start with or contain ``word`` ("lens" -> "lens-lievin")."""
+    hint = did_you_mean(word, candidates)
+    if hint or len(word) < 2:
+        return hint
+    low = word.lower()
+    close = [c for c in candidates if c.lower().startswith(low)] or [c for c in candidates if low in c.lower()]
+    if close and len(close) <= 3:
+        return "did you mean " + " or ".join(f'"{c}"' for c in sorted(close)) + "?"
+    return None
 
 
 def arith_type(op: str, a: Type, b: Type) -> Type | None:

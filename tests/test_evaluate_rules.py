@@ -276,3 +276,17 @@ def test_duration_windows_from_phase_entry():
     o = _ob(evaluate_record(spec, K.rec(BASE, events), K.D("2026-03-20")))
     assert seen == [("2026-02-20", "2026-03-05", 1), ("2026-03-06", "2026-03-19", 1)]
     assert (o["status"], o["windows_pending"]) == ("met", 1)
+
+
+def test_evaluate_record_does_not_modify_its_input():
+    import copy
+
+    r = K.rec(BASE, [K.appt("2026-02-10"), {"type": "activity", "date": "2026-02-21", "hours": 2.5}])
+    before = copy.deepcopy(r)
+    out = evaluate_record(OSPEC, r, K.D("2026-03-01"))
+    assert out["status"] == "ok" and r == before
+
+
+def test_non_object_record_is_an_error_line():
+    out = evaluate_record(OSPEC, ["not", "an", "object"], K.D("2026-03-01"))  # type: ignore[arg-type]
+    assert out["status"] == "error" and out["error"]["code"] == "not_an_object"

@@ -128,7 +128,8 @@ class Synth:
                 hi = lo + timedelta(days=r.randint(20, 180))
             if hi < lo:
                 break
-            d = lo + timedelta(days=r.randint(0, (hi - lo).days))
+            span = (hi - lo).days  # stays tend to use most of the time allowed (contracts run their course)
+            d = lo + timedelta(days=round(span * max(r.random(), r.random())) if ph.max_duration else r.randint(0, span))
             if d > at:
                 break
             renewals = renewals + 1 if q == p else 0
@@ -215,17 +216,28 @@ class Synth:
             shift = timedelta(days=200 if kind == "max_duration_exceeded" else 40)
             for j in range(i, len(hist)):
                 hist[j] = (hist[j][0], hist[j][1] + shift)
-        elif kind == "renewals_exceeded" and len(hist) > 1:
-            p, d = hist[-1] if hist[-1][0] not in self.final else hist[-2]
-            for k in range(1, 5):
-                hist.append((p, d + timedelta(days=30 * k)))
+        elif kind == "renewals_exceeded":
+            idx = [j for j, (p, _) in enumerate(hist) if self.spec.phases.get(p) is not None
+                   and self.spec.phases[p].max_renewals is not None]
+            if idx:
+                j = idx[-1]
+                p, d = hist[j]
+                ph = self.spec.phases[p]
+                extra = []
+                for _ in range(ph.max_renewals + 1 - sum(1 for q, _ in hist if q == p) + 1):
+                    d = plus(d, ph.min_duration) if ph.min_duration is not None else d + timedelta(days=20)
+                    extra.append((p, d))
+                shift = extra[-1][1] - hist[j][1] if extra else timedelta(0)
+                hist[j + 1:] = extra + [(q, e + shift) for q, e in hist[j + 1:]]
         elif kind == "after_end":
             hist.append((hist[0][0], hist[-1][1] + timedelta(days=10)))
         elif kind == "obligation_unmet":
             keep = [e for e in events if e["type"] != "appointment"]
             events[:] = keep
 
-    def record(self, i: int, at: date, p_violation: float, p_missing: float) -> dict:
+    def record(self, i: int, at: date, p_violation: float, p_missing: float, spread: int | None = None) -> dict:
+        """Record number ``i``; its path starts within ``spread`` days of the start date (default: any day that
+        leaves two months before ``at``)."""
         r = self.rng
         rec: dict = {"id": f"S-{i:07d}"}
         for name, a in self.spec.attributes.items():
@@ -237,7 +249,7 @@ class Synth:
         if r.random() < p_missing:
             for name in r.sample(sorted(self.spec.attributes), min(3, len(self.spec.attributes), r.randint(1, 3))):
                 rec.pop(name, None)
-        d0 = self.start + timedelta(days=r.randint(0, max(1, (at - self.start).days - 60)))
+        d0 = self.start + timedelta(days=r.randint(0, spread or max(1, (at - self.start).days - 60)))
         hist = self.walk(d0, at)
         events = self.events_for(hist, at)
         if r.random() < p_violation:
@@ -261,6 +273,8 @@ def main(argv=None) -> int:
     ap.add_argument("--violations", type=float, default=0.3)
     ap.add_argument("--missing", type=float, default=0.1)
     ap.add_argument("--bad-lines", type=float, default=0.0, nargs="?", const=0.01)
+    ap.add_argument("--spread", type=int, default=None,
+                    help="paths start within this many days of --start (default: up to two months before --at)")
     ap.add_argument("-o", "--output")
     args = ap.parse_args(argv)
     spec = load_spec(args.spec)
@@ -271,7 +285,7 @@ def main(argv=None) -> int:
             if args.bad_lines and s.rng.random() < args.bad_lines:
                 out.write(s.rng.choice(BAD_LINES) + b"\n")
                 continue
-            out.write(orjson.dumps(s.record(i, args.at, args.violations, args.missing)) + b"\n")
+            out.write(orjson.dumps(s.record(i, args.at, args.violations, args.missing, args.spread)) + b"\n")
     finally:
         if args.output:
             out.close()

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Benchmarks of `engine evaluate`, side by side in one process and one run (figures for the README/closing note).
+
+    python tools/bench.py [--spec specs/accompagnement-social-professionnel-intensif.yaml] [-n 20000] [--seed 1]
+                          [--rss N]
+
+1. **One eligibility rule**, compiled by the engine vs the same rule written by hand in Python, on the same bound
+   records: "department 62, RSA, age 16-25 or disabled and at most 30, a first appointment within 15 days of the
+   orientation, at least 3 activities, 7 to 15 hours of activity in the last week" (target: compiled <= 2x).
+2. **Full evaluation end to end** (read JSONL, bind, eligibility, path, deadlines, obligations, write JSONL) of
+   ``-n`` synthetic records of ``--spec`` (tools/synth.py, about 35 events each) vs the **raw floor**: read + parse +
+   write of the same file with the same JSON library (orjson). Targets: >= 15,000 records/s on one core, <= 10x the
+   floor.
+3. ``--rss N``: evaluates N records in a child process (``engine evaluate``) and reports its peak RSS (target:
+   1,000,000 records under 500 MB).
+
+Figures are CPU seconds of this process (``time.process_time``), so a busy machine inflates them less than wall time;
+wall time is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from engine.compile import load_spec  # noqa: E402
+from engine.evaluate import evaluate_stream, plan_for  # noqa: E402
+from engine.records import read_records  # noqa: E402
+from engine.render import write_jsonl  # noqa: E402
+from engine.runtime import Unknown, age  # noqa: E402
+
+RULE = """
+department == "62" and rsa
+and (age(birth_date, today) >= 16 and age(birth_date, today) <= 25
+     or disability and age(birth_date, today) <= 30)
+and count(history where phase == "orientation") >= 1
+and count(events where type == "appointment"
+          and date <= min((history where phase == "orientation").date) + 15 days) >= 1
+and count(events where type == "activity") >= 3
+and sum((events where type == "activity" and date > today - 7 days).hours) >= 7
+and sum((events where type == "activity" and date > today - 7 days).hours) <= 15
+"""
+
+WEEK = timedelta(days=7)
+FIFTEEN = timedelta(days=15)
+
+
+def hand_written(env: dict, today: date):
+    """The same rule by hand, with the same three-valued result (None when the missing data decides)."""
+    U = Unknown
+    unknown = False
+    dep, rsa = env["department"], env["rsa"]
+    if dep.__class__ is U:
+        unknown = True
+    elif dep != "62":
+        return False
+    if rsa.__class__ is U:
+        unknown = True
+    elif not rsa:
+        return False
+    birth, dis = env["birth_date"], env["disability"]
+    a = None if birth.__class__ is U else age(birth, today)
+    young = None if a is None else 16 <= a <= 25
+    dis30 = False if dis is False or (a is not None and a > 30) else (None if dis.__class__ is U or a is None else True)
+    public = True if young is True or dis30 is True else (None if young is None or dis30 is None else False)
+    if public is False:
+        return False
+    if public is None:
+        unknown = True
+    events = env["events"]
+    orient = [h["date"] for h in env["history"] if h["phase"] == "orientation"]
+    if not orient:
+        return False
+    else:
+        limit = min(orient) + FIFTEEN
+        if not any(e["type"] == "appointment" and e["date"] <= limit for e in events):
+            return False
+    acts = [e for e in events if e["type"] == "activity"]
+    if len(acts) < 3:
+        return False
+    since = today - WEEK
+    hours = sum(e.get("hours", 0) for e in acts if e["date"] > since)
+    if not 7 <= hours <= 15:
+        return False
+    return None if unknown else True
+
+
+def _cpu() -> float:
+    return time.process_time()
+
+
+def bench_rule(spec, envs, today) -> tuple[float, float, int]:
+    from engine.compiler import compile_expression
+
+    compiled = compile_expression(RULE, spec.scope).fn
+    agree = 0
+    for env in envs:
+        c, h = compiled(env, today), hand_written(env, today)
+        agree += (c if c is True or c is False else None) is h
+    reps = max(1, 200_000 // max(1, len(envs)))
+    t = _cpu()
+    for _ in range(reps):
+        for env in envs:
+            hand_written(env, today)
+    t_hand = (_cpu() - t) / (reps * len(envs))
+    t = _cpu()
+    for _ in range(reps):
+        for env in envs:
+            compiled(env, today)
+    t_comp = (_cpu() - t) / (reps * len(envs))
+    return t_hand, t_comp, agree
+
+
+def raw_floor(src: str, dst: str) -> None:
+    with open(src, "rb") as f, open(dst, "wb") as out:
+        write = out.write
+        for line in f:
+            write(orjson.dumps(orjson.loads(line), option=orjson.OPT_APPEND_NEWLINE))
+
+
+def full(spec, src: str, dst: str, at: date) -> None:
+    with open(dst, "wb") as out:
+        write_jsonl(out, evaluate_stream(spec, read_records(src), at, {}))
+
+
+def timed(fn, *args) -> tuple[float, float]:
+    w, c = time.perf_counter(), _cpu()
+    fn(*args)
+    return _cpu() - c, time.perf_counter() - w
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--spec", default=str(ROOT / "specs/accompagnement-social-professionnel-intensif.yaml"))
+    ap.add_argument("-n", type=int, default=20000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--at", type=date.fromisoformat, default=date(2026, 12, 31))
+    ap.add_argument("--rss", type=int, default=0, metavar="N", help="also measure the peak RSS of N records")
+    args = ap.parse_args(argv)
+
+    from synth import Synth
+
+    spec = load_spec(args.spec)
+    plan = plan_for(spec)
+    print(f"# dispositif engine benchmark -- spec {spec.id}, {args.n} records, seed {args.seed}, at {args.at}")
+    print(f"# python {sys.version.split()[0]}, {os.cpu_count()} cpu, load average {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "records.jsonl")
+        s = Synth(spec, args.seed, date(2026, 1, 5))
+        n_events = 0
+        with open(src, "wb") as f:
+            for i in range(args.n):
+                r = s.record(i, args.at, 0.3, 0.1, spread=120)
+                n_events += len(r["events"]) + len(r["history"])
+                f.write(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE))
+        size = os.path.getsize(src)
+        print(f"records: {args.n}, {n_events / args.n:.1f} events + history entries per record, {size / 1e6:.1f} MB")
+
+        # 1. one rule, compiled vs hand-written
+        envs = []
+        for _, raw in read_records(src):
+            if isinstance(raw, dict):
+                try:
+                    envs.append(plan.binder.bind(raw, plan.binder.params({})))
+                except Exception:  # noqa: BLE001 - bad synthetic records are simply not used here
+                    pass
+            if len(envs) >= 5000:
+                break
+        t_hand, t_comp, agree = bench_rule(spec, envs, args.at)
+        print(f"rule  hand-written  {t_hand * 1e6:8.2f} us/record")
+        print(f"rule  compiled      {t_comp * 1e6:8.2f} us/record   ratio {t_comp / t_hand:.2f}x (target <= 2x); "
+              f"same result on {agree}/{len(envs)} records")
+
+        # 2. end to end vs raw floor (floor first, then full, then floor again: keep the best of each)
+        dst = os.path.join(tmp, "out.jsonl")
+        floors = [timed(raw_floor, src, dst) for _ in range(2)]
+        fulls = [timed(full, spec, src, dst, args.at)]
+        floors.append(timed(raw_floor, src, dst))
+        floor_cpu = min(c for c, _ in floors)
+        full_cpu, full_wall = min(fulls)
+        out_lines = sum(1 for _ in open(dst, "rb"))
+        print(f"raw floor (read+parse+write, orjson) {args.n / floor_cpu:10,.0f} records/s  ({floor_cpu:.2f} s cpu)")
+        print(f"full evaluate end to end             {args.n / full_cpu:10,.0f} records/s  ({full_cpu:.2f} s cpu, "
+              f"{full_wall:.2f} s wall)  {out_lines} output lines")
+        print(f"ratio full / floor {full_cpu / floor_cpu:.1f}x (target <= 10x); "
+              f"{1e6 * full_cpu / args.n:.1f} us per record (target >= 15,000 records/s)")
+
+        if args.rss:
+            big = os.path.join(tmp, "big.jsonl")
+            with open(src, "rb") as f:
+                lines = f.read().splitlines(keepends=True)
+            with open(big, "wb") as f:
+                for i in range(args.rss):
+                    f.write(lines[i % len(lines)])
+            t = time.perf_counter()
+            p = subprocess.run([sys.executable, "-m", "engine.cli", "evaluate", "--spec", args.spec, big, "--at",
+                                args.at.isoformat(), "-o", os.path.join(tmp, "big.out.jsonl")], cwd=ROOT,
+                               stderr=subprocess.PIPE)
+            rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            print(f"rss: {args.rss} records in {time.perf_counter() - t:.0f} s wall, exit {p.returncode}, "
+                  f"peak RSS {rss:.0f} MB (target < 500 MB)")
+    cmd = f"python tools/bench.py --spec {os.path.relpath(args.spec, ROOT)} -n {args.n} --seed {args.seed}"
+    print(f"reproduce: {cmd}" + (f" --rss {args.rss}" if args.rss else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
