@@ -111,3 +111,39 @@ def test_compare_outputs_counts_and_examples():
     impact = compare_outputs(pairs, AT, examples=2)
     assert (impact.records, impact.changed, impact.unreadable) == (13, 8, 1)
     assert impact.kinds == (ImpactKind("eligibility", None, True, False, 8, ("r1", "r2")),)
+
+
+def _with_parameter(tmp_path) -> str:
+    text = (HERE / "base.yaml").read_text(encoding="utf-8")
+    text = text.replace("definitions:\n", """parameters:
+  min_age:
+    type: integer
+    label: Âge minimal du public jeune handicapé
+    interpretation: Paramètre de test.
+    source: 01-dynamisation-des-parcours.txt:20
+
+definitions:
+""", 1).replace("age(birth_date, today) >= 16 and", "age(birth_date, today) >= min_age and")
+    (tmp_path / "vocab.yaml").write_text((HERE / "vocab.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "param.yaml").write_text(text, encoding="utf-8")
+    return str(tmp_path / "param.yaml")
+
+
+def test_a_parameter_of_one_version_only(tmp_path, capsys):
+    new = _with_parameter(tmp_path)
+    code = main(["diff", BASE, new, "--records", RECORDS, "--at", "2026-04-01", "--param", "min_age=16", "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    data = json.loads(out.out)
+    assert [c["path"] for c in data["changes"] if c["semantic"]] == [
+        "parameters.min_age", "eligibility.beneficiary.young_disabled.condition"]
+    assert data["impact"]["changed"] == 0  # min_age=16: the same rule as before
+    # without the value the new version still decides every record: for R5-R7 "age <= 25" is false or unknown, and
+    # Kleene logic gives false (R5, R6) or unknown (R7, no birth date) as before
+    code = main(["diff", BASE, new, "--records", RECORDS, "--at", "2026-04-01", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["impact"]["changed"] == 0 and data["impact"]["unchanged"] == 8
+    # a name that neither version declares is a usage error
+    code = main(["diff", BASE, new, "--records", RECORDS, "--param", "nope=1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "nope" in err
