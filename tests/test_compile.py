@@ -103,7 +103,37 @@ def test_eligibility_tree(spec):
     assert public.op == "any" and [c.id for c in public.children] == ["brsa", "jeune"]
     assert barriers.op == "not" and barriers.id == "barriers" and barriers.children[0].id == "no_barriers"
     assert [r.id for r in iter_rules(root) if isinstance(r, RuleLeaf)] == ["resident_62", "brsa", "jeune", "no_barriers"]
-    assert spec.eligibility_operator is None
+    op = spec.eligibility_operator
+    assert op.op == "all" and [c.id for c in op.children] == ["association", "staffed"]
+    assert op.path == "eligibility.operator" and op.children[1].path == "eligibility.operator.all[staffed]"
+
+
+def test_operator_rules_see_operation_attributes(spec):
+    staffed = spec.eligibility_operator.children[1]
+    assert "fte" in staffed.expr.names
+    assert set(spec.operation_attributes) == {"legal_form", "fte"}
+    assert "legal_form" not in spec.scope.names and "participants" not in spec.scope.names
+
+
+@pytest.mark.parametrize("condition", ["fte >= 1 and rsa", "count(participants) >= 1", "young"])
+def test_operator_rules_see_neither_beneficiaries_nor_participants(tmp_path, condition):
+    text = FULL.read_text(encoding="utf-8").replace('"fte >= 1 and today >= 2026-01-01"', f'"{condition}"')
+    (tmp_path / "vocab.yaml").write_text((SPECS / "vocab.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    f = tmp_path / "s.yaml"
+    f.write_text(text, encoding="utf-8")
+    diags = compile_errors(f)
+    assert diags and all(d.code.startswith("expr") for d in diags)
+
+
+def test_operator_rules_do_not_apply_to_beneficiary_rules(tmp_path):
+    text = FULL.read_text(encoding="utf-8").replace('condition: department == "62"',
+                                                    'condition: department == "62" and fte > 1')
+    (tmp_path / "vocab.yaml").write_text((SPECS / "vocab.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    f = tmp_path / "s.yaml"
+    f.write_text(text, encoding="utf-8")
+    (d,) = compile_errors(f)
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if "fte > 1" in x)
+    assert (d.line, d.col, d.code.split(".")[0]) == (line, text.splitlines()[line - 1].index("fte > 1") + 1, "expr")
 
 
 def test_compiled_condition_runs(spec):
@@ -164,7 +194,10 @@ def test_obligations(spec):
 
 
 def test_examples(spec):
-    (ex,) = spec.examples
+    ex, op = spec.examples
+    assert op.kind == "operation" and op.operation == {"id": "op-1", "legal_form": "association_1901",
+                                                      "fte": Decimal("1.5")}
+    assert op.cohort == ({"id": "c1", "rsa": True},) and op.record is None and op.index == 1
     assert ex.name == "BRSA du Pas-de-Calais accueilli dans les délais" and ex.at == date(2026, 3, 1)
     assert ex.params == {"min_barriers": 2} and ex.kind == "record"
     assert ex.record["history"][1] == {"phase": "accueil", "date": "2026-02-10"}
