@@ -128,6 +128,20 @@ def with_financing(spec, op: dict) -> dict:
     return op
 
 
+def realistic(spec, rec: dict, rng: random.Random) -> dict:
+    """Values a case worker would recognise, where the generic generator draws numbers at random: months of support
+    between 3 and 12, CRE validated, exit proofs provided, the SLAI validation dated on the day of entry."""
+    attrs = spec.attributes
+    if "support_months" in attrs:
+        rec["support_months"] = rng.randint(3, 12)
+    for name in ("cre_validated_by_slai", "exit_proof_provided", "slai_validated"):
+        if name in attrs:
+            rec[name] = True
+    if "slai_validation" in spec.events and rec.get("history"):
+        rec.setdefault("events", []).insert(0, {"type": "slai_validation", "date": rec["history"][0]["date"]})
+    return rec
+
+
 def main(argv=None) -> int:
     from synth import Synth
 
@@ -150,7 +164,7 @@ def main(argv=None) -> int:
         syn = Synth(spec, a.seed, date(2026, 1, 5))
         lines = []
         for i in range(a.n):
-            rec = syn.record(i, AT, 0.0, 0.0)
+            rec = realistic(spec, syn.record(i, AT, 0.0, 0.0), rng)
             lines.append(json.dumps(rec, ensure_ascii=False, default=str))
         with open(os.path.join(HERE, "..", "specs", "samples", f"{spec.id}.cohort.jsonl"), "w",
                   encoding="utf-8") as f:
