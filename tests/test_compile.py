@@ -287,3 +287,13 @@ def test_decimal_values_stay_exact(tmp_path):
                  "    expect: {eligible: true}\n", encoding="utf-8")
     (ex,) = compile_spec(load_document(f)).examples
     assert ex.params["rate"] == Decimal("0.1")
+
+
+def test_an_error_in_a_definition_is_reported_once(tmp_path):
+    (tmp_path / "v.yaml").write_text((SPECS / "vocab.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    f = tmp_path / "s.yaml"
+    f.write_text("id: s\nimports: [v.yaml]\ndefinitions:\n  bad: {expr: rsaa and rsa, label: B}\n"
+                 "eligibility:\n  beneficiary:\n    all:\n      - {id: r1, condition: bad}\n"
+                 "      - {id: r2, condition: not bad}\n", encoding="utf-8")
+    diags = compile_errors(f)
+    assert [(d.line, d.col) for d in diags] == [(4, 15)] and "rsaa" in diags[0].message
