@@ -274,7 +274,7 @@ def _compile_text(tmp_path, body):
     ("cohort_constraints:\n  - {id: c, label: c, condition: 'count(participants)'}\n", "yes/no"),
     ("payments:\n  - {id: a, label: a, share: 30%, due: bilan_x}\n", "neither `signature` nor a reporting id"),
     ("funding:\n  conditional:\n    - {id: p, label: p, weight: 40%, achieved: '1', mode: progressive}\n",
-     "proportional, threshold or all_or_nothing"),
+     "proportional, threshold"),
     ("indicators:\n  - {id: fte, label: n, value: 'count(participants)'}\n", "hides"),
 ])
 def test_section_errors_are_positioned(tmp_path, body, needle):
