@@ -280,6 +280,17 @@ def _metadata(ctx: Ctx) -> None:
                                      tr if isinstance(tr, bool) else None, ctx.source(c, "convention"))
     terr = d.get("territories")
     f["territories"] = ("all",) if terr == "all" else tuple(str(t) for t in (terr or ()))
+    known: set[str] = set()
+    for _, voc in _vocabularies(ctx):
+        for section in ("territories", "territory_groups"):
+            if isinstance(voc.get(section), Mapping):
+                known |= {str(k) for k in voc[section]}
+    if known and isinstance(terr, list):
+        for i, t in enumerate(terr):
+            if str(t) not in known:
+                ctx.error(ctx.pos(terr, i), f'unknown territory "{t}"', "spec.unknown_territory",
+                          did_you_mean(str(t), known) or "territories: " + ", ".join(sorted(known)),
+                          f"territories[{i + 1}]")
     f["section_pos"] = {str(k): ctx.pos(d, k, of_key=True) for k in d}
 
 
