@@ -256,10 +256,13 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         except Exception as e:  # noqa: BLE001 - an evaluation error (division by zero...) makes the value unknown
             return _EvalFailure(getattr(e, "message", None) or str(e)), unk
 
-    # ---- indicators
+    # ---- indicators (over the cohort given, for the convention period up to the report date)
+    period = {"from": start if isinstance(start, date) else None,
+              "to": min(at, end) if isinstance(end, date) else at}
     indicators = []
     for ind in secs.indicators:
-        row: dict[str, Any] = {"id": ind.id, "label": ind.label, "unit": ind.unit, "source": _src(ind.source)}
+        row: dict[str, Any] = {"id": ind.id, "label": ind.label, "unit": ind.unit, "period": period,
+                               "source": _src(ind.source)}
         if ind.value is not None:
             v, unk = ev(ind.value)
         else:
@@ -359,8 +362,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
                       + [r["status"] == "passed" if r["status"] != "unknown" else None for r in plan_rules])
     return {
         "spec": spec.id, "spec_version": spec.version, "operation": rid, "as_of": at,
-        "period": {"from": start if isinstance(start, date) else None,
-                   "to": min(at, end) if isinstance(end, date) else at},
+        "period": period,
         "operator": operator,
         "funding_plan": _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit,
                                    awarded, grant, plan_rules, plan_ok, env),
