@@ -535,6 +535,13 @@ def _examples(ctx: Ctx) -> None:
         names[name] = i
         expect = ex.get("expect") or {}
         cohort = ex.get("cohort")
+        params = ex.get("params") or {}
+        if isinstance(params, Mapping):
+            for k in params:
+                if str(k) not in ctx.fields["parameters"]:
+                    ctx.error(ctx.pos(params, k, of_key=True), f'example "{name}": unknown parameter "{k}"',
+                              "spec.unknown_parameter", did_you_mean(str(k), ctx.fields["parameters"])
+                              or "declare it under `parameters:`", path + f".params.{k}")
         out.append(Example(name=name, at=ctx.date(ex, "at", path), params=plain(ex.get("params") or {}),
                            record=plain(ex["record"]) if ex.get("record") is not None else None,
                            expect=plain(expect), operation=plain(ex["operation"]) if ex.get("operation") is not None

@@ -283,7 +283,8 @@ def test_redeclared_attribute_with_another_type(tmp_path):
 
 def test_decimal_values_stay_exact(tmp_path):
     f = tmp_path / "s.yaml"
-    f.write_text("id: s\nexamples:\n  - name: x\n    at: 2026-01-01\n    params: {rate: 0.1}\n    record: {id: a}\n"
+    f.write_text("id: s\nparameters:\n  rate: {type: number}\nexamples:\n  - name: x\n    at: 2026-01-01\n"
+                 "    params: {rate: 0.1}\n    record: {id: a}\n"
                  "    expect: {eligible: true}\n", encoding="utf-8")
     (ex,) = compile_spec(load_document(f)).examples
     assert ex.params["rate"] == Decimal("0.1")
