@@ -61,16 +61,22 @@ class _Source:
         self.lines = tuple(text.split("\n"))
 
 
-@dataclass(frozen=True)
 class _Info:
-    """Where a node sits: its position, caret width, and what is needed to build a TextOrigin lazily."""
+    """Where a node sits: its position, caret width, and what is needed to build a TextOrigin lazily.
 
-    pos: Pos
-    width: int = 1
-    src: _Source | None = None
-    start: int = 0  # index of the node in src.text
-    end: int = 0
-    style: str | None = None  # None plain scalar, "'", '"', "|", ">", "{" for collections
+    (A plain slotted class, not a dataclass: one is made per node, so it must be cheap.)
+    """
+
+    __slots__ = ("pos", "width", "src", "start", "end", "style")
+
+    def __init__(self, pos: Pos, width: int = 1, src: "_Source | None" = None, start: int = 0, end: int = 0,
+                 style: str | None = None):
+        self.pos = pos
+        self.width = width
+        self.src = src
+        self.start = start  # index of the node in src.text
+        self.end = end
+        self.style = style  # None plain scalar, "'", '"', "|", ">", "{" for collections
 
 
 _NOWHERE = Pos("<unknown>", 1, 1)
@@ -243,6 +249,9 @@ class _ScalarProblem(Exception):
 
 def resolve_plain(text: str) -> Any:
     """The value of a plain (unquoted) scalar under the YAML 1.2 core schema, as this engine reads it."""
+    first = text[:1]
+    if first.isalpha() and first not in "tTfFnN":  # fast path: ordinary words
+        return text
     if text in _NULLS:
         return None
     if text in _TRUE:
@@ -286,11 +295,14 @@ def _pos_of_index(file: str, text: str, index: int) -> Pos:
     return Pos(file, line, col)
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
 def _decode(file: str, data: bytes, diags: list[Diagnostic]) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     text = data.decode("utf-8", errors="surrogateescape")
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if _SURROGATE.search(text):
         norm = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = norm.split("\n")
         seen_lines: set[int] = set()
@@ -372,7 +384,7 @@ class _Builder:
         self.stack: list[_Frame] = []
         self.root: Any = _NOKEY
         self.root_info: _Info | None = None
-        self.seen_anchor = self.seen_alias = self.seen_depth = False
+        self.seen_anchor = self.seen_alias = False
 
     # -- helpers
     def pos(self, mark) -> Pos:
@@ -381,11 +393,11 @@ class _Builder:
     def info(self, event, style: str | None) -> _Info:
         s, e = event.start_mark, event.end_mark
         if e.line == s.line:
-            width = max(1, e.column - s.column)
+            width = e.column - s.column or 1
         else:
             line = self.src.lines[s.line] if s.line < len(self.src.lines) else ""
             width = max(1, len(line.rstrip()) - s.column)
-        return _Info(self.pos(s), width, self.src, s.index, e.index, style)
+        return _Info(Pos(self.src.file, s.line + 1, s.column + 1), width, self.src, s.index, e.index, style)
 
     def error(self, where: Pos | Any, message: str, code: str, hint: str | None = None, width: int = 1) -> None:
         pos = where if isinstance(where, Pos) else self.pos(where)
@@ -447,31 +459,15 @@ class _Builder:
 
     def run(self, loader) -> None:
         documents = 0
+        scalar, alias = ev.ScalarEvent, ev.AliasEvent
+        ends = (ev.MappingEndEvent, ev.SequenceEndEvent)
+        starts = (ev.MappingStartEvent, ev.SequenceStartEvent)
         while True:
             event = loader.get_event()
-            if isinstance(event, ev.StreamEndEvent):
-                return
-            if isinstance(event, ev.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    self.error(event.start_mark, "a file must hold exactly one document; a second one starts here",
-                               "yaml.multi_document", "remove the '---' line and everything after it, or split "
-                               "the file in two", width=3)
-                    return
-                continue
-            if isinstance(event, (ev.DocumentEndEvent, ev.StreamStartEvent)):
-                continue
-            if len(self.diags) >= MAX_DIAGNOSTICS:
-                return
-            if isinstance(event, ev.AliasEvent):
-                if not self.seen_alias:
-                    self.seen_alias = True
-                    self.error(event.start_mark, f"aliases (*{event.anchor}) are not allowed", "yaml.alias",
-                               "repeat the value, or define it once as a shared block in a vocabulary and "
-                               "write {use: name}", width=len(event.anchor) + 1)
-                self.attach(None, self.info(event, None))
-            elif isinstance(event, ev.ScalarEvent):
-                self.check_node(event)
+            t = type(event)
+            if t is scalar:  # the most frequent event first
+                if event.anchor is not None or event.tag is not None:
+                    self.check_node(event)
                 style = event.style or None  # libyaml says '' for plain scalars, PyYAML None
                 info = self.info(event, style)
                 value: Any = event.value
@@ -482,23 +478,40 @@ class _Builder:
                         self.error(event.start_mark, p.message, p.code, p.hint, width=info.width)
                         value = None
                 self.attach(value, info)
-            elif isinstance(event, (ev.MappingStartEvent, ev.SequenceStartEvent)):
-                self.check_node(event)
-                depth = len(self.stack) + 1
-                info = _Info(self.pos(event.start_mark), 1, self.src, event.start_mark.index,
-                             event.start_mark.index, "{")
-                if depth > MAX_DEPTH:
-                    if not self.seen_depth:
-                        self.seen_depth = True
-                        self.error(event.start_mark, f"nesting too deep: more than {MAX_DEPTH} levels of "
-                                   "mappings and lists", "yaml.depth", "flatten the structure")
-                    return  # nothing below is usable; stop at once
-                is_map = isinstance(event, ev.MappingStartEvent)
-                node = YMap(pos=info.pos) if is_map else YList(pos=info.pos)
-                self.stack.append(_Frame(node, is_map, info))
-            elif isinstance(event, (ev.MappingEndEvent, ev.SequenceEndEvent)):
+            elif t in ends:
                 f = self.stack.pop()
                 self.attach(f.node, f.info)
+            elif t in starts:
+                if event.anchor is not None or event.tag is not None:
+                    self.check_node(event)
+                mark = event.start_mark
+                info = _Info(Pos(self.src.file, mark.line + 1, mark.column + 1), 1, self.src, mark.index,
+                             mark.index, "{")
+                if len(self.stack) + 1 > MAX_DEPTH:
+                    self.error(mark, f"nesting too deep: more than {MAX_DEPTH} levels of mappings and lists",
+                               "yaml.depth", "flatten the structure")
+                    return  # nothing below is usable; stop at once
+                is_map = t is ev.MappingStartEvent
+                node = YMap(pos=info.pos) if is_map else YList(pos=info.pos)
+                self.stack.append(_Frame(node, is_map, info))
+            elif t is alias:
+                if not self.seen_alias:
+                    self.seen_alias = True
+                    self.error(event.start_mark, f"aliases (*{event.anchor}) are not allowed", "yaml.alias",
+                               "repeat the value, or define it once as a shared block in a vocabulary and "
+                               "write {use: name}", width=len(event.anchor) + 1)
+                self.attach(None, self.info(event, None))
+            elif t is ev.StreamEndEvent:
+                return
+            elif t is ev.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    self.error(event.start_mark, "a file must hold exactly one document; a second one starts here",
+                               "yaml.multi_document", "remove the '---' line and everything after it, or split "
+                               "the file in two", width=3)
+                    return
+            if len(self.diags) >= MAX_DIAGNOSTICS:
+                return
 
 
 def repr_value(value: Any, limit: int = 60) -> str:
