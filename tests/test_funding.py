@@ -323,3 +323,41 @@ def test_capacity(per_fte, fte, actual, limit, cap, position, conforming):
     assert r.capacity == cap
     assert r.position == position
     assert r.conforming is conforming
+
+
+# --------------------------------------------------------------------------------------------- properties
+
+_money = st.decimals(min_value=0, max_value=10 ** 7, places=2, allow_nan=False, allow_infinity=False)
+_ratio = st.decimals(min_value=0, max_value=3, places=4, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_money, st.lists(st.tuples(st.integers(1, 100), _ratio, st.sampled_from(["proportional", "threshold",
+                                                                                  "all_or_nothing"])),
+                        min_size=1, max_size=5), st.one_of(st.none(), _money))
+def test_conditional_parts_add_up_to_the_total(base, spec, cap):
+    weights = [D(w) for w, _r, _m in spec]
+    total_w = sum(weights)
+    parts = [PartSpec(f"p{i}", None, w / total_w, D(1), r, m, D("0.5") if m == "threshold" else None)
+             for i, ((_w, r, m), w) in enumerate(zip(spec, weights))]
+    res = conditional_funding(base, parts, [] if cap is None else [Cap("cap", None, cap)])
+    assert sum(p.maximum for p in res.parts) == money(base)  # the maxima add up to the base (weights sum to 1)
+    assert sum(p.amount for p in res.parts) == res.total  # the parts add up to the total
+    assert res.total <= money(base)
+    if cap is not None:
+        assert res.total <= money(cap)
+    for p in res.parts:
+        assert D(0) <= p.amount <= p.maximum + D("0.01")
+
+
+@settings(max_examples=200, deadline=None)
+@given(_money, st.one_of(st.none(), _money))
+def test_payments_add_up_to_the_money_earned(grant, earned):
+    tranches = [TrancheSpec("advance", None, D("0.30"), "signature"),
+                TrancheSpec("installment", None, D("0.50"), "review", "ir", conditional=True),
+                TrancheSpec("balance", None, D("0.20"), "review", "fr", conditional=True)]
+    s = payment_schedule(grant, tranches, date(2027, 4, 15), date(2026, 1, 1), {}, earned)
+    assert s.planned_total == money(grant)
+    assert s.total == (money(grant) if earned is None else money(earned))
+    assert s.tranches[0].amount == s.tranches[0].planned  # the advance is never conditional
+    assert all(t.amount >= 0 for t in s.tranches[:-1])
