@@ -217,7 +217,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     for c in fs.caps:
         if c.on != "grant" or c.amount is None:
             continue
-        v = _num(c.amount(env, at))
+        v = _num(_op_eval(c.amount, env, at))
         cap_rows.append((c, v))
         if v is not None:
             caps.append(F.Cap(c.id, c.label, F.money(v)))
@@ -293,7 +293,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         if c.per_fte is not None:
             res = F.capacity(c.id, c.label, c.per_fte, _num(env.get("fte")), _num(actual), c.limit)
         else:
-            res = F.capacity_of(c.id, c.label, _num(c.value(env, at)) if c.value is not None else None,
+            res = F.capacity_of(c.id, c.label, _num(_op_eval(c.value, env, at)) if c.value is not None else None,
                                 _num(actual), c.limit)
         capacity.append({"id": c.id, "label": c.label, "per_fte": c.per_fte, "fte": _val(env.get("fte")),
                          "capacity": res.capacity, "actual": res.actual, "limit": c.limit, "position": res.position,
@@ -302,7 +302,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     # ---- conditional funding
     parts = []
     for p in fs.conditional:
-        obj = Decimal(1) if p.objective is None else _num(p.objective(env, at))
+        obj = Decimal(1) if p.objective is None else _num(_op_eval(p.objective, env, at))
         ach_v, _unk = ev(p.achieved) if p.achieved is not None else (None, 0)
         if ach_v is True or ach_v is False:
             ach = Decimal(1 if ach_v else 0)
@@ -515,17 +515,20 @@ class _EvalFailure:
 F_EMPTY = None  # replaced below (an empty FundingSpec)
 
 
-def _one_day():
-    from .runtime import Duration
-
-    return Duration(0, 1)
+def _op_eval(expr, env, at):
+    """Evaluate an operation expression; an evaluation error (division by zero...) gives *unknown*, so one bad
+    figure does not stop the report (the figure shows as unknown)."""
+    try:
+        return expr(env, at)
+    except Exception:  # noqa: BLE001 - EvaluationError, DynamicTypeError
+        return unknown()
 
 
 def _share_rate(rule, env, at) -> tuple[Decimal | None, str | None]:
     if rule is None:
         return None, None
     for when, share in rule.cases:
-        if when(env, at) is True:
+        if _op_eval(when, env, at) is True:
             return share, when.text
     if rule.by_fund:
         fund = env.get("fund")

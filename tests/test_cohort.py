@@ -305,3 +305,15 @@ def test_rate_with_zero_denominator_is_unknown(tmp_path):
                                 "denominator: 'count(participants)'}\n")
     r = build_report(load_spec(p), {"id": "o"}, [], date(2026, 1, 1))
     assert r["indicators"][0]["value"] is None and r["indicators"][0]["note"] == "dénominateur nul"
+
+
+def test_evaluation_error_in_an_objective_makes_the_part_unknown(tmp_path):
+    # posts / (posts - posts): a division by zero at run time; the part is unknown, the report still comes out
+    p = tmp_path / "s.yaml"
+    p.write_text("id: t\nversion: \"1\"\ntitle: t\ninputs:\n  operation:\n    posts: {type: integer, label: p}\n"
+                 "    grant_awarded: {type: number, label: g}\nfunding:\n  conditional:\n"
+                 "    - {id: a, label: a, weight: 100%, objective: 'posts / (posts - posts)', "
+                 "achieved: 'count(participants)'}\n", encoding="utf-8")
+    r = build_report(load_spec(str(p)), {"id": "o", "posts": 3, "grant_awarded": 1000}, items([{"id": "a"}]),
+                     date(2026, 1, 1))
+    assert r["funding"]["parts"][0]["amount"] is None and r["funding"]["total"] is None
