@@ -4,6 +4,8 @@ Each ``tests/broken/<name>.yaml`` must make `engine check` exit 1, print nothing
 traceback, and print exactly ``tests/broken/<name>.expected`` on stderr. Regenerate the golden files with
 ``UPDATE_GOLDEN=1 python -m pytest tests/test_check_golden.py`` and review the diff by eye.
 Sources are checked against the tiny text ``tests/broken/seeds/99-texte-de-test.txt`` (20 lines).
+The ``expr_*`` and ``graph_*`` files hold messages written by the expression compiler and the phase-graph checker:
+when their wording changes on purpose, regenerate and review.
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ def test_there_is_a_case_per_error_kind():
              "yaml_syntax_tab", "schema_invalid_date", "schema_unknown_key", "schema_bad_duration",
              "schema_missing_required", "schema_wrong_type", "schema_bad_enum", "schema_bad_source",
              "schema_comma_in_flow", "schema_rule_tree", "schema_vocabulary", "import_missing", "import_cycle",
-             "import_not_vocabulary", "use_unknown_block", "source_past_end"}
+             "import_not_vocabulary", "use_unknown_block", "source_past_end",
+             # compile stage (engine.compile, engine.compiler, engine.graph: their messages, our golden files)
+             "expr_syntax_error", "expr_type_error", "expr_unknown_name", "expr_multiline_error",
+             "graph_unknown_phase", "graph_unreachable", "graph_timing"}
     assert kinds <= {Path(c).stem for c in CASES}
     for c in CASES:
         assert (BROKEN / c).with_suffix(".expected").exists() or os.environ.get("UPDATE_GOLDEN"), c
