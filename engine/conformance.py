@@ -503,6 +503,21 @@ def windows(every, first_day: date, end: date):
             ws = nxt
 
 
+_WINDOWS: dict = {}
+
+
+def _windows_list(every, first_day: date, end: date) -> tuple:
+    """``tuple(windows(...))``, cached: the same periods come back record after record."""
+    key = (every, first_day, end)
+    r = _WINDOWS.get(key)
+    if r is None:
+        r = tuple(windows(every, first_day, end))
+        if len(_WINDOWS) > 5_000:
+            _WINDOWS.clear()
+        _WINDOWS[key] = r
+    return r
+
+
 def obligation_periods(stays: list, during: frozenset) -> list[tuple[date, date | None, int]]:
     """Merge consecutive stays in ``during`` phases into periods ``(first day, last day | None when open, index of
     the history entry that opened the period)``. A same-day (empty) stay inside a period keeps it going."""
@@ -557,35 +572,37 @@ def check_obligation(info, stays: list, events: list, dates: list, env: dict, at
     fn = ob.condition.fn
     every = ob.every
     partial_check = ob.partial_windows == "check"
+    bl, br = bisect_left, bisect_right
     try:
         for first_day, last_day, index in periods:
             if first_day > at:
                 continue
             end_bound = last_day if last_day is not None and last_day < at else at
-            for ws, we in windows(every, first_day, end_bound):
+            for ws, we in _windows_list(every, first_day, end_bound):
                 if we > at:
                     pending += 1
                     break
                 if ws >= first_day and (last_day is None or we <= last_day):
-                    lo, hi = ws, we
+                    env["events"] = events[bl(dates, ws):br(dates, we)]
                 elif partial_check:
-                    lo, hi = max(ws, first_day), min(we, end_bound)
+                    env["events"] = events[bl(dates, max(ws, first_day)):br(dates, min(we, end_bound))]
                 else:
                     skipped += 1
                     continue
-                env["events"] = events[bisect_left(dates, lo):bisect_right(dates, hi)]
                 if bounds:
                     env["window_start"] = ws
                     env["window_end"] = we
                 v = fn(env, at)
                 checked += 1
+                if v is True:
+                    continue
                 if v is False:
                     failed.append({"start": ws, "end": we})
                     vio.append(_v("obligation_unmet", index, we,
                                   f"« {label} » non respecté sur la période du {fr_date(ws)} au {fr_date(we)}"
                                   f"{_period_name(every if every.__class__ is str else None, ws)}.", ob.id, src,
                                   window={"start": ws, "end": we}))
-                elif v is not True:
+                else:
                     unknown.update(getattr(v, "names", ()) or ())
     finally:
         env["events"] = saved

@@ -149,49 +149,55 @@ class Synth:
         return e
 
     def events_for(self, hist: list, at: date) -> list[dict]:
+        """Events of a legal, well-followed path: over the whole active period (from the first entry to the exit,
+        or ``at``) 2-3 appointments a month (the first in person), a monthly SIA update, 15 hours of activity every
+        ISO week once past the first phase; at the start of each long stay a collective action and three contract
+        actions; the events guards usually ask for shortly before each move."""
         r = self.rng
         has = self.events.__contains__
         out: list = []
         if not hist:
             return out
         first = hist[0][1]
+        end = next((d for p, d in hist if p in self.final), None) or min(at, hist[-1][1] + timedelta(days=200))
         if has("appointment"):
             out.append(self.ev("appointment", first + timedelta(days=r.randint(1, 12)), mode="in_person"))
-        end = at
         for i, (p, d) in enumerate(hist):
-            nd = hist[i + 1][1] if i + 1 < len(hist) else min(end, d + timedelta(days=200))
             if p in self.final:
                 break
+            nd = hist[i + 1][1] if i + 1 < len(hist) else end
             if i + 1 < len(hist):  # guard events shortly before leaving the phase
                 for g in GUARD_EVENTS:
                     if has(g):
                         out.append(self.ev(g, max(d, nd - timedelta(days=r.randint(1, 5)))))
-            long_stay = (nd - d).days > 25
-            if not long_stay:
-                continue
-            if has("collective_action"):
-                out.append(self.ev("collective_action", d + timedelta(days=r.randint(3, 25))))
-            if has("ce_action"):
-                for k in range(3):
-                    out.append(self.ev("ce_action", d, professional=k < 2, simple=k == 2, months=6 if k == 0 else 2))
-            m = date(d.year, d.month, 1)
-            while m <= nd:
-                nm = plus(m, _MONTH)
+            if (nd - d).days > 25:
+                if has("collective_action"):
+                    out.append(self.ev("collective_action", d + timedelta(days=r.randint(3, 25))))
+                if has("ce_action"):
+                    for k in range(3):
+                        out.append(self.ev("ce_action", d, professional=k < 2, simple=k == 2,
+                                           months=6 if k == 0 else 2))
+        start = hist[1][1] if len(hist) > 1 else first
+        m = date(start.year, start.month, 1)
+        while m < end:
+            nm = plus(m, _MONTH)
+            lo, hi = max(m, start), min(nm, end)
+            span = (hi - lo).days
+            if span > 0:
                 for k in range(r.choice((2, 2, 3))):
-                    day = m + timedelta(days=r.randint(0, (nm - m).days - 1))
-                    if has("appointment") and d <= day < nd:
-                        out.append(self.ev("appointment", day, mode="in_person" if k == 0 else
-                                           r.choice(["phone", "in_person", "video"])))
+                    if has("appointment"):
+                        out.append(self.ev("appointment", lo + timedelta(days=r.randint(0, span - 1)),
+                                           mode="in_person" if k == 0 else r.choice(["phone", "in_person", "video"])))
                 if has("sia_update"):
-                    out.append(self.ev("sia_update", m + timedelta(days=r.randint(0, 27))))
-                m = nm
-            if has("activity"):  # one SIA entry per ISO week of the stay
-                w = d - timedelta(days=d.weekday())
-                while w < nd:
-                    day = w + timedelta(days=r.randint(0, 4))
-                    if d <= day < nd:
-                        out.append(self.ev("activity", day, hours=15 if r.random() < 0.5 else r.randint(7, 15)))
-                    w += timedelta(days=7)
+                    out.append(self.ev("sia_update", lo + timedelta(days=r.randint(0, span - 1))))
+            m = nm
+        if has("activity"):  # one SIA entry of 15 hours per ISO week
+            w = start - timedelta(days=start.weekday())
+            while w < end:
+                day = max(start, w) + timedelta(days=r.randint(0, 2))
+                if start <= day < end and day < w + timedelta(days=7):
+                    out.append(self.ev("activity", day, hours=15))
+                w += timedelta(days=7)
         out.sort(key=lambda e: e["date"])
         return out
 
