@@ -20,13 +20,13 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Callable
 
 from .diff_norm import (Entity, Norm, NormalSpec, constant_changes, default_expr_parser, field_is_semantic,
-                        fr_date, fr_percent, make_expr_parser, normalise_spec, NON_SEMANTIC_SECTIONS)
+                        fr_date, fr_percent, make_expr_parser, normalise_spec, users_of, NON_SEMANTIC_SECTIONS)
 
 # ------------------------------------------------------------------------------------------------ results
 
@@ -84,6 +84,7 @@ class Change:
     semantic: bool
     constants: tuple[tuple[str, str], ...] = ()
     where: str | None = None  # "file:line" of the change in the new version (the old one for a removal)
+    used_by: tuple[str, ...] = ()  # for a definition, parameter or attribute: paths of the elements reading it
 
     def to_json(self) -> dict:
         d = {"section": self.section, "path": self.path, "kind": self.kind, "old": self.old, "new": self.new,
@@ -92,6 +93,8 @@ class Change:
             d["constants"] = [{"old": a, "new": b} for a, b in self.constants]
         if self.where:
             d["where"] = self.where
+        if self.used_by:
+            d["used_by"] = list(self.used_by)
         return d
 
 
@@ -171,6 +174,14 @@ def _agree(what: str, masculine: str) -> str:
     return masculine + "e" + ("s" if last.endswith("s") and not last.endswith("ss") else "")
 
 
+def _of(what: str) -> str:
+    """« de la condition », « du filtre », « de l'expression »."""
+    if what[:1].lower() in "aeiouyéèêh":
+        return f"de l'{what}"
+    first = what.split(" › ", 1)[0].split(" « ", 1)[0]
+    return f"de la {what}" if first in _FEMININE else f"du {what}"
+
+
 def _short(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1].rstrip() + "…"
 
@@ -205,7 +216,7 @@ def _field_sentence(e: Entity, path: str, a: Norm | None, b: Norm | None, consts
     if consts:
         dates = all(re.match(r"^\d\d/\d\d/\d{4}$", x) and re.match(r"^\d\d/\d\d/\d{4}$", y) for x, y in consts)
         label = ("date" if dates else "seuil") + ("s" if len(consts) > 1 else "")
-        return f"{subject} — {label} de la {what} : " + ", ".join(f"{x} -> {y}" for x, y in consts)
+        return f"{subject} — {label} {_of(what)} : " + ", ".join(f"{x} -> {y}" for x, y in consts)
     return f"{subject} — {what} : {_show(a, b)} -> {_show(b, a)}"
 
 
@@ -275,7 +286,35 @@ def diff_normal(old: NormalSpec, new: NormalSpec, old_files: Callable[[str], str
                 b.section, f"{b.path}.{fpath}", kind, None if fa is None else fa.json, None if fb is None else fb.json,
                 _field_sentence(b, fpath, fa, fb, consts), field_is_semantic(b.section, fpath),
                 tuple(consts or ()), where))
-    return changes
+    return [_with_users(c, old, new) for c in changes]
+
+
+MAX_USERS = 4
+
+
+def _with_users(c: Change, old: NormalSpec, new: NormalSpec) -> Change:
+    """A semantic change of a definition, parameter or attribute names the rules that read it (in the new version,
+    in the old one for a removal), through other definitions too."""
+    if not c.semantic or c.section not in ("definitions", "parameters", "inputs"):
+        return c
+    ident = c.path.split(".", 2)[1] if c.path.count(".") else ""
+    if not ident:
+        return c
+    if c.section == "inputs":
+        kind, _, ident = ident.partition(":")
+        if kind not in ("attribute", "operation"):
+            return c
+    spec = old if c.kind == "removed" and c.path.count(".") == 1 else new
+    users = users_of(spec, ident, exclude=(c.section, c.path.split(".", 2)[1]))
+    if not users:
+        return c
+    names = [_subject(u) for u in users[:MAX_USERS]]
+    more = len(users) - MAX_USERS
+    tail = f" et {more} autre{'s' if more > 1 else ''}" if more > 0 else ""
+    _, feminine = _noun(c.section, ident if c.section != "inputs" else "attribute:")
+    used = "utilisée" if feminine else "utilisé"
+    return replace(c, sentence=f"{c.sentence} ; {used} par : {', '.join(names)}{tail}",
+                   used_by=tuple(u.path for u in users))
 
 
 def _period(info: VersionInfo) -> str:

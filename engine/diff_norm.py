@@ -499,6 +499,8 @@ def _field_positions(data) -> dict:
 
 
 def _collection(section: str, value: Any, parse_expr, out: dict, id_prefix: str = "") -> None:
+    if isinstance(value, (list, dict)) and not value:
+        return  # an empty section is no element
     if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
         idents = _unique([_item_ident(x, i) for i, x in enumerate(value)])
         for i, (ident, item) in enumerate(zip(idents, value)):
@@ -634,3 +636,41 @@ def normalise_spec(doc: dict, vocabularies: Iterable[dict] = (),
         else:
             _collection(key, value, parse_expr, out)
     return NormalSpec(out, meta)
+
+
+# ------------------------------------------------------------------------------------------------ names used
+
+def expr_names(n: Norm) -> set[str]:
+    """The names an expression reads (attributes, definitions, parameters...)."""
+    if n.kind != "expr" or not n.ast:
+        return set()
+    text, node = n.ast
+    if node is None:
+        return {t for t in _tokens(text) if re.match(r"^[^\W\d]\w*$", t)}
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            if type(x).__name__ == "Name" and isinstance(getattr(x, "name", None), str):
+                out.add(x.name)
+            stack.extend(getattr(x, f.name) for f in dataclasses.fields(x) if not _skip(f.name))
+        elif isinstance(x, (list, tuple)):
+            stack.extend(x)
+    return out
+
+
+def users_of(spec: NormalSpec, name: str, exclude: tuple[str, str] | None = None) -> list[Entity]:
+    """Entities whose expressions read ``name``, directly or through definitions that read it."""
+    reads = {key: set().union(*(expr_names(v) for v in e.fields.values())) for key, e in spec.entities.items()}
+    found: dict = {}
+    frontier, seen = [name], {name}
+    while frontier:
+        current = frontier.pop()
+        for key, names in reads.items():
+            if current in names and key != exclude and key not in found:
+                found[key] = spec.entities[key]
+                if key[0] == "definitions" and key[1] not in seen:
+                    seen.add(key[1])
+                    frontier.append(key[1])
+    return [found[k] for k in sorted(found)]

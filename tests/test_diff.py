@@ -230,3 +230,27 @@ def test_broken_yaml_is_a_positioned_error(tmp_path, capsys):
     bad.write_text("id: x\nphases:\n  a: {label: A}\n  a: {label: B}\n", encoding="utf-8")
     code, out, err = _run(["diff", BASE, str(bad)], capsys)
     assert code == 1 and f"{bad}:4:3" in err and "duplicate key" in err and "Traceback" not in err
+
+
+def test_changed_definitions_and_attributes_name_their_users(tmp_path):
+    (tmp_path / "vocab.yaml").write_text((HERE / "vocab.yaml").read_text(encoding="utf-8").replace(
+        "department: {type: string, label: Département de résidence}",
+        "department: {type: enum, values: [\"59\", \"62\"], label: Département de résidence}"), encoding="utf-8")
+    text = (HERE / "base.yaml").read_text(encoding="utf-8")
+    text = text.replace("expr: age(birth_date, today) <= 25", "expr: age(birth_date, today) <= 29")
+    text = text.replace("definitions:\n", "definitions:\n  jeune_du_62:\n    expr: jeune and department == \"62\"\n"
+                        "    label: Jeune du Pas-de-Calais\n", 1)
+    text = text.replace("where jeune)", "where jeune_du_62)")
+    (tmp_path / "spec.yaml").write_text(text, encoding="utf-8")
+    r = _diff(str(tmp_path / "spec.yaml"))
+    by_path = {c.path: c for c in r.changes}
+    jeune = by_path["definitions.jeune.expr"]
+    # read through the definition jeune_du_62 by the youth cap
+    assert jeune.used_by == ("cohort_constraints.youth_share", "definitions.jeune_du_62")
+    assert jeune.sentence.endswith("seuil de l'expression : 25 -> 29 ; utilisée par : Contrainte de cohorte « Au plus "
+                                   "20 % de jeunes », Définition « Jeune du Pas-de-Calais »")
+    dep = by_path["inputs.attribute:department.type"]
+    assert dep.used_by == ("cohort_constraints.youth_share", "definitions.jeune_du_62",
+                           "eligibility.beneficiary.resident_62")
+    assert "; utilisé par : Contrainte de cohorte" in dep.sentence
+    assert by_path["inputs.attribute:department.values"].kind == "added"
