@@ -14,7 +14,6 @@ from the line of generated code that failed (a table line -> source span), at no
 
 from __future__ import annotations
 
-import itertools
 import sys
 from dataclasses import dataclass, replace
 from datetime import date
@@ -29,7 +28,6 @@ from .types import (ANY, BOOLEAN, DATE, DURATION, INTEGER, NUMBER, STRING, ALIAS
                     EnumType, ListType, RecordType, Scope, Type, arith_type, is_numeric, unify)
 
 MAX_INDENT = 90
-_counter = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -97,6 +95,7 @@ class _Gen:
         self.ns: dict = dict(_BASE_NS)
         self.frames: list[str] = []
         self.text, self.origin = text, origin
+        self.main_origin = origin
         self.span = (0, len(text))
 
     # -- helpers
@@ -430,46 +429,95 @@ class _Gen:
 _CATCH = (R.DynamicTypeError, ArithmeticError, ValueError)
 
 
-def _build(gen: _Gen, result: str, filename: str) -> Callable:
-    header = ["def _expr(env, today):", "    cost = 0", "    try:"]
-    footer = [f"        return {result}", "    except _CATCH as _e:", "        raise _fail(_e) from None"]
-    source = "\n".join(header + gen.lines + footer) + "\n"
-    where = gen.where
-    offset = len(header)
+@dataclass(frozen=True)
+class _Template:
+    """An expression compiled independently of its position: code, constants, line -> (text, origin, span)."""
 
+    code: object
+    ns: dict
+    where: tuple  # per generated line: (text, origin or None for the expression itself, span)
+    offset: int
+    text: str
+
+
+def _make_fail(ns: dict, t: _Template, origin: TextOrigin):
     def fail(exc: BaseException) -> EvaluationError:
         tb, lineno = exc.__traceback__, None
         while tb is not None:
-            if tb.tb_frame.f_code.co_filename == filename:
+            if tb.tb_frame.f_globals is ns:
                 lineno = tb.tb_lineno
             tb = tb.tb_next
-        idx = (lineno or 0) - offset - 1
-        text, origin, span = where[idx] if 0 <= idx < len(where) else (gen.text, gen.origin, (0, len(gen.text)))
+        idx = (lineno or 0) - t.offset - 1
+        text, where_origin, span = t.where[idx] if 0 <= idx < len(t.where) else (t.text, None, (0, len(t.text)))
         if isinstance(exc, R.DynamicTypeError):
             message, hint, code = exc.message, exc.hint, exc.code
         elif isinstance(exc, ZeroDivisionError):
             message, hint, code = "division by zero", "check that the divisor is not 0 first", \
                 "eval.division_by_zero"
-        elif isinstance(exc, (OverflowError, ValueError)) and "date" in str(exc).lower() or \
-                "year" in str(exc).lower():
+        elif isinstance(exc, (OverflowError, ValueError)) and ("date" in str(exc).lower() or
+                                                               "year" in str(exc).lower()):
             message, hint, code = "date out of range (years 1 to 9999)", None, "eval.range"
         else:
             message, hint, code = "number out of range", None, "eval.range"
-        return EvaluationError(origin.diagnostic(text, span[0], message, width=max(1, span[1] - span[0]),
-                                                 hint=hint, code=code))
+        return EvaluationError((where_origin or origin).diagnostic(text, span[0], message,
+                                                                   width=max(1, span[1] - span[0]), hint=hint,
+                                                                   code=code))
+    return fail
 
+
+def _template(gen: _Gen, result: str) -> tuple[_Template, str]:
+    header = ["def _expr(env, today):", "    cost = 0", "    try:"]
+    footer = [f"        return {result}", "    except _CATCH as _e:", "        raise _fail(_e) from None"]
+    source = "\n".join(header + gen.lines + footer) + "\n"
+    code = _CODE_CACHE.get(source)
+    if code is None:
+        code = compile(source, _FILENAME, "exec")
+        if len(_CODE_CACHE) >= 4096:
+            _CODE_CACHE.pop(next(iter(_CODE_CACHE)))
+        _CODE_CACHE[source] = code
+    where = tuple((text, None if origin is gen.main_origin else origin, span) for text, origin, span in gen.where)
     ns = gen.ns
     ns["_CATCH"] = _CATCH
-    ns["_fail"] = fail
-    code = compile(source, filename, "exec")
-    exec(code, ns)  # noqa: S102 - generated code only: no user text (see the module docstring)
-    return ns["_expr"], source
+    return _Template(code, ns, where, len(header), gen.text), source
+
+
+def _instantiate(t: _Template, origin: TextOrigin) -> Callable:
+    """A function of its own: its namespace holds the constants and the error table positioned at ``origin``."""
+    ns = dict(t.ns)
+    ns["_fail"] = _make_fail(ns, t, origin)
+    exec(t.code, ns)  # noqa: S102 - generated code only: no user text (see the module docstring)
+    return ns["_expr"]
+
+
+_FILENAME = "<compiled expression>"
+_CODE_CACHE: dict[str, object] = {}  # generated source -> code object
+_COMPILED_CACHE: dict[tuple, tuple] = {}  # (text, expect, scope) -> (template, type, names, node, source, pins)
 
 
 def compile_expression(text: str, scope: Scope, *, origin: TextOrigin | None = None, expect: Type | None = None,
                        path: str | None = None) -> CompiledExpr:
-    """Parse, type-check and compile ``text``. Raises ExpressionError with every error found."""
+    """Parse, type-check and compile ``text``. Raises ExpressionError with every error found.
+
+    The work is cached: the same text in the same scope (e.g. a vocabulary definition used by every spec) is
+    parsed, checked and compiled once; only the positions of run-time errors are rebound to ``origin``."""
     origin = origin or TextOrigin()
+    try:
+        key = (text, expect, tuple(scope.names.items()), tuple((k, id(d)) for k, d in scope.definitions.items()))
+        hit = _COMPILED_CACHE.get(key)
+    except TypeError:  # an unhashable type in the scope: no caching
+        key, hit = None, None
+    if hit is None:
+        hit = _compile(text, scope, origin, expect, path)
+        if key is not None:
+            if len(_COMPILED_CACHE) >= 4096:
+                _COMPILED_CACHE.pop(next(iter(_COMPILED_CACHE)))
+            # the value pins the definitions, so that their ids in the key cannot be reused
+            _COMPILED_CACHE[key] = hit + (tuple(scope.definitions.values()),)
+    template, typ, names, node, source = hit[:5]
+    return CompiledExpr(text, node, typ, names, _instantiate(template, origin), source)
+
+
+def _compile(text: str, scope: Scope, origin: TextOrigin, expect: Type | None, path: str | None) -> tuple:
     try:
         node = parse(text, origin)
     except ExpressionError as e:
@@ -489,8 +537,8 @@ def compile_expression(text: str, scope: Scope, *, origin: TextOrigin | None = N
         raise ExpressionError(checker.diagnostics)
     gen = _Gen(text, origin)
     result, _ = gen.gen(node, ann)
-    fn, source = _build(gen, result, f"<expr {next(_counter)}>")
-    return CompiledExpr(text, node, t, frozenset(checker.names_read), fn, source)
+    template, source = _template(gen, result)
+    return template, t, frozenset(checker.names_read), node, source
 
 
 # ------------------------------------------------------------------------------------ type inference

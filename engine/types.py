@@ -51,9 +51,19 @@ DURATION = SimpleType("duration")
 ANY = SimpleType("any")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EnumType(Type):
     values: tuple[str, ...]
+
+    def __eq__(self, other):
+        return isinstance(other, EnumType) and other.values == self.values
+
+    def __hash__(self):  # cached: scopes are hashed to cache compilations
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash(("enum", self.values))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     def describe(self) -> str:
         shown = ", ".join(f'"{v}"' for v in self.values[:6]) + (", ..." if len(self.values) > 6 else "")
@@ -76,12 +86,13 @@ class ListType(Type):
 class RecordType(Type):
     """A record (an event, a history entry, a participant...): ``fields`` maps names to types."""
 
-    __slots__ = ("_items", "_fields")
+    __slots__ = ("_items", "_fields", "_hash")
 
     def __init__(self, fields):
         items = tuple(sorted(dict(fields).items()))
         object.__setattr__(self, "_items", items)
         object.__setattr__(self, "_fields", MappingProxyType(dict(items)))
+        object.__setattr__(self, "_hash", hash(("record", items)))
 
     @property
     def fields(self):
@@ -91,7 +102,7 @@ class RecordType(Type):
         return isinstance(other, RecordType) and other._items == self._items
 
     def __hash__(self):
-        return hash(("record", self._items))
+        return self._hash
 
     def __setattr__(self, k, v):
         raise AttributeError("RecordType is immutable")
