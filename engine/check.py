@@ -129,8 +129,11 @@ class _Seeds:
         return self.counts[name]
 
 
-def check_sources(doc, seeds: _Seeds) -> list[Diagnostic]:
-    """Every ``source:`` (and ``source_document:``) of ``doc`` must name an existing line of a source text."""
+def check_sources(doc, seeds: _Seeds, seen: set | None = None) -> list[Diagnostic]:
+    """Every ``source:`` (and ``source_document:``) of ``doc`` must name an existing line of a source text.
+
+    ``seen`` (positions already checked) avoids reporting a shared block's source once per spec that uses it.
+    """
     from .loader import YMap, diag_at, iter_strings
 
     out: list[Diagnostic] = []
@@ -141,6 +144,10 @@ def check_sources(doc, seeds: _Seeds) -> list[Diagnostic]:
             continue
         pos = container.value_pos(key)
         width = container.value_width(key)
+        if seen is not None:
+            if pos in seen:
+                continue
+            seen.add(pos)
         if key == "source_document":
             if re.fullmatch(r"\d{2}-[a-z0-9-]+\.txt", value) and seeds.lines(value) is None:
                 out.append(diag_at(doc, pos, f'source_document: no source text named "{value}"', width=width,
@@ -208,11 +215,12 @@ def check_paths(paths: list[str]) -> CheckResult:
             checked.append(next((d.file for d in e.diagnostics if d.file), key))
     schema_errors: dict[str, bool] = {}
     seeds = _Seeds(seeds_dir())
-    for key, doc in docs.items():
+    seen_sources: set = set()
+    for key, doc in sorted(docs.items(), key=lambda kv: kv[1].kind != "vocabulary"):  # vocabularies first
         found = validate(doc)
         schema_errors[key] = any(d.severity == "error" for d in found)
         diags.extend(found)
-        diags.extend(check_sources(doc, seeds))
+        diags.extend(check_sources(doc, seeds, seen_sources))
         checked.append(doc.path)
     compile_spec = _compiler()
     compiled = compile_spec is not None
