@@ -279,6 +279,14 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             row["error"] = v.message
         if unk:
             row["unknown"] = unk
+        if ind.target is not None:
+            row["target"] = ind.target
+            nv = _num(v) if not isinstance(v, _EvalFailure) else None
+            if ind.target_kind is not None:
+                ok = None if nv is None else {"above": nv > ind.target, "at_least": nv >= ind.target,
+                                              "at_most": nv <= ind.target, "below": nv < ind.target}[ind.target_kind]
+                row["target_kind"] = ind.target_kind
+                row["status"] = _status(ok)
         if ind.interpretation:
             row["interpretation"] = ind.interpretation
         indicators.append(row)

@@ -72,6 +72,11 @@ class Indicator:
     unit: str | None = None
     source: Source | None = None
     interpretation: str | None = None
+    target: Decimal | None = None
+    target_kind: str | None = None  # above | at_least | at_most | below | None (informative)
+
+
+TARGET_KINDS = ("above", "at_least", "at_most", "below")
 
 
 @dataclass(frozen=True)
@@ -487,8 +492,14 @@ class _Compiler:
             if node.get("value") is None and (node.get("numerator") is None or node.get("denominator") is None):
                 self.ctx.error(self.ctx.pos(node), f"{path}: an indicator needs `value`, or `numerator` and "
                                "`denominator`", "spec.operation", "add `value: count(participants where ...)`", path)
+            kind = node.get("target_kind")
+            if kind is not None and kind not in TARGET_KINDS:
+                self.ctx.error(self.ctx.pos(node, "target_kind"), f"{path}.target_kind: expected one of "
+                               f"{', '.join(TARGET_KINDS)}, got {kind!r}", "spec.operation",
+                               "above (>), at_least (>=), at_most (<=) or below (<)", path + ".target_kind")
+                kind = None
             out.append(Indicator(iid, node.get("label"), value, num, den, node.get("unit"), self.src(node, path),
-                                 node.get("interpretation")))
+                                 node.get("interpretation"), self.number(node, "target", path), kind))
             self.known_indicators.append(iid)
         return tuple(out)
 

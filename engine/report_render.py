@@ -144,7 +144,11 @@ def render_text(r: dict) -> str:
             v = x["value"]
             shown = (pct(v) if x.get("numerator") is not None and v is not None else _n(v))
             nd = f" ({_n(x['numerator'])} / {_n(x['denominator'])})" if "numerator" in x else ""
-            w(f"  - {x['label'] or x['id']} : {shown}{nd}"
+            tgt = ""
+            if x.get("target") is not None:
+                t = pct(x["target"]) if "numerator" in x else _n(x["target"])
+                tgt = f", cible {t}" + (f" — {_st(x['status'])}" if x.get("status") else "")
+            w(f"  - {x['label'] or x['id']} : {shown}{nd}{tgt}"
               f"{' (' + str(x['unknown']) + ' inconnus)' if x.get('unknown') else ''}{_src(x)}")
     fu = r["funding"]
     if fu["parts"]:

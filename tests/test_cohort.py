@@ -317,3 +317,18 @@ def test_evaluation_error_in_an_objective_makes_the_part_unknown(tmp_path):
     r = build_report(load_spec(str(p)), {"id": "o", "posts": 3, "grant_awarded": 1000}, items([{"id": "a"}]),
                      date(2026, 1, 1))
     assert r["funding"]["parts"][0]["amount"] is None and r["funding"]["total"] is None
+
+
+@pytest.mark.parametrize("kind,target,status", [
+    ("above", "50%", "failed"),     # 1 of 2 = 50 %: not strictly above (« la majorité », 01:89)
+    ("at_least", "50%", "passed"),
+    ("below", "0.6", "passed"),
+    ("at_most", "0.4", "failed"),
+])
+def test_indicator_targets(tmp_path, kind, target, status):
+    p = _compile_text(tmp_path, "indicators:\n  - {id: r, label: r, numerator: 'count(participants where rsa)', "
+                                f"denominator: 'count(participants)', target: '{target}', target_kind: {kind}}}\n")
+    r = build_report(load_spec(p), {"id": "o"}, items([{"id": "a", "rsa": True}, {"id": "b", "rsa": False}]),
+                     date(2026, 1, 1))
+    assert r["indicators"][0]["value"] == D("0.5")
+    assert r["indicators"][0]["status"] == status
