@@ -245,3 +245,40 @@ def test_params():
     assert "min_barriers" in e.value.format()
     with pytest.raises(UsageError):
         b.params({"min_barriers": "deux"})
+
+
+# ------------------------------------------------------------------------------------------------ properties
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_line = st.binary(max_size=60).map(lambda b: b.replace(b"\n", b"")) | st.sampled_from(
+    [b'{"id":"x"}', b"{", b"[1]", b"NaN", b"", b"  ", b"\r", b'{"id":"\xff"}', b'{"id": 1e999}'])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_line, max_size=30), st.booleans())
+def test_jsonl_one_item_per_non_blank_line(tmp_path, lines, final_newline):
+    data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = b" " + data
+    p = tmp_path / "h.jsonl"
+    p.write_bytes(data)
+    items = list(read_records(str(p)))
+    expected = [i for i, line in enumerate(lines, 1) if not line.isspace() and line != b""]
+    assert [n for n, _ in items] == expected
+    assert all(isinstance(x, (dict, BadRecord)) for _, x in items)
+
+
+_obj = st.fixed_dictionaries({"id": st.text(max_size=8)}, optional={
+    "s": st.text(alphabet=st.sampled_from('a]}[{",\\\n é'), max_size=12),
+    "n": st.integers(-10**6, 10**6), "l": st.lists(st.integers(), max_size=3)})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_obj, max_size=12), st.sampled_from([None, 0, 2]))
+def test_json_array_roundtrip(tmp_path, objs, indent):
+    import json
+
+    p = tmp_path / "h.json"
+    p.write_text(json.dumps(objs, indent=indent, ensure_ascii=False), encoding="utf-8")
+    assert [x for _, x in read_records(str(p))] == objs
