@@ -231,3 +231,41 @@ def test_sample_records_evaluate_as_expected(sid):
             if not ok:
                 failures.append(f"{rid} ({name}): {key}: expected {want!r}, got {actual!r}")
     assert not failures, "\n".join(failures)
+
+
+# ------------------------------------------------------------------------------------------------ atomic output, progress
+
+def test_atomic_output_keeps_the_old_file_when_the_run_fails(tmp_path):
+    from engine.render import atomic_output
+
+    target = tmp_path / "out.jsonl"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_output(str(target)) as f:
+            f.write(b"half a line")
+            raise RuntimeError("disk full")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+    with atomic_output(str(target)) as f:
+        f.write(b"new\n")
+    assert target.read_text() == "new\n" and [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+def test_unwritable_output_folder_is_reported(tmp_path, capsys):
+    rc, err = run([RECORDS, "-o", str(tmp_path / "no" / "such" / "dir" / "out.jsonl")], capsys)
+    assert rc == 2 and "impossible d'écrire" in err
+
+
+def test_progress_only_on_a_terminal_after_two_seconds(monkeypatch):
+    from engine import render
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    clock = iter(float(i) for i in range(10**6))  # one second per 1024 records
+    monkeypatch.setattr(render.time, "monotonic", lambda: next(clock))
+    tty, pipe = Tty(), io.StringIO()
+    results = [{"status": "ok"}] * 5000
+    assert len(list(render._progress(iter(results), None, tty))) == 5000
+    assert "enregistrements évalués" in tty.getvalue()
+    assert len(list(render._progress(iter(results), None, pipe))) == 5000 and pipe.getvalue() == ""
