@@ -113,9 +113,14 @@ def _is_literal(node) -> bool:
         if _skip(f.name):
             continue
         v = getattr(node, f.name)
-        if dataclasses.is_dataclass(v) or (isinstance(v, (list, tuple)) and any(dataclasses.is_dataclass(x) for x in v)):
+        if _is_node(v, node) or (isinstance(v, (list, tuple)) and any(_is_node(x, node) for x in v)):
             return False
     return bool(_LITERAL_RE.search(name))
+
+
+def _is_node(value, parent) -> bool:
+    """A child AST node (a dataclass of the AST's module), not a runtime value held by a literal (a Duration)."""
+    return dataclasses.is_dataclass(value) and type(value).__module__ == type(parent).__module__
 
 
 def _span_text(node, text: str) -> str | None:
