@@ -371,6 +371,40 @@ def transition_caption(t: Transition) -> list[str]:
     return lines
 
 
+def _anchor_text(spec: Spec | None, a: Anchor, role: str) -> str:
+    def name(table, key):
+        item = (getattr(spec, table, None) or {}).get(key) if spec is not None else None
+        return f"« {getattr(item, 'label', None) or key} »"
+    if a.kind == "phase":
+        return ("l'entrée en " if role == "from" else "entrée en ") + name("phases", a.name)
+    if a.kind == "event":
+        return ("le premier " if role == "from" else "") + name("events", a.name)
+    return "la date " + name("attributes", a.name)
+
+
+def deadline_caption(d: Deadline, spec: Spec | None = None) -> list[str]:
+    """The French lines of a deadline: "Délai : <label>", then what must happen by when."""
+    target = _anchor_text(spec, d.target, "to")
+    lines = [f"Délai : {d.label or d.id}",
+             f"{target[0].upper() + target[1:]} au plus tard {french_duration(d.within)} après "
+             f"{_anchor_text(spec, d.anchor, 'from')}"]
+    if d.applies_if is not None:
+        text = " ".join(d.applies_if.text.split())
+        lines.append(f"si {text}" if len(text) <= GUARD_SHOWN else "sous condition")
+    return lines
+
+
+def _drawn_deadlines(spec: Spec) -> list[tuple[Deadline, str | None, str | None]]:
+    """(deadline, phase it starts from, phase it ends in) for the deadlines that touch a phase."""
+    out = []
+    for d in spec.deadlines:
+        a = d.anchor.name if d.anchor.kind == "phase" and d.anchor.name in spec.phases else None
+        b = d.target.name if d.target.kind == "phase" and d.target.name in spec.phases else None
+        if a or b:
+            out.append((d, a, b))
+    return out
+
+
 def _mermaid_text(s: str) -> str:
     return (s.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
             .replace("|", "#124;").replace("\n", " "))
@@ -388,7 +422,8 @@ def _node_id(pid: str, used: dict[str, str]) -> str:
 
 def render_mermaid(spec: Spec) -> str:
     """A Mermaid flowchart of the phases: entry phases as stadiums, end phases as double boxes, transitions labelled
-    with their label, timing and guard (French)."""
+    with their label, timing and guard (French); deadlines dotted (between two phases, or as a note on their
+    phase when they wait for an event or count from a date attribute)."""
     ids: dict[str, str] = {}
     out = ["flowchart LR", f"    %% {spec.id} {spec.version or ''}: phases et transitions".rstrip()]
     for pid, ph in spec.phases.items():
@@ -404,8 +439,17 @@ def render_mermaid(spec: Spec) -> str:
         text = "<br/>".join(_mermaid_text(x) for x in cap)
         label = f'|"{text}"|' if cap else ""
         out.append(f"    {ids[t.from_phase]} -->{label} {ids[t.to_phase]}")
+    for i, (d, a, b) in enumerate(_drawn_deadlines(spec), 1):
+        text = "<br/>".join(_mermaid_text(x) for x in deadline_caption(d, spec))
+        if a and b:
+            out.append(f'    {ids[a]} -.->|"{text}"| {ids[b]}')
+        else:
+            node = f"dl_{i}"
+            out.append(f'    {node}>"{text}"]:::deadline')
+            out.append(f"    {ids[a]} -.- {node}" if a else f"    {node} -.-> {ids[b]}")
     out.append("    classDef initial fill:#e3f2fd,stroke:#1565c0,stroke-width:2px")
     out.append("    classDef final fill:#e8f5e9,stroke:#2e7d32,stroke-width:2px")
+    out.append("    classDef deadline fill:#fff8e1,stroke:#f9a825")
     return "\n".join(out) + "\n"
 
 
@@ -431,6 +475,15 @@ def render_dot(spec: Spec) -> str:
         text = "\\n".join(_dot_text(x) for x in cap)
         label = f' [label="{text}"]' if cap else ""
         out.append(f'    "{_dot_text(t.from_phase)}" -> "{_dot_text(t.to_phase)}"{label};')
+    for i, (d, a, b) in enumerate(_drawn_deadlines(spec), 1):
+        text = "\\n".join(_dot_text(x) for x in deadline_caption(d, spec))
+        if a and b:
+            out.append(f'    "{_dot_text(a)}" -> "{_dot_text(b)}" [label="{text}", style=dashed, constraint=false];')
+        else:
+            node = f"deadline_{i}"
+            out.append(f'    "{node}" [label="{text}", shape=note, style=dashed];')
+            out.append(f'    "{_dot_text(a)}" -> "{node}" [style=dashed, arrowhead=none];' if a else
+                       f'    "{node}" -> "{_dot_text(b)}" [style=dashed];')
     out.append("}")
     return "\n".join(out) + "\n"
 

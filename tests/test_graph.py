@@ -124,6 +124,23 @@ def test_mermaid_content(full):
     assert 'ph_accueil -->|"Signature du contrat<br/>dans les 4 semaines<br/>si transition_date #gt;= ' \
            'phase_start and rsa"| ph_contrat' in text
     assert text.count("-->") == len(full.transitions)
+    # deadlines: an event target is a note on its anchor phase, an attribute anchor a note towards its target phase
+    assert 'dl_1>"Délai : Premier rendez-vous dans les 15 jours<br/>« Rendez-vous » au plus tard 15 jours après ' \
+           "l'entrée en « Orientation »<br/>si rsa\"]:::deadline" in text
+    assert "ph_orientation -.- dl_1" in text and "dl_2 -.-> ph_contrat" in text
+    assert "la date « Date d'orientation »" in text
+
+
+def test_phase_to_phase_deadline_is_a_dotted_arrow(tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text("id: s\nphases:\n  a: {label: A, initial: true}\n  b: {label: B, final: true}\n"
+                 "transitions:\n  - {from: a, to: b}\ndeadlines:\n"
+                 "  - {id: d, label: Vite, from: {phase: a}, to: {phase: b}, within: 2 weeks}\n", encoding="utf-8")
+    spec = compile_spec(load_document(f))
+    assert 'ph_a -.->|"Délai : Vite<br/>Entrée en « B » au plus tard 2 semaines après l\'entrée en « A »"| ph_b' \
+        in render_mermaid(spec)
+    assert '"a" -> "b" [label="Délai : Vite\\nEntrée en « B » au plus tard 2 semaines après l\'entrée en « A »", ' \
+           'style=dashed, constraint=false];' in render_dot(spec)
 
 
 def test_long_guards_are_referred_to_by_line(tmp_path):
