@@ -32,8 +32,8 @@ from .diff_norm import (Entity, Norm, NormalSpec, constant_changes, default_expr
 
 SECTION_ORDER = ("metadata", "sessions", "convention", "territories", "inputs", "parameters", "definitions",
                  "eligibility", "phases", "transitions", "deadlines", "obligations", "capacity",
-                 "cohort_constraints", "indicators", "funding", "payments", "reporting", "vocabulary", "imports",
-                 "examples")
+                 "cohort_constraints", "indicators", "funding", "payments", "reporting", "vocabulary", "shared",
+                 "imports", "examples")
 
 # section -> (noun, feminine?)
 SECTION_NOUNS = {
@@ -44,6 +44,7 @@ SECTION_NOUNS = {
     "capacity": ("Capacité", True), "cohort_constraints": ("Contrainte de cohorte", True),
     "indicators": ("Indicateur", False), "funding": ("Financement", False), "payments": ("Versement", False),
     "reporting": ("Bilan", False), "vocabulary": ("Vocabulaire", False), "imports": ("Import", False),
+    "shared": ("Bloc partagé", False),
     "examples": ("Exemple", False),
 }
 _INPUT_NOUNS = {"attribute": ("Attribut", False), "event": ("Type d'événement", False),
@@ -412,7 +413,7 @@ def run_diff_command(args) -> int:
         if getattr(args, "records", None):
             from .impact import analyse_impact
             at = getattr(args, "at", None) or date.today()
-            progress = sys.stderr.isatty() and out_path is not None
+            progress = sys.stderr.isatty()
             impact = analyse_impact(old.compiled(), new.compiled(), args.records, at=at, params=params,
                                     progress=progress)
     text = render(result, impact, fmt)

@@ -348,6 +348,12 @@ def normalise_spec(doc: dict, vocabularies: Iterable[dict] = (),
     """The entities of a spec document (plain data) and of the vocabularies it imports."""
     out: dict = {}
     vocabularies = list(vocabularies)
+    if doc.get("kind") == "vocabulary":  # diffing a vocabulary file itself: its sections, and its shared blocks
+        vocabularies.append(doc)
+        blocks = doc.get("shared")
+        for name, block in (blocks.items() if isinstance(blocks, dict) else ()):
+            _put(out, _entity("shared", str(name), block, parse_expr, pos=_key_pos(blocks, name)))
+        doc = {k: v for k, v in doc.items() if k in METADATA_KEYS or k == "imports"}
     shared: dict = {}
     for voc in vocabularies:
         if isinstance(voc.get("shared"), dict):

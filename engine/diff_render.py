@@ -22,7 +22,7 @@ SECTION_TITLES = {
     "definitions": "Définitions", "eligibility": "Éligibilité", "phases": "Phases", "transitions": "Transitions",
     "deadlines": "Délais", "obligations": "Obligations", "capacity": "Capacité",
     "cohort_constraints": "Contraintes de cohorte", "indicators": "Indicateurs", "funding": "Financement",
-    "payments": "Versements", "reporting": "Bilans", "vocabulary": "Vocabulaire commun", "imports": "Imports",
+    "payments": "Versements", "reporting": "Bilans", "vocabulary": "Vocabulaire commun", "shared": "Blocs partagés", "imports": "Imports",
     "examples": "Exemples",
 }
 _MARK = {"added": "+", "removed": "-", "changed": "~"}

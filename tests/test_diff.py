@@ -254,3 +254,15 @@ def test_changed_definitions_and_attributes_name_their_users(tmp_path):
                            "eligibility.beneficiary.resident_62")
     assert "; utilisé par : Contrainte de cohorte" in dep.sentence
     assert by_path["inputs.attribute:department.values"].kind == "added"
+
+
+def test_diff_of_a_vocabulary_file(tmp_path):
+    text = (HERE / "vocab.yaml").read_text(encoding="utf-8")
+    text = text.replace("  rsa: {type: boolean, label: Bénéficiaire du RSA}\n",
+                        "  rsa: {type: boolean, label: Bénéficiaire du RSA}\n  precarity: {type: boolean, label: Précarité}\n")
+    text += "shared:\n  advance:\n    {id: advance, label: Avance, share: 30%, due: signature}\n"
+    (tmp_path / "vocab.yaml").write_text(text, encoding="utf-8")
+    r = _diff(str(tmp_path / "vocab.yaml"), str(HERE / "vocab.yaml"))
+    assert [(c.path, c.kind) for c in r.changes] == [("inputs.attribute:precarity", "added"),
+                                                     ("shared.advance", "added")]
+    assert r.changes[1].sentence == "Bloc partagé ajouté : « Avance » (advance)"
