@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from engine.cli import main
@@ -217,3 +219,31 @@ def test_validate_document_raises_with_every_error(tmp_path):
     with pytest.raises(SpecError) as ei:
         validate_document(load_document(tmp_path / "s.yaml"))
     assert len(ei.value.diagnostics) == 1 and ei.value.diagnostics[0].line == 18
+
+
+# ---------------------------------------------------------------------------------------------- robustness
+def _keys():
+    names = set()
+    for _, node in _walk(schema()):
+        names.update((node.get("properties") or {}).keys())
+    return sorted(names | {"condtion", "x", "Bad Key", "2"})
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 100) | st.sampled_from(
+        ["6 mois", "six mois", "2026-02-30", "2026-01-12", "40%", "rsa", "", "all", "vocabulary", "spec",
+         "02-accompagnement-social-professionnel-intensif.txt:14", "month", "skip"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_keys()), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(_keys()), _VALUES, max_size=6))
+def test_any_document_gives_positioned_plain_diagnostics_never_an_exception(data):
+    import yaml
+
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False) if data else "id: x\n"
+    loaded = load_yaml("fuzz.yaml", text)
+    for d in validate_data(loaded):
+        assert d.file == "fuzz.yaml" and d.line and d.col and d.message
+        assert "{'" not in d.message and "Traceback" not in d.message
