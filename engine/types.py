@@ -441,6 +441,13 @@ class Checker:
                 hint = "dates are written without quotes: 2026-01-12"
             return self.error(node.op_span, f"cannot compare {lt.describe()} with {rt.describe()}", hint=hint,
                               code="expr.type.compare")
+        if lt == DURATION and rt == DURATION:
+            ul, ur = _duration_unit(node.left, ann), _duration_unit(node.right, ann)
+            if ul and ur and ul != ur:
+                return self.error(node.op_span, f"cannot compare a duration in {ul} with a duration in {ur}: a month "
+                                  "has no fixed number of days", hint="compare dates (e.g. today <= start + 6 months), "
+                                  "or numbers with days_between(a, b) or months_between(a, b)",
+                                  code="expr.type.duration_units")
         if op not in ("==", "!="):
             u = unify(lt, rt)
             if not (is_numeric(u) or u in (DATE, DURATION, ANY)):
@@ -529,6 +536,19 @@ _USAGE = {"days_between": "days_between(start_date, end_date) gives a number of 
           "months_between": "months_between(start_date, end_date) gives a number of whole months",
           "age": "age(birth_date, today) gives whole years", "round": "round(x, 2) rounds half up to 2 decimals",
           "count": "count(events where type == \"appointment\")"}
+
+
+def _duration_unit(node: N.Node, ann: Annotations) -> str | None:
+    """"days" or "months" when a duration expression's unit is known statically (literals, date - date)."""
+    if isinstance(node, N.DurationLit):
+        d = node.value
+        return "months" if d.months and not d.days else "days" if d.days and not d.months else None
+    if isinstance(node, N.Neg):
+        return _duration_unit(node.operand, ann)
+    if isinstance(node, N.Arith) and node.ops and node.ops[0] == "-" and len(node.operands) == 2 and \
+            ann.types.get(id(node.operands[0])) == DATE and ann.types.get(id(node.operands[1])) == DATE:
+        return "days"
+    return None
 
 
 def suggest(word: str, candidates) -> str | None:

@@ -127,8 +127,9 @@ def _bool(depth):
         leaves,
         st.tuples(n, cmp, n).map(lambda t: _paren(f"{t[0]} {t[1]} {t[2]}")),
         st.tuples(d, cmp, d).map(lambda t: _paren(f"{t[0]} {t[1]} {t[2]}")),
-        st.tuples(d, st.sampled_from(["-", "-"]), d, cmp, _dur()).map(
-            lambda t: _paren(f"{t[0]} - {t[2]} {t[3]} {t[4]}")),
+        st.tuples(d, d, cmp, st.sampled_from(["15 days", "4 weeks", "0 days", "3 jours", "-2 days"])).map(
+            lambda t: _paren(f"{t[0]} - {t[1]} {t[2]} {t[3]}")),
+        st.tuples(_dur(), cmp, _dur()).map(lambda t: _paren(f"({t[0]}) + 0 days {t[1]} {t[2]}")),
         sub.map(lambda s: f"not {_paren(s)}"),
         st.lists(sub, min_size=2, max_size=4).map(lambda xs: _paren(" and ".join(xs))),
         st.lists(sub, min_size=2, max_size=4).map(lambda xs: _paren(" or ".join(xs))),
@@ -239,3 +240,30 @@ def test_add_months_matches_the_naive_definition(d, n):
     # clamping: the day never grows, and only shrinks to the last day of the month
     r = R.add_months(d, n)
     assert r.day <= d.day and (r.day == d.day or (r + __import__("datetime").timedelta(days=1)).day == 1)
+
+
+# ----------------------------------------------------- untyped (ANY) values: run-time checks, never a crash
+
+from engine.types import ANY  # noqa: E402
+
+ANY_SCOPE = Scope({k: ANY for k in ("n1", "n2", "b1", "b2", "d1", "d2", "xs", "s1", "t1", "v", "ok", "d")})
+_any_values = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([Decimal("2.5"), Decimal(0)]),
+    st.sampled_from(["a", "", date(2026, 1, 31), Duration(1, 0), Duration(0, 15)]),
+    st.lists(st.one_of(st.integers(0, 2), st.booleans(), st.none(),
+                       st.fixed_dictionaries({"v": st.integers(0, 3), "ok": st.booleans()})), max_size=3),
+    st.fixed_dictionaries({"v": st.integers(0, 3)}))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=10).map(" ".join), _any_expr()),
+       st.fixed_dictionaries({k: _any_values for k in ANY_SCOPE.names}))
+def test_untyped_values_only_raise_engine_errors(text, raw):
+    env = {k: (unknown(k) if v is None else [unknown(k) if x is None else x for x in v] if isinstance(v, list)
+               else v) for k, v in raw.items()}
+    try:
+        c = compile_expression(text, ANY_SCOPE, origin=TextOrigin(file="<prop>"))
+        v = c.fn(env, TODAY)
+        to_json(v)
+    except EngineError as e:
+        assert e.diagnostics and e.format()
