@@ -202,6 +202,14 @@ def csv_converters(spec, header: list[str]) -> dict:
     return conv
 
 
+def _fast_ok(decl: Mapping[str, Any]):
+    """What a JSON value may be to be kept as is: a frozenset of enum values, a class (bool, int, str), or None."""
+    t = decl.get("type") if isinstance(decl, Mapping) else None
+    if t == "enum":
+        return frozenset(str(x) for x in decl.get("values") or ())
+    return {"boolean": bool, "integer": int, "number": int, "string": str}.get(t)
+
+
 class Binder:
     """Per-spec binding of raw records to evaluation environments (converters precomputed once)."""
 
@@ -212,8 +220,10 @@ class Binder:
         self._unknown = {n: unknown(n) for n in spec.attributes}
         self.attrs = tuple((n, value_converter(a.decl, f"attribut « {n} »"), self._unknown[n])
                            for n, a in spec.attributes.items() if n not in _RESERVED)
+        # per event type: (field, accepted-as-is test data, converter); values already of the right type (an enum
+        # value of the list, a boolean, an int) are kept without a call
         self.event_fields = {
-            t: tuple((f, value_converter(a.decl, f"événement « {t} », champ « {f} »"))
+            t: tuple((f, _fast_ok(a.decl), value_converter(a.decl, f"événement « {t} », champ « {f} »"))
                      for f, a in ev.fields.items() if f not in ("type", "date"))
             for t, ev in spec.events.items()}
         self.param_decls = dict(spec.parameters)
@@ -311,15 +321,21 @@ class Binder:
             if d is None:
                 d = _date_cached(e.get("date"), f"events[{i}].date")
             e["date"] = d
-            conv = fields.get(t)
-            if conv:
-                for f, c in conv:
-                    v = e.get(f)
-                    if v is not None:
-                        e[f] = c(v)
-            elif t.__class__ is not str:
+            if t.__class__ is not str:
                 raise BindError("wrong_type" if t is not None else "missing_field",
                                 f"events[{i}] : « type » (texte) est obligatoire")
+            conv = fields.get(t)
+            if conv:
+                for f, ok, c in conv:
+                    v = e.get(f)
+                    if v is None:
+                        continue
+                    if ok.__class__ is frozenset:
+                        if v.__class__ is str and v in ok:
+                            continue
+                    elif v.__class__ is ok:
+                        continue
+                    e[f] = c(v)
             if last is not None and d < last:
                 ordered = False
             last = d

@@ -330,7 +330,8 @@ def _open_stay(out: list, plan: PathPlan, cur: PhaseInfo, start: date, run_start
 
 
 def next_steps(plan: PathPlan, state, env: dict, at: date) -> list:
-    """The phases allowed next at ``at``, with the earliest and latest dates the spec allows (None: no bound)."""
+    """The phases allowed next at ``at``, with the earliest and latest dates the spec allows (None: no bound) and,
+    for a guarded transition, its ``condition`` (the text of the guard, to be true on the day of the move)."""
     phases = plan.phases
     if state is None:
         return [{"phase": p.id, "label": p.label, "earliest": None, "latest": None}
@@ -363,12 +364,10 @@ def next_steps(plan: PathPlan, state, env: dict, at: date) -> list:
         earliest = max(lo)
         if latest is not None and earliest > latest:
             continue
-        if t.guard is not None:
-            env["phase_start"] = start
-            env["transition_date"] = max(at, earliest)
-            if t.guard.fn(env, at) is False:
-                continue
-        res.append({"phase": q, "label": phases[q].label, "earliest": earliest, "latest": latest})
+        step = {"phase": q, "label": phases[q].label, "earliest": earliest, "latest": latest}
+        if t.guard is not None:  # not evaluated: it depends on what happens until the move
+            step["condition"] = t.guard.text
+        res.append(step)
     return res
 
 

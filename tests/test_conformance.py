@@ -159,11 +159,9 @@ def test_next_steps_exclude_exhausted_renewals_and_passed_limits():
     assert _run([(O, "2026-02-02")], "2026-02-18", {})["path"]["next"] == []
 
 
-def test_next_steps_guard_false_excluded():
-    nxt = [n["phase"] for n in _run([(O, "2026-02-02"), (A, "2026-02-05")], "2026-02-06", {"rsa": False})["path"]["next"]]
-    assert nxt == [S]
-    nxt = [n["phase"] for n in _run([(O, "2026-02-02"), (A, "2026-02-05")], "2026-02-06", {})["path"]["next"]]
-    assert nxt == [C, S]
+def test_next_steps_show_the_guard_as_a_condition():
+    nxt = _run([(O, "2026-02-02"), (A, "2026-02-05")], "2026-02-06", {"rsa": False})["path"]["next"]
+    assert [(n["phase"], n.get("condition")) for n in nxt] == [(C, "rsa"), (S, None)]
 
 
 def test_next_steps_without_history_and_after_end():

@@ -290,3 +290,47 @@ def test_evaluate_record_does_not_modify_its_input():
 def test_non_object_record_is_an_error_line():
     out = evaluate_record(OSPEC, ["not", "an", "object"], K.D("2026-03-01"))  # type: ignore[arg-type]
     assert out["status"] == "error" and out["error"]["code"] == "not_an_object"
+
+
+# ------------------------------------------------------------------------------------------------ robustness
+
+_json = st.recursive(st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=True)
+                     | st.text(max_size=12) | st.sampled_from(["2026-02-10", "2026-02-30", "orientation", "contrat",
+                                                              "appointment", "in_person", "62"]),
+                     lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
+                         st.sampled_from(["phase", "date", "type", "mode", "hours", "x"]), kids, max_size=4),
+                     max_leaves=20)
+_entry = st.fixed_dictionaries({"phase": st.sampled_from([O, A, C, S, "zz", 3]),
+                                "date": st.sampled_from(["2026-02-02", "2026-03-01", "2026-02-30", "2027-01-31",
+                                                         None, 5])})
+_event = st.fixed_dictionaries({"type": st.sampled_from(["appointment", "activity", "other", None]),
+                                "date": st.sampled_from(["2026-02-10", "2026-03-05", "2026-13-01"])},
+                               optional={"mode": st.sampled_from(["in_person", "phone", 1, None, ["x"]]),
+                                         "hours": st.sampled_from([1, 2.5, "3", None, True])})
+
+
+def _mini():
+    from pathlib import Path
+
+    from engine.compile import load_spec
+
+    return load_spec(Path(__file__).parent / "data/specs/mini.yaml")
+
+
+MINI = _mini()
+
+
+@pytest.mark.parametrize("spec", [OSPEC, MINI], ids=["python-rules", "compiled-mini"])
+@settings(max_examples=250, deadline=None)
+@given(st.dictionaries(st.sampled_from(["id", "rsa", "department", "birth_date", "income", "sex", "tags", "history",
+                                        "events", "other"]), _json, max_size=6),
+       st.lists(_entry, max_size=6), st.lists(_event, max_size=8), st.booleans())
+def test_any_record_gives_an_ok_or_error_object(spec, raw, history, events, structured):
+    if structured:
+        raw = dict(raw, id="R", history=history, events=events)
+    out = evaluate_record(spec, raw, K.D("2026-04-01"), {"min_barriers": 2} if spec is MINI else None)
+    assert out["status"] in ("ok", "error")
+    if out["status"] == "error":
+        assert out["error"]["code"] and out["error"]["message"]
+    else:
+        assert out["eligible"] in (True, False, None) and isinstance(out["path"]["violations"], list)

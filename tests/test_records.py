@@ -200,6 +200,10 @@ BIND_ERRORS = [
     ({"id": "x", "events": [{"date": "2026-02-01"}]}, "missing_field"),
     ({"id": "x", "events": [{"type": "appointment", "date": "2026-02-01", "mode": "mail"}]}, "invalid_value"),
     ({"id": "x", "events": [{"type": "activity", "date": "2026-02-01", "hours": "3"}]}, "wrong_type"),
+    ({"id": "x", "events": [{"type": "activity", "date": "2026-02-01", "hours": True}]}, "wrong_type"),
+    ({"id": "x", "events": [{"type": "appointment", "date": "2026-02-01", "mode": ["phone"]}]}, "wrong_type"),
+    ({"id": "x", "events": [{"type": "appointment", "date": "2026-02-01", "mode": {"a": 1}}]}, "wrong_type"),
+    ({"id": "x", "events": [{"type": ["appointment"], "date": "2026-02-01"}]}, "wrong_type"),
 ]
 
 
