@@ -327,7 +327,7 @@ def test_evaluation_error_in_an_objective_makes_the_part_unknown(tmp_path):
 ])
 def test_indicator_targets(tmp_path, kind, target, status):
     p = _compile_text(tmp_path, "indicators:\n  - {id: r, label: r, numerator: 'count(participants where rsa)', "
-                                f"denominator: 'count(participants)', target: '{target}', target_kind: {kind}}}\n")
+                                f"denominator: 'count(participants)', target: {target}, target_kind: {kind}}}\n")
     r = build_report(load_spec(p), {"id": "o"}, items([{"id": "a", "rsa": True}, {"id": "b", "rsa": False}]),
                      date(2026, 1, 1))
     assert r["indicators"][0]["value"] == D("0.5")
