@@ -573,11 +573,15 @@ def value_from_json(raw, type, name: str):  # noqa: A002 - the contract names it
             if not raw.is_finite():
                 raise _bad(name, "a number", str(raw))
         if raw.__class__ is Decimal:
+            if raw.adjusted() >= 30:
+                raise _bad(name, "a number (of at most 30 digits)", raw)
             if raw == raw.to_integral_value() and abs(raw.adjusted()) < 30:
                 raw = int(raw)
             elif t == T.INTEGER:
                 raise _bad(name, "a whole number", raw)
         if raw.__class__ is int:
+            if abs(raw) >= 10**30:
+                raise _bad(name, "a number (of at most 30 digits)", raw)
             return raw
         if raw.__class__ is Decimal:
             return raw
@@ -611,6 +615,10 @@ def value_from_json(raw, type, name: str):  # noqa: A002 - the contract names it
     if isinstance(t, T.ListType):
         if not isinstance(raw, list):
             raise _bad(name, "a list", raw)
+        if isinstance(t.item, T.RecordType):
+            for i, x in enumerate(raw):
+                if not isinstance(x, dict):
+                    raise _bad(f"{name}[{i}]", "an object", x)
         return [value_from_json(x, t.item, f"{name}[{i}]") for i, x in enumerate(raw)]
     if isinstance(t, T.RecordType):
         if not isinstance(raw, dict):

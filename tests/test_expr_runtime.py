@@ -1,0 +1,135 @@
+"""Runtime values: JSON in (value_from_json) and out (to_json), durations, calendar helpers."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from engine.errors import RecordError
+from engine.runtime import (Duration, Unknown, add_months, parse_duration, to_json, unknown, unknown_of,
+                            value_from_json)
+from engine.types import (ANY, BOOLEAN, DATE, DURATION, INTEGER, NUMBER, STRING, EnumType, ListType, RecordType,
+                          type_from_decl)
+
+EVENT = RecordType({"type": EnumType(("appointment", "workshop")), "date": DATE, "mode": STRING})
+
+
+@pytest.mark.parametrize("raw,typ,expected", [
+    (True, BOOLEAN, True),
+    ("vrai", BOOLEAN, True),
+    (3, NUMBER, 3),
+    (0.1, NUMBER, Decimal("0.1")),
+    (2.0, NUMBER, 2),
+    ("12,50", NUMBER, Decimal("12.50")),
+    (Decimal("3.00"), INTEGER, 3),
+    ("abc", STRING, "abc"),
+    ("lens-lievin", EnumType(("artois", "lens-lievin")), "lens-lievin"),
+    ("2026-02-28", DATE, date(2026, 2, 28)),
+    ("6 mois", DURATION, Duration(6, 0)),
+    ("P1Y6M", DURATION, Duration(18, 0)),
+    ("4 weeks", DURATION, Duration(0, 28)),
+    ([1, 2.5], ListType(NUMBER), [1, Decimal("2.5")]),
+    ([{"type": "appointment", "date": "2026-02-10", "extra": 1.5}], ListType(EVENT),
+     [{"type": "appointment", "date": date(2026, 2, 10), "extra": Decimal("1.5")}]),
+    ("2026-01-01", ANY, date(2026, 1, 1)),
+    ("not a date", ANY, "not a date"),
+])
+def test_value_from_json(raw, typ, expected):
+    v = value_from_json(raw, typ, "x")
+    assert v == expected and type(v) is type(expected)
+
+
+def test_null_is_unknown_with_the_attribute_name():
+    assert value_from_json(None, NUMBER, "income") == unknown("income")
+    assert value_from_json([1, None], ListType(NUMBER), "xs")[1] == unknown("xs[1]")
+
+
+@pytest.mark.parametrize("raw,typ,fragment", [
+    ("yes", BOOLEAN, "expected true or false"),
+    (True, NUMBER, "expected a number"),
+    (float("nan"), NUMBER, "expected a number"),
+    ("1e999999999", NUMBER, "expected a number"),
+    ("abc", NUMBER, "expected a number"),
+    (2.5, INTEGER, "expected a whole number"),
+    (3, STRING, "expected a text"),
+    ("2026-02-30", DATE, "expected a date"),
+    ("26/02/2026", DATE, "expected a date"),
+    ("six mois", DURATION, "expected a duration"),
+    ({"a": 1}, ListType(NUMBER), "expected a list"),
+    ([None], ListType(EVENT), "expected an object"),
+    ([3], ListType(EVENT), "expected an object"),
+])
+def test_value_from_json_errors(raw, typ, fragment):
+    with pytest.raises(RecordError) as info:
+        value_from_json(raw, typ, "x")
+    assert fragment in info.value.diagnostic.message and '"x' in info.value.diagnostic.message
+
+
+def test_enum_value_error_suggests():
+    with pytest.raises(RecordError) as info:
+        value_from_json("lens-lieven", EnumType(("artois", "lens-lievin")), "territory")
+    assert info.value.code == "record.enum" and "lens-lievin" in info.value.diagnostic.hint
+
+
+@pytest.mark.parametrize("value,expected", [
+    (Decimal("0.30"), 0.3), (Decimal("3.50"), 3.5), (Decimal("40.00"), 40), (Decimal("5270.26"), 5270.26),
+    (Decimal("1E+2"), 100), (7, 7), (True, True), (date(2026, 2, 28), "2026-02-28"),
+    (Duration(0, 15), "P15D"), (Duration(6, 0), "P6M"), (Duration(18, 0), "P1Y6M"), (Duration(24, 0), "P2Y"),
+    (Duration(1, 15), "P1M15D"), (Duration(), "P0D"), (Duration(0, -15), "-P15D"), (Duration(-18, 0), "-P1Y6M"),
+    (unknown("x"), None), ([Decimal("1.10"), unknown("y")], [1.1, None]), ({"a": date(2026, 1, 1)}, {"a": "2026-01-01"}),
+])
+def test_to_json(value, expected):
+    out = to_json(value)
+    assert out == expected and type(out) is type(expected)
+
+
+def test_to_json_decimals_print_without_float_noise():
+    import orjson
+    assert orjson.dumps(to_json(Decimal("0.1") + Decimal("0.2"))) == b"0.3"
+    assert orjson.dumps(to_json(Decimal("1234567.89"))) == b"1234567.89"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("15 days", Duration(0, 15)), ("15 jours", Duration(0, 15)), ("1 day", Duration(0, 1)), ("2 semaines", Duration(0, 14)),
+    ("6 months", Duration(6, 0)), ("1 mois", Duration(1, 0)), ("2 ans", Duration(24, 0)), ("1 année", Duration(12, 0)),
+    ("P15D", Duration(0, 15)), ("P2W", Duration(0, 14)), ("-P1M", Duration(-1, 0)), ("six mois", None), ("P", None),
+    ("15", None),
+])
+def test_parse_duration(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("d,n,expected", [
+    (date(2026, 1, 31), 1, date(2026, 2, 28)), (date(2024, 1, 31), 1, date(2024, 2, 29)),
+    (date(2026, 3, 31), -1, date(2026, 2, 28)), (date(2026, 12, 31), 2, date(2027, 2, 28)),
+    (date(2026, 8, 31), 1, date(2026, 9, 30)), (date(2024, 2, 29), 12, date(2025, 2, 28)),
+    (date(2026, 5, 15), -17, date(2024, 12, 15)),
+])
+def test_add_months_clamps(d, n, expected):
+    assert add_months(d, n) == expected
+
+
+def test_add_months_out_of_range():
+    with pytest.raises(OverflowError):
+        add_months(date(9999, 12, 1), 1)
+
+
+def test_unknown_union_and_truth_value():
+    a, b = unknown("a"), unknown("b")
+    assert (a | b).names == {"a", "b"} and (a | a) is a
+    assert unknown_of(1, a, b, True).names == {"a", "b"}
+    with pytest.raises(TypeError):
+        bool(a)
+    assert isinstance(Unknown(), Unknown) and Unknown().names == frozenset()
+
+
+def test_type_from_decl():
+    assert type_from_decl({"type": "enum", "values": ["a", "b"]}) == EnumType(("a", "b"))
+    assert type_from_decl({"type": "list", "items": {"type": "date"}}) == ListType(DATE)
+    assert type_from_decl({"type": "integer"}) == INTEGER
+    assert type_from_decl("boolean") == BOOLEAN
+    assert hash(RecordType({"a": NUMBER})) == hash(RecordType({"a": NUMBER}))
+    with pytest.raises(ValueError):
+        type_from_decl({"type": "money"})
