@@ -173,6 +173,12 @@ def _syntax_error(text: str, origin, e: UnexpectedInput) -> ExpressionError:
             hint = 'write "not" (or "non"), or "!=" for "is different from"'
         elif c == "%":
             hint = "write percentages right after the number, e.g. 40%"
+        elif c in "≥≤≠":
+            hint = "write " + {"≥": ">=", "≤": "<=", "≠": "!="}[c]
+        elif c in "«»“”‘’":
+            hint = 'write texts between straight quotes: "..."'
+        elif c == "'" or c == '"':
+            hint = "a text must end on the same line"
         return _err(text, origin, e.pos_in_stream, f"unexpected character {c!r}", hint=hint,
                     code="expr.syntax.character")
     if isinstance(e, UnexpectedToken) and e.token.type != "$END":
@@ -194,6 +200,8 @@ def _syntax_error(text: str, origin, e: UnexpectedInput) -> ExpressionError:
             return _err(text, origin, start, f"unexpected {what}: an operator (and, or, ==, +, ...) is missing "
                         "before it", width=width, hint="or a comma, if it is the next argument of a function",
                         code="expr.syntax")
+        if tok.type == "COMMA" and before[-1:].isdigit() and text[tok.end_pos:tok.end_pos + 1].isdigit():
+            hint = "decimals are written with a point: 0.5, not 0,5"
         if tok.type == "COMP_OP" and "COMP_OP" not in e.expected and before:
             hint = "comparisons cannot be chained: write a <= x and x <= b"
         return _err(text, origin, start, f"unexpected {what}: expected {_describe_expected(e.expected)}",
