@@ -184,7 +184,7 @@ FUNCTIONS = {  # canonical name -> (min args, max args); French aliases below
 }
 ALIASES = {"jours_entre": "days_between", "mois_entre": "months_between", "âge": "age", "arrondi": "round",
            "nombre": "count", "somme": "sum", "moyenne": "avg", "au_moins_un": "any", "tous": "all"}
-MAX_INLINED_NODES = 50_000  # nodes of all the definitions an expression uses, once inlined
+MAX_INLINED_NODES = 20_000  # nodes of all the definitions an expression uses, once inlined
 MAX_TOTAL_DEPTH = 64  # nesting depth of an expression with its definitions inlined
 
 
