@@ -54,3 +54,43 @@ def test_programmes_with_paths_have_ten_beneficiary_examples(path):
         return
     records = [e for e in data.get("examples") or () if e.get("record") is not None]
     assert len(records) >= 10, f"{path.name}: {len(records)} beneficiary examples"
+
+
+# ------------------------------------------------------------------------------------------ bundled samples
+
+def _sample_cases():
+    out = []
+    for exp in sorted((ROOT / "specs" / "samples").glob("*.expected.jsonl")):
+        sid = exp.name[: -len(".expected.jsonl")]
+        recs = exp.with_name(f"{sid}.records.jsonl")
+        spec = ROOT / "specs" / f"{sid}.yaml"
+        if recs.exists() and spec.exists():
+            out.append((spec, recs, exp))
+    return out
+
+
+@pytest.mark.parametrize("spec_path,records_path,expected_path", _sample_cases(), ids=lambda p: p.name)
+def test_bundled_sample_records_give_the_expected_decisions(spec_path, records_path, expected_path):
+    """specs/samples/<id>.records.jsonl evaluated at each expectation's `at` (with its `params`) gives the decisions
+    of specs/samples/<id>.expected.jsonl (written from the source text)."""
+    import json
+    from datetime import date
+
+    from engine.compile import load_spec
+    from engine.evaluate import evaluate_record
+    from engine.examples import compare, lookup
+
+    spec = load_spec(spec_path)
+    records = {r["id"]: r for r in map(json.loads, records_path.read_text(encoding="utf-8").splitlines()) if r}
+    expectations = [json.loads(x) for x in expected_path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert expectations and set(e["id"] for e in expectations) <= set(records)
+    wrong = []
+    for e in expectations:
+        out = evaluate_record(spec, records[e["id"]], date.fromisoformat(e["at"]), e.get("params") or {})
+        for key, want in e.items():
+            if key in ("id", "at", "params", "name"):
+                continue
+            ok, got = compare(want, lookup(out, key))
+            if not ok:
+                wrong.append((e["id"], key, want, str(got)))
+    assert wrong == []
