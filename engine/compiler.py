@@ -426,7 +426,7 @@ class _Gen:
 
 # ------------------------------------------------------------------------------------------- building
 
-_CATCH = (R.DynamicTypeError, ArithmeticError, ValueError)
+_CATCH = (R.DynamicTypeError, ArithmeticError, ValueError, KeyError)
 
 
 @dataclass(frozen=True)
@@ -451,6 +451,9 @@ def _make_fail(ns: dict, t: _Template, origin: TextOrigin):
         text, where_origin, span = t.where[idx] if 0 <= idx < len(t.where) else (t.text, None, (0, len(t.text)))
         if isinstance(exc, R.DynamicTypeError):
             message, hint, code = exc.message, exc.hint, exc.code
+        elif isinstance(exc, KeyError):  # the caller did not bind a name (absent attributes must be unknown(name))
+            message, hint, code = f"no value was given for {exc.args[0]!r}" if exc.args else "missing value", \
+                "bind every declared name in env (unknown(name) when absent)", "eval.unbound"
         elif isinstance(exc, ZeroDivisionError):
             message, hint, code = "division by zero", "check that the divisor is not 0 first", \
                 "eval.division_by_zero"

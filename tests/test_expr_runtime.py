@@ -133,3 +133,31 @@ def test_type_from_decl():
     assert hash(RecordType({"a": NUMBER})) == hash(RecordType({"a": NUMBER}))
     with pytest.raises(ValueError):
         type_from_decl({"type": "money"})
+
+
+def test_unbound_name_is_an_evaluation_error_not_a_key_error():
+    from engine.compiler import compile_expression
+    from engine.errors import EvaluationError
+    from engine.types import Scope
+
+    c = compile_expression("x + y", Scope({"x": NUMBER, "y": NUMBER}))
+    with pytest.raises(EvaluationError) as info:
+        c.fn({"x": 1}, date(2026, 1, 1))
+    assert info.value.code == "eval.unbound" and info.value.diagnostic.col == 5
+
+
+def test_runtime_errors_are_positioned_at_each_origin():
+    """The same text compiled at two places of a spec gives errors at each place (compilations are shared)."""
+    from engine.compiler import compile_expression
+    from engine.errors import EvaluationError, TextOrigin
+    from engine.types import Scope
+
+    scope = Scope({"x": NUMBER})
+    a = compile_expression("10 / x", scope, origin=TextOrigin(file="a.yaml", line=3, col=16))
+    b = compile_expression("10 / x", scope, origin=TextOrigin(file="b.yaml", line=9, col=5))
+    for c, where in ((a, ("a.yaml", 3, 19)), (b, ("b.yaml", 9, 8))):
+        with pytest.raises(EvaluationError) as info:
+            c.fn({"x": 0}, date(2026, 1, 1))
+        d = info.value.diagnostic
+        assert (d.file, d.line, d.col) == where
+    assert a.fn({"x": 4}, date(2026, 1, 1)) == Decimal("2.5")
