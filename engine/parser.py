@@ -252,10 +252,9 @@ def _leaf(t: Tree) -> N.Node:
     kind = t.data
     s = str(tok)
     if kind == "number":
-        value = int(s) if "." not in s else Decimal(s)
-        if isinstance(value, int) and len(s) > 30 or isinstance(value, Decimal) and len(s) > 40:
+        if len(s) > 30:
             raise _Located(span[0], "number too long (more than 30 digits)", width=len(s), code="expr.limit.number")
-        return N.Number(span, value, s)
+        return N.Number(span, int(s) if "." not in s else Decimal(s), s)
     if kind == "percent":
         if len(s) > 30:
             raise _Located(span[0], "number too long (more than 30 digits)", width=len(s), code="expr.limit.number")

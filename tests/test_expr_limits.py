@@ -169,3 +169,8 @@ def test_definition_evaluated_on_each_item():
     ps = [{"birth_date": date(2005, 1, 1)}, {"birth_date": date(1980, 1, 1)}, {}]
     assert c.fn({"participants": ps}, TODAY) == unknown("birth_date")
     assert c.fn({"participants": ps[:2]}, TODAY) == 1
+
+
+def test_5000_digit_number_is_a_clear_error():
+    err = expr_error("1" * 5_000, code="expr.limit.number")
+    assert err.diagnostic.col == 1

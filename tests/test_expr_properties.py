@@ -69,6 +69,13 @@ def test_token_soup_without_spaces(tokens):
     _run_anything("".join(tokens))
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["1", "9.", "(", ")", "not ", "-", "1+", "x.", "[", "\"", " and "]),
+                          st.integers(1, 3000)), min_size=1, max_size=3))
+def test_long_repetitive_text_only_raises_engine_errors(parts):
+    _run_anything("".join(piece * n for piece, n in parts))
+
+
 # ------------------------------------------------------------------------- 2. compiled == reference
 
 def _lit_number():
