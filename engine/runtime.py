@@ -478,13 +478,14 @@ def to_json(value):
     """A JSON-ready Python value: dates "YYYY-MM-DD", durations ISO 8601, unknown None, decimals as int when
     whole, else float when the float prints exactly as the decimal (always the case to the cent)."""
     c = value.__class__
-    if c is bool or c is int or c is str or value is None:
+    if c is int:
+        return value if -_INT64 <= value < _INT64 else _big(value)
+    if c is bool or c is str or value is None:
         return value
     if c is Decimal:
-        if value == value.to_integral_value() and abs(value.adjusted()) < 30:
+        if value == value.to_integral_value() and abs(value.adjusted()) < 18:
             return int(value)
-        f = float(value)
-        return f
+        return _big(value)
     if c is date:
         return value.isoformat()
     if c is Duration:
@@ -498,6 +499,21 @@ def to_json(value):
     if c is float:
         return value
     raise TypeError(f"not a runtime value: {value!r}")
+
+
+_INT64 = 2 ** 63
+
+
+def _big(value):
+    """A number JSON codecs can write: a float (exact to its shortest repr for every decimal of up to 15
+    significant digits, e.g. all amounts to the cent below 10^13), or the decimal's text beyond float range."""
+    try:
+        f = float(value)
+    except OverflowError:
+        return str(value)
+    if f in (float("inf"), float("-inf")):
+        return str(value)
+    return f
 
 
 _UNIT_RE = re.compile(

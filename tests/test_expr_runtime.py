@@ -161,3 +161,9 @@ def test_runtime_errors_are_positioned_at_each_origin():
         d = info.value.diagnostic
         assert (d.file, d.line, d.col) == where
     assert a.fn({"x": 4}, date(2026, 1, 1)) == Decimal("2.5")
+
+
+@pytest.mark.parametrize("value", [10**20, -(10**40), 10**400, Decimal("1E+400"), Decimal("123456789012345678901.5")])
+def test_to_json_of_huge_numbers_is_writable(value):
+    import orjson
+    orjson.dumps(to_json(value))
