@@ -274,3 +274,27 @@ def test_untyped_values_only_raise_engine_errors(text, raw):
         to_json(v)
     except EngineError as e:
         assert e.diagnostics and e.format()
+
+
+# ------------------------------------------------------------------- `engine expr`: never an internal error
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.lists(st.sampled_from(TOKENS + ["123456789012345678901234567890", "1e5", "99999 years"]),
+                          min_size=1, max_size=10).map(" ".join),
+                 _any_expr().map(lambda t: t.replace("n1", "7").replace("n2", "0.5").replace("b1", "true")
+                                 .replace("b2", "false").replace("d1", "2000-02-29").replace("d2", "2026-01-31")
+                                 .replace("s1", '"a"').replace("t1", '"x"'))))
+def test_engine_expr_exits_0_or_1(text):
+    import contextlib
+    import io
+
+    from engine.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["expr", "--at", "2026-03-01", "--", text])
+    assert code in (0, 1), err.getvalue()
+    assert "internal error" not in err.getvalue() and "Traceback" not in err.getvalue()
+    if code == 0:
+        import json
+        json.loads(out.getvalue())
