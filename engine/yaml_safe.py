@@ -642,6 +642,9 @@ def _load_yaml(file: str, text: str | bytes | None = None) -> tuple[YMap, _Sourc
         diags.append(Diagnostic(f"the top level must be a mapping of keys such as 'id: ...', got {got}",
                                 file=file, line=info.pos.line, col=info.pos.col,
                                 source_line=src.lines[info.pos.line - 1], code="yaml.top_level"))
+    if root is _NOKEY and not diags:  # no document at all (e.g. only a stray BOM)
+        diags.append(Diagnostic("the file is empty: a spec is a mapping of keys such as 'id: ...'", file=file,
+                                line=1, col=1, code="yaml.empty"))
     if len(diags) > MAX_DIAGNOSTICS:
         more = len(diags) - MAX_DIAGNOSTICS
         diags = diags[:MAX_DIAGNOSTICS] + [Diagnostic(f"{more} more problems not shown", file=file,

@@ -66,6 +66,7 @@ REJECTED = [
     ("", "yaml.empty", 1, 1),
     ("   \n\n", "yaml.empty", 1, 1),
     ("# comment\n", "yaml.empty", 1, 1),
+    ("\r\ufeff", "yaml.empty", 1, 1),
     ("- a\n", "yaml.top_level", 1, 1),
     ("hello\n", "yaml.top_level", 1, 1),
     ("42\n", "yaml.top_level", 1, 1),
@@ -271,3 +272,21 @@ def test_arbitrary_bytes_raise_only_engine_errors(data):
         load_yaml("fuzz.yaml", b"a: " + data)
     except EngineError:
         pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab: -'\"|>\n  \\nxé#,")), max_size=60))
+def test_origins_point_at_the_characters_of_the_value(text):
+    """Every letter of a string value is found at the file position its origin gives (all scalar styles)."""
+    try:
+        d = load_yaml("f.yaml", "k: " + text)
+    except EngineError:
+        return
+    v = d.get("k")
+    if not isinstance(v, str):
+        return
+    origin = d.origin("k")
+    for i, c in enumerate(v):
+        if c in "abxé":
+            line, col, src = origin.locate(v, i)
+            assert src is not None and src[col - 1] == c
