@@ -141,8 +141,11 @@ def _num(v):
 # --------------------------------------------------------------------------------------------- the report
 
 def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: date,
-                 params: Mapping[str, Any] | None = None) -> dict:
-    """The report of one operation and its cohort at ``at`` (see the module docstring)."""
+                 params: Mapping[str, Any] | None = None, *, records_path: str | None = None,
+                 jobs: int | None = None) -> dict:
+    """The report of one operation and its cohort at ``at`` (see the module docstring). With ``records_path`` (the
+    JSONL file ``items`` comes from), a large cohort is read by several processes
+    (:func:`engine.indicators.parallel_jobs`; ``jobs`` forces the number); the result is the same."""
     from .evaluate import plan_for
 
     secs = sections_of(spec)
@@ -238,9 +241,14 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     # ---- the cohort, in one pass
     exprs = _cohort_exprs(secs)
     aggs = [a for ce in exprs for _ph, a in ce.aggregates]
-    from .indicators import run_pass
+    from .indicators import parallel_jobs, run_pass, run_pass_parallel
 
-    cohort = run_pass(aggs, items, participant_binder(binder, aggs, pvals), env, at)
+    pbind = participant_binder(binder, aggs, pvals)
+    n_jobs = parallel_jobs(records_path, jobs) if records_path else 1
+    if n_jobs > 1:
+        cohort = run_pass_parallel(aggs, records_path, pbind, env, at, n_jobs)
+    else:
+        cohort = run_pass(aggs, items, pbind, env, at)
     aggvals = {k: r.value for k, r in cohort.aggregates.items()}
     unknowns = {k: r.unknown for k, r in cohort.aggregates.items()}
 
@@ -742,7 +750,8 @@ def run_report_command(args) -> int:
     op = load_operation(args.operation)
     at = args.at or date.today()
     fmt = "json" if getattr(args, "json", False) else (args.format or ("text" if sys.stdout.isatty() else "text"))
-    report = build_report(spec, op, read_records(args.records, spec=spec), at, dict(args.param or []))
+    report = build_report(spec, op, read_records(args.records, spec=spec), at, dict(args.param or []),
+                          records_path=args.records, jobs=getattr(args, "jobs", None))
     sys.stdout.write(render(report, fmt))
     return 0
 

@@ -117,3 +117,30 @@ def test_errors_exit_1_with_a_message(capsys, tmp_path, change, needle):
 def test_usage_error_exit_2(capsys):
     rc, _, err = run(capsys, "report", "--spec", str(OPS / "aci.yaml"))
     assert rc == 2 and "--operation" in err
+
+
+def test_parallel_pass_gives_the_same_report(tmp_path):
+    # the sample cohort written 5 times with bad lines in between: 2 and 3 processes must give exactly the report of
+    # one pass, including the line numbers of the bad records
+    from datetime import date
+
+    from engine.cohort import build_report, load_operation
+    from engine.compile import load_spec
+    from engine.records import read_records
+    from engine.report_render import to_json
+
+    lines = (SAMPLES / "chantiers-insertion.cohort.jsonl").read_text(encoding="utf-8").splitlines()
+    out = []
+    for k in range(5):
+        out += [ln.replace('"id": "', f'"id": "{k}-', 1) for ln in lines]
+        out += ["{not json", "", "[1, 2]"]
+    path = tmp_path / "cohort.jsonl"
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    spec = load_spec(str(ROOT / "specs" / "chantiers-insertion.yaml"))
+    op = load_operation(str(SAMPLES / "chantiers-insertion.operation.json"))
+    reports = [to_json(build_report(spec, op, read_records(str(path), spec=spec), date(2027, 4, 15),
+                                    records_path=str(path), jobs=j)) for j in (1, 2, 3)]
+    assert reports[0] == reports[1] == reports[2]
+    r = json.loads(reports[0])
+    assert r["cohort"]["participants"] == 5 * len(lines) and r["cohort"]["errors"] == 10
+    assert r["cohort"]["error_samples"][0]["line"] == len(lines) + 1
