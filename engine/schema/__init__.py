@@ -144,7 +144,23 @@ def _subschema_title(schema: dict, name: str) -> str | None:
         if title is None and "$ref" in prop:
             title = _resolve_ref(prop["$ref"]).get("title")
         return title
-    return None
+    return _any_title().get(name)  # e.g. `values` required by an if/then: its title is on the sibling schema
+
+
+@lru_cache(maxsize=1)
+def _any_title() -> dict[str, str]:
+    titles: dict[str, str] = {}
+    todo: list[Any] = [schema()]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            for k, v in (node.get("properties") or {}).items():
+                if isinstance(v, dict) and v.get("title"):
+                    titles.setdefault(k, v["title"])
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return titles
 
 
 def _resolve_ref(ref: str) -> dict:
