@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any, Iterable, Iterator
 
 from . import conformance as C
+from . import obligations as OB
 from .errors import EngineError
 from .bind import BindError, Binder, coerce_params
 from .records import BadRecord
@@ -36,7 +37,7 @@ class Plan:
     path: C.PathPlan
     has_path: bool
     deadlines: tuple  # conformance.deadline_info
-    obligations: tuple  # conformance.obligation_info
+    obligations: tuple  # obligations.obligation_info
     binder: Binder
     final: tuple  # end phases
 
@@ -63,7 +64,7 @@ def plan_for(spec) -> Plan:
     tree = walk(spec.eligibility_beneficiary)
     p = Plan(spec, (("spec", spec.id), ("spec_version", spec.version)), tuple(leaves), tree, C.build_path_plan(spec),
              bool(spec.phases), C.deadline_info(spec.deadlines),
-             C.obligation_info(spec.obligations), Binder(spec),
+             OB.obligation_info(spec.obligations, spec.definitions), Binder(spec),
              tuple(p for p, ph in spec.phases.items() if ph.final))
     if len(_PLANS) > 64:
         _PLANS.clear()
@@ -190,8 +191,10 @@ def _decide(plan: Plan, rid: str, env: dict, at: date) -> dict:
     else:
         deadlines = []
     obligations = []
+    by_types: dict = {}
     for info in plan.obligations:
-        o, ov = C.check_obligation(info, stays, events, dates, env, at)
+        evs, ds = OB.filtered(events, dates, info[5], by_types)
+        o, ov = OB.check_obligation(info, stays, evs, ds, env, at)
         obligations.append(o)
         if ov:
             violations.extend(ov)

@@ -321,7 +321,7 @@ MINI = _mini()
 
 
 @pytest.mark.parametrize("spec", [OSPEC, MINI], ids=["python-rules", "compiled-mini"])
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.dictionaries(st.sampled_from(["id", "rsa", "department", "birth_date", "income", "sex", "tags", "history",
                                         "events", "other"]), _json, max_size=6),
        st.lists(_entry, max_size=6), st.lists(_event, max_size=8), st.booleans())

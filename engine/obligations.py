@@ -1,0 +1,283 @@
+"""Recurring obligations checked over calendar windows (used by :mod:`engine.evaluate`).
+
+- Consecutive stays in the obligation's ``during`` phases form one **period** (a renewal does not cut a month in two).
+- **Windows**: ISO weeks (Monday-Sunday), calendar months, quarters, years, or windows of a duration counted from
+  the period's first day. In the condition, ``events`` holds the window's events and ``window_start``/``window_end``
+  its bounds.
+- **Partial windows** (not entirely inside the period): not checked with ``partial_windows: skip`` (the default),
+  checked with the period's events only with ``check``. A window that has not ended at ``--at`` is **pending**, never
+  failed.
+- Status: ``unmet`` when a window failed, else ``met`` when one was checked, else ``pending`` when one is under way,
+  else ``not_applicable``. Each failed window is an ``obligation_unmet`` violation dated the window's last day.
+
+Speed (the same results, less work): per spec, the event types a condition can see are worked out from its syntax
+tree when every use of ``events`` is a filter on ``type`` (``events where type == "appointment" ...``): the windows
+then hold only those events. A condition that does not read ``window_start``/``window_end`` gives the same result
+on every empty window of a record, so it is evaluated once for them.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from datetime import date, timedelta
+
+from .conformance import MONTHS_FR, ONE_DAY, _src, _v, fr_date, plus
+
+_NEXT_MONTH: dict = {}
+
+
+def _month_start_plus(d: date, n: int) -> date:
+    """The first day of the month ``n`` months after the month of ``d`` (``d`` is a first day)."""
+    key = (d, n)
+    r = _NEXT_MONTH.get(key)
+    if r is None:
+        m = d.month - 1 + n
+        r = _NEXT_MONTH[key] = date(d.year + m // 12, m % 12 + 1, 1)
+    return r
+
+
+_STEP = {"month": 1, "quarter": 3, "year": 12}
+
+
+def windows(every, first_day: date, end: date):
+    """The windows ``(start, end)`` (inclusive dates) that start on or before ``end``: calendar windows containing
+    ``first_day`` and after (``every`` = week/month/quarter/year) or windows of a duration from ``first_day``."""
+    if every == "week":
+        ws = first_day - timedelta(days=first_day.weekday())
+        step = timedelta(days=7)
+        last = timedelta(days=6)
+        while ws <= end:
+            yield ws, ws + last
+            ws += step
+    elif every.__class__ is str:
+        n = _STEP[every]
+        if every == "month":
+            ws = first_day.replace(day=1)
+        elif every == "quarter":
+            ws = date(first_day.year, (first_day.month - 1) // 3 * 3 + 1, 1)
+        else:
+            ws = date(first_day.year, 1, 1)
+        while ws <= end:
+            nxt = _month_start_plus(ws, n)
+            yield ws, nxt - ONE_DAY
+            ws = nxt
+    else:
+        k = 0
+        ws = first_day
+        while ws <= end:
+            k += 1
+            nxt = plus(first_day, every, k)
+            yield ws, nxt - ONE_DAY
+            ws = nxt
+
+
+_SEQ: dict = {}  # (every, anchor) -> (window starts, windows), a few years of windows from the anchor
+_HORIZON = timedelta(days=4 * 366)
+
+
+def _windows_list(every, first_day: date, end: date):
+    """The windows of :func:`windows` as a sequence. Calendar windows only depend on the period they start in (the
+    Monday of the week, the first day of the month...), so one precomputed sequence serves every record."""
+    if every == "week":
+        anchor = first_day - timedelta(days=first_day.weekday())
+    elif every == "month":
+        anchor = first_day.replace(day=1)
+    elif every == "quarter":
+        anchor = date(first_day.year, (first_day.month - 1) // 3 * 3 + 1, 1)
+    elif every == "year":
+        anchor = date(first_day.year, 1, 1)
+    else:
+        anchor = first_day
+    key = (every, anchor)
+    seq = _SEQ.get(key)
+    if seq is None or seq[0][-1] < end:
+        horizon = max(end, anchor + _HORIZON)
+        ws = tuple(windows(every, first_day, horizon))
+        seq = ([w[0] for w in ws], ws)
+        if len(_SEQ) > 5_000:
+            _SEQ.clear()
+        _SEQ[key] = seq
+    starts, ws = seq
+    return ws[:bisect_right(starts, end)]
+
+
+def obligation_periods(stays: list, during: frozenset) -> list[tuple[date, date | None, int]]:
+    """Merge consecutive stays in ``during`` phases into periods ``(first day, last day | None when open, index of
+    the history entry that opened the period)``. A same-day (empty) stay inside a period keeps it going."""
+    periods: list = []
+    cur_start = cur_end = cur_index = None
+    for phase, start, end, index in stays:
+        if phase in during:
+            if end is not None and end <= start:
+                continue
+            if cur_start is None:
+                cur_start, cur_index = start, index
+            cur_end = None if end is None else end - ONE_DAY
+            if end is None:
+                break
+        elif cur_start is not None:
+            periods.append((cur_start, cur_end, cur_index))
+            cur_start = None
+    if cur_start is not None:
+        periods.append((cur_start, cur_end, cur_index))
+    return periods
+
+
+def event_types_seen(condition, definitions=()) -> frozenset | None:
+    """The event types a condition can see, when every use of ``events`` in it is ``events where`` a predicate that
+    requires ``type == "X"`` or ``type in [...]`` (directly or as a member of an ``and``); None otherwise (or when
+    the condition uses a definition, whose body is not inspected)."""
+    node = getattr(getattr(condition, "compiled", None), "node", None)
+    if node is None:
+        return None
+    from . import nodes as N
+
+    types: set = set()
+    sources: set = set()
+    for n in N.walk(node):
+        if isinstance(n, N.Name) and n.name in definitions:
+            return None
+        if isinstance(n, N.Filter) and isinstance(n.source, N.Name) and n.source.name == "events":
+            req = _type_requirement(n.predicate, N)
+            if req is None:
+                return None
+            types |= req
+            sources.add(id(n.source))
+    for n in N.walk(node):
+        if isinstance(n, N.Name) and n.name == "events" and id(n) not in sources:
+            return None
+    return frozenset(types)
+
+
+def _type_requirement(p, N) -> set | None:
+    if isinstance(p, N.Compare) and isinstance(p.left, N.Name) and p.left.name == "type":
+        if p.op == "==" and isinstance(p.right, N.String):
+            return {p.right.value}
+        if p.op == "in" and isinstance(p.right, N.ListLit) and all(isinstance(x, N.String) for x in p.right.items):
+            return {x.value for x in p.right.items}
+    if isinstance(p, N.BoolOp) and p.op == "and":
+        for o in p.operands:
+            r = _type_requirement(o, N)
+            if r is not None:
+                return r
+    return None
+
+
+def obligation_info(obligations, definitions=()) -> tuple:
+    """Per-spec precomputation: ``(obligation, during set, source text, label, condition reads the window bounds,
+    event types the condition can see or None)``."""
+    out = []
+    for ob in obligations:
+        names = getattr(ob.condition.compiled, "names", None)
+        bounds = names is None or bool({"window_start", "window_end"} & set(names))
+        out.append((ob, frozenset(ob.during), _src(ob.source), ob.label or ob.id, bounds,
+                    event_types_seen(ob.condition, frozenset(definitions))))
+    return tuple(out)
+
+
+def filtered(events: list, dates: list, types: frozenset | None, cache: dict) -> tuple[list, list]:
+    """The record's events (and their dates) restricted to ``types`` (None: all), computed once per record."""
+    if types is None:
+        return events, dates
+    r = cache.get(types)
+    if r is None:
+        evs = [e for e in events if e["type"] in types]
+        r = cache[types] = (evs, [e["date"] for e in evs])
+    return r
+
+
+def check_obligation(info, stays: list, events: list, dates: list, env: dict, at: date) -> tuple[dict, list]:
+    """Evaluate one obligation over its windows. ``events``/``dates``: the record's events (already restricted to
+    the types the condition can see, see :func:`filtered`) and their dates, sorted."""
+    ob, during, src, label, bounds = info[:5]
+    failed: list = []
+    entry = {"id": ob.id, "status": "not_applicable", "windows_checked": 0, "windows_skipped": 0,
+             "windows_pending": 0, "failed": failed}
+    if ob.applies_if is not None:
+        ok = ob.applies_if.fn(env, at)
+        if ok is not True:
+            if ok is not False:
+                entry["missing"] = sorted(getattr(ok, "names", ()) or ())
+            return entry, []
+    periods = obligation_periods(stays, during)
+    if not periods:
+        return entry, []
+    vio = []
+    unknown: set = set()
+    checked = skipped = pending = 0
+    saved = env.get("events")
+    fn = ob.condition.fn
+    every = ob.every
+    partial_check = ob.partial_windows == "check"
+    bl, br = bisect_left, bisect_right
+    empty = _NOT_YET  # the result on an empty window, when it cannot depend on the window
+    try:
+        for first_day, last_day, index in periods:
+            if first_day > at:
+                continue
+            end_bound = last_day if last_day is not None and last_day < at else at
+            for ws, we in _windows_list(every, first_day, end_bound):
+                if we > at:
+                    pending += 1
+                    break
+                if ws >= first_day and (last_day is None or we <= last_day):
+                    lo, hi = bl(dates, ws), br(dates, we)
+                elif partial_check:
+                    lo, hi = bl(dates, max(ws, first_day)), br(dates, min(we, end_bound))
+                else:
+                    skipped += 1
+                    continue
+                checked += 1
+                if lo == hi and not bounds:
+                    if empty is _NOT_YET:
+                        env["events"] = []
+                        empty = fn(env, at)
+                    v = empty
+                else:
+                    env["events"] = events[lo:hi]
+                    if bounds:
+                        env["window_start"] = ws
+                        env["window_end"] = we
+                    v = fn(env, at)
+                if v is True:
+                    continue
+                if v is False:
+                    failed.append({"start": ws, "end": we})
+                    vio.append(_v("obligation_unmet", index, we,
+                                  f"« {label} » non respecté sur la période du {fr_date(ws)} au {fr_date(we)}"
+                                  f"{_period_name(every if every.__class__ is str else None, ws)}.", ob.id, src,
+                                  window={"start": ws, "end": we}))
+                else:
+                    unknown.update(getattr(v, "names", ()) or ())
+    finally:
+        env["events"] = saved
+    entry["windows_checked"] = checked
+    entry["windows_skipped"] = skipped
+    entry["windows_pending"] = pending
+    if failed:
+        entry["status"] = "unmet"
+    elif checked:
+        entry["status"] = "met"
+    elif pending:
+        entry["status"] = "pending"
+    if unknown:
+        entry["missing"] = sorted(unknown)
+    return entry, vio
+
+
+_NOT_YET = object()
+
+
+def _period_name(kind: str | None, ws: date) -> str:
+    if kind == "month":
+        return f" ({MONTHS_FR[ws.month - 1]} {ws.year})"
+    if kind == "week":
+        y, w, _ = ws.isocalendar()
+        return f" (semaine {w} de {y})"
+    if kind == "quarter":
+        return f" ({(ws.month - 1) // 3 + 1}e trimestre {ws.year})"
+    if kind == "year":
+        return f" (année {ws.year})"
+    return ""
+
+

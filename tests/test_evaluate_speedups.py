@@ -1,0 +1,77 @@
+"""The shortcuts of the hot path give exactly the results of the plain evaluation.
+
+- obligations: windows restricted to the event types a condition can see, one evaluation for all empty windows;
+- caches of dates, month arithmetic and window sequences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from datetime import date
+from pathlib import Path
+
+import orjson
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+from synth import Synth  # noqa: E402
+
+from engine import evaluate as E  # noqa: E402
+from engine.compile import load_spec  # noqa: E402
+from engine.compiler import compile_expression  # noqa: E402
+from engine.model import obligation_scope  # noqa: E402
+from engine.obligations import event_types_seen  # noqa: E402
+
+MINI = load_spec(ROOT / "tests/data/specs/mini.yaml")
+
+
+def _cond(text: str):
+    return dataclasses.replace(MINI.obligations[0].condition,
+                               compiled=compile_expression(text, obligation_scope(MINI.scope)))
+
+
+@pytest.mark.parametrize("text,types", [
+    ('count(events where type == "appointment") >= 2', {"appointment"}),
+    ('count(events where type == "appointment" and mode == "in_person") >= 1 '
+     'and sum((events where type == "activity").hours) <= 15', {"appointment", "activity"}),
+    ('count(events where type in ["appointment", "activity"]) >= 1', {"appointment", "activity"}),
+    ('count(events where mode == "phone" and type == "appointment") >= 1', {"appointment"}),
+    ("count(events) >= 2", None),                                                   # every event counts
+    ('count(events where type == "appointment" or mode == "phone") >= 1', None),    # `or`: not a restriction
+    ('count(events where mode == "phone") >= 1', None),
+    ('count(events where type != "activity") >= 1', None),
+    ('window_end - window_start >= 7 days', set()),                                 # no event at all
+])
+def test_event_types_seen(text, types):
+    got = event_types_seen(_cond(text))
+    assert (None if got is None else set(got)) == types
+
+
+def test_a_definition_disables_the_restriction():
+    assert event_types_seen(_cond('count(events where type == "appointment") >= 2'), {"count_rdv"}) is not None
+    cond = _cond('count(events where type == "appointment") >= 2 and rsa')
+    assert event_types_seen(cond, {"rsa"}) is None
+
+
+@pytest.mark.parametrize("spec_path", ["tests/data/specs/mini.yaml",
+                                       "specs/accompagnement-social-professionnel-intensif.yaml"])
+def test_shortcuts_give_the_plain_results(spec_path):
+    spec = load_spec(ROOT / spec_path)
+    s = Synth(spec, 11, date(2026, 1, 5))
+    lines = [orjson.dumps(s.record(i, date(2026, 12, 31), 0.4, 0.2, spread=150)) for i in range(300)]
+    params = {"min_barriers": 2} if "min_barriers" in spec.parameters else {}
+    at = date(2026, 10, 15)
+    fast = list(E.evaluate_stream(spec, [(i, orjson.loads(x)) for i, x in enumerate(lines, 1)], at, params))
+    plan = E.plan_for(spec)
+    # the plain evaluation: every event in every window, no shared empty-window result (bounds "read")
+    plain_obl = tuple((ob, during, src, label, True, None) for ob, during, src, label, _, _ in plan.obligations)
+    E._PLANS[id(spec)] = dataclasses.replace(plan, obligations=plain_obl)
+    try:
+        plain = list(E.evaluate_stream(spec, [(i, orjson.loads(x)) for i, x in enumerate(lines, 1)], at, params))
+    finally:
+        E._PLANS.pop(id(spec), None)
+    assert fast == plain
+    assert sum(o["windows_checked"] for r in fast if r["status"] == "ok" for o in r["obligations"]) > 300
