@@ -375,6 +375,7 @@ class _Frame:
 
 _NOKEY = object()
 _BADKEY = object()
+_TOKEN = re.compile(r"\S+")
 
 
 class _Builder:
@@ -406,7 +407,7 @@ class _Builder:
                                      width=width, hint=hint, code=code))
 
     def token_at(self, mark) -> str:
-        m = re.match(r"\S+", self.src.text[mark.index:])
+        m = _TOKEN.match(self.src.text, mark.index)
         return m.group() if m else ""
 
     # -- events
