@@ -290,7 +290,7 @@ def _put(out: dict, e: Entity) -> None:
 def _rule_tree(tree: str, node: Any, parent: str | None, out: dict, parse_expr, used: set) -> None:
     if not isinstance(node, dict):
         return
-    group = next((g for g in ("all", "any", "not") if g in node), None)
+    group = next((g for g in ("all", "any", "not") if isinstance(node.get(g), (list, dict))), None)
     rid = node.get("id") if isinstance(node.get("id"), str) else None
     if rid is None:
         rid = tree if parent is None else (node.get("label") if isinstance(node.get("label"), str) else None)
@@ -306,7 +306,7 @@ def _rule_tree(tree: str, node: Any, parent: str | None, out: dict, parse_expr, 
         extra["group"] = Norm(("group", group), GROUP_FR[group], group, "text")
     if parent is not None:
         extra["parent"] = Norm(("parent", parent), parent, parent, "text")
-    data = {k: v for k, v in node.items() if k not in ("all", "any", "not")}
+    data = {k: v for k, v in node.items() if k != group}
     ident = f"{tree}.{rid}" if rid != tree else tree
     e = _entity("eligibility", ident, data, parse_expr, extra, pos=_pos_of(node))
     e.field_pos.update(_field_positions(node))

@@ -12,7 +12,6 @@ import os
 import subprocess
 import tempfile
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from .errors import Diagnostic, EngineError, SpecError, UsageError
@@ -85,41 +84,10 @@ class SpecVersion:
 # ------------------------------------------------------------------------------------------------ loading
 
 def _load_document(path: str):
-    """The loader's document for ``path`` (imports resolved); plain fallback when the loader is absent."""
-    try:
-        from .loader import load_document
-    except ImportError:
-        load_document = None
-    if load_document is not None:
-        return load_document(path)
-    return _fallback_document(path, set())
+    """The loader's document for ``path``: safe YAML with positions, imports resolved, ``use:`` blocks expanded."""
+    from .loader import load_document
 
-
-@dataclass
-class _PlainDoc:
-    data: dict
-    path: str
-    imports: list
-
-
-def _fallback_document(path: str, seen: set) -> _PlainDoc:  # used only while engine.loader is not there
-    import yaml
-
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-        data = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise SpecError(f"cannot read the spec: {type(e).__name__}: {str(e).splitlines()[0]}", file=path,
-                        code="diff.read") from None
-    if not isinstance(data, dict):
-        raise SpecError("a spec must be a YAML mapping", file=path, code="diff.read")
-    imports = []
-    for imp in _import_list(data):
-        p = os.path.normpath(os.path.join(os.path.dirname(path), imp))
-        if p not in seen:
-            seen.add(p)
-            imports.append(_fallback_document(p, seen))
-    return _PlainDoc(data, path, imports)
+    return load_document(path)
 
 
 def _import_list(data) -> list[str]:
@@ -238,11 +206,13 @@ def _materialise(top: str, commit: str, rel: str, root: str, version: SpecVersio
 
 
 def _discover_imports(data: bytes) -> list[str]:
-    """The ``imports:`` of a spec text, found leniently (the loader validates the file properly afterwards)."""
-    import yaml
+    """The ``imports:`` of a file, read with the engine's safe loader (never PyYAML's full loader: a hostile file
+    at some revision must not cost more than it does to `engine check`); unreadable: none, the loader reports it."""
+    from .errors import EngineError
+    from .loader import load_yaml
 
     try:
-        doc = yaml.safe_load(data.decode("utf-8-sig"))
-    except Exception:  # noqa: BLE001 - any unreadable text: no imports to fetch; the loader reports the error
+        doc = load_yaml("<git>", text=data)
+    except EngineError:
         return []
     return _import_list(doc)

@@ -114,3 +114,17 @@ def test_not_a_repository(tmp_path, capsys, monkeypatch):
     code = main(["diff", "spec.yaml@HEAD", "spec.yaml"])
     err = capsys.readouterr().err
     assert code == 1 and "not inside a git repository" in err
+
+
+def test_hostile_file_at_a_revision(tmp_path, capsys, monkeypatch):
+    """An alias bomb committed in history fails fast with the loader's positioned error, like `engine check`."""
+    git(tmp_path, "init", "-q", "-b", "main")
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    (tmp_path / "bomb.yaml").write_text("imports: [x.yaml]\n" + bomb, encoding="utf-8")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "bomb")
+    monkeypatch.chdir(tmp_path)
+    code = main(["diff", "bomb.yaml@HEAD", "bomb.yaml@HEAD"])
+    err = capsys.readouterr().err
+    assert code == 1 and "bomb.yaml@HEAD:" in err and "alias" in err.lower()

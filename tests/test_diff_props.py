@@ -264,3 +264,29 @@ def test_respelling_gives_no_change(data):
     assert changes == [], text
 
 
+
+
+# ------------------------------------------------------------------------------------------------ any document shape
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 50), st.decimals(0, 100, places=2),
+                     st.sampled_from(["15 days", "4 semaines", "40%", "0.40", "2026-01-12", "rsa and x <= 25",
+                                      "rsa et x <= 29", "(", "all", "phase", "a->b", "", "use"]),
+                     st.text(max_size=6))
+_keys = st.sampled_from(["id", "label", "condition", "within", "from", "to", "all", "any", "not", "phase",
+                         "event", "share", "use", "name", "source", "x", "values", "expr"])
+_values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                         st.dictionaries(_keys, inner, max_size=4)), max_leaves=20)
+_sections = st.sampled_from(["eligibility", "phases", "transitions", "deadlines", "funding", "inputs", "territories",
+                             "definitions", "sessions", "convention", "examples", "imports", "shared", "misc",
+                             "valid_from", "version", "kind"])
+_documents = st.dictionaries(_sections, _values, max_size=6)
+
+
+@SETTINGS
+@given(_documents, _documents)
+def test_any_document_shape_diffs_without_error(a, b):
+    """Whatever the loader lets through (the diff runs before any schema check), the diff never fails and keeps
+    its two properties."""
+    forward = diff_documents(a, b).changes
+    assert list(diff_documents(a, a).changes) == []
+    assert sorted(_inverse(c) for c in forward) == sorted(_key(c) for c in diff_documents(b, a).changes)
