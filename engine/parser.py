@@ -21,7 +21,7 @@ from decimal import Decimal
 from importlib import resources
 
 from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import nodes as N
 from .errors import ExpressionError, TextOrigin, did_you_mean

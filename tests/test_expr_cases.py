@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.compiler import compile_expression, scope_from_record
+from engine.compiler import compile_expression
+from engine.expr_cli import scope_from_record
 from engine.errors import EngineError, EvaluationError, ExpressionError, TextOrigin
 from engine.runtime import Unknown, to_json, value_from_json
 from engine.types import BOOLEAN, type_from_decl
