@@ -62,6 +62,8 @@ def main(argv=None) -> int:
     ap.add_argument("-n", type=int, default=1_000_000)
     ap.add_argument("--distinct", type=int, default=2000)
     ap.add_argument("--keep", help="write the cohort here (and keep it) instead of a temporary file")
+    ap.add_argument("--jobs", type=int, help="passed to engine report (default: automatic)")
+    ap.add_argument("--reuse", action="store_true", help="with --keep: reuse the file if it exists")
     a = ap.parse_args(argv)
     spec_id = os.path.splitext(os.path.basename(a.spec))[0]
     op = a.operation or os.path.join(ROOT, "specs", "samples", f"{spec_id}.operation.json")
@@ -71,13 +73,17 @@ def main(argv=None) -> int:
     else:
         tmp = tempfile.TemporaryDirectory()
         path = os.path.join(tmp.name, "cohort.jsonl")
-    gen = write_cohort(a.spec, a.n, a.distinct, path)
+    if a.reuse and a.keep and os.path.exists(path):
+        gen = 0.0
+    else:
+        gen = write_cohort(a.spec, a.n, a.distinct, path)
     size = os.path.getsize(path)
     print(f"cohort: {a.n:,} records, {size / 1e6:.0f} MB (written in {gen:.1f} s)")
     engine = os.path.join(os.path.dirname(sys.executable), "engine")
     cmd = [engine if os.path.exists(engine) else sys.executable, *([] if os.path.exists(engine) else
                                                                   ["-m", "engine.cli"]),
-           "report", "--spec", a.spec, "--operation", op, "--records", path, "--at", "2027-04-15", "--format", "json"]
+           "report", "--spec", a.spec, "--operation", op, "--records", path, "--at", "2027-04-15", "--format", "json",
+           *([] if a.jobs is None else ["--jobs", str(a.jobs)])]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True)
     wall = time.perf_counter() - t0
@@ -86,7 +92,8 @@ def main(argv=None) -> int:
         sys.stderr.write(proc.stderr.decode("utf-8", "replace"))
         return 1
     report = orjson.loads(proc.stdout)
-    print(f"engine report: {wall:.1f} s, {a.n / wall:,.0f} records/s, peak RSS {rss / 1024:.0f} MiB")
+    print(f"engine report (jobs: {a.jobs or 'auto'}): {wall:.1f} s, {a.n / wall:,.0f} records/s, "
+          f"peak RSS {rss / 1024:.0f} MiB (largest process)")
     print(f"participants read: {report['cohort']['participants']:,}, unreadable: {report['cohort']['errors']:,}, "
           f"funding total: {report['funding'].get('total')}")
     if tmp is not None:
