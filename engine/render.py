@@ -262,6 +262,10 @@ def run_evaluate_output(args) -> int:
     plan = plan_for(spec)
     params = dict(args.param or ())
     plan.binder.params(params)  # a bad --param is a usage error (exit 2) before anything is read
+    for name in sorted(set(spec.parameters) - set(params)):
+        sys.stderr.write(f"engine evaluate: attention : le paramètre « {name} » n'est pas fourni (--param {name}=...) ; "
+                         "les décisions qui en dépendent seront indéterminées (null) et le nommeront dans "
+                         "« missing »\n")
     sources = [(p, read_records(p, spec=spec)) for p in args.records]  # open everything first: exit 1 before output
     several = len(sources) > 1
 

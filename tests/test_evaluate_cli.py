@@ -269,3 +269,12 @@ def test_progress_only_on_a_terminal_after_two_seconds(monkeypatch):
     assert len(list(render._progress(iter(results), None, tty))) == 5000
     assert "enregistrements évalués" in tty.getvalue()
     assert len(list(render._progress(iter(results), None, pipe))) == 5000 and pipe.getvalue() == ""
+
+
+def test_missing_parameter_warns_and_leaves_decisions_unknown(tmp_path, capsys):
+    out = tmp_path / "o.jsonl"
+    rc = main(["evaluate", "--spec", SPEC, RECORDS, "--at", "2026-04-01", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 0 and "min_barriers" in err and "--param min_barriers=" in err
+    legal = lines(out)[0]
+    assert legal["eligible"] is None and legal["missing"] == ["min_barriers"]
