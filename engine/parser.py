@@ -145,7 +145,7 @@ def _describe_expected(expected) -> str:
     words: list[str] = []
     if set(expected) & _VALUE_TERMS:
         words.append("a value (a number, a name, a text, a date...)")
-    for t in ("RPAR", "RSQB", "COMMA", "_THEN", "_ELSE", "UNIT"):
+    for t in ("RPAR", "RSQB", "COMMA", "_THEN", "_ELSE", "UNIT", "IN"):
         if t in expected:
             words.append(_TERM_WORDS[t])
     if not words:

@@ -242,7 +242,12 @@ class Checker:
     def _want_bool(self, node, ann, what="a yes/no value"):
         t = self.check(node, ann)
         if t != BOOLEAN and t != ANY:
-            self.error(node, f"expected {what}, got {t.describe()}", code="expr.type.boolean")
+            hint = None
+            if isinstance(node, N.String) and node.value.lower() in ("true", "false", "vrai", "faux"):
+                hint = "yes/no values are written true/false (vrai/faux), without quotes"
+            elif is_numeric(t):
+                hint = "compare it with something, e.g. ... >= 2"
+            self.error(node, f"expected {what}, got {t.describe()}", hint=hint, code="expr.type.boolean")
         return t
 
     def _check(self, node: N.Node, ann: Annotations) -> Type:  # noqa: C901 - one case per node kind
@@ -406,6 +411,8 @@ class Checker:
                     hint = 'write a duration with its unit, e.g. "15 days" or "6 months"'
                 elif op == "-" and t == DURATION and rt == DATE:
                     hint = "write the date first: date - duration"
+                elif op in "+-" and (t == DURATION and is_numeric(rt) or is_numeric(t) and rt == DURATION):
+                    hint = 'give the number its unit, e.g. "15 days"'
                 elif t == BOOLEAN or rt == BOOLEAN:
                     hint = "use and/or to combine yes/no values"
                 t = self.error(span, f"cannot {verb} {t.describe()} and {rt.describe()}", hint=hint,
@@ -477,7 +484,8 @@ class Checker:
         n = len(arg_types)
         if not lo <= n <= hi:
             want = str(lo) if lo == hi else f"{lo} or {hi}" if hi - lo == 1 else f"at least {lo}"
-            return self.error(node, f"{node.func} expects {want} argument{'s' if hi > 1 else ''}, got {n}",
+            plural = "" if want in ("1", "at least 1") else "s"
+            return self.error(node, f"{node.func} expects {want} argument{plural}, got {n}",
                               hint=_USAGE.get(fname), code="expr.arity")
         if fname in ("days_between", "months_between", "age"):
             for a, t in zip(node.args, arg_types):
