@@ -24,7 +24,8 @@ from reference_eval import RefError, reference_evaluate
 TODAY = date(2026, 3, 1)
 ITEM = RecordType({"v": NUMBER, "ok": BOOLEAN, "d": DATE})
 SCOPE = Scope({"n1": NUMBER, "n2": NUMBER, "b1": BOOLEAN, "b2": BOOLEAN, "d1": DATE, "d2": DATE,
-               "s1": EnumType(("a", "b", "c")), "t1": STRING, "xs": ListType(ITEM)})
+               "s1": EnumType(("a", "b", "c")), "t1": STRING, "xs": ListType(ITEM),
+               "v": NUMBER})  # an outer name that the items' field "v" shadows inside `where`
 
 # ------------------------------------------------------------------------------------- 1. never a crash
 
@@ -36,7 +37,7 @@ TOKENS = ["1", "0", "2.5", "40%", "2026-01-31", "15 days", "6 mois", "\"a\"", "'
 
 
 def _env(n1=3, n2=Decimal("0.5"), b1=True, b2=None, d1=date(2000, 2, 29), xs=None):
-    raw = {"n1": n1, "n2": n2, "b1": b1, "b2": b2, "d1": d1, "d2": date(2026, 1, 31), "s1": "b", "t1": "x",
+    raw = {"n1": n1, "n2": n2, "b1": b1, "b2": b2, "d1": d1, "d2": date(2026, 1, 31), "s1": "b", "t1": "x", "v": 100,
            "xs": xs if xs is not None else [{"v": 1, "ok": True, "d": date(2026, 2, 1)},
                                             {"v": Decimal("2.5"), "ok": unknown("ok"), "d": date(2026, 2, 28)}]}
     return {k: (unknown(k) if v is None else v) for k, v in raw.items()}
@@ -87,7 +88,7 @@ def _paren(s):
 
 
 def _num(depth):
-    leaves = st.one_of(_lit_number(), st.sampled_from(["n1", "n2", "count(xs)", "days_between(d1, d2)",
+    leaves = st.one_of(_lit_number(), st.sampled_from(["n1", "n2", "v", "count(xs)", "days_between(d1, d2)",
                                                         "months_between(d1, today)", "age(d1, today)"]))
     if depth <= 0:
         return leaves
