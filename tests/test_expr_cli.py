@@ -127,3 +127,21 @@ def test_bad_record_files(tmp_path, capsys):
     arr.write_text("[1]", encoding="utf-8")
     code, _, err = run(capsys, "1", "--record", str(arr))
     assert code == 1 and "one JSON object" in err
+
+
+SPEC = "specs/accompagnement-social-professionnel-intensif.yaml"
+
+
+def test_spec_types_the_names(tmp_path, capsys, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    rec = tmp_path / "b.json"
+    rec.write_text(json.dumps({"id": "B-1", "territory": "lens-lievin", "rsa": True}), encoding="utf-8")
+    code, out, err = run(capsys, 'territory == "lens-lievin" and rsa', "--spec", SPEC, "--record", str(rec))
+    assert (code, out.strip()) == (0, "true"), err
+    code, _, err = run(capsys, 'territory == "lens"', "--spec", SPEC, "--record", str(rec))
+    assert code == 1 and 'did you mean "lens-lievin"?' in err
+    # a declared attribute absent from the record is unknown
+    code, out, _ = run(capsys, "birth_date <= today", "--spec", SPEC, "--record", str(rec))
+    assert (code, out.strip()) == (0, "null")
