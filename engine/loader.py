@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import Diagnostic, SpecError, did_you_mean
-from .yaml_safe import (MAX_DEPTH, MAX_DIAGNOSTICS, MAX_DIGITS, MAX_FILE_BYTES, _SOURCES, Pos, YList, YMap,  # noqa: F401
+from .yaml_safe import (MAX_DEPTH, MAX_DIAGNOSTICS, MAX_DIGITS, MAX_FILE_BYTES, MAX_NODES, _SOURCES, Pos, YList, YMap,  # noqa: F401
                         _load_yaml, load_yaml, repr_value, resolve_plain)
 
 VOCABULARY_SECTIONS = ("attributes", "events", "operation_attributes", "territories", "territory_groups",

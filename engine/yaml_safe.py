@@ -34,7 +34,8 @@ from .errors import Diagnostic, SpecError, TextOrigin
 
 MAX_DEPTH = 40  # nesting of mappings and lists
 MAX_DIGITS = 30  # digits of a number
-MAX_FILE_BYTES = 5_000_000
+MAX_FILE_BYTES = 1_000_000  # the largest spec is ~60 KB
+MAX_NODES = 100_000  # values, mappings and lists in one file
 MAX_DIAGNOSTICS = 100  # per file; the rest are summarised
 
 
@@ -459,13 +460,18 @@ class _Builder:
         node._set(key, value, kinfo, info)
 
     def run(self, loader) -> None:
-        documents = 0
+        documents = nodes = 0
         scalar, alias = ev.ScalarEvent, ev.AliasEvent
         ends = (ev.MappingEndEvent, ev.SequenceEndEvent)
         starts = (ev.MappingStartEvent, ev.SequenceStartEvent)
         while True:
             event = loader.get_event()
             t = type(event)
+            nodes += 1
+            if nodes > MAX_NODES:
+                self.error(event.start_mark, f"too many values in one file (more than {MAX_NODES})", "yaml.too_large",
+                           "split the file")
+                return
             if t is scalar:  # the most frequent event first
                 if event.anchor is not None or event.tag is not None:
                     self.check_node(event)

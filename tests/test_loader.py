@@ -290,3 +290,26 @@ def test_origins_point_at_the_characters_of_the_value(text):
         if c in "abxé":
             line, col, src = origin.locate(v, i)
             assert src is not None and src[col - 1] == c
+
+
+def test_size_limits(monkeypatch, tmp_path):
+    import engine.yaml_safe as ys
+
+    monkeypatch.setattr(ys, "MAX_NODES", 50)
+    with pytest.raises(SpecError) as ei:
+        load_yaml("big.yaml", "a: [" + ", ".join(["1"] * 60) + "]\n")
+    assert ei.value.diagnostics[0].code == "yaml.too_large"
+    assert load_yaml("ok.yaml", "a: [" + ", ".join(["1"] * 40) + "]\n")["a"] == [1] * 40
+    monkeypatch.setattr(ys, "MAX_FILE_BYTES", 100)
+    path = tmp_path / "big.yaml"
+    path.write_text("a: " + "x" * 200 + "\n", encoding="utf-8")
+    with pytest.raises(SpecError) as ei:
+        load_yaml(path)
+    assert ei.value.diagnostics[0].code == "yaml.too_large" and "100" in ei.value.diagnostics[0].message
+
+
+def test_unreadable_files_are_engine_errors(tmp_path):
+    for path, code in ((tmp_path / "missing.yaml", "file.missing"), (tmp_path, "file.unreadable")):
+        with pytest.raises(SpecError) as ei:
+            load_yaml(path)
+        assert ei.value.diagnostics[0].code == code and ei.value.diagnostics[0].file == str(path)
