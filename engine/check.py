@@ -79,6 +79,9 @@ def find_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
                 if f.suffix in (".yaml", ".yml") and f.is_file() and "samples" not in rel[:-1] \
                         and not any(part.startswith(".") for part in rel):
                     found.append(str(f))
+            if not found:
+                diags.append(Diagnostic("no .yaml or .yml file in this folder", file=p, code="file.none",
+                                        severity="warning"))
             files.extend(sorted(found))
         elif path.is_file():
             files.append(str(path))

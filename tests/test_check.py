@@ -153,3 +153,11 @@ def test_the_shared_block_sources_point_into_the_vocabulary(folder, capsys):
     err = capsys.readouterr().err
     assert err.count("error:") == 1
     assert "specs/voc.yaml:10:27: error: shared.brsa_rule.source: line 20 is past the end" in err
+
+
+def test_an_empty_folder_is_a_warning(folder, capsys):
+    (folder / "empty").mkdir()
+    assert main(["check", "specs/empty"]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith("specs/empty: warning: no .yaml or .yml file in this folder")
+    assert out == "checked 0 files: 0 errors, 1 warning\n"
