@@ -30,7 +30,8 @@ from typing import Any
 import yaml
 from yaml import events as ev
 
-from .errors import Diagnostic, SpecError, TextOrigin
+from .errors import Diagnostic, SpecError
+from .yaml_origin import _SOURCES, origin_of as _origin  # noqa: F401 (_SOURCES is shared with the loader)
 
 MAX_DEPTH = 40  # nesting of mappings and lists
 MAX_DIGITS = 30  # digits of a number
@@ -81,7 +82,6 @@ class _Info:
 
 
 _NOWHERE = Pos("<unknown>", 1, 1)
-_SOURCES: dict[str, tuple[str, ...]] = {}  # file -> lines of its last load, to show snippets in diagnostics
 
 
 class YMap(dict):
@@ -155,80 +155,6 @@ class YList(list):
 
     def origin(self, i: int) -> TextOrigin:
         return _origin(self.item_info(i), self[i] if -len(self) <= i < len(self) else None)
-
-
-# ------------------------------------------------------------------------------------------------ origins
-
-def _origin(info: _Info, value: Any) -> TextOrigin:
-    src = info.src
-    if src is None:
-        return TextOrigin(file=info.pos.file, line=info.pos.line, col=info.pos.col,
-                          lines=_SOURCES.get(info.pos.file))
-    if not isinstance(value, str) or (info.style is None and "\n" not in src.text[info.start:info.end]):
-        return TextOrigin(file=src.file, line=info.pos.line, col=info.pos.col, lines=src.lines)
-    return TextOrigin(file=src.file, line=info.pos.line, col=info.pos.col, lines=src.lines,
-                      segments=_segments(value, src.text, info))
-
-
-def _segments(value: str, text: str, info: _Info) -> tuple[tuple[int, int, int], ...]:
-    """Align each character of a string value with the source text of its scalar; compress into segments."""
-    raw_start, raw_end, style = info.start, info.end, info.style
-    p = raw_start
-    line, col = info.pos.line, info.pos.col
-    # skip the opening quote, or the block header line (``|-`` / ``>+2`` and a comment)
-    if style in ("'", '"'):
-        p += 1
-        col += 1
-    indent = 0
-    if style in ("|", ">"):
-        nl = text.find("\n", p, raw_end)
-        if nl < 0:
-            return ()
-        p = nl + 1
-        line, col = line + 1, 1
-        first = text[p:raw_end].lstrip("\n")
-        indent = len(first) - len(first.lstrip(" "))
-
-    def advance(n: int) -> None:
-        nonlocal p, line, col
-        for _ in range(n):
-            if p < raw_end and text[p] == "\n":
-                line, col = line + 1, 1
-                p += 1
-                if indent:  # block scalars: the indentation is not part of the value
-                    k = 0
-                    while k < indent and p < raw_end and text[p] == " ":
-                        p, col, k = p + 1, col + 1, k + 1
-            else:
-                p, col = p + 1, col + 1
-
-    segs: list[tuple[int, int, int]] = []
-    last: tuple[int, int] | None = None
-    for i, c in enumerate(value):
-        if style == '"':
-            while p + 1 < raw_end and text[p] == "\\" and text[p + 1] == "\n":  # escaped line break
-                advance(2)
-                while p < raw_end and text[p] in " \t":
-                    advance(1)
-        if p >= raw_end:
-            here = (line, col)
-            step = 0
-        elif style == '"' and text[p] == "\\":
-            esc = text[p + 1] if p + 1 < raw_end else ""
-            step = {"x": 4, "u": 6, "U": 10}.get(esc, 2)
-            here = (line, col)
-        elif style == "'" and text.startswith("''", p):
-            here, step = (line, col), 2
-        else:
-            while p < raw_end and text[p] != c and not (c in " \n" and text[p] == "\n"):
-                advance(1)
-            here, step = (line, col), 1
-        if last is None or here != (last[0], last[1] + 1):
-            segs.append((i, here[0], here[1]))
-        last = here
-        if p < raw_end:
-            advance(step)
-    return tuple(segs)
 
 
 # ------------------------------------------------------------------------------------------------ scalars
