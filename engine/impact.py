@@ -4,7 +4,8 @@ Streamed: records are read once (:func:`engine.records.read_records`) and each o
 the new spec in lockstep (``itertools.tee`` of one reader, so memory stays bounded whatever the file size).
 
 A record *changes* when, between the two versions, its evaluation status (``ok``/``error``), its eligibility
-(``true``/``false``/``null`` = unknown), the legality of its path, or the status of one of its deadlines or
+(``true``/``false``/``null`` = unknown), the legality of its path (counted per first violation code of the
+illegal side), or the status of one of its deadlines or
 obligations (by id; ``absent`` when the version does not have it) differs. Each kind of change
 (``eligibility true -> false``, ``deadline first_appointment: met -> missed``...) is counted, with the first few
 record ids as examples. A line that cannot be read as a record is counted in ``unreadable`` and compared no further.
@@ -33,7 +34,7 @@ class ImpactKind:
     """One kind of change and the records that show it."""
 
     kind: str        # "status" | "eligibility" | "path" | "deadline" | "obligation"
-    item: str | None  # the deadline or obligation id
+    item: str | None  # the deadline or obligation id; for "path", the first violation code of the illegal side
     old: Any
     new: Any
     count: int
@@ -51,7 +52,8 @@ class ImpactKind:
         if self.kind == "eligibility":
             return f"éligibilité : {_BOOL_FR.get(self.old)} -> {_BOOL_FR.get(self.new)}"
         if self.kind == "path":
-            return f"parcours : {_LEGAL_FR.get(self.old)} -> {_LEGAL_FR.get(self.new)}"
+            why = (f" ({'anomalie levée' if self.new else 'première anomalie'} : {self.item})" if self.item else "")
+            return f"parcours : {_LEGAL_FR.get(self.old)} -> {_LEGAL_FR.get(self.new)}{why}"
         if self.kind == "status":
             return f"évaluation : {_STATUS_FR.get(self.old, self.old)} -> {_STATUS_FR.get(self.new, self.new)}"
         noun = "délai" if self.kind == "deadline" else "obligation"
@@ -98,9 +100,11 @@ def record_changes(old: dict, new: dict) -> list[tuple[str, str | None, Any, Any
     out = []
     if old.get("eligible") != new.get("eligible"):
         out.append(("eligibility", None, old.get("eligible"), new.get("eligible")))
-    lo, ln = (old.get("path") or {}).get("legal"), (new.get("path") or {}).get("legal")
+    po, pn = old.get("path") or {}, new.get("path") or {}
+    lo, ln = po.get("legal"), pn.get("legal")
     if lo != ln:
-        out.append(("path", None, lo, ln))
+        illegal = pn if ln is False else po  # why the illegal side is illegal: its first violation's code
+        out.append(("path", (illegal.get("first_violation") or {}).get("code"), lo, ln))
     for kind, key in (("deadline", "deadlines"), ("obligation", "obligations")):
         a, b = _by_id(old.get(key)), _by_id(new.get(key))
         for item in sorted(set(a) | set(b)):

@@ -42,7 +42,7 @@ def test_deadline_15_to_21_days_on_records():
     impact = _impact("v_deadline_21.yaml")
     assert (impact.records, impact.changed, impact.unreadable) == (9, 2, 1)
     assert _kinds(impact) == [
-        ("path", None, False, True, 1, ("R2-rdv-a-18-jours",)),
+        ("path", "deadline_missed", False, True, 1, ("R2-rdv-a-18-jours",)),
         ("deadline", "first_appointment", "missed", "met", 1, ("R2-rdv-a-18-jours",)),
         ("deadline", "first_appointment", "missed", "pending", 1, ("R4-oriente-le-14-mars",)),
     ]
@@ -70,7 +70,7 @@ def test_cli_json_impact(capsys, tmp_path):
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["impact"]["records"] == 9 and data["impact"]["changed"] == 2 and data["impact"]["unchanged"] == 6
     assert [(k["key"], k["count"]) for k in data["impact"]["kinds"]] == [
-        ("path: false -> true", 1), ("deadline first_appointment: missed -> met", 1),
+        ("path deadline_missed: false -> true", 1), ("deadline first_appointment: missed -> met", 1),
         ("deadline first_appointment: missed -> pending", 1)]
     assert [c["path"] for c in data["changes"] if c["semantic"]] == ["deadlines.first_appointment.within"]
 
@@ -95,6 +95,10 @@ def _out(**kw) -> dict:
     (_out(), _out(eligible=None), [("eligibility", None, True, None)]),
     (_out(eligible=False), _out(eligible=True), [("eligibility", None, False, True)]),
     (_out(), _out(path={"legal": False}), [("path", None, True, False)]),
+    (_out(), _out(path={"legal": False, "first_violation": {"code": "renewals_exceeded"}}),
+     [("path", "renewals_exceeded", True, False)]),
+    (_out(path={"legal": False, "first_violation": {"code": "guard_failed"}}), _out(),
+     [("path", "guard_failed", False, True)]),
     (_out(), _out(deadlines=[{"id": "d1", "status": "missed"}, {"id": "d2", "status": "pending"}]),
      [("deadline", "d1", "met", "missed"), ("deadline", "d2", None, "pending")]),
     (_out(), _out(obligations=[]), [("obligation", "o1", "met", None)]),
