@@ -24,7 +24,7 @@ Intermediate computations use a 40-digit decimal context (no float ever), and on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Iterable, Sequence
