@@ -96,11 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = _sub(subs, "diff", "Semantic diff between two spec versions (files or path@gitrev), with the impact on records.",
              "engine diff specs/mobilite.yaml@HEAD~3 specs/mobilite.yaml --records specs/samples/mobilite.records.jsonl")
-    s.add_argument("old")
-    s.add_argument("new")
-    s.add_argument("--records")
-    s.add_argument("--at", type=_date_arg)
-    s.add_argument("--format", choices=["text", "json", "markdown", "html"], default=None)
+    s.add_argument("old", help="the old version: a spec file or path@gitrev (e.g. specs/mobilite.yaml@HEAD~3)")
+    s.add_argument("new", help="the new version: a spec file or path@gitrev")
+    s.add_argument("--records", help="also evaluate these records (JSONL, JSON, CSV) under both versions")
+    s.add_argument("--at", type=_date_arg, help="evaluation date for --records (default: today)")
+    s.add_argument("--format", choices=["text", "json", "markdown", "html"], default=None,
+                   help="text (default), json, markdown, or html (one self-contained page)")
     s.add_argument("--json", action="store_true", help="same as --format json")
     s.add_argument("-o", "--output", help="output file, written atomically (format from --format or the suffix)")
     s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE",
