@@ -264,3 +264,13 @@ def test_diff_of_a_vocabulary_file(tmp_path):
     assert [(c.path, c.kind) for c in r.changes] == [("inputs.attribute:precarity", "added"),
                                                      ("shared.advance", "added")]
     assert r.changes[1].sentence == "Bloc partagé ajouté : « Avance » (advance)"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_reverse_of_each_pair_is_the_inverse(variant):
+    new = str(HERE / f"{variant}.yaml")
+    forward, backward = _diff(new), _diff(BASE, new)
+    flip = {"added": "removed", "removed": "added", "changed": "changed"}
+    assert sorted((c.path, flip[c.kind], repr(c.new), repr(c.old), c.semantic) for c in forward.changes) == \
+        sorted((c.path, c.kind, repr(c.old), repr(c.new), c.semantic) for c in backward.changes)
+    assert forward.changes  # each variant differs from the base
