@@ -193,6 +193,13 @@ def _compiler() -> Callable[[Any], Any] | None:
     return compile_spec
 
 
+def _internal(file: str, stage: str, e: Exception) -> Diagnostic:
+    if os.environ.get("ENGINE_DEBUG"):
+        raise e
+    return Diagnostic(f"internal error while {stage} this file ({type(e).__name__}: {e}); this is a bug in the "
+                      "engine, please report it (ENGINE_DEBUG=1 shows the traceback)", file=file, code="internal")
+
+
 def check_paths(paths: list[str]) -> CheckResult:
     """Check the spec files named by ``paths`` (files or folders); collect every diagnostic of every file."""
     from .loader import load_document
@@ -210,6 +217,10 @@ def check_paths(paths: list[str]) -> CheckResult:
             diags.extend(e.diagnostics)
             checked.append(f)
             continue
+        except Exception as e:  # an engine bug: report it against the file, check the others
+            diags.append(_internal(f, "loading", e))
+            checked.append(f)
+            continue
         loaded.append(doc)
         for d in doc.all_documents():
             docs.setdefault(os.path.realpath(d.path), d)
@@ -220,7 +231,10 @@ def check_paths(paths: list[str]) -> CheckResult:
     seeds = _Seeds(seeds_dir())
     seen_sources: set = set()
     for key, doc in sorted(docs.items(), key=lambda kv: kv[1].kind != "vocabulary"):  # vocabularies first
-        found = validate(doc)
+        try:
+            found = validate(doc)
+        except Exception as e:  # an engine bug
+            found = [_internal(doc.path, "validating", e)]
         schema_errors[key] = any(d.severity == "error" for d in found)
         diags.extend(found)
         diags.extend(check_sources(doc, seeds, seen_sources))
@@ -242,10 +256,7 @@ def check_paths(paths: list[str]) -> CheckResult:
                 raise
             compiled = False
         except Exception as e:  # an engine bug: report it against the file rather than stop the whole check
-            if os.environ.get("ENGINE_DEBUG"):
-                raise
-            diags.append(Diagnostic(f"internal error while compiling this spec ({type(e).__name__}: {e}); this "
-                                    "is a bug in the engine, please report it", file=doc.path, code="internal"))
+            diags.append(_internal(doc.path, "compiling", e))
     unique: dict[tuple, Diagnostic] = {}
     for d in diags:
         unique.setdefault((d.file, d.line, d.col, d.message, d.severity), d)

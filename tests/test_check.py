@@ -161,3 +161,20 @@ def test_an_empty_folder_is_a_warning(folder, capsys):
     out, err = capsys.readouterr()
     assert err.startswith("specs/empty: warning: no .yaml or .yml file in this folder")
     assert out == "checked 0 files: 0 errors, 1 warning\n"
+
+
+def test_an_engine_bug_is_reported_against_its_file_and_the_others_are_checked(folder, capsys, monkeypatch):
+    import engine.check as check
+
+    def broken_compile():
+        def compile_spec(doc):
+            if doc.path.endswith("a.yaml"):
+                raise ZeroDivisionError("boom")
+            return object()
+        return compile_spec
+
+    monkeypatch.setattr(check, "_compiler", broken_compile)
+    assert main(["check", "specs"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("specs/a.yaml: error: internal error while compiling this file (ZeroDivisionError: boom)")
+    assert "Traceback" not in err and err.count("error:") == 1
