@@ -420,6 +420,12 @@ class _Compiler:
                                   self.op_expr(c, "objective", T.NUMBER, p + ".objective"),
                                   self.cohort_expr(c, "achieved", T.ANY, p + ".achieved"), mode, threshold,
                                   self.src(c, p), c.get("interpretation")))
+        total_w = sum((p.weight for p in parts), Decimal(0))
+        if parts and total_w != 1:
+            self.ctx.error(self.ctx.pos(f, "conditional"), f"funding.conditional: the weights add up to "
+                           f"{format(total_w * 100, 'f').rstrip('0').rstrip('.')} %, not 100 %", "spec.operation",
+                           "the parts of the grant tied to objectives must cover it exactly (e.g. 40% + 60%)",
+                           "funding.conditional")
         sf = f.get("support_functions")
         return FundingSpec(share, msa_rate, msa_label, msa_src, sf != "eligible", docs, tuple(rates), tuple(caps),
                            self.checks_of(f.get("plan_rules") or (), "funding.plan_rules"), tuple(parts))
@@ -446,6 +452,11 @@ class _Compiler:
                                    self.number(node, "share", path), str(node.get("due") or "signature"),
                                    bool(node.get("at_most") or node.get("max")), self.src(node, path),
                                    node.get("interpretation")))
+        shares = [p.share for p in out if p.share is not None]
+        if shares and sum(shares, Decimal(0)) > 1:
+            self.ctx.error(self.ctx.pos(self.ctx.data, "payments"), "payments: the shares add up to more than 100 %",
+                           "spec.operation", "the tranches (advance, installment, balance) share the grant: "
+                           "e.g. 30% + 50% + 20%", "payments")
         ids = {str(r.get("id")) for r in (self.ctx.data.get("reporting") or ()) if isinstance(r, Mapping)}
         for i, p in enumerate(out):
             if p.due != "signature" and p.due not in ids:

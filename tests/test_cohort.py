@@ -276,6 +276,10 @@ def _compile_text(tmp_path, body):
     ("funding:\n  conditional:\n    - {id: p, label: p, weight: 40%, achieved: '1', mode: progressive}\n",
      "proportional, threshold"),
     ("indicators:\n  - {id: fte, label: n, value: 'count(participants)'}\n", "hides"),
+    ("funding:\n  conditional:\n    - {id: a, label: a, weight: 40%, achieved: '1'}\n"
+     "    - {id: b, label: b, weight: 50%, achieved: '1'}\n", "add up to 90 %, not 100 %"),
+    ("payments:\n  - {id: a, label: a, share: 60%, due: signature}\n  - {id: b, label: b, share: 50%, due: signature}\n",
+     "more than 100 %"),
 ])
 def test_section_errors_are_positioned(tmp_path, body, needle):
     with pytest.raises(SpecError) as e:
