@@ -340,7 +340,8 @@ class _Gen:
             self.guard(unk, r)
         u = unify(lt, rt)
         pyop = op
-        if lt == ANY or rt == ANY or isinstance(u, ListType):
+        generic = lt == ANY or rt == ANY or isinstance(u, (ListType, RecordType))
+        if generic:  # may be unknown even with known operands (lists holding unknowns)
             self.emit(f"{r} = _compare({op!r}, {a}, {b})")
         elif u == DURATION:
             self.emit(f"{r} = _cmpdur({a}, {b}) {pyop} 0")
@@ -348,7 +349,7 @@ class _Gen:
             self.emit(f"{r} = {a} {pyop} {b}")
         if unk:
             self.ind -= 1
-        return r, bool(unk)
+        return r, bool(unk) or generic
 
     def _call(self, node: N.Call, ann: Annotations, r: str) -> tuple[str, bool]:
         f = ALIASES.get(node.func, node.func)

@@ -262,8 +262,11 @@ def _same_kind(a, b) -> bool:
     return kind(a) == kind(b)
 
 
-def values_equal(a, b) -> bool:
-    """Equality for values of the same kind (raises DynamicTypeError for different kinds)."""
+def values_equal(a, b):
+    """Kleene equality for values of the same kind: True, False or an Unknown (DynamicTypeError for different
+    kinds)."""
+    if a.__class__ is Unknown or b.__class__ is Unknown:
+        return unknown_of(a, b)
     if not _same_kind(a, b):
         raise DynamicTypeError(f"cannot compare {kind(a)} with {kind(b)}")
     if a.__class__ is Duration:
@@ -271,7 +274,18 @@ def values_equal(a, b) -> bool:
     if a.__class__ is list:
         if len(a) != len(b):
             return False
-        return all(values_equal(x, y) is True for x, y in zip(a, b))
+        acc = None
+        for x, y in zip(a, b):
+            r = values_equal(x, y)
+            if r is False:
+                return False
+            if r is not True:
+                acc = r if acc is None else acc | r
+        return True if acc is None else acc
+    if a.__class__ is dict:
+        if a.keys() != b.keys():
+            return False
+        return values_equal(list(a.values()), [b[k] for k in a])
     return a == b
 
 
@@ -280,7 +294,8 @@ def compare(op: str, a, b):
     if op == "==":
         return values_equal(a, b)
     if op == "!=":
-        return not values_equal(a, b)
+        r = values_equal(a, b)
+        return r if r.__class__ is Unknown else not r
     if not _same_kind(a, b) or a.__class__ in (bool, str, list, dict):
         if _same_kind(a, b):
             raise DynamicTypeError(f"cannot order {kind(a)}s with {op}")
@@ -299,10 +314,11 @@ def contains(x, xs):
         raise DynamicTypeError(f"'in' expects a list on its right, got {kind(xs)}")
     acc = None
     for item in xs:
-        if item.__class__ is Unknown:
-            acc = item if acc is None else acc | item
-        elif values_equal(x, item):
+        r = values_equal(x, item)
+        if r is True:
             return True
+        if r is not False:
+            acc = r if acc is None else acc | r
     return False if acc is None else acc
 
 

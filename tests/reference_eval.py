@@ -80,11 +80,20 @@ def dur_cmp(a: Duration, b: Duration) -> int:
     return (x > y) - (x < y)
 
 
-def equal(a, b) -> bool:
+def equal(a, b):
+    """True, False, or an Unknown when an unknown item leaves it undecided."""
+    if is_unknown(a) or is_unknown(b):
+        return union(a, b)
     if isinstance(a, Duration):
         return dur_cmp(a, b) == 0
     if isinstance(a, list):
-        return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b))
+        if len(a) != len(b):
+            return False
+        results = [equal(x, y) for x, y in zip(a, b)]
+        if any(r is False for r in results):
+            return False
+        unknowns = [r for r in results if is_unknown(r)]
+        return union(*unknowns) if unknowns else True
     return a == b
 
 
@@ -141,9 +150,10 @@ class Ref:
                     return b
                 found, unknowns = False, []
                 for item in b:
-                    if is_unknown(item):
-                        unknowns.append(item)
-                    elif equal(a, item):
+                    e = equal(a, item)
+                    if is_unknown(e):
+                        unknowns.append(e)
+                    elif e:
                         found = True
                 res = True if found else (union(*unknowns) if unknowns else False)
                 return res if n.op == "in" or is_unknown(res) else not res
@@ -152,7 +162,10 @@ class Ref:
             if isinstance(a, Duration):
                 c = dur_cmp(a, b)
             elif n.op in ("==", "!="):
-                c = 0 if equal(a, b) else 1
+                e = equal(a, b)
+                if is_unknown(e):
+                    return e
+                c = 0 if e else 1
             else:
                 c = (a > b) - (a < b)
             return {"==": c == 0, "!=": c != 0, "<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[n.op]

@@ -144,6 +144,8 @@ def _bool(depth):
         st.tuples(n, st.lists(_lit_number(), min_size=1, max_size=3)).map(
             lambda t: _paren(f"{t[0]} in [{', '.join(t[1])}]")),
         st.sampled_from(['s1 == "a"', 's1 != "b"', 's1 in ["a", "c"]', 's1 not in ["b"]', 't1 == "x"']),
+        st.tuples(n, n, st.sampled_from(["==", "!="])).map(lambda t: _paren(f"[{t[0]}, 1] {t[2]} [{t[1]}, 1]")),
+        st.tuples(n, n).map(lambda t: _paren(f"[{t[0]}] in [[1], [{t[1]}]]")),
         _list(depth - 1).map(lambda s: f"any(({s}).ok)"),
         _list(depth - 1).map(lambda s: f"all(({s}).ok)"),
         st.tuples(b_item(), sub).map(lambda t: _paren(f"count(xs where {t[0]}) > 0 or {t[1]}")),
