@@ -170,6 +170,25 @@ class Ctx:
         self.bag.add(Diagnostic(message, file=pos.file, line=pos.line, col=pos.col, source_line=src,
                                 width=width or _token_width(src, pos.col), hint=hint, code=code, path=path))
 
+    # -- shapes (the schema checks them first; these keep the compiler safe when it is called alone)
+    def list_at(self, node, key: str, path: str) -> list:
+        """``node[key]`` when it is a list; [] when absent (or wrong, with a diagnostic)."""
+        v = node.get(key) if isinstance(node, Mapping) else None
+        if v is None or isinstance(v, list):
+            return v or []
+        self.error(self.pos(node, key), f"{path}: expected a list, got {quoted(v)}", "spec.shape",
+                   "write a list, one item per line starting with `- `", path)
+        return []
+
+    def map_at(self, node, key: str, path: str) -> Mapping:
+        """``node[key]`` when it is a mapping; {} when absent (or wrong, with a diagnostic)."""
+        v = node.get(key) if isinstance(node, Mapping) else None
+        if v is None or isinstance(v, Mapping):
+            return v or {}
+        self.error(self.pos(node, key), f"{path}: expected a mapping of keys, got {quoted(v)}", "spec.shape",
+                   "write `key: value` entries, indented under this key", path)
+        return {}
+
     # -- values
     def source(self, node, path: str) -> Source:
         text = node.get("source") if isinstance(node, Mapping) else None
@@ -256,7 +275,7 @@ def _metadata(ctx: Ctx) -> None:
                   "swap the two dates", "valid_until")
     sessions = []
     seen: set[str] = set()
-    for i, s in enumerate(d.get("sessions") or ()):
+    for i, s in enumerate(ctx.list_at(d, "sessions", "sessions")):
         if not isinstance(s, Mapping):
             continue
         path = item_path("sessions", s, i)
@@ -280,7 +299,9 @@ def _metadata(ctx: Ctx) -> None:
     from .compile_decl import _vocabularies
 
     terr = d.get("territories")
-    f["territories"] = ("all",) if terr == "all" else tuple(str(t) for t in (terr or ()))
+    if terr != "all":
+        terr = ctx.list_at(d, "territories", "territories")
+    f["territories"] = ("all",) if terr == "all" else tuple(str(t) for t in terr)
     known: set[str] = set()
     for _, voc in _vocabularies(ctx):
         for section in ("territories", "territory_groups"):
@@ -327,7 +348,8 @@ def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope):
     if op == "not":
         children = [_rule(ctx, members, f"{path}.not", ids, scope)]
     else:
-        children = [_rule(ctx, m, item_path(f"{path}.{op}", m, i), ids, scope) for i, m in enumerate(members or ())]
+        members = ctx.list_at(node, op, f"{path}.{op}")
+        children = [_rule(ctx, m, item_path(f"{path}.{op}", m, i), ids, scope) for i, m in enumerate(members)]
         if not children:
             ctx.error(ctx.pos(node, op), f"{path}.{op}: empty group", "spec.rule", "list at least one rule", path)
     if any(c is None for c in children):
@@ -338,7 +360,7 @@ def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope):
 def _eligibility(ctx: Ctx) -> None:
     from .model import operator_scope
 
-    el = ctx.data.get("eligibility") or {}
+    el = ctx.map_at(ctx.data, "eligibility", "eligibility")
     ids: dict[str, str] = {}
     if isinstance(el, Mapping) and el.get("beneficiary") is not None:
         ctx.fields["eligibility_beneficiary"] = _rule(ctx, el["beneficiary"], "eligibility.beneficiary", ids, ctx.scope)
@@ -350,7 +372,7 @@ def _eligibility(ctx: Ctx) -> None:
 def _examples(ctx: Ctx) -> None:
     out = []
     names: dict[str, int] = {}
-    for i, ex in enumerate(ctx.data.get("examples") or ()):
+    for i, ex in enumerate(ctx.list_at(ctx.data, "examples", "examples")):
         path = f"examples[{i + 1}]"
         if not isinstance(ex, Mapping):
             continue
@@ -359,21 +381,22 @@ def _examples(ctx: Ctx) -> None:
             ctx.error(ctx.pos(ex, "name"), f'duplicate example name "{name}"', "spec.duplicate_id",
                       "give each example its own name (engine test -k selects by name)", path + ".name")
         names[name] = i
-        expect = ex.get("expect") or {}
-        cohort = ex.get("cohort")
-        params = ex.get("params") or {}
-        if isinstance(params, Mapping):
-            for k in params:
-                if str(k) not in ctx.fields["parameters"]:
-                    ctx.error(ctx.pos(params, k, of_key=True), f'example "{name}": unknown parameter "{k}"',
-                              "spec.unknown_parameter", did_you_mean(str(k), ctx.fields["parameters"])
-                              or "declare it under `parameters:`", path + f".params.{k}")
-        out.append(Example(name=name, at=ctx.date(ex, "at", path), params=plain(ex.get("params") or {}),
-                           record=plain(ex["record"]) if ex.get("record") is not None else None,
-                           expect=plain(expect), operation=plain(ex["operation"]) if ex.get("operation") is not None
-                           else None, cohort=tuple(plain(cohort)) if cohort is not None else None,
-                           expect_pos={str(k): ctx.pos(expect, k, of_key=True) for k in expect}
-                           if isinstance(expect, Mapping) else {}, index=i, pos=ctx.pos(ex)))
+        expect = ctx.map_at(ex, "expect", path + ".expect")
+        cohort = ctx.list_at(ex, "cohort", path + ".cohort") if ex.get("cohort") is not None else None
+        params = ctx.map_at(ex, "params", path + ".params")
+        record = ctx.map_at(ex, "record", path + ".record") if ex.get("record") is not None else None
+        operation = ctx.map_at(ex, "operation", path + ".operation") if ex.get("operation") is not None else None
+        for k in params:
+            if str(k) not in ctx.fields["parameters"]:
+                ctx.error(ctx.pos(params, k, of_key=True), f'example "{name}": unknown parameter "{k}"',
+                          "spec.unknown_parameter", did_you_mean(str(k), ctx.fields["parameters"])
+                          or "declare it under `parameters:`", path + f".params.{k}")
+        out.append(Example(name=name, at=ctx.date(ex, "at", path), params=plain(params),
+                           record=plain(record) if record is not None else None, expect=plain(expect),
+                           operation=plain(operation) if operation is not None else None,
+                           cohort=tuple(plain(cohort)) if cohort is not None else None,
+                           expect_pos={str(k): ctx.pos(expect, k, of_key=True) for k in expect}, index=i,
+                           pos=ctx.pos(ex)))
     ctx.fields["examples"] = tuple(out)
 
 

@@ -60,7 +60,7 @@ def _event_types(ctx: Ctx, table: dict[str, EventType], node, path: str, origin:
         name = str(name)
         fields: dict[str, Attribute] = {}
         if isinstance(decl, Mapping):
-            _declare(ctx, fields, decl.get("fields") or {}, f"{path}.{name}.fields", origin)
+            _declare(ctx, fields, ctx.map_at(decl, "fields", f"{path}.{name}.fields"), f"{path}.{name}.fields", origin)
             for reserved in ("type", "date"):
                 if reserved in fields:
                     ctx.error(ctx.pos(decl.get("fields"), reserved, of_key=True), f'event field "{reserved}" is '
@@ -79,7 +79,7 @@ def _declarations(ctx: Ctx) -> None:
         _declare(ctx, attrs, voc.get("attributes"), "attributes", vid)
         _event_types(ctx, events, voc.get("events"), "events", vid)
         _declare(ctx, ops, voc.get("operation_attributes"), "operation_attributes", vid)
-    inputs = ctx.data.get("inputs") or {}
+    inputs = ctx.map_at(ctx.data, "inputs", "inputs")
     if isinstance(inputs, Mapping):
         _declare(ctx, attrs, inputs.get("attributes"), "inputs.attributes", "spec")
         _event_types(ctx, events, inputs.get("events"), "inputs.events", "spec")
@@ -89,7 +89,8 @@ def _declarations(ctx: Ctx) -> None:
             ctx.error(ctx.pos(inputs.get("attributes"), reserved, of_key=True), f'attribute name "{reserved}" is '
                       "reserved", "spec.reserved", "rename the attribute", f"inputs.attributes.{reserved}")
     tmp: dict[str, Attribute] = {}
-    pnodes = [voc.get("parameters") or {} for _, voc in _vocabularies(ctx)] + [ctx.data.get("parameters") or {}]
+    pnodes = [ctx.map_at(voc, "parameters", "parameters") for _, voc in _vocabularies(ctx)] + \
+        [ctx.map_at(ctx.data, "parameters", "parameters")]
     for vid, voc in _vocabularies(ctx):
         _declare(ctx, tmp, voc.get("parameters"), "parameters", vid)
     _declare(ctx, tmp, ctx.data.get("parameters"), "parameters", "spec")
@@ -115,9 +116,9 @@ def _definitions(ctx: Ctx) -> None:
 
     nodes: dict[str, tuple[Any, str, str]] = {}  # name -> (mapping holding it, path, origin)
     for vid, voc in _vocabularies(ctx):
-        for name, d in (voc.get("definitions") or {}).items():
+        for name, d in ctx.map_at(voc, "definitions", "definitions").items():
             nodes[str(name)] = (voc.get("definitions"), f"definitions.{name}", vid)
-    spec_defs = ctx.data.get("definitions") or {}
+    spec_defs = ctx.map_at(ctx.data, "definitions", "definitions")
     for name, d in spec_defs.items():
         if str(name) in ctx.fields["attributes"] or str(name) in ctx.fields["parameters"]:
             ctx.error(ctx.pos(spec_defs, name, of_key=True), f'definition "{name}" has the name of an attribute or '

@@ -31,9 +31,7 @@ def _int(ctx, node, key: str, path: str) -> int | None:
 
 def _phases(ctx) -> dict[str, Phase]:
     out: dict[str, Phase] = {}
-    node = ctx.data.get("phases") or {}
-    if not isinstance(node, Mapping):
-        return out
+    node = ctx.map_at(ctx.data, "phases", "phases")
     for pid, p in node.items():
         pid = str(pid)
         path = f"phases.{pid}"
@@ -57,7 +55,7 @@ def _transitions(ctx) -> tuple[Transition, ...]:
     out = []
     ids: set[str] = set()
     scope = guard_scope(ctx.scope)
-    for i, t in enumerate(ctx.data.get("transitions") or ()):
+    for i, t in enumerate(ctx.list_at(ctx.data, "transitions", "transitions")):
         path = item_path("transitions", t, i)
         if not isinstance(t, Mapping):
             continue
@@ -106,7 +104,7 @@ def _deadlines(ctx) -> tuple[Deadline, ...]:
 
     out = []
     ids: dict[str, str] = {}
-    node = ctx.data.get("deadlines") or ()
+    node = ctx.list_at(ctx.data, "deadlines", "deadlines")
     for i, d in enumerate(node):
         path = item_path("deadlines", d, i)
         if not isinstance(d, Mapping):
@@ -145,7 +143,7 @@ def _obligations(ctx) -> tuple[Obligation, ...]:
 
     out = []
     ids: dict[str, str] = {}
-    node = ctx.data.get("obligations") or ()
+    node = ctx.list_at(ctx.data, "obligations", "obligations")
     scope = obligation_scope(ctx.scope)
     for i, o in enumerate(node):
         path = item_path("obligations", o, i)
@@ -157,7 +155,9 @@ def _obligations(ctx) -> tuple[Obligation, ...]:
                       "give each obligation its own id", path + ".id")
         ids[oid] = path
         during_node = o.get("during")
-        during = (during_node,) if isinstance(during_node, str) else tuple(str(x) for x in (during_node or ()))
+        if not isinstance(during_node, str):
+            during_node = ctx.list_at(o, "during", path + ".during")
+        during = (during_node,) if isinstance(during_node, str) else tuple(str(x) for x in during_node)
         fp = _field_pos(ctx, o, ("during", "every", "condition", "partial_windows"))
         if not isinstance(during_node, str):
             fp.update({f"during[{j}]": ctx.pos(during_node, j) for j in range(len(during))})

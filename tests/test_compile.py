@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from engine import compile as C
 from engine.compile import compile_spec, load_spec, parse_duration
@@ -298,3 +299,54 @@ def test_an_error_in_a_definition_is_reported_once(tmp_path):
                  "      - {id: r2, condition: not bad}\n", encoding="utf-8")
     diags = compile_errors(f)
     assert [(d.line, d.col) for d in diags] == [(4, 15)] and "rsaa" in diags[0].message
+
+
+# --------------------------------------------------------------------------------------------- robustness
+
+_BASE = None
+_JUNK = [None, True, 0, -1, 3, "x", "", "15 days", "0 days", [], {}, [1], {"a": 1}, "2026-13-01", "rsa", "1.5",
+         {"phase": "nowhere"}, ["a", {"b": 1}]]
+
+
+def _paths(node, pre=()):
+    yield pre
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, pre + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, pre + (i,))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_compile_never_crashes_on_mangled_specs(tmp_path, data):
+    """Any key replaced by junk or deleted: the compiler reports SpecErrors (or compiles), never crashes, even when
+    called without the schema validation in front of it."""
+    import copy
+
+    import yaml
+
+    global _BASE
+    if _BASE is None:
+        _BASE = yaml.safe_load(FULL.read_text(encoding="utf-8"))
+    doc = copy.deepcopy(_BASE)
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from([p for p in _paths(doc) if p]))
+        node = doc
+        for k in path[:-1]:
+            node = node[k]
+        junk = data.draw(st.sampled_from(_JUNK + ["DELETE"]))
+        if junk == "DELETE":
+            del node[path[-1]]
+        else:
+            node[path[-1]] = copy.deepcopy(junk)
+    (tmp_path / "vocab.yaml").write_text((SPECS / "vocab.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    try:
+        spec = compile_spec(load_document(f))
+    except SpecError as e:
+        assert e.diagnostics and all(d.message for d in e.diagnostics)
+    else:
+        assert spec.id
