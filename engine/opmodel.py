@@ -19,6 +19,8 @@ BUILTIN_NUMBERS = ("fte", "direct_staff_costs", "flat_rate_costs", "other_costs"
 BUILTIN_INTEGERS = ("convention_months", "full_time_posts")
 BUILTIN_DATES = ("convention_start", "convention_end")  # the record's, else the spec's convention
 STAFF_FIELDS = ("id", "role", "cost", "allocation", "work_time", "fte", "support_function")
+# per participant, what the beneficiary evaluation (engine.evaluate) says, usable in participant expressions
+EVALUATION_NAMES = ("eligible", "path_legal", "current_phase")
 SECTIONS = ("indicators", "cohort_constraints", "capacity", "funding", "payments", "reporting")
 
 

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 from .errors import Diagnostic, EngineError
 from .model import Expr
 
-from .opmodel import (AGGREGATES, PLACEHOLDER, BUILTIN_NUMBERS, BUILTIN_INTEGERS, BUILTIN_DATES, STAFF_FIELDS,
+from .opmodel import (EVALUATION_NAMES, AGGREGATES, PLACEHOLDER, BUILTIN_NUMBERS, BUILTIN_INTEGERS, BUILTIN_DATES, STAFF_FIELDS,
                       SECTIONS, Aggregate, CohortExpr, Indicator, TARGET_KINDS, Check, CapacityRule, ShareRule,
                       FlatRateRule, CapRule, PartRule, Doc, FundingSpec, PaymentRule, ReportingRule,
                       OperationSections)  # noqa: F401 - re-exported
@@ -64,10 +64,14 @@ def make_scopes(base_scope, op_names: Mapping[str, Any], indicator_ids=()):
         cohort[i] = T.NUMBER
     participant_record = {n: t for n, t in base_scope.names.items() if n != "today"}
     participant_record.update(definition_types(base_scope))
+    evaluation = {n: t for n, t in (("eligible", T.BOOLEAN), ("path_legal", T.BOOLEAN),
+                                    ("current_phase", T.STRING)) if n not in base_scope.names}
+    participant_record.update(evaluation)
     cohort_full = dict(cohort)
     cohort_full["participants"] = T.ListType(T.RecordType(participant_record))
     participant = dict(cohort)
     participant.update(base_scope.names)
+    participant.update(evaluation)
     return (T.Scope(names=op, definitions=defs), T.Scope(names=cohort_full, definitions=defs),
             T.Scope(names=participant, definitions=defs), cohort)
 

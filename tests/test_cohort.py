@@ -336,3 +336,27 @@ def test_indicator_targets(tmp_path, kind, target, status):
                      date(2026, 1, 1))
     assert r["indicators"][0]["value"] == D("0.5")
     assert r["indicators"][0]["status"] == status
+
+
+def test_participant_expressions_can_read_the_beneficiary_evaluation(tmp_path):
+    # `eligible` and `current_phase` are what `engine evaluate` says of each participant at the report date
+    p = tmp_path / "s.yaml"
+    p.write_text(
+        "id: t\nversion: \"1\"\ntitle: t\ninputs:\n  attributes:\n    rsa: {type: boolean, label: r}\n"
+        "eligibility:\n  beneficiary: {id: brsa, label: BRSA, condition: rsa, source: \"05-chantiers-insertion.txt:15\"}\n"
+        "phases:\n  entree: {label: Entrée, initial: true, source: \"05-chantiers-insertion.txt:19\"}\n"
+        "  sortie: {label: Sortie, final: true, source: \"05-chantiers-insertion.txt:120\"}\n"
+        "transitions:\n  - {from: entree, to: sortie, label: Sortie, source: \"05-chantiers-insertion.txt:120\"}\n"
+        "indicators:\n  - {id: eligibles, label: e, value: 'count(participants where eligible)'}\n"
+        "  - {id: unknown_eligibility, label: u, value: 'count(participants where not eligible)'}\n"
+        "  - {id: exited, label: s, value: 'count(participants where current_phase == \"sortie\")'}\n",
+        encoding="utf-8")
+    rows = [{"id": "a", "rsa": True, "history": [{"phase": "entree", "date": "2026-01-10"}]},
+            {"id": "b", "rsa": False, "history": [{"phase": "entree", "date": "2026-01-10"},
+                                                  {"phase": "sortie", "date": "2026-05-10"}]},
+            {"id": "c", "history": [{"phase": "entree", "date": "2026-02-10"}]}]
+    r = build_report(load_spec(str(p)), {"id": "o"}, items(rows), date(2026, 6, 1))
+    ind = {x["id"]: x for x in r["indicators"]}
+    assert ind["eligibles"]["value"] == 1
+    assert ind["unknown_eligibility"]["value"] == 1 and ind["unknown_eligibility"]["unknown"] == 1  # c: rsa missing
+    assert ind["exited"]["value"] == 1
