@@ -349,4 +349,6 @@ def test_compile_never_crashes_on_mangled_specs(tmp_path, data):
     except SpecError as e:
         assert e.diagnostics and all(d.message for d in e.diagnostics)
     else:
-        assert spec.id
+        from engine.graph import render_dot, render_mermaid
+
+        assert spec.id and render_mermaid(spec).startswith("flowchart") and render_dot(spec).endswith("}\n")
