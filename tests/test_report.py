@@ -144,3 +144,19 @@ def test_parallel_pass_gives_the_same_report(tmp_path):
     r = json.loads(reports[0])
     assert r["cohort"]["participants"] == 5 * len(lines) and r["cohort"]["errors"] == 10
     assert r["cohort"]["error_samples"][0]["line"] == len(lines) + 1
+
+
+def test_csv_cohort_gives_the_same_report(capsys, tmp_path):
+    rows = [json.loads(line) for line in (OPS / "aci.cohort.jsonl").read_text().splitlines()]
+    path = tmp_path / "cohort.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in r.items()})
+    argv = list(ACI)
+    argv[argv.index("--records") + 1] = str(path)
+    rc, out, err = run(capsys, *argv, "--json")
+    assert rc == 0, err
+    rc2, out2, _ = run(capsys, *ACI, "--json")
+    assert json.loads(out) == json.loads(out2)
