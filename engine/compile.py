@@ -299,7 +299,9 @@ def _metadata(ctx: Ctx) -> None:
     from .compile_decl import _vocabularies
 
     terr = d.get("territories")
-    if terr != "all":
+    if f["kind"] == "vocabulary":  # a vocabulary declares territories (a mapping); a spec lists those it covers
+        terr = list(terr) if isinstance(terr, Mapping) else []
+    elif terr != "all":
         terr = ctx.list_at(d, "territories", "territories")
     f["territories"] = ("all",) if terr == "all" else tuple(str(t) for t in terr)
     known: set[str] = set()

@@ -352,3 +352,9 @@ def test_compile_never_crashes_on_mangled_specs(tmp_path, data):
         from engine.graph import render_dot, render_mermaid
 
         assert spec.id and render_mermaid(spec).startswith("flowchart") and render_dot(spec).endswith("}\n")
+
+
+def test_a_vocabulary_compiles_as_a_vocabulary():
+    voc = compile_spec(load_document(SPECS / "vocab.yaml"))
+    assert voc.kind == "vocabulary" and voc.territories == ("arrageois", "artois", "lens-lievin")
+    assert "adult" in voc.definitions and not voc.phases and voc.examples == ()

@@ -222,3 +222,8 @@ def test_graph_checks_agree_with_reference_reachability(case):
     assert sum(c == "graph.duplicate_transition" for c, _ in codes) == dup
     tables = compile_tables(phases, ts)
     assert {(a, b) for a, nxt in tables.next.items() for b in nxt} == edges
+
+
+def test_cli_graph_on_a_vocabulary(capsys):
+    assert main(["graph", "--spec", str(SPECS / "vocab.yaml")]) == 1
+    assert '"testvocab" is a vocabulary file: there is no graph to draw' in capsys.readouterr().err
