@@ -7,6 +7,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from engine.cohort import build_report, load_operation
 from engine.compile import load_spec
@@ -360,3 +361,23 @@ def test_participant_expressions_can_read_the_beneficiary_evaluation(tmp_path):
     assert ind["eligibles"]["value"] == 1
     assert ind["unknown_eligibility"]["value"] == 1 and ind["unknown_eligibility"]["unknown"] == 1  # c: rsa missing
     assert ind["exited"]["value"] == 1
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers(-10 ** 6, 10 ** 6) | st.text(max_size=8)
+                     | st.floats(allow_nan=False, allow_infinity=False),
+                     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
+                     max_leaves=10)
+_keys = st.sampled_from(["id", "spec", "staff", "financing", "events", "posts", "grant_awarded", "legal_form",
+                         "convention_start", "convention_end", "signature_date", "fund", "quality_referential_met",
+                         "intermediate_review_date", "cdiae_agreement_all_sites"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_keys, _json | st.lists(st.dictionaries(st.sampled_from(
+    ["id", "cost", "allocation", "work_time", "support_function", "type", "date"]), _json, max_size=4), max_size=3),
+    max_size=8))
+def test_any_operation_record_gives_a_report_or_an_engine_error(aci, op):
+    try:
+        build_report(aci, op, items(aci_cohort()[:3]), date(2027, 4, 15))
+    except EngineError:
+        pass
