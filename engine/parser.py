@@ -45,7 +45,7 @@ def lark_parser() -> Lark:
     global _parser
     if _parser is None:
         grammar = (resources.files("engine.grammar") / "expr.lark").read_text(encoding="utf-8")
-        _parser = Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
+        _parser = Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=False,
                        maybe_placeholders=True, start="start")
     return _parser
 
@@ -132,9 +132,9 @@ def _prescan(text: str, origin) -> None:
 # ------------------------------------------------------------------------------------ syntax errors
 
 _VALUE_TERMS = {"NUMBER", "PERCENT", "DATE", "STRING", "NAME", "TRUE", "FALSE", "LPAR", "LSQB", "MINUS", "NOT",
-                "_IF"}
+                "IF"}
 _TERM_WORDS = {
-    "RPAR": "')'", "RSQB": "']'", "COMMA": "','", "_THEN": "'then'/'alors'", "_ELSE": "'else'/'sinon'",
+    "RPAR": "')'", "RSQB": "']'", "COMMA": "','", "THEN": "'then'/'alors'", "ELSE": "'else'/'sinon'",
     "COMP_OP": "a comparison (==, <, ...)", "ADD_OP": "an operator (+, -, ...)", "MUL_OP": "an operator",
     "_AND": "'and'", "_OR": "'or'", "IN": "'in'", "_WHERE": "'where'", "DOT": "'.'", "UNIT": "a unit (days, "
     "weeks, months, years)", "$END": "the end of the expression",
@@ -145,7 +145,7 @@ def _describe_expected(expected) -> str:
     words: list[str] = []
     if set(expected) & _VALUE_TERMS:
         words.append("a value (a number, a name, a text, a date...)")
-    for t in ("RPAR", "RSQB", "COMMA", "_THEN", "_ELSE", "UNIT", "IN"):
+    for t in ("RPAR", "RSQB", "COMMA", "THEN", "ELSE", "UNIT", "IN"):
         if t in expected:
             words.append(_TERM_WORDS[t])
     if not words:
@@ -224,9 +224,25 @@ def _syntax_error(text: str, origin, e: UnexpectedInput) -> ExpressionError:
 # --------------------------------------------------------------------------------- tree -> AST nodes
 
 def _span(t) -> tuple[int, int]:
+    """Span of a token, or of a leaf tree (one token)."""
     if isinstance(t, Token):
         return (t.start_pos, t.end_pos)
-    return (t.meta.start_pos, t.meta.end_pos)
+    return _span(t.children[0])
+
+
+def _kid_span(k):
+    if isinstance(k, Token):
+        return (k.start_pos, k.end_pos)
+    if isinstance(k, N.Node):
+        return k.span
+    if isinstance(k, tuple) and k:  # an argument list
+        return (k[0].span[0], k[-1].span[1])
+    return None
+
+
+def _span_of(kids) -> tuple[int, int]:
+    spans = [s for s in map(_kid_span, kids) if s is not None]
+    return (spans[0][0], spans[-1][1])
 
 
 def _string_value(raw: str) -> str:
@@ -297,7 +313,7 @@ def _convert(root, text: str) -> N.Node:
         kids = [done.pop(id(c)) if isinstance(c, Tree) else c for c in t.children]
         depth = 1 + max((k[1] for k in kids if isinstance(k, tuple)), default=0)
         node = _build(t, [k[0] if isinstance(k, tuple) else k for k in kids], text)
-        if isinstance(node, N.Node):
+        if isinstance(node, N.Node) and t.data != "paren":
             count += 1
             if count > MAX_NODES:
                 raise _Located(node.span[0], f"expression too large: more than {MAX_NODES:,} elements",
@@ -314,13 +330,21 @@ def _convert(root, text: str) -> N.Node:
 
 def _build(t: Tree, kids: list, text: str):
     d = t.data
-    span = _span(t)
     if d in _LEAVES:
         return _leaf(t)
-    if d == "paren":
-        return kids[0]
     if d == "args":
         return tuple(k for k in kids if k is not None)
+    span = _span_of(kids)
+    if d in ("paren", "list", "call", "if_expr"):  # drop the bracket and keyword tokens
+        name = kids[0] if d == "call" else None
+        kids = [k for k in kids if not isinstance(k, Token)]
+        if d == "paren":
+            return kids[0]
+        if d == "list":
+            return N.ListLit(span, kids[0] if kids and kids[0] is not None else ())
+        if d == "call":
+            return N.Call(span, str(name), kids[0] or (), _span(name))
+        return N.If(span, kids[0], kids[1], kids[2])
     if d == "duration":
         num, unit = kids
         s = str(num)
@@ -331,16 +355,11 @@ def _build(t: Tree, kids: list, text: str):
         if len(s) > 6:
             raise _Located(span[0], "duration too long", width=span[1] - span[0], code="expr.limit.number")
         return N.DurationLit(span, unit_duration(int(s), str(unit)), text[span[0]:span[1]])
-    if d == "list":
-        return N.ListLit(span, kids[0] if kids and kids[0] is not None else ())
     if d == "field":
         target, name = kids
         if str(name).lower() in KEYWORDS:
             raise _Located(name.start_pos, f'"{name}" is a keyword, not a field name', code="expr.syntax")
         return N.Field(span, target, str(name), _span(name))
-    if d == "call":
-        name, args = kids
-        return N.Call(span, str(name), args or (), _span(name))
     if d == "neg":
         operand = kids[1]
         if isinstance(operand, N.Number):
@@ -370,8 +389,6 @@ def _build(t: Tree, kids: list, text: str):
         return N.BoolOp(span, "and", tuple(kids))
     if d == "or_chain":
         return N.BoolOp(span, "or", tuple(kids))
-    if d == "if_expr":
-        return N.If(span, kids[0], kids[1], kids[2])
     if d == "filter":
         return N.Filter(span, kids[0], kids[1])
     raise AssertionError(d)
