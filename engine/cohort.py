@@ -543,7 +543,8 @@ def _payments_dict(schedule, secs) -> dict:
     for t in schedule.tranches:
         p = srcs.get(t.spec.id)
         rows.append({"id": t.spec.id, "label": t.spec.label, "share": t.spec.share, "at_most": t.spec.conditional,
-                     "planned": t.planned, "amount": t.amount, "due_date": t.due_date, "status": t.status,
+                     "planned": t.planned, "amount": t.amount, "due_date": t.due_date, "review_due": t.review_due,
+                     "status": t.status,
                      "note": t.note, "source": _src(p.source if p else None)})
     return {"grant": schedule.grant, "earned": schedule.earned, "tranches": rows, "planned_total": schedule.planned_total,
             "total": schedule.total, "due_at": schedule.due_at}

@@ -489,6 +489,7 @@ class Tranche:
     due_date: date | None
     status: str
     note: str | None = None
+    review_due: date | None = None  # the deadline of the review that triggers the tranche
 
 
 @dataclass(frozen=True)
@@ -567,6 +568,7 @@ def payment_schedule(grant, tranches: Sequence[TrancheSpec], at: date, signature
     out = []
     for t, p, a in zip(tranches, planned, amounts):
         note = None
+        rv_due = reviews[t.review].due if t.trigger == "review" and t.review in reviews else None
         if t.trigger == "signature":
             due = signature
             if signature is None:
@@ -593,7 +595,7 @@ def payment_schedule(grant, tranches: Sequence[TrancheSpec], at: date, signature
             status = "recovery"
         if a is not None and a == 0 and status == "due" and t.conditional:
             status = "not_due"
-        out.append(Tranche(t, p, a, due, status, note))
+        out.append(Tranche(t, p, a, due, status, note, rv_due))
     return Schedule(g, e, tuple(out))
 
 

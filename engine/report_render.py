@@ -167,7 +167,9 @@ def render_text(r: dict) -> str:
         w("ÉCHÉANCIER")
         for t in pa["tranches"]:
             w(f"  - {t['label'] or t['id']} ({pct(t['share']) if t['share'] is not None else '?'}) : prévu "
-              f"{euros(t['planned'])}, montant {euros(t['amount'])}, date {_d(t['due_date'])} — {_st(t['status'])}"
+              f"{euros(t['planned'])}, montant {euros(t['amount'])}, date {_d(t['due_date'])}"
+              f"{' (bilan attendu au plus tard le ' + _d(t['review_due']) + ')' if t.get('review_due') and not t['due_date'] else ''}"
+              f" — {_st(t['status'])}"
               f"{' (' + t['note'] + ')' if t.get('note') else ''}{_src(t)}")
         w(f"  Total : {euros(pa['total'])} ; exigible au {_d(r['as_of'])} : {euros(pa['due_at'])}")
     if r["reporting"]:

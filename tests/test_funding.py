@@ -231,6 +231,7 @@ def test_chantier_insertion_payments():
     assert s.total == D("40200.00")
     assert [t.status for t in s.tranches] == ["due", "due", "awaiting_review"]
     assert [t.due_date for t in s.tranches] == [date(2026, 1, 15), date(2027, 3, 20), None]
+    assert [t.review_due for t in s.tranches] == [None, date(2027, 3, 31), date(2028, 3, 31)]
     assert s.due_at == D("36000.00")
     # after the final review's due date with nothing submitted: late
     s2 = payment_schedule(D("45000"), tranches, date(2028, 4, 1), date(2026, 1, 15), reviews, D("40200"))
