@@ -110,9 +110,19 @@ def _spec_scope(path: str) -> Scope:
     return scope
 
 
+def _dumps(value) -> str:
+    import orjson
+
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson refuses integers beyond 64 bits: the standard library writes them exactly
+        import json
+
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def run_expr_command(args) -> int:
     """`engine expr EXPR [--record FILE.json] [--at DATE] [--spec S]`: print the value as JSON."""
-    import orjson
 
     record = _read_record(args.record) if getattr(args, "record", None) else {}
     scope, env = scope_from_record(record)
@@ -130,5 +140,5 @@ def run_expr_command(args) -> int:
     origin = TextOrigin(file="<expr>")
     compiled = compile_expression(args.expression, scope, origin=origin)
     value = compiled.fn(env, args.at or date.today())
-    sys.stdout.write(orjson.dumps(R.to_json(value)).decode() + "\n")
+    sys.stdout.write(_dumps(R.to_json(value)) + "\n")
     return 0

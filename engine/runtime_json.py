@@ -19,12 +19,10 @@ def to_json(value):
     """A JSON-ready Python value: dates "YYYY-MM-DD", durations ISO 8601, unknown None, decimals as int when
     whole, else float when the float prints exactly as the decimal (always the case to the cent)."""
     c = value.__class__
-    if c is int:
-        return value if -_INT64 <= value < _INT64 else _big(value)
-    if c is bool or c is str or value is None:
-        return value
+    if c is int or c is bool or c is str or value is None:
+        return value  # whole numbers stay exact (a writer may need a fallback beyond 64 bits: see _dumps in expr_cli)
     if c is Decimal:
-        if value == value.to_integral_value() and abs(value.adjusted()) < 18:
+        if value == value.to_integral_value() and abs(value.adjusted()) < 30:
             return int(value)
         return _big(value)
     if c is date:
@@ -40,9 +38,6 @@ def to_json(value):
     if c is float:
         return value
     raise TypeError(f"not a runtime value: {value!r}")
-
-
-_INT64 = 2 ** 63
 
 
 def _big(value):
