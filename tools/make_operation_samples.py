@@ -8,7 +8,7 @@ The operation record gets a plausible value for each declared operation attribut
 labelled référent 62, the fund the spec's share rule expects, convention dates from the spec, two staff members,
 reviews submitted on time...) and a financing plan whose Département line is exactly the share the spec asks for
 (so the sample funding plan conforms). The cohort is drawn by ``tools/synth.py`` (legal paths, realistic events).
-Same seed, same files. Edit the result by hand if a programme needs a more telling example.
+Same seed, same files. Existing samples are kept unless ``--force`` (several are edited by hand).
 """
 
 from __future__ import annotations
@@ -149,6 +149,9 @@ def main(argv=None) -> int:
     ap.add_argument("specs", nargs="*")
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--force", action="store_true",
+                    help="overwrite existing samples (by default a programme that has a sample operation is skipped: "
+                         "some are written by hand)")
     a = ap.parse_args(argv)
     paths = a.specs or sorted(p for p in glob.glob(os.path.join(HERE, "..", "specs", "*.yaml"))
                               if not p.endswith("common.yaml"))
@@ -157,8 +160,11 @@ def main(argv=None) -> int:
         if spec.kind != "spec":
             continue
         rng = random.Random(a.seed)
-        op = with_financing(spec, operation_for(spec, rng))
         out = os.path.join(HERE, "..", "specs", "samples", f"{spec.id}.operation.json")
+        if os.path.exists(out) and not a.force:
+            print(f"{spec.id}: sample exists, skipped (--force to overwrite)")
+            continue
+        op = with_financing(spec, operation_for(spec, rng))
         with open(out, "w", encoding="utf-8") as f:
             f.write(json.dumps(op, ensure_ascii=False, indent=1) + "\n")
         syn = Synth(spec, a.seed, date(2026, 1, 5))
