@@ -285,7 +285,8 @@ class Ref:
         raise AssertionError(f)
 
 
-def reference_evaluate(node: N.Node, env: dict, today: date, item_fields=frozenset()):
-    r = Ref(env, today)
+def reference_evaluate(node: N.Node, env: dict, today: date, item_fields=frozenset(), definitions=None):
+    """``definitions``: name -> parsed AST, evaluated where used (item fields in scope inside `where`)."""
+    r = Ref(env, today, definitions)
     r.item_fields = frozenset(item_fields)
     return r.ev(node)

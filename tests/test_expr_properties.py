@@ -18,14 +18,17 @@ from engine.compiler import compile_expression
 from engine.errors import EngineError, EvaluationError, TextOrigin
 from engine.parser import parse
 from engine.runtime import Duration, Unknown, to_json, unknown
-from engine.types import BOOLEAN, DATE, NUMBER, STRING, EnumType, ListType, RecordType, Scope
+from engine.types import BOOLEAN, DATE, NUMBER, STRING, Definition, EnumType, ListType, RecordType, Scope
 from reference_eval import RefError, reference_evaluate
 
 TODAY = date(2026, 3, 1)
 ITEM = RecordType({"v": NUMBER, "ok": BOOLEAN, "d": DATE})
 SCOPE = Scope({"n1": NUMBER, "n2": NUMBER, "b1": BOOLEAN, "b2": BOOLEAN, "d1": DATE, "d2": DATE,
                "s1": EnumType(("a", "b", "c")), "t1": STRING, "xs": ListType(ITEM),
-               "v": NUMBER})  # an outer name that the items' field "v" shadows inside `where`
+               "v": NUMBER},  # an outer name that the items' field "v" shadows inside `where`
+              {"grand": Definition("n1 > 2 or b2"), "positif": Definition("v > 0"),
+               "recent": Definition("count(xs where d >= 2026-02-15) > 0 and grand")})
+DEFS = {k: parse(d.text) for k, d in SCOPE.definitions.items()}
 
 # ------------------------------------------------------------------------------------- 1. never a crash
 
@@ -126,7 +129,7 @@ def _date(depth):
 
 
 def _bool(depth):
-    leaves = st.sampled_from(["true", "false", "b1", "b2", "vrai", "faux"])
+    leaves = st.sampled_from(["true", "false", "b1", "b2", "vrai", "faux", "grand", "positif", "recent"])
     if depth <= 0:
         return leaves
     sub, n, d = _bool(depth - 1), _num(depth - 1), _date(depth - 1)
@@ -155,7 +158,7 @@ def _bool(depth):
 def b_item():
     """A predicate on the items of xs (fields v, ok, d)."""
     return st.sampled_from(["ok", "v > 1", "d >= 2026-02-15", "v > n1", "ok and v < 2", "not ok", "d1 < d",
-                            "v in [1, 2]", "ok or b1"])
+                            "v in [1, 2]", "ok or b1", "positif", "positif and grand"])
 
 
 def _list(depth):
@@ -205,7 +208,7 @@ def test_compiled_equals_reference(text, env):
     compiled = compile_expression(text, SCOPE, origin=TextOrigin(file="<prop>"))
     node = parse(text)
     got = _outcome(lambda: compiled.fn(env, TODAY))
-    want = _outcome(lambda: reference_evaluate(node, env, TODAY, item_fields=ITEM.fields))
+    want = _outcome(lambda: reference_evaluate(node, env, TODAY, item_fields=ITEM.fields, definitions=DEFS))
     assert got == want, (text, compiled.source)
 
 
@@ -256,7 +259,8 @@ def test_add_months_matches_the_naive_definition(d, n):
 
 from engine.types import ANY  # noqa: E402
 
-ANY_SCOPE = Scope({k: ANY for k in ("n1", "n2", "b1", "b2", "d1", "d2", "xs", "s1", "t1", "v", "ok", "d")})
+ANY_SCOPE = Scope({k: ANY for k in ("n1", "n2", "b1", "b2", "d1", "d2", "xs", "s1", "t1", "v", "ok", "d")},
+                  SCOPE.definitions)
 _any_values = st.one_of(
     st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([Decimal("2.5"), Decimal(0)]),
     st.sampled_from(["a", "", date(2026, 1, 31), Duration(1, 0), Duration(0, 15)]),
