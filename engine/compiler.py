@@ -1,4 +1,4 @@
-"""AST -> Python function, generated once per expression; `engine expr`.
+"""AST -> Python function, generated once per expression (and cached); `evaluate_expression`.
 
 The code generator writes Python source made only of: temporaries (``_t12``), loop variables, constants it
 created itself (``_c3``, bound in the function's namespace: decimals, dates, texts, durations...), ``repr`` of

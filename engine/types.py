@@ -202,6 +202,7 @@ class Checker:
         self.scope = scope
         self.text = text
         self.origin = origin or TextOrigin()
+        self.main_origin = self.origin
         self.path = path
         self.diagnostics: list[Diagnostic] = []
         self.names_read: set[str] = set()
@@ -221,8 +222,9 @@ class Checker:
         key = (origin, text, span, message)
         if key not in self._seen:
             self._seen.add(key)
+            path = self.path if origin is self.main_origin else None  # an error inside a definition
             self.diagnostics.append(origin.diagnostic(text, span[0], message, width=max(1, span[1] - span[0]),
-                                                      hint=hint, code=code, path=self.path))
+                                                      hint=hint, code=code, path=path))
         return ANY
 
     def check(self, node: N.Node, ann: Annotations) -> Type:
