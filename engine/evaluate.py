@@ -7,14 +7,14 @@ Library API::
     run_evaluate_command(args) -> int                                                # the CLI
 
 Everything that depends only on the spec is precomputed once (:class:`Plan`, cached per spec object); the per-record
-work binds the record (:mod:`engine.records`), evaluates the compiled leaves of the rule tree, walks the history
-(:mod:`engine.conformance`) and builds the output dict. The output contract is DESIGN.md's; the README section
+work binds the record (:mod:`engine.bind`), evaluates the compiled leaves of the rule tree, walks the history and
+the deadlines (:mod:`engine.conformance`), the obligation windows (:mod:`engine.obligations`) and builds the output
+dict. The output contract is DESIGN.md's; the README section
 ``engine evaluate`` documents every field.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable, Iterator
