@@ -381,3 +381,46 @@ def test_any_operation_record_gives_a_report_or_an_engine_error(aci, op):
         build_report(aci, op, items(aci_cohort()[:3]), date(2027, 4, 15))
     except EngineError:
         pass
+
+
+def _mutations(n, seed=5):
+    """(path, value) pairs: one value of the operation sections of tests/data/ops/aci.yaml replaced by junk."""
+    import random
+
+    import yaml
+
+    doc = yaml.safe_load((OPS / "aci.yaml").read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    junk = [True, 5, "x", None, [], {}, [1], {"a": 1}, "count(participants", "participants", -3, "150%", "1 / 0"]
+    out = []
+    for _ in range(n):
+        sec = rng.choice(["capacity", "cohort_constraints", "indicators", "funding", "payments", "reporting"])
+        paths, stack = [], [((sec,), doc[sec])]
+        while stack:
+            p, o = stack.pop()
+            paths.append(p)
+            items_ = o.items() if isinstance(o, dict) else enumerate(o) if isinstance(o, list) else ()
+            stack.extend((p + (k,), v) for k, v in items_)
+        out.append((rng.choice(sorted(paths, key=str)), rng.choice(junk)))
+    return out
+
+
+@pytest.mark.parametrize("path,value", _mutations(30))
+def test_mangled_operation_sections_give_engine_errors_only(tmp_path, path, value):
+    import yaml
+
+    doc = yaml.safe_load((OPS / "aci.yaml").read_text(encoding="utf-8"))
+    for c in doc["funding"]["caps"]:
+        if True in c:  # PyYAML (YAML 1.1) reads the key `on` as true
+            c["on"] = c.pop(True)
+    target = doc
+    for k in path[:-1]:
+        target = target[k]
+    target[path[-1]] = value
+    p = tmp_path / "m.yaml"
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    try:
+        s = load_spec(str(p))
+        build_report(s, load_operation(str(OPS / "aci.operation.json")), items(aci_cohort()), date(2027, 4, 15))
+    except EngineError:
+        pass
