@@ -119,6 +119,12 @@ class _Gen:
             self.ns[name] = value
         return name
 
+    def _as_bool(self, value: str) -> str:
+        """A fresh temporary holding ``value`` checked to be a yes/no value or unknown (for ANY-typed values)."""
+        t = self.tmp()
+        self.emit(f"{t} = _as_bool({value})")
+        return t
+
     def guard(self, vals: list[str], r: str) -> None:
         """Emit `if any of vals is unknown: r = union` / `else:` and indent; caller dedents."""
         if len(vals) == 1:
@@ -160,7 +166,7 @@ class _Gen:
         if isinstance(node, N.Not):
             a, mu = self.gen(node.operand, ann)
             if ann.types[id(node.operand)] == ANY:
-                self.emit(f"{a} = _as_bool({a})")
+                a = self._as_bool(a)
                 mu = True
             self.emit(f"{r} = {a} if {a}.__class__ is _U else not {a}" if mu else f"{r} = not {a}")
             return r, mu
@@ -181,7 +187,7 @@ class _Gen:
         if isinstance(node, N.If):
             c, cmu = self.gen(node.cond, ann)
             if ann.types[id(node.cond)] == ANY:
-                self.emit(f"{c} = _as_bool({c})")
+                c = self._as_bool(c)
                 cmu = True
             self.emit(f"if {c} is True:" if cmu else f"if {c}:")
             self.ind += 1
@@ -232,7 +238,7 @@ class _Gen:
             return r, True
         if kind == "item":
             it = self.frames[ref[1]]
-            if ann.types[id(node)] == ANY and not isinstance(ann.types.get(id(node)), RecordType):
+            if ann.types[id(node)] == ANY:  # the item may be anything: check it is a record
                 self.emit(f"{r} = _item_get({it}, {ref[2]!r})")
             else:
                 self.emit(f"{r} = {it}.get({ref[2]!r}, {self.const(R.unknown(ref[2]))})")
@@ -258,7 +264,7 @@ class _Gen:
         for op in node.operands:
             a, mu = self.gen(op, ann)
             if ann.types[id(op)] == ANY:
-                self.emit(f"{a} = _as_bool({a})")
+                a = self._as_bool(a)
                 mu = True
             self.emit(f"if {a} is {stop}: {r} = {stop}; break")
             if mu:
@@ -392,8 +398,9 @@ class _Gen:
         st = ann.types[id(node.source)]
         self.span = node.span
         if not isinstance(st, ListType):
-            self.emit(f"{s} = _as_list({s})")
-            smu = True
+            checked = self.tmp()
+            self.emit(f"{checked} = _as_list({s})")
+            s, smu = checked, True
         if smu:
             self.guard([s], r)
         acc = self.tmp()
@@ -410,7 +417,7 @@ class _Gen:
         finally:
             self.frames.pop()
         if ann.types[id(node.predicate)] == ANY:
-            self.emit(f"{p} = _as_bool({p})")
+            p = self._as_bool(p)
             pmu = True
         self.span = node.span
         self.emit(f"if {p} is True: {r}.append({it})")
