@@ -105,6 +105,8 @@ def value_converter(decl: Mapping[str, Any], what: str) -> Callable[[Any], Any]:
             if c is float:
                 if v != v or v in (float("inf"), float("-inf")):
                     raise BindError("invalid_number", f"{what} : nombre invalide (NaN ou infini)")
+                if abs(v) >= 2.0 ** 53:  # a JSON number this large was read inexactly (beyond 64-bit integers)
+                    raise BindError("invalid_number", f"{what} : nombre trop grand pour être lu exactement ({v:g})")
                 v = Decimal(repr(v))
             elif c is not Decimal:
                 raise BindError("wrong_type", f"{what} : un nombre est attendu, pas {_kind(v)}")
