@@ -112,8 +112,12 @@ def _vocabularies(document) -> list[dict]:
 
 
 def _fill(version: SpecVersion) -> SpecVersion:
-    with version._mapped_errors():
-        document = _load_document(version.path)
+    try:
+        with version._mapped_errors():
+            document = _load_document(version.path)
+    except BaseException:
+        version.close()  # the private copy of a git version is removed at once
+        raise
     version.doc = getattr(document, "data", document)  # the loaded YAML: positions locate the changes
     version.vocabularies = _vocabularies(document)
     return version
