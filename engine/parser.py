@@ -143,7 +143,7 @@ _TERM_WORDS = {
 
 def _describe_expected(expected) -> str:
     words: list[str] = []
-    if set(expected) & _VALUE_TERMS:
+    if set(expected) & {"NUMBER", "NAME", "STRING", "DATE"}:  # ("(" alone after a name means a call)
         words.append("a value (a number, a name, a text, a date...)")
     for t in ("RPAR", "RSQB", "COMMA", "THEN", "ELSE", "UNIT", "IN"):
         if t in expected:
@@ -190,6 +190,9 @@ def _syntax_error(text: str, origin, e: UnexpectedInput) -> ExpressionError:
             hint = did_you_mean(str(tok).lower(), UNITS) or "units: days/jours, weeks/semaines, months/mois, years/ans"
             return _err(text, origin, start, f'unknown unit "{tok}"', width=width, hint=hint,
                         code="expr.syntax.unit")
+        if tok.type == "_WHERE":
+            return _err(text, origin, start, f'unexpected "{tok}": a filter must be in brackets here', width=width,
+                        hint='e.g. count(events where type == "appointment") >= 1', code="expr.syntax.where")
         if tok.type == "NAME" and str(tok).lower() in ("is", "est", "equals", "egal"):
             return _err(text, origin, start, f'unexpected word "{tok}"', width=width,
                         hint='to compare, write "==" (or "!=")', code="expr.syntax")
