@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,19 @@ def test_fresh_clone(repo, tmp_path, capsys, monkeypatch):
     os.remove(clone / "specs" / "prog.yaml")
     data = _json(["diff", "specs/prog.yaml@HEAD~1", "specs/prog.yaml@HEAD"], capsys)
     assert len(data["changes"]) == 2
+
+
+def _private_copies() -> set:
+    return set(Path(tempfile.gettempdir()).glob("engine-diff-*"))
+
+
+def test_private_copies_are_removed(repo, capsys, monkeypatch):
+    monkeypatch.chdir(repo)
+    before = _private_copies()
+    _json(["diff", "specs/prog.yaml@HEAD~1", "specs/prog.yaml@HEAD"], capsys)
+    assert main(["diff", "specs/broken.yaml@HEAD", "specs/prog.yaml@HEAD"]) == 1
+    capsys.readouterr()
+    assert _private_copies() == before
 
 
 @pytest.mark.parametrize("old, new, needle", [
