@@ -198,6 +198,9 @@ def write_output(path: str, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; a report is as readable as any other file
         os.replace(tmp, path)
     except BaseException:
         try:
