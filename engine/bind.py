@@ -315,12 +315,14 @@ class Binder:
         last = None
         i = 0
         for e in evs:
-            if e.__class__ is not dict:
-                raise BindError("wrong_type", f"events[{i}] : un objet {{type, date, ...}} est attendu, pas {_kind(e)}")
-            t = e.get("type")
-            d = e.get("date")
-            d = cache.get(d) if d.__class__ is str else None
-            if d is None:
+            try:  # the common case: a dict with a date already seen
+                t = e["type"]
+                d = cache[e["date"]]
+            except (KeyError, TypeError, IndexError):
+                if e.__class__ is not dict:
+                    raise BindError("wrong_type",
+                                    f"events[{i}] : un objet {{type, date, ...}} est attendu, pas {_kind(e)}") from None
+                t = e.get("type")
                 d = _date_cached(e.get("date"), f"events[{i}].date")
             e["date"] = d
             if t.__class__ is not str:
