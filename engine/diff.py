@@ -67,9 +67,6 @@ FIELD_FR = {
     "source_document": "document source", "per": "par", "covers": "couvre", "event": "événement",
 }
 
-_KIND_FR = {"added": "ajout", "removed": "suppression", "changed": "modification"}
-
-
 @dataclass(frozen=True)
 class Change:
     """One difference between two versions. ``path`` is ``section.id.field`` (``deadlines.first_appointment.within``);
