@@ -151,3 +151,14 @@ def test_a_parameter_of_one_version_only(tmp_path, capsys):
     code = main(["diff", BASE, new, "--records", RECORDS, "--param", "nope=1"])
     err = capsys.readouterr().err
     assert code == 2 and "nope" in err
+
+
+def test_json_array_input_gives_the_same_impact(tmp_path):
+    lines = [line for line in (HERE / "records.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    valid = [json.loads(line) for line in lines[:-1]]  # the last line is the broken one
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps(valid, ensure_ascii=False, indent=1), encoding="utf-8")
+    with load_version(BASE) as a, load_version(str(HERE / "v_deadline_21.yaml")) as b:
+        impact = analyse_impact(a.compiled(), b.compiled(), str(path), at=AT)
+    assert (impact.records, impact.changed, impact.unreadable) == (8, 2, 0)
+    assert _kinds(impact) == _kinds(_impact("v_deadline_21.yaml"))
