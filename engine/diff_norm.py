@@ -100,8 +100,22 @@ def norm_scalar(value: Any, key: str = "", parse_expr: Callable[[str], Norm | No
         if parse_expr is not None and (key in EXPR_KEYS or _looks_like_expr(text)):
             n = parse_expr(text)
             if n is not None:
+                literal = _literal_value(n)
+                if literal is not None:  # "1" or "vrai" written as an expression: the same value as 1 or true
+                    plain = norm_scalar(literal)
+                    return Norm(plain.key, plain.text, text, plain.kind)
                 return n
         return Norm(("text", " ".join(text.split())), text.strip(), text, "text")
+
+
+def _literal_value(n: Norm):
+    """The value of an expression that is a single number or boolean literal, else None."""
+    node = n.ast[1] if n.ast else None
+    fields = getattr(node, "__dataclass_fields__", None)
+    if not fields or type(node).__name__ not in ("Number", "Boolean"):
+        return None
+    value = getattr(node, "value", None)
+    return value if isinstance(value, (bool, int, Decimal)) else None
     return Norm(("repr", repr(value)), str(value), str(value), "text")
 
 

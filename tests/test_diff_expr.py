@@ -81,3 +81,13 @@ def test_names_read():
     assert expr_names(PARSE('count(participants where jeune and department == "62") <= 20% * count(participants)')) \
         == {"participants", "jeune", "department"}
     assert expr_names(PARSE("age(birth_date, today) <= max_age")) == {"birth_date", "today", "max_age"}
+
+
+def test_a_literal_written_as_an_expression_is_the_same_value():
+    from engine.diff import diff_documents
+
+    a = {"capacity": [{"id": "places", "value": 70, "objective": 1}], "x": {"condition": True}}
+    b = {"capacity": [{"id": "places", "value": "70", "objective": "1.0"}], "x": {"condition": "vrai"}}
+    assert diff_documents(a, b).changes == ()
+    c = {"capacity": [{"id": "places", "value": "71", "objective": 1}], "x": {"condition": True}}
+    assert [x.sentence for x in diff_documents(a, c).changes] == ["Capacité « places » — valeur : 70 -> 71"]
