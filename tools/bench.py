@@ -47,8 +47,8 @@ department == "62" and rsa
 and (age(birth_date, today) >= 16 and age(birth_date, today) <= 25
      or disability and age(birth_date, today) <= 30)
 and count(history where phase == "orientation") >= 1
-and count(events where type == "appointment"
-          and date <= min((history where phase == "orientation").date) + 15 days) >= 1
+and count(events where type == "appointment") >= 1
+and min((events where type == "appointment").date) <= min((history where phase == "orientation").date) + 15 days
 and count(events where type == "activity") >= 3
 and sum((events where type == "activity" and date > today - 7 days).hours) >= 7
 and sum((events where type == "activity" and date > today - 7 days).hours) <= 15
