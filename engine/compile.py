@@ -2,9 +2,10 @@
 
 ``compile_spec(doc)`` compiles every section once: metadata, declarations (the imported vocabulary plus the spec's
 ``inputs``), parameters and definitions (:mod:`engine.compile_decl`), eligibility rule trees,
-phases/transitions/deadlines/obligations (:mod:`engine.compile_path`), the phase graph checks and lookup tables (:mod:`engine.graph`), the examples, and the
-sections other stages own (``SECTION_COMPILERS``). Every expression is compiled with the type it must have and the
-position of its YAML scalar. ALL problems are collected, then raised as one :class:`SpecError`.
+phases/transitions/deadlines/obligations (:mod:`engine.compile_path`), the phase graph checks and lookup tables
+(:mod:`engine.graph`), the examples, and the sections other stages own (``SECTION_COMPILERS``). Every expression is
+compiled with the type it must have and the position of its YAML scalar. ALL problems are collected, then raised
+as one :class:`SpecError`.
 
 ``load_spec(path)`` = load (``engine.loader``) + validate (``engine.schema``) + compile.
 
@@ -71,6 +72,12 @@ def parse_duration(text: Any):
         days += int(m.group(1)) * da
         pos = m.end()
     return Duration(months, days)
+
+
+def text_of(node: Any, key: str) -> str | None:
+    """``node[key]`` as a text (labels, interpretations...), None when absent."""
+    v = node.get(key) if isinstance(node, Mapping) else None
+    return None if v is None else str(v)
 
 
 def quoted(value: Any) -> str:
@@ -265,9 +272,9 @@ def _metadata(ctx: Ctx) -> None:
     d, f = ctx.data, ctx.fields
     f["id"] = str(d.get("id") or Path(ctx.file).stem)
     f["version"] = None if d.get("version") is None else str(d.get("version"))
-    f["title"] = d.get("title")
+    f["title"] = text_of(d, "title")
     f["kind"] = str(d.get("kind") or "spec")
-    f["source_document"] = d.get("source_document")
+    f["source_document"] = text_of(d, "source_document")
     f["valid_from"] = ctx.date(d, "valid_from", "valid_from")
     f["valid_until"] = ctx.date(d, "valid_until", "valid_until")
     if f["valid_from"] and f["valid_until"] and f["valid_until"] < f["valid_from"]:
@@ -288,7 +295,7 @@ def _metadata(ctx: Ctx) -> None:
         if opens and closes and closes < opens:
             ctx.error(ctx.pos(s, "closes"), f'session "{sid}" closes before it opens', "spec.dates",
                       "swap opens and closes", path + ".closes")
-        sessions.append(Session(sid, s.get("label"), opens, closes, ctx.source(s, path)))
+        sessions.append(Session(sid, text_of(s, "label"), opens, closes, ctx.source(s, path)))
     f["sessions"] = tuple(sessions)
     c = d.get("convention")
     if isinstance(c, Mapping):
@@ -333,8 +340,9 @@ def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope):
                       "spec.duplicate_id", "give each rule its own id", path + ".id")
         else:
             ids[rid] = path
-    common = dict(label=node.get("label"), source=ctx.source(node, path), interpretation=node.get("interpretation"),
-                  explanation=node.get("explanation"), path=path, pos=ctx.pos(node))
+    common = dict(label=text_of(node, "label"), source=ctx.source(node, path),
+                  interpretation=text_of(node, "interpretation"), explanation=text_of(node, "explanation"), path=path,
+                  pos=ctx.pos(node))
     ops = [k for k in ("all", "any", "not") if k in node]
     if "condition" in node:
         e = ctx.expr(node, "condition", scope, BOOLEAN, path + ".condition")

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from .compile import Ctx, plain
+from .compile import Ctx, plain, text_of
 from .errors import EngineError
 from .model import Attribute, Definition, EventType, Parameter, spec_scope
 
@@ -39,7 +39,7 @@ def _declare(ctx: Ctx, table: dict[str, Attribute], node, path: str, origin: str
                       f"{p}: {msg}", "spec.type", "types: boolean, number, integer, string, date, duration, enum "
                       "(with values), list (with items)", p)
             continue
-        label = decl.get("label") if isinstance(decl, Mapping) else None
+        label = text_of(decl, "label") if isinstance(decl, Mapping) else None
         attr = Attribute(name, typ, plain(decl) if isinstance(decl, Mapping) else {"type": decl}, label,
                          ctx.source(decl, p) if isinstance(decl, Mapping) else None, origin)
         old = table.get(name)
@@ -66,7 +66,7 @@ def _event_types(ctx: Ctx, table: dict[str, EventType], node, path: str, origin:
                     ctx.error(ctx.pos(decl.get("fields"), reserved, of_key=True), f'event field "{reserved}" is '
                               "reserved (every event has a type and a date)", "spec.reserved", "rename the field",
                               f"{path}.{name}.fields.{reserved}")
-        table[name] = EventType(name, decl.get("label") if isinstance(decl, Mapping) else None, fields,
+        table[name] = EventType(name, text_of(decl, "label") if isinstance(decl, Mapping) else None, fields,
                                 ctx.source(decl, f"{path}.{name}") if isinstance(decl, Mapping) else None)
 
 
@@ -98,7 +98,7 @@ def _declarations(ctx: Ctx) -> None:
         pnode = next(n for n in reversed(pnodes) if name in n)
         decl = pnode.get(name)
         params[name] = Parameter(name, a.type, a.decl, a.label,
-                                 decl.get("interpretation") if isinstance(decl, Mapping) else None, a.source)
+                                 text_of(decl, "interpretation") if isinstance(decl, Mapping) else None, a.source)
         if name in attrs:
             ctx.error(ctx.pos(pnode, name, of_key=True), f'parameter "{name}" has the name of an attribute',
                       "spec.duplicate_id", "rename the parameter", f"parameters.{name}")
@@ -125,13 +125,13 @@ def _definitions(ctx: Ctx) -> None:
                       "parameter", "spec.duplicate_id", "rename the definition", f"definitions.{name}")
         nodes[str(name)] = (spec_defs, f"definitions.{name}", "spec")
 
-    def text_of(name: str) -> str:
+    def expr_text(name: str) -> str:
         holder, _, _ = nodes[name]
         d = holder[name]
         t = d.get("expr") if isinstance(d, Mapping) else d
         return t if isinstance(t, str) else ""
 
-    deps = {n: sorted({m for m in _IDENT.findall(_STRING.sub("", text_of(n))) if m in nodes and m != n})
+    deps = {n: sorted({m for m in _IDENT.findall(_STRING.sub("", expr_text(n))) if m in nodes and m != n})
             for n in nodes}
     order: list[str] = []
     state: dict[str, int] = {}
@@ -178,7 +178,7 @@ def _definitions(ctx: Ctx) -> None:
         if e is None:
             continue
         m = d if isinstance(d, Mapping) else {}
-        model_defs[name] = Definition(name, e, m.get("label"), m.get("interpretation"), ctx.source(m, path)
+        model_defs[name] = Definition(name, e, text_of(m, "label"), text_of(m, "interpretation"), ctx.source(m, path)
                                       if m else None, origin)
     f["definitions"] = {n: model_defs[n] for n in nodes if n in model_defs}
     ctx.fields["scope"] = ctx.scope

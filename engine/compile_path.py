@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .compile import item_path, quoted
+from .compile import item_path, quoted, text_of
 from .errors import did_you_mean
 from .model import (CALENDAR_PERIODS, Anchor, Deadline, Obligation, Phase, Position, Transition, child_scope,
                     guard_scope, obligation_scope)
@@ -24,7 +24,8 @@ def _int(ctx, node, key: str, path: str) -> int | None:
             raise ValueError
         return int(v)
     except (TypeError, ValueError):
-        ctx.error(ctx.pos(node, key), f"{path}.{key}: expected a whole number such as 2, got {quoted(v)}", "spec.integer",
+        ctx.error(ctx.pos(node, key), f"{path}.{key}: expected a whole number such as 2, got {quoted(v)}",
+                  "spec.integer",
                   None, f"{path}.{key}")
         return None
 
@@ -39,13 +40,14 @@ def _phases(ctx) -> dict[str, Phase]:
             p = {}
         fp = _field_pos(ctx, p, ("min_duration", "max_duration", "max_renewals", "total_max_duration", "initial",
                                  "final"))
-        out[pid] = Phase(id=pid, label=p.get("label"), initial=p.get("initial") is True, final=p.get("final") is True,
+        out[pid] = Phase(id=pid, label=text_of(p, "label"), initial=p.get("initial") is True,
+                         final=p.get("final") is True,
                          min_duration=ctx.duration(p, "min_duration", path),
                          max_duration=ctx.duration(p, "max_duration", path),
                          max_renewals=_int(ctx, p, "max_renewals", path),
                          total_max_duration=ctx.duration(p, "total_max_duration", path),
-                         source=ctx.source(p, path), interpretation=p.get("interpretation"),
-                         explanation=p.get("explanation"), pos=ctx.pos(node, pid, of_key=True), field_pos=fp)
+                         source=ctx.source(p, path), interpretation=text_of(p, "interpretation"),
+                         explanation=text_of(p, "explanation"), pos=ctx.pos(node, pid, of_key=True), field_pos=fp)
     return out
 
 
@@ -65,10 +67,12 @@ def _transitions(ctx) -> tuple[Transition, ...]:
                           "give each transition its own id", path + ".id")
             ids.add(str(t["id"]))
         guard = ctx.expr(t, "guard", scope, BOOLEAN, path + ".guard") if t.get("guard") is not None else None
-        out.append(Transition(index=i, from_phase=str(t.get("from")), to_phase=str(t.get("to")), label=t.get("label"),
+        out.append(Transition(index=i, from_phase=str(t.get("from")), to_phase=str(t.get("to")),
+                              label=text_of(t, "label"),
                               within=ctx.duration(t, "within", path), after=ctx.duration(t, "after", path),
-                              guard=guard, source=ctx.source(t, path), interpretation=t.get("interpretation"),
-                              id=None if t.get("id") is None else str(t.get("id")), explanation=t.get("explanation"),
+                              guard=guard, source=ctx.source(t, path), interpretation=text_of(t, "interpretation"),
+                              id=None if t.get("id") is None else str(t.get("id")),
+                              explanation=text_of(t, "explanation"),
                               pos=ctx.pos(ctx.data.get("transitions"), i),
                               field_pos=_field_pos(ctx, t, ("from", "to", "within", "after", "guard"))))
     return tuple(out)
@@ -131,8 +135,8 @@ def _deadlines(ctx) -> tuple[Deadline, ...]:
             if d.get("applies_if") is not None else None
         if anchor is None or target is None or within is None:
             continue
-        out.append(Deadline(id=did, label=d.get("label"), anchor=anchor, target=target, within=within, where=where,
-                            applies_if=applies, source=ctx.source(d, path), interpretation=d.get("interpretation"),
+        out.append(Deadline(id=did, label=text_of(d, "label"), anchor=anchor, target=target, within=within, where=where,
+                            applies_if=applies, source=ctx.source(d, path), interpretation=text_of(d, "interpretation"),
                             pos=ctx.pos(node, i), field_pos=_field_pos(ctx, d, ("from", "to", "within", "where",
                                                                                   "applies_if"))))
     return tuple(out)
@@ -164,7 +168,8 @@ def _obligations(ctx) -> tuple[Obligation, ...]:
         every_raw = o.get("every")
         every: Any = str(every_raw) if every_raw in CALENDAR_PERIODS else ctx.duration(o, "every", path)
         if every is not None and not isinstance(every, str) and every.months <= 0 and every.days <= 0:
-            ctx.error(ctx.pos(o, "every"), f'obligation "{oid}": a window cannot last {quoted(every_raw)}', "spec.obligation",
+            ctx.error(ctx.pos(o, "every"), f'obligation "{oid}": a window cannot last {quoted(every_raw)}',
+                      "spec.obligation",
                       "give a positive duration such as 8 weeks, or week, month, quarter, year", path + ".every")
             every = None
         if every_raw is None:
@@ -180,9 +185,9 @@ def _obligations(ctx) -> tuple[Obligation, ...]:
             if o.get("applies_if") is not None else None
         if cond is None or every is None:
             continue
-        out.append(Obligation(id=oid, label=o.get("label"), during=during, every=every, condition=cond,
+        out.append(Obligation(id=oid, label=text_of(o, "label"), during=during, every=every, condition=cond,
                               partial_windows=partial, applies_if=applies, source=ctx.source(o, path),
-                              interpretation=o.get("interpretation"), pos=ctx.pos(node, i), field_pos=fp))
+                              interpretation=text_of(o, "interpretation"), pos=ctx.pos(node, i), field_pos=fp))
     return tuple(out)
 
 

@@ -261,7 +261,8 @@ def _check_timing(phases: Mapping[str, Phase], transitions: Sequence[Transition]
             out.append(_diag(line_of, fp.get("after", t.pos),
                              f"transition {t.from_phase} -> {t.to_phase}: after ({french_duration(t.after)}) is longer "
                              f'than phase "{t.from_phase}" can last (max_duration {french_duration(src.max_duration)})',
-                             "graph.after_above_max", "lower `after` or raise the phase's max_duration", path + ".after"))
+                             "graph.after_above_max", "lower `after` or raise the phase's max_duration",
+                             path + ".after"))
         if t.within is not None and always_longer(t.within, src.max_duration):
             out.append(_diag(line_of, fp.get("within", t.pos),
                              f"transition {t.from_phase} -> {t.to_phase}: within ({french_duration(t.within)}) is "
@@ -460,7 +461,8 @@ def _dot_text(s: str) -> str:
 def render_dot(spec: Spec) -> str:
     """A Graphviz dot digraph of the phases (entry phases bold, end phases double-bordered)."""
     out = [f'digraph "{_dot_text(spec.id)}" {{', "    rankdir=LR;",
-           '    node [shape=box, style=rounded, fontname="Helvetica"];', '    edge [fontname="Helvetica", fontsize=10];']
+           '    node [shape=box, style=rounded, fontname="Helvetica"];',
+           '    edge [fontname="Helvetica", fontsize=10];']
     for pid, ph in spec.phases.items():
         attrs = ['label="' + "\\n".join(_dot_text(x) for x in phase_caption(ph)) + '"']
         if ph.initial:

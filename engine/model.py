@@ -452,8 +452,9 @@ def history_record_type(phases: Mapping[str, Any]):
     return T.RecordType({"phase": T.EnumType(tuple(phases)) if phases else T.STRING, "date": T.DATE})
 
 
-def spec_scope(attributes: Mapping[str, Attribute], events: Mapping[str, EventType], parameters: Mapping[str, Parameter],
-               definitions: Mapping[str, Any], phases: Mapping[str, Any]) -> "Scope":
+def spec_scope(attributes: Mapping[str, Attribute], events: Mapping[str, EventType],
+               parameters: Mapping[str, Parameter], definitions: Mapping[str, Any],
+               phases: Mapping[str, Any]) -> "Scope":
     """The names every expression of a spec sees: declared attributes (vocabulary + ``inputs``), parameters,
     ``today``, ``events``, ``history``; ``definitions`` are the expression compiler's definitions (name -> its
     ``Definition``)."""
