@@ -271,7 +271,7 @@ def run_evaluate_output(args) -> int:
 
     def results() -> Iterator[dict]:
         for path, items in sources:
-            for r in evaluate_stream(spec, items, at, params):
+            for r in evaluate_stream(spec, items, at, params, owned=True):
                 if several and r.get("status") == "error":
                     r["file"] = path
                 yield r

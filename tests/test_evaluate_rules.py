@@ -334,3 +334,17 @@ def test_any_record_gives_an_ok_or_error_object(spec, raw, history, events, stru
         assert out["error"]["code"] and out["error"]["message"]
     else:
         assert out["eligible"] in (True, False, None) and isinstance(out["path"]["violations"], list)
+
+
+def test_evaluate_stream_leaves_items_untouched_unless_owned():
+    import copy
+
+    from engine.evaluate import evaluate_stream
+
+    r = K.rec(BASE, [K.appt("2026-02-10"), {"type": "activity", "date": "2026-02-21", "hours": 2.5}])
+    before = copy.deepcopy(r)
+    a = list(evaluate_stream(OSPEC, [(1, r)], K.D("2026-03-01")))
+    assert r == before
+    b = list(evaluate_stream(OSPEC, [(1, r)], K.D("2026-03-01"), owned=True))
+    assert a == b and r["events"][0]["date"] == K.D("2026-02-10")  # converted in place
+    assert list(evaluate_stream(OSPEC, [(1, r)], K.D("2026-03-01"))) == a  # a converted record evaluates the same

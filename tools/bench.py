@@ -146,7 +146,7 @@ def raw_floor(src: str, dst: str) -> None:
 
 def full(spec, src: str, dst: str, at: date) -> None:
     with open(dst, "wb") as out:
-        write_jsonl(out, evaluate_stream(spec, read_records(src), at, {}))
+        write_jsonl(out, evaluate_stream(spec, read_records(src), at, {}, owned=True))
 
 
 def timed(fn, *args) -> tuple[float, float]:
