@@ -14,6 +14,8 @@ code                               problem
 ``graph.no_path_to_end``           no path leads from a phase to a final phase
 ``graph.unknown_anchor``           a deadline's ``from``/``to`` names an unknown phase, event type or date attribute
 ``graph.target_unreachable``       a deadline's target phase cannot be reached from its anchor phase
+``graph.deadline_too_short``       the minimum stays on every path from a deadline's anchor phase to its target phase
+                                   already exceed the deadline
 ``graph.min_above_max``            a phase's ``min_duration`` is longer than its ``max_duration``
 ``graph.after_above_within``       a transition's ``after`` is longer than its ``within``
 ``graph.after_above_max``          a transition's ``after`` is longer than the stay in its phase can last
@@ -219,8 +221,31 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
                                  f'"{a.name}", so the deadline can never be met', "graph.target_unreachable",
                                  "check the phases of `from` and `to`, or add the missing transitions",
                                  f"deadlines.{d.id}.to.phase"))
+            elif a.kind == t.kind == "phase" and a.name in phases and t.name in phases and a.name != t.name:
+                fastest = _min_days_between(g, phases, a.name, t.name)
+                if fastest is not None and fastest > max(_lengths(*_md(d.within))):
+                    out.append(_diag(line_of, d.field_pos.get("within", d.pos),
+                                     f'deadline "{d.id}": reaching "{t.name}" from "{a.name}" takes at least {fastest} '
+                                     f"days (minimum durations and `after` on the way), more than "
+                                     f"{french_duration(d.within)}: the deadline can never be met",
+                                     "graph.deadline_too_short", "lengthen `within`, or shorten the minimum durations "
+                                     "on the way", f"deadlines.{d.id}.within"))
     out.extend(_check_anchors(deadlines, phases, events or {}, attributes or {}, line_of))
     return out
+
+
+def _min_days_between(g: nx.DiGraph, phases: Mapping[str, Phase], a: str, b: str) -> int | None:
+    """The fewest days a path from entering ``a`` to entering ``b`` can take: each step waits at least the phase's
+    ``min_duration`` and the transition's ``after`` (their shortest calendar length). None when ``b`` is unreachable."""
+    def weight(u, v, data):
+        t, ph = data["transition"], phases[u]
+        least = [min(_lengths(*_md(x))) for x in (ph.min_duration, t.after) if x is not None]
+        return max(least, default=0)
+
+    try:
+        return int(nx.shortest_path_length(g, a, b, weight=weight))
+    except (nx.NetworkXNoPath, nx.NodeNotFound):
+        return None
 
 
 def _check_timing(phases: Mapping[str, Phase], transitions: Sequence[Transition], line_of: LineOf) -> list[Diagnostic]:
