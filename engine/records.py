@@ -368,3 +368,7 @@ def _convert_row(header: list[str], row: list[str], conv: dict) -> Item:
         except ValueError as e:
             return BadRecord("wrong_type", f"colonne « {name} » : {e}", id=raw.get("id") or row[header.index("id")])
     return raw
+
+
+# binding lives in engine.bind; re-exported here for callers that look for it next to the readers
+from .bind import BindError, Binder, bind_record  # noqa: E402,F401
