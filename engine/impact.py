@@ -165,7 +165,9 @@ def evaluate_pairs(old_spec, new_spec, records_path: str, at: date, params: dict
             yield line, item
 
     ia, ib = itertools.tee(feed(), 2)
-    pairs = zip(evaluate_stream(old_spec, ia, at, p_old), evaluate_stream(new_spec, ib, at, p_new))
+    # zip pulls the old evaluation first: it must leave the shared dicts untouched; the new one, their last reader,
+    # may convert them in place (owned)
+    pairs = zip(evaluate_stream(old_spec, ia, at, p_old), evaluate_stream(new_spec, ib, at, p_new, owned=True))
     triples = ((flags.popleft(), a, b) for a, b in pairs)
     return _with_progress(triples) if progress else triples
 

@@ -162,3 +162,19 @@ def test_json_array_input_gives_the_same_impact(tmp_path):
         impact = analyse_impact(a.compiled(), b.compiled(), str(path), at=AT)
     assert (impact.records, impact.changed, impact.unreadable) == (8, 2, 0)
     assert _kinds(impact) == _kinds(_impact("v_deadline_21.yaml"))
+
+
+@pytest.mark.parametrize("variant", ["v_deadline_21.yaml", "v_phase_added.yaml", "base.yaml"])
+def test_lockstep_outputs_equal_separate_evaluations(variant):
+    """Both versions read the same decoded records in lockstep: each output must equal that of a separate run."""
+    from engine.evaluate import evaluate_stream
+    from engine.impact import evaluate_pairs
+    from engine.records import read_records
+
+    with load_version(BASE) as a, load_version(str(HERE / variant)) as b:
+        sa, sb = a.compiled(), b.compiled()
+        pairs = list(evaluate_pairs(sa, sb, RECORDS, AT))
+        alone_a = list(evaluate_stream(sa, read_records(RECORDS), AT))
+        alone_b = list(evaluate_stream(sb, read_records(RECORDS), AT))
+    assert [p[1] for p in pairs] == alone_a and [p[2] for p in pairs] == alone_b
+    assert [p[0] for p in pairs] == [False] * 8 + [True]

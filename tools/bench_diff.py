@@ -62,7 +62,8 @@ def main() -> int:
             old_spec, new_spec = old.compiled(), new.compiled()
 
             t, c = time.perf_counter(), time.process_time()
-            n_eval = sum(1 for _ in evaluate_stream(old_spec, read_records(path, spec=old_spec), args.at, params))
+            n_eval = sum(1 for _ in evaluate_stream(old_spec, read_records(path, spec=old_spec), args.at, params,
+                                                    owned=True))  # as `engine evaluate` does
             t_eval, c_eval = time.perf_counter() - t, time.process_time() - c
 
             c = time.process_time()
