@@ -8,6 +8,7 @@ code                               problem
 =================================  ==========================================================================
 ``graph.unknown_phase``            a transition (or an obligation's ``during``) names a phase that does not exist
 ``graph.duplicate_transition``     two transitions for the same (from, to) pair
+``graph.transition_from_final``    a transition leaves a final phase (a path ends there: it could never be taken)
 ``graph.no_initial``               no phase has ``initial: true``
 ``graph.no_final``                 no phase has ``final: true``
 ``graph.unreachable``              a phase cannot be reached from an initial phase
@@ -166,6 +167,12 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
         for key, name in (("from", t.from_phase), ("to", t.to_phase)):
             if name not in phases:
                 unknown_phase(name, t.field_pos.get(key, t.pos), f"transition `{key}`", f"{path}.{key}")
+        src = phases.get(t.from_phase)
+        if src is not None and src.final:
+            out.append(_diag(line_of, t.field_pos.get("from", t.pos), f'transition {t.from_phase} -> {t.to_phase} '
+                             f'leaves "{t.from_phase}", a final phase: a path ends there, so it could never be taken',
+                             "graph.transition_from_final", f'remove the transition, or remove `final: true` from '
+                             f'"{t.from_phase}"', f"{path}.from"))
         pair = (t.from_phase, t.to_phase)
         if pair in seen:
             first = seen[pair]

@@ -172,11 +172,11 @@ def test_cli_graph_without_phases(capsys, tmp_path):
 def test_mermaid_escapes_and_reserved_ids(tmp_path):
     f = tmp_path / "s.yaml"
     f.write_text('id: s\nphases:\n  end: {label: "Fin <\\"x\\"> | ok", initial: true, final: true}\n'
-                 '  mid-phase: {label: Milieu}\ntransitions:\n  - {from: end, to: mid-phase}\n'
-                 '  - {from: mid-phase, to: end}\n', encoding="utf-8")
+                 '  mid-phase: {label: Milieu, initial: true}\ntransitions:\n  - {from: mid-phase, to: end}\n',
+                 encoding="utf-8")
     text = render_mermaid(compile_spec(load_document(f)))
     assert 'ph_end(["Fin #lt;#quot;x#quot;#gt; #124; ok<br/>(phase d\'entrée)<br/>(phase de fin)"]):::initial' in text
-    assert "ph_end --> ph_mid_phase" in text and "ph_mid_phase --> ph_end" in text
+    assert "ph_mid_phase --> ph_end" in text and 'ph_mid_phase(["Milieu' in text
     dot = render_dot(compile_spec(load_document(f)))
     assert '"end" [label="Fin <\\"x\\"> | ok\\n(phase d\'entrée)\\n(phase de fin)", style="rounded,bold", peripheries=2];' in dot
 
