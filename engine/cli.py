@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", help="output file, written atomically (format from --format or the suffix)")
     s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE",
                    help="value of a spec parameter for --records (repeatable)")
+    s.add_argument("--changed", metavar="OUT.jsonl",
+                   help="with --records: write every record that changes, with its changes (JSONL, atomically)")
     s.set_defaults(func=cmd_diff)
 
     s = _sub(subs, "test", "Run the examples embedded in specs.", "engine test specs/")

@@ -412,7 +412,7 @@ def run_diff_command(args) -> int:
             at = getattr(args, "at", None) or date.today()
             progress = sys.stderr.isatty()
             impact = analyse_impact(old.compiled(), new.compiled(), args.records, at=at, params=params,
-                                    progress=progress)
+                                    progress=progress, changed_path=getattr(args, "changed", None))
     text = render(result, impact, fmt)
     if out_path:
         write_output(out_path, text)

@@ -14,12 +14,16 @@ record ids as examples. A line that cannot be read as a record is counted in ``u
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
 from collections import deque
 import sys
 import time
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
+
+import orjson
 
 EXAMPLES_PER_KIND = 5
 
@@ -117,16 +121,18 @@ _KIND_ORDER = {"status": 0, "eligibility": 1, "path": 2, "deadline": 3, "obligat
 
 
 def compare_outputs(pairs: Iterable[tuple], at: date, examples: int = EXAMPLES_PER_KIND,
-                    labels: dict | None = None) -> Impact:
+                    labels: dict | None = None, sink: Callable[[dict], None] | None = None) -> Impact:
     """Count the changes over ``(old, new)`` outputs of the same records, or ``(unreadable, old, new)`` triples
     where ``unreadable`` says that the input line was not a record at all. ``labels`` maps ``(kind, id)`` of
-    deadlines and obligations to their French labels."""
+    deadlines and obligations to their French labels; ``sink`` receives one dict per changed record
+    (``{"id", "line", "changes": [{"kind", "item", "old", "new"}]}``), in input order."""
     labels = labels or {}
     counts: dict[tuple, list] = {}
     records = changed = unreadable = 0
     for n, pair in enumerate(pairs, 1):
         records += 1
-        bad, a, b = pair if len(pair) == 3 else (False, pair[0], pair[1])
+        bad, a, b, line = (pair if len(pair) == 4 else (pair + (None,)) if len(pair) == 3
+                           else (False, pair[0], pair[1], None))
         if bad:
             unreadable += 1
             continue
@@ -134,7 +140,11 @@ def compare_outputs(pairs: Iterable[tuple], at: date, examples: int = EXAMPLES_P
         if not diffs:
             continue
         changed += 1
-        rid = a.get("id") or b.get("id") or f"ligne {a.get('line') or n}"
+        line = line or a.get("line") or b.get("line")
+        rid = a.get("id") or b.get("id") or f"ligne {line or n}"
+        if sink is not None:
+            sink({"id": a.get("id") or b.get("id"), "line": line,
+                  "changes": [{"kind": k, "item": i, "old": o, "new": w} for k, i, o, w in diffs]})
         for d in diffs:
             slot = counts.get(d)
             if slot is None:
@@ -149,8 +159,8 @@ def compare_outputs(pairs: Iterable[tuple], at: date, examples: int = EXAMPLES_P
 
 
 def evaluate_pairs(old_spec, new_spec, records_path: str, at: date, params: dict | None = None,
-                   progress: bool = False) -> Iterator[tuple[bool, dict, dict]]:
-    """``(unreadable, old output, new output)`` for each record of the file, streamed (one reader, two
+                   progress: bool = False) -> Iterator[tuple[bool, dict, dict, int]]:
+    """``(unreadable, old output, new output, line)`` for each record of the file, streamed (one reader, two
     evaluations in lockstep)."""
     from .evaluate import evaluate_stream
     from .records import BadRecord, read_records
@@ -161,15 +171,20 @@ def evaluate_pairs(old_spec, new_spec, records_path: str, at: date, params: dict
 
     def feed():
         for line, item in items:
-            flags.append(isinstance(item, BadRecord))
+            flags.append((isinstance(item, BadRecord), line))
             yield line, item
 
     ia, ib = itertools.tee(feed(), 2)
     # zip pulls the old evaluation first: it must leave the shared dicts untouched; the new one, their last reader,
     # may convert them in place (owned)
     pairs = zip(evaluate_stream(old_spec, ia, at, p_old), evaluate_stream(new_spec, ib, at, p_new, owned=True))
-    triples = ((flags.popleft(), a, b) for a, b in pairs)
-    return _with_progress(triples) if progress else triples
+
+    def joined():
+        for a, b in pairs:
+            bad, line = flags.popleft()
+            yield bad, a, b, line
+
+    return _with_progress(joined()) if progress else joined()
 
 
 def split_params(old_spec, new_spec, params: dict) -> tuple[dict, dict]:
@@ -202,8 +217,49 @@ def _with_progress(pairs):
 
 
 def analyse_impact(old_spec, new_spec, records_path: str, *, at: date, params: dict | None = None,
-                   progress: bool = False, examples: int = EXAMPLES_PER_KIND) -> Impact:
-    """Evaluate every record of ``records_path`` under both compiled specs and count the changes."""
+                   progress: bool = False, examples: int = EXAMPLES_PER_KIND,
+                   changed_path: str | None = None) -> Impact:
+    """Evaluate every record of ``records_path`` under both compiled specs and count the changes. With
+    ``changed_path``, every changed record is also written there (JSONL, streamed, the file renamed into place
+    at the end: never half-written)."""
+    if changed_path is not None:
+        with _AtomicLines(changed_path) as out:
+            return _analyse(old_spec, new_spec, records_path, at, params, progress, examples, out.write)
+    return _analyse(old_spec, new_spec, records_path, at, params, progress, examples, None)
+
+
+class _AtomicLines:
+    """A JSONL file written line by line into a temporary file of the same folder, renamed into place on success."""
+
+    def __init__(self, path: str):
+        from .errors import UsageError
+
+        self.path = path
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise UsageError(f"cannot write {path}: the folder {folder} does not exist", file="<command line>",
+                             code="usage")
+        fd, self.tmp = tempfile.mkstemp(prefix=".engine-diff-", dir=folder)
+        self.f = os.fdopen(fd, "wb")
+
+    def write(self, obj: dict) -> None:
+        self.f.write(orjson.dumps(obj, default=str) + b"\n")
+
+    def __enter__(self) -> "_AtomicLines":
+        return self
+
+    def __exit__(self, et, ev, tb) -> None:
+        self.f.close()
+        if et is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.tmp, 0o666 & ~umask)
+            os.replace(self.tmp, self.path)
+        else:
+            os.unlink(self.tmp)
+
+
+def _analyse(old_spec, new_spec, records_path, at, params, progress, examples, sink) -> Impact:
     t0 = time.perf_counter()
     labels = {}
     for spec in (old_spec, new_spec):  # the new version's labels win
@@ -212,6 +268,6 @@ def analyse_impact(old_spec, new_spec, records_path: str, *, at: date, params: d
                 if getattr(x, "label", None):
                     labels[(kind, x.id)] = x.label
     impact = compare_outputs(evaluate_pairs(old_spec, new_spec, records_path, at, params, progress), at, examples,
-                             labels)
+                             labels, sink)
     return Impact(impact.at, impact.records, impact.changed, impact.unreadable, impact.kinds,
                   time.perf_counter() - t0)

@@ -178,3 +178,23 @@ def test_lockstep_outputs_equal_separate_evaluations(variant):
         alone_b = list(evaluate_stream(sb, read_records(RECORDS), AT))
     assert [p[1] for p in pairs] == alone_a and [p[2] for p in pairs] == alone_b
     assert [p[0] for p in pairs] == [False] * 8 + [True]
+
+
+def test_changed_records_file(tmp_path, capsys):
+    out = tmp_path / "changed.jsonl"
+    code = main(["diff", BASE, str(HERE / "v_deadline_21.yaml"), "--records", RECORDS, "--at", "2026-04-01",
+                 "--changed", str(out)])
+    assert code == 0, capsys.readouterr().err
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows == [
+        {"id": "R2-rdv-a-18-jours", "line": 2, "changes": [
+            {"kind": "path", "item": "deadline_missed", "old": False, "new": True},
+            {"kind": "deadline", "item": "first_appointment", "old": "missed", "new": "met"}]},
+        {"id": "R4-oriente-le-14-mars", "line": 4, "changes": [
+            {"kind": "deadline", "item": "first_appointment", "old": "missed", "new": "pending"}]}]
+    # a run that fails leaves no file (and no temporary file) behind
+    out2 = tmp_path / "none.jsonl"
+    code = main(["diff", BASE, str(HERE / "v_deadline_21.yaml"), "--records", RECORDS, "--param", "nope=1",
+                 "--changed", str(out2)])
+    capsys.readouterr()
+    assert code == 2 and sorted(p.name for p in tmp_path.iterdir()) == ["changed.jsonl"]
