@@ -168,6 +168,12 @@ def test_csv_without_id_column_is_invalid_as_a_whole(tmp_path):
     assert "id" in e.value.format()
 
 
+def test_csv_row_over_the_limit(tmp_path):
+    data = b"id,department\nA,62\nB," + b"x" * 5000 + b"\nC,62\n"
+    items = _read(tmp_path, "r.csv", data, spec=SPEC, max_record_bytes=1000)
+    assert _shape(items) == [(2, "A"), (3, "record_too_large"), (4, "C")]
+
+
 def test_csv_bad_bytes_and_quoted_newlines(tmp_path):
     data = b'id,department\n"a\nb",62\nc,\xff62\nd,62\n'
     assert _shape(_read(tmp_path, "r.csv", data, spec=SPEC)) == [(2, "a\nb"), (4, "invalid_utf8"), (5, "d")]
