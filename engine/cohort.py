@@ -173,6 +173,9 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             if dd == 0:
                 row["note"] = "dénominateur nul"
         row["value"] = _val(v)
+        miss = _missing(v, *((n, d) if ind.value is None else ()))
+        if miss:
+            row["missing"] = miss
         if isinstance(v, _EvalFailure):
             row["error"] = v.message
         if unk:
@@ -252,8 +255,17 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
                           "source": _src(r.source)})
     signature = env.get("signature_date")
     signature = signature if isinstance(signature, date) else (start if isinstance(start, date) else None)
-    tranches = [F.TrancheSpec(p.id, p.label, p.share, "signature" if p.due == "signature" else "review",
-                              None if p.due == "signature" else p.due, p.at_most) for p in secs.payments]
+    tranches = []
+    tranche_missing: dict[str, list] = {}
+    for p in secs.payments:
+        share = p.share
+        if p.share_expr is not None:  # an expression (a parameter): unknown -> no planned amount, say what is missing
+            v = _op_eval(p.share_expr, env, at)
+            share = _num(v)
+            if share is None:
+                tranche_missing[p.id] = _missing(v) or ["share"]
+        tranches.append(F.TrancheSpec(p.id, p.label, share, "signature" if p.due == "signature" else "review",
+                                      None if p.due == "signature" else p.due, p.at_most))
     schedule = None
     if tranches and grant is not None:
         earned_total = cond.total if cond is not None else None
@@ -269,6 +281,8 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     return {
         "spec": spec.id, "spec_version": spec.version, "operation": rid, "as_of": at,
         "period": period,
+        "parameters": {k: _val(v) for k, v in pvals.items()},
+        "missing_parameters": sorted(k for k, v in pvals.items() if isinstance(v, Unknown)),
         "operator": operator,
         "funding_plan": _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit,
                                    awarded, grant, plan_rules, plan_ok, env),
@@ -277,7 +291,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         "constraints": constraints,
         "indicators": indicators,
         "funding": _funding_dict(cond, secs, grant),
-        "payments": _payments_dict(schedule, secs),
+        "payments": _payments_dict(schedule, secs, tranche_missing),
         "reporting": reporting,
     }
 
@@ -438,6 +452,15 @@ def _cohort_exprs(secs: OperationSections) -> list[CohortExpr]:
     return [e for e in out if isinstance(e, CohortExpr)]
 
 
+def _missing(*values) -> list[str]:
+    """The names (attributes, parameters) whose absence left these values unknown."""
+    out: set = set()
+    for v in values:
+        if isinstance(v, Unknown):
+            out |= set(v.names or ())
+    return sorted(out)
+
+
 def _val(v):
     if v is None or isinstance(v, (Unknown, _EvalFailure)):
         return None
@@ -535,7 +558,7 @@ def _funding_dict(cond, secs, grant) -> dict:
     return d
 
 
-def _payments_dict(schedule, secs) -> dict:
+def _payments_dict(schedule, secs, missing=None) -> dict:
     if schedule is None:
         return {"tranches": [], "total": None, "due_at": None}
     srcs = {p.id: p for p in secs.payments}
@@ -546,6 +569,8 @@ def _payments_dict(schedule, secs) -> dict:
                      "planned": t.planned, "amount": t.amount, "due_date": t.due_date, "review_due": t.review_due,
                      "status": t.status,
                      "note": t.note, "source": _src(p.source if p else None)})
+        if missing and t.spec.id in missing:
+            rows[-1]["missing"] = missing[t.spec.id]
     return {"grant": schedule.grant, "earned": schedule.earned, "tranches": rows, "planned_total": schedule.planned_total,
             "total": schedule.total, "due_at": schedule.due_at}
 

@@ -167,6 +167,7 @@ class PaymentRule:
     at_most: bool = False
     source: Source | None = None
     interpretation: str | None = None
+    share_expr: Expr | None = None  # the share as an operation expression (e.g. a parameter), when not a number
 
 
 @dataclass(frozen=True)

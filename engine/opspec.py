@@ -46,16 +46,18 @@ def operation_names(spec_fields: Mapping[str, Any]) -> dict[str, Any]:
     return names
 
 
-def make_scopes(base_scope, op_names: Mapping[str, Any], indicator_ids=()):
+def make_scopes(base_scope, op_names: Mapping[str, Any], indicator_ids=(), parameters=()):
     """(operation scope, cohort scope with ``participants``, participant scope). Participant names shadow the
-    operation names in the participant scope (inside ``participants where ...`` the item's fields come first)."""
+    operation names in the participant scope (inside ``participants where ...`` the item's fields come first).
+    The spec's ``parameters`` (names) are in every scope, as everywhere in a spec."""
     from . import types as T
 
     defs = base_scope.definitions
     op = dict(base_scope.names)
     for k in ("events", "history"):
         op.pop(k, None)
-    beneficiary_only = {k for k in base_scope.names if k not in ("today",) and k not in op_names}
+    keep = set(parameters) | {"today"}
+    beneficiary_only = {k for k in base_scope.names if k not in keep and k not in op_names}
     for k in beneficiary_only:
         op.pop(k, None)
     op.update(op_names)
@@ -169,7 +171,7 @@ class _Compiler:
         ind = ctx.data.get("indicators") or ()
         self.indicator_ids = [str(i.get("id")) for i in ind if isinstance(i, Mapping) and i.get("id")]
         (self.op_scope, self.cohort_full, self.participant_scope, self.cohort_names) = make_scopes(
-            base, self.op_names, ())
+            base, self.op_names, (), tuple(ctx.fields.get("parameters") or ()))
         self.known_indicators: list[str] = []
 
     # -- helpers
@@ -447,15 +449,24 @@ class _Compiler:
         return tuple(out)
 
     def payments(self) -> tuple[PaymentRule, ...]:
+        from . import types as T
+
         out = []
         for i, node in enumerate(self.ctx.data.get("payments") or ()):
             if not isinstance(node, Mapping):
                 continue
             path = f"payments[{i}]"
+            share = share_expr = None
+            raw = node.get("share")
+            if isinstance(raw, str) and rate_value(raw) is None:
+                # not a number: an operation expression (a parameter fixed by the convention, e.g. `advance_share`)
+                share_expr = self.op_expr(node, "share", T.NUMBER, path + ".share")
+            else:
+                share = self.number(node, "share", path)
             out.append(PaymentRule(str(node.get("id") or f"tranche_{i + 1}"), node.get("label"),
-                                   self.number(node, "share", path), str(node.get("due") or "signature"),
+                                   share, str(node.get("due") or "signature"),
                                    bool(node.get("at_most") or node.get("max")), self.src(node, path),
-                                   node.get("interpretation")))
+                                   node.get("interpretation"), share_expr))
         shares = [p.share for p in out if p.share is not None]
         if shares and sum(shares, Decimal(0)) > 1:
             self.ctx.error(self.ctx.pos(self.ctx.data, "payments"), "payments: the shares add up to more than 100 %",

@@ -78,11 +78,21 @@ def _src(x) -> str:
     return f"  [{x['source']}]" if x.get("source") else ""
 
 
+def _miss(x) -> str:
+    return f" (manque : {', '.join(x['missing'])})" if x.get("missing") else ""
+
+
 def render_text(r: dict) -> str:
     out = []
     w = out.append
     w(f"Opération {r['operation']} — dispositif {r['spec']} (version {r['spec_version']}), au {_d(r['as_of'])}")
     w(f"Période : du {_d(r['period']['from'])} au {_d(r['period']['to'])}")
+    if r.get("parameters"):
+        w("")
+        w("PARAMÈTRES")
+        for k, v in r["parameters"].items():
+            w(f"  - {k} = {_n(v)}" if v is not None else
+              f"  - {k} : NON FOURNI — les chiffres qui en dépendent sont indéterminés (--param {k}=VALEUR)")
     op = r["operator"]
     w("")
     w("PORTEUR : " + ("éligible" if op["eligible"] is True else "NON ÉLIGIBLE" if op["eligible"] is False
@@ -136,7 +146,7 @@ def render_text(r: dict) -> str:
         w("CONTRAINTES DE COHORTE")
         for x in r["constraints"]:
             w(f"  - {x['label'] or x['id']} : {_st(x['status'])}"
-              f"{' (' + str(x['unknown']) + ' inconnus)' if x.get('unknown') else ''}{_src(x)}")
+              f"{' (' + str(x['unknown']) + ' inconnus)' if x.get('unknown') else ''}{_miss(x)}{_src(x)}")
     if r["indicators"]:
         w("")
         w("INDICATEURS")
@@ -149,7 +159,7 @@ def render_text(r: dict) -> str:
                 t = pct(x["target"]) if "numerator" in x else _n(x["target"])
                 tgt = f", cible {t}" + (f" — {_st(x['status'])}" if x.get("status") else "")
             w(f"  - {x['label'] or x['id']} : {shown}{nd}{tgt}"
-              f"{' (' + str(x['unknown']) + ' inconnus)' if x.get('unknown') else ''}{_src(x)}")
+              f"{' (' + str(x['unknown']) + ' inconnus)' if x.get('unknown') else ''}{_miss(x)}{_src(x)}")
     fu = r["funding"]
     if fu["parts"]:
         w("")
@@ -170,7 +180,7 @@ def render_text(r: dict) -> str:
               f"{euros(t['planned'])}, montant {euros(t['amount'])}, date {_d(t['due_date'])}"
               f"{' (bilan attendu au plus tard le ' + _d(t['review_due']) + ')' if t.get('review_due') and not t['due_date'] else ''}"
               f" — {_st(t['status'])}"
-              f"{' (' + t['note'] + ')' if t.get('note') else ''}{_src(t)}")
+              f"{' (' + t['note'] + ')' if t.get('note') else ''}{_miss(t)}{_src(t)}")
         w(f"  Total : {euros(pa['total'])} ; exigible au {_d(r['as_of'])} : {euros(pa['due_at'])}")
     if r["reporting"]:
         w("")
@@ -221,6 +231,8 @@ def _cell(v, money: bool = False) -> str:
 def flat_rows(r: dict) -> list[tuple]:
     """(section, id, label, value, status, source) for every figure of the report."""
     rows = []
+    for k, v in (r.get("parameters") or {}).items():
+        rows.append(("parameter", k, "Paramètre (--param)", _cell(v), "passed" if v is not None else "unknown", None))
     op = r["operator"]
     rows.append(("operator", "eligible", "Porteur éligible", _cell(op["eligible"]),
                  None if op["eligible"] is None else ("passed" if op["eligible"] else "failed"), None))

@@ -274,6 +274,7 @@ def _compile_text(tmp_path, body):
     ("indicators:\n  - {id: n, label: n, value: 'count(participants where rsaa)'}\n", "rsaa"),
     ("cohort_constraints:\n  - {id: c, label: c, condition: 'count(participants)'}\n", "yes/no"),
     ("payments:\n  - {id: a, label: a, share: 30%, due: bilan_x}\n", "neither `signature` nor a reporting id"),
+    ("payments:\n  - {id: a, label: a, share: advance_shar, due: signature}\n", "advance_shar"),
     ("funding:\n  conditional:\n    - {id: p, label: p, weight: 40%, achieved: '1', mode: progressive}\n",
      "proportional, threshold"),
     ("indicators:\n  - {id: fte, label: n, value: 'count(participants)'}\n", "hides"),
@@ -424,3 +425,65 @@ def test_mangled_operation_sections_give_engine_errors_only(tmp_path, path, valu
         build_report(s, load_operation(str(OPS / "aci.operation.json")), items(aci_cohort()), date(2027, 4, 15))
     except EngineError:
         pass
+
+
+# --------------------------------------------------------------------------------------------- parameters in scope
+
+PARAM_SPEC = """parameters:
+  max_young: {type: number, label: Part maximale de jeunes}
+  advance_share: {type: number, label: Part de l'avance}
+inputs:
+  attributes:
+    young: {type: boolean, label: jeune}
+  operation:
+    grant_awarded: {type: number, label: g}
+    signature_date: {type: date, label: s}
+cohort_constraints:
+  - {id: youth, label: jeunes, condition: 'count(participants where young) <= max_young * count(participants)'}
+capacity:
+  - {id: c, label: c, value: 'max_young * 10'}
+indicators:
+  - {id: over, label: o, value: 'count(participants where young) - max_young * count(participants)'}
+payments:
+  - {id: advance, label: Avance, share: advance_share, due: signature}
+  - {id: balance, label: Solde, share: 40%, due: signature}
+"""
+
+
+def _param_report(tmp_path, params):
+    p = tmp_path / "s.yaml"
+    p.write_text('id: t\nversion: "1"\ntitle: t\n' + PARAM_SPEC, encoding="utf-8")
+    s = load_spec(str(p))  # engine check used to report max_young / advance_share as unknown names
+    cohort = items([{"id": "a", "young": True}, {"id": "b", "young": False}, {"id": "c", "young": False},
+                    {"id": "d", "young": False}, {"id": "e", "young": False}])
+    op = {"id": "o", "grant_awarded": 1000, "signature_date": "2026-02-01"}
+    return build_report(s, op, cohort, date(2026, 6, 1), params)
+
+
+def test_parameters_are_in_scope_in_cohort_constraints_and_payments(tmp_path):
+    r = _param_report(tmp_path, {"max_young": "0.2", "advance_share": "0.6"})
+    # 1 young of 5 = 20 % <= 20 %
+    assert r["constraints"][0]["status"] == "passed"
+    assert r["capacity"][0]["capacity"] == 2  # 0.2 x 10
+    assert r["indicators"][0]["value"] == 0  # 1 - 0.2 x 5
+    # advance 60 % of 1 000 = 600; balance 40 % = 400
+    assert [t["share"] for t in r["payments"]["tranches"]] == [D("0.6"), D("0.4")]
+    assert [t["planned"] for t in r["payments"]["tranches"]] == [D("600.00"), D("400.00")]
+    assert r["parameters"] == {"max_young": D("0.2"), "advance_share": D("0.6")}
+    assert r["missing_parameters"] == []
+    r = _param_report(tmp_path, {"max_young": "0.1", "advance_share": "0.6"})
+    assert r["constraints"][0]["status"] == "failed"  # 1 > 0.1 x 5
+
+
+def test_a_missing_parameter_makes_figures_unknown_and_is_named(tmp_path):
+    r = _param_report(tmp_path, {})
+    assert r["missing_parameters"] == ["advance_share", "max_young"]
+    c = r["constraints"][0]
+    assert c["status"] == "unknown" and c["missing"] == ["max_young"]
+    assert r["indicators"][0]["value"] is None and r["indicators"][0]["missing"] == ["max_young"]
+    adv = r["payments"]["tranches"][0]
+    assert adv["share"] is None and adv["planned"] is None and adv["missing"] == ["advance_share"]
+    from engine.report_render import render
+
+    text = render(r, "text")
+    assert "max_young" in text and "--param" in text
