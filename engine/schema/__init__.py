@@ -234,6 +234,9 @@ def _explain(err, data: Any) -> list[_Msg]:
         name = m.group(1) if m else str(err.validator_value)
         title = _subschema_title(sch, name)
         hint = f"add {name}: ..." + (f" ({title})" if title else "")
+        if name == "source":
+            hint = ('add source: "NN-fichier.txt:LIGNE", the line of the text in shared/seeds that states this rule '
+                    '(every rule cites its source)')
         return [_Msg(path, f'{where}: missing key "{name}"', hint, code="schema.required")]
     if kw == "additionalProperties" and isinstance(err.instance, dict):
         allowed = list((sch.get("properties") or {}).keys())
