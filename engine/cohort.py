@@ -231,6 +231,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     reviews = {}
     reporting = []
     op_events = operation_events(operation.get("events"))
+    payment_reviews = {p.due for p in secs.payments}  # a review a tranche waits for, even without a due date
     for r in secs.reporting:
         if r.condition is not None:
             reporting.append(_check_row(r, *ev(r.condition)))
@@ -238,7 +239,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         if r.event is not None:
             reporting.append(recurring(r, op_events, start, end, at))
             continue
-        if r.kind == "manual":
+        if r.kind == "manual" and r.id not in payment_reviews:
             reporting.append({"id": r.id, "label": r.label, "status": "not_evaluated", "source": _src(r.source),
                               "note": "à vérifier par le service instructeur (rien à calculer)"})
             continue

@@ -195,8 +195,8 @@ class ReportingRule:
             return "check"
         if self.event is not None:
             return "recurring"
-        if self.due is not None or (self.within is not None and self.after):
-            return "review"
+        if self.due is not None or self.after:
+            return "review"  # `after` without `within`: the text gives no deadline, the submission date still counts
         return "manual"
 
 

@@ -270,17 +270,17 @@ def _compile_text(tmp_path, body):
 
 
 @pytest.mark.parametrize("body,needle", [
-    ("indicators:\n  - {id: n, label: n, value: 'participants'}\n", "can only be used inside"),
-    ("indicators:\n  - {id: n, label: n, value: 'count(participants where rsaa)'}\n", "rsaa"),
-    ("cohort_constraints:\n  - {id: c, label: c, condition: 'count(participants)'}\n", "yes/no"),
-    ("payments:\n  - {id: a, label: a, share: 30%, due: bilan_x}\n", "neither `signature` nor a reporting id"),
-    ("payments:\n  - {id: a, label: a, share: advance_shar, due: signature}\n", "advance_shar"),
-    ("funding:\n  conditional:\n    - {id: p, label: p, weight: 40%, achieved: '1', mode: progressive}\n",
+    ("indicators:\n  - {id: n, label: n, source: 05-chantiers-insertion.txt:17, value: 'participants'}\n", "can only be used inside"),
+    ("indicators:\n  - {id: n, label: n, source: 05-chantiers-insertion.txt:17, value: 'count(participants where rsaa)'}\n", "rsaa"),
+    ("cohort_constraints:\n  - {id: c, label: c, source: 05-chantiers-insertion.txt:17, condition: 'count(participants)'}\n", "yes/no"),
+    ("payments:\n  - {id: a, label: a, source: 05-chantiers-insertion.txt:17, share: 30%, due: bilan_x}\n", "neither `signature` nor a reporting id"),
+    ("payments:\n  - {id: a, label: a, source: 05-chantiers-insertion.txt:17, share: advance_shar, due: signature}\n", "advance_shar"),
+    ("funding:\n  conditional:\n    - {id: p, label: p, source: 05-chantiers-insertion.txt:17, weight: 40%, achieved: '1', mode: progressive}\n",
      "proportional, threshold"),
-    ("indicators:\n  - {id: fte, label: n, value: 'count(participants)'}\n", "hides"),
-    ("funding:\n  conditional:\n    - {id: a, label: a, weight: 40%, achieved: '1'}\n"
-     "    - {id: b, label: b, weight: 50%, achieved: '1'}\n", "add up to 90 %, not 100 %"),
-    ("payments:\n  - {id: a, label: a, share: 60%, due: signature}\n  - {id: b, label: b, share: 50%, due: signature}\n",
+    ("indicators:\n  - {id: fte, label: n, source: 05-chantiers-insertion.txt:17, value: 'count(participants)'}\n", "hides"),
+    ("funding:\n  conditional:\n    - {id: a, label: a, source: 05-chantiers-insertion.txt:17, weight: 40%, achieved: '1'}\n"
+     "    - {id: b, label: b, source: 05-chantiers-insertion.txt:17, weight: 50%, achieved: '1'}\n", "add up to 90 %, not 100 %"),
+    ("payments:\n  - {id: a, label: a, source: 05-chantiers-insertion.txt:17, share: 60%, due: signature}\n  - {id: b, label: b, source: 05-chantiers-insertion.txt:17, share: 50%, due: signature}\n",
      "more than 100 %"),
 ])
 def test_section_errors_are_positioned(tmp_path, body, needle):
@@ -292,22 +292,22 @@ def test_section_errors_are_positioned(tmp_path, body, needle):
 
 
 def test_french_aggregate_names_are_streamed(tmp_path):
-    p = _compile_text(tmp_path, "indicators:\n  - {id: n, label: n, value: 'nombre(participants where rsa)'}\n")
+    p = _compile_text(tmp_path, "indicators:\n  - {id: n, label: n, source: 05-chantiers-insertion.txt:17, value: 'nombre(participants where rsa)'}\n")
     s = load_spec(p)
     r = build_report(s, {"id": "o"}, items([{"id": "a", "rsa": True}, {"id": "b", "rsa": False}]), date(2026, 1, 1))
     assert r["indicators"][0]["value"] == 1
 
 
 def test_indicators_can_use_earlier_indicators(tmp_path):
-    p = _compile_text(tmp_path, "indicators:\n  - {id: n, label: n, value: 'count(participants where rsa)'}\n"
-                                "  - {id: m, label: m, value: 'n * 2 + count(participants)'}\n")
+    p = _compile_text(tmp_path, "indicators:\n  - {id: n, label: n, source: 05-chantiers-insertion.txt:17, value: 'count(participants where rsa)'}\n"
+                                "  - {id: m, label: m, source: 05-chantiers-insertion.txt:17, value: 'n * 2 + count(participants)'}\n")
     s = load_spec(p)
     r = build_report(s, {"id": "o"}, items([{"id": "a", "rsa": True}, {"id": "b", "rsa": False}]), date(2026, 1, 1))
     assert [x["value"] for x in r["indicators"]] == [1, 4]
 
 
 def test_rate_with_zero_denominator_is_unknown(tmp_path):
-    p = _compile_text(tmp_path, "indicators:\n  - {id: r, label: r, numerator: 'count(participants where rsa)', "
+    p = _compile_text(tmp_path, "indicators:\n  - {id: r, label: r, source: 05-chantiers-insertion.txt:17, numerator: 'count(participants where rsa)', "
                                 "denominator: 'count(participants)'}\n")
     r = build_report(load_spec(p), {"id": "o"}, [], date(2026, 1, 1))
     assert r["indicators"][0]["value"] is None and r["indicators"][0]["note"] == "dénominateur nul"
@@ -318,7 +318,7 @@ def test_evaluation_error_in_an_objective_makes_the_part_unknown(tmp_path):
     p = tmp_path / "s.yaml"
     p.write_text("id: t\nversion: \"1\"\ntitle: t\ninputs:\n  operation:\n    posts: {type: integer, label: p}\n"
                  "    grant_awarded: {type: number, label: g}\nfunding:\n  conditional:\n"
-                 "    - {id: a, label: a, weight: 100%, objective: 'posts / (posts - posts)', "
+                 "    - {id: a, label: a, source: 05-chantiers-insertion.txt:17, weight: 100%, objective: 'posts / (posts - posts)', "
                  "achieved: 'count(participants)'}\n", encoding="utf-8")
     r = build_report(load_spec(str(p)), {"id": "o", "posts": 3, "grant_awarded": 1000}, items([{"id": "a"}]),
                      date(2026, 1, 1))
@@ -332,7 +332,7 @@ def test_evaluation_error_in_an_objective_makes_the_part_unknown(tmp_path):
     ("at_most", "0.4", "failed"),
 ])
 def test_indicator_targets(tmp_path, kind, target, status):
-    p = _compile_text(tmp_path, "indicators:\n  - {id: r, label: r, numerator: 'count(participants where rsa)', "
+    p = _compile_text(tmp_path, "indicators:\n  - {id: r, label: r, source: 05-chantiers-insertion.txt:17, numerator: 'count(participants where rsa)', "
                                 f"denominator: 'count(participants)', target: {target}, target_kind: {kind}}}\n")
     r = build_report(load_spec(p), {"id": "o"}, items([{"id": "a", "rsa": True}, {"id": "b", "rsa": False}]),
                      date(2026, 1, 1))
@@ -349,9 +349,9 @@ def test_participant_expressions_can_read_the_beneficiary_evaluation(tmp_path):
         "phases:\n  entree: {label: Entrée, initial: true, source: \"05-chantiers-insertion.txt:19\"}\n"
         "  sortie: {label: Sortie, final: true, source: \"05-chantiers-insertion.txt:120\"}\n"
         "transitions:\n  - {from: entree, to: sortie, label: Sortie, source: \"05-chantiers-insertion.txt:120\"}\n"
-        "indicators:\n  - {id: eligibles, label: e, value: 'count(participants where eligible)'}\n"
-        "  - {id: unknown_eligibility, label: u, value: 'count(participants where not eligible)'}\n"
-        "  - {id: exited, label: s, value: 'count(participants where current_phase == \"sortie\")'}\n",
+        "indicators:\n  - {id: eligibles, label: e, source: 05-chantiers-insertion.txt:17, value: 'count(participants where eligible)'}\n"
+        "  - {id: unknown_eligibility, label: u, source: 05-chantiers-insertion.txt:17, value: 'count(participants where not eligible)'}\n"
+        "  - {id: exited, label: s, source: 05-chantiers-insertion.txt:17, value: 'count(participants where current_phase == \"sortie\")'}\n",
         encoding="utf-8")
     rows = [{"id": "a", "rsa": True, "history": [{"phase": "entree", "date": "2026-01-10"}]},
             {"id": "b", "rsa": False, "history": [{"phase": "entree", "date": "2026-01-10"},
@@ -439,14 +439,14 @@ inputs:
     grant_awarded: {type: number, label: g}
     signature_date: {type: date, label: s}
 cohort_constraints:
-  - {id: youth, label: jeunes, condition: 'count(participants where young) <= max_young * count(participants)'}
+  - {id: youth, label: jeunes, source: 05-chantiers-insertion.txt:17, condition: 'count(participants where young) <= max_young * count(participants)'}
 capacity:
-  - {id: c, label: c, value: 'max_young * 10'}
+  - {id: c, label: c, source: 05-chantiers-insertion.txt:17, value: 'max_young * 10'}
 indicators:
-  - {id: over, label: o, value: 'count(participants where young) - max_young * count(participants)'}
+  - {id: over, label: o, source: 05-chantiers-insertion.txt:17, value: 'count(participants where young) - max_young * count(participants)'}
 payments:
-  - {id: advance, label: Avance, share: advance_share, due: signature}
-  - {id: balance, label: Solde, share: 40%, due: signature}
+  - {id: advance, label: Avance, source: 05-chantiers-insertion.txt:17, share: advance_share, due: signature}
+  - {id: balance, label: Solde, source: 05-chantiers-insertion.txt:17, share: 40%, due: signature}
 """
 
 
@@ -487,3 +487,26 @@ def test_a_missing_parameter_makes_figures_unknown_and_is_named(tmp_path):
 
     text = render(r, "text")
     assert "max_young" in text and "--param" in text
+
+
+def test_a_review_without_deadline_still_releases_its_tranche(tmp_path):
+    # 11:101 « un solde annuel au service fait »: no deadline in the text (`after: convention_end`, no `within`);
+    # the balance waits for the review and is due once it is submitted (final_review_date)
+    p = tmp_path / "s.yaml"
+    p.write_text('id: t\nversion: "1"\ntitle: t\ninputs:\n  operation:\n'
+                 "    grant_awarded: {type: number, label: g}\n    signature_date: {type: date, label: s}\n"
+                 "    final_review_date: {type: date, label: f}\n"
+                 "payments:\n  - {id: advance, label: a, source: 05-chantiers-insertion.txt:17, share: 60%, due: signature}\n"
+                 "  - {id: balance, label: b, source: 05-chantiers-insertion.txt:17, share: 40%, at_most: true, due: final_review}\n"
+                 "reporting:\n  - {id: final_review, label: f, source: 05-chantiers-insertion.txt:17, after: convention_end}\n", encoding="utf-8")
+    s = load_spec(str(p))
+    op = {"id": "o", "grant_awarded": 28070, "signature_date": "2026-02-20", "convention_start": "2026-01-01",
+          "convention_end": "2026-12-31"}
+    r = build_report(s, dict(op, final_review_date="2027-02-26"), [], date(2027, 4, 15))
+    # 60 % x 28 070 = 16 842; 40 % = 11 228, due on 26/02/2027
+    assert [(t["amount"], t["status"]) for t in r["payments"]["tranches"]] == [
+        (D("16842.00"), "due"), (D("11228.00"), "due")]
+    assert r["payments"]["tranches"][1]["due_date"] == date(2027, 2, 26)
+    assert r["reporting"][0]["status"] == "submitted"
+    r = build_report(s, op, [], date(2027, 4, 15))
+    assert r["payments"]["tranches"][1]["status"] == "awaiting_review" and r["reporting"][0]["status"] == "pending"

@@ -129,11 +129,28 @@ def with_financing(spec, op: dict) -> dict:
 
 
 def realistic(spec, rec: dict, rng: random.Random) -> dict:
-    """Values a case worker would recognise, where the generic generator draws numbers at random: months of support
-    between 3 and 12, CRE validated, exit proofs provided, the SLAI validation dated on the day of entry."""
+    """Values a case worker would recognise, where the generic generator draws them at random: months of support
+    from the dates of the path (entry of the second phase to the exit or ``AT``), CRE validated, exit proofs
+    provided, the SLAI validation dated on the day of entry, an exit type and date only for people who left,
+    former BRSA only when not BRSA."""
+    from engine.runtime import months_between
+
     attrs = spec.attributes
+    hist = rec.get("history") or []
+    final = {p for p, ph in spec.phases.items() if ph.final}
+    left = next((h["date"] for h in hist if h["phase"] in final), None)
+    left = date.fromisoformat(left) if isinstance(left, str) else left
+    if left is None:
+        for k in ("exit_type", "exit_date", "exit_reason"):
+            rec.pop(k, None)
+    elif "exit_date" in attrs:
+        rec["exit_date"] = left.isoformat()
+    if "former_rsa" in rec and rec.get("rsa"):
+        rec["former_rsa"] = False
     if "support_months" in attrs:
-        rec["support_months"] = rng.randint(3, 12)
+        d0 = hist[1]["date"] if len(hist) > 1 else (hist[0]["date"] if hist else None)
+        d0 = date.fromisoformat(d0) if isinstance(d0, str) else d0
+        rec["support_months"] = 0 if d0 is None else max(0, months_between(d0, min(left or AT, AT)))
     for name in ("cre_validated_by_slai", "exit_proof_provided", "slai_validated"):
         if name in attrs:
             rec[name] = True
@@ -142,9 +159,282 @@ def realistic(spec, rec: dict, rng: random.Random) -> dict:
     return rec
 
 
-def main(argv=None) -> int:
+# --------------------------------------------------------------------------------------------- hand-designed samples
+# Three programmes get cohorts built from their texts rather than drawn at random: every record follows the spec's
+# phases, guards and deadlines, its dates stay inside the convention, and the figures (months of support, hours,
+# reviews) follow from the dates. specs/samples/README.md says what each one shows.
+
+DYNAMIC_EXITS_ACI = ("cdi", "cdd_6_months_or_more", "professionalisation_or_apprenticeship", "cdd_under_6_months",
+                     "aided_contract_cdd", "qualifying_training", "siae_hiring")
+OTHER_EXITS = ("abandonment", "moved_away", "reorientation", "other")
+
+
+def _iso(d: date) -> str:
+    return d.isoformat()
+
+
+def _person(rng: random.Random, i: int, prefix: str, young: bool, territory: str, at: date) -> dict:
+    """Civil-state attributes: an adult of 27 to 58 at ``at``, or a young person of 19 to 24."""
+    age = rng.randint(19, 24) if young else rng.randint(27, 58)
+    birth = date(at.year - age - 1, rng.randint(1, 12), rng.randint(1, 28))
+    if birth.replace(year=birth.year + age + 1) <= at:  # keep the age at `at` exactly `age`
+        birth = birth.replace(year=birth.year + 1)
+    return {"id": f"{prefix}-{i + 1:03d}", "birth_date": _iso(birth), "sex": rng.choice("FM"), "department": "62",
+            "territory": territory}
+
+
+def chantiers_operation(op: dict) -> dict:
+    """An ACI association with 10 insertion posts over the 2026-2027 convention (05:74, 84-88): two technical
+    supervisors full time and a CIP half time for 24 months, a director (support function, excluded: 05:79)."""
+    op.update({"operator_name": "Association Les Jardins du Littoral", "runs_aci": True, "aci_sites": 2,
+               "aci_sites_with_cdiae_agreement": 2, "posts": 10, "fund": "ftj", "quality_charter_score": 0.9,
+               "grant_awarded": 66240, "intermediate_review_date": "2027-03-25"})
+    for k in ("places",):
+        op.pop(k, None)
+    op["staff"] = [
+        {"id": "ET1", "role": "Encadrant technique (maraîchage)", "cost": 76000},
+        {"id": "ET2", "role": "Encadrant technique (espaces verts)", "cost": 76000},
+        {"id": "CIP", "role": "Conseillère en insertion professionnelle", "cost": 40000, "allocation": 0.5},
+        {"id": "DIR", "role": "Direction (fonction support)", "cost": 16000, "allocation": 0.1,
+         "support_function": True}]
+    # 76 000 + 76 000 + 40 000 = 192 000; + 15 % = 220 800; Département 30 % = 66 240; FTJ the rest
+    op["financing"] = {"departement": 66240, "ftj": 154560}
+    op["events"] = ([{"type": "steering_committee", "date": d} for d in ("2026-03-12", "2026-10-08", "2027-03-11")]
+                    + [{"type": "follow_up_committee", "date": d}
+                       for d in ("2026-02-05", "2026-05-07", "2026-09-10", "2026-12-03", "2027-03-04")])
+    op["events"].sort(key=lambda e: e["date"])
+    return op
+
+
+def chantiers_cohort(rng: random.Random, at: date) -> list[dict]:
+    """10 posts filled from January 2026: on each post, participants follow one another (positionnement, SLAI
+    validation before entry: 05:19, a CDDI of 6 to 12 months, then an exit, the next one entering two to three
+    weeks later). ``support_months`` = whole months of the CDDI up to the exit or ``at`` (the CRE count)."""
+    from engine.runtime import add_months, months_between
+
+    out = []
+    young_left = 4  # at most 20 % young people (05:17): about 1 in 6 here
+    for post in range(10):
+        start = date(2026, 1, 5) + timedelta(days=3 * post)
+        while True:
+            pos = start - timedelta(days=rng.randint(10, 20))
+            slai = pos + timedelta(days=rng.randint(3, 8))
+            months = rng.randint(6, 12)
+            end = add_months(start, months) - timedelta(days=rng.randint(0, 10))
+            i = len(out)
+            young = young_left > 0 and i % 6 == 3
+            young_left -= young
+            rec = _person(rng, i, "ACI", young, rng.choice(["lens-lievin", "henin-carvin"]), at)
+            rec.update({"rsa": not young, "precarity": True, "former_rsa_in_insertion_path": False,
+                        "cre_validated_by_slai": True})
+            hist = [{"phase": "positionnement", "date": _iso(pos)}, {"phase": "parcours", "date": _iso(start)}]
+            if end <= at:
+                ex = rng.choice(DYNAMIC_EXITS_ACI) if rng.random() < 0.55 else rng.choice(OTHER_EXITS)
+                rec.update({"exit_type": ex, "exit_date": _iso(end), "exit_proof_provided": True})
+                hist.append({"phase": "sortie", "date": _iso(end)})
+                rec["support_months"] = months_between(start, end)
+            else:
+                rec["support_months"] = months_between(start, at)
+            rec.update({"entry_date": _iso(start), "history": hist,
+                        "events": [{"type": "slai_validation", "date": _iso(slai)}]})
+            out.append(rec)
+            if end > at:
+                break
+            start = end + timedelta(days=rng.randint(14, 21))
+            if start > at:
+                break
+    # one person referred who left before the contract (positionnement -> sortie): no month of support
+    rec = _person(rng, len(out), "ACI", False, "lens-lievin", at)
+    rec.update({"rsa": True, "precarity": True, "cre_validated_by_slai": True, "support_months": 0,
+                "exit_type": "abandonment", "exit_date": "2026-06-19", "exit_proof_provided": True,
+                "history": [{"phase": "positionnement", "date": "2026-06-01"}, {"phase": "sortie", "date": "2026-06-19"}],
+                "events": []})
+    out.append(rec)
+    out.sort(key=lambda r: r["history"][0]["date"])
+    for k, r in enumerate(out):
+        r["id"] = f"ACI-{k + 1:03d}"
+    return out
+
+
+def lda_operation(op: dict) -> dict:
+    """One full-time coordinator of the Lens-Hénin platform for 2026 (11:24-37, 90-94)."""
+    for k in ("places", "posts", "label_referent_62", "joint_ftj_application", "intermediate_review_date",
+              "quality_charter_score", "staff_qualified", "staff_profile_validated", "premises_in_sector",
+              "staff_support_functions_costs", "slai_opinion_favourable"):
+        op.pop(k, None)
+    op.update({"operator_name": "Association Habitat Solidaire Lens-Hénin", "territories": ["lens-lievin", "henin-carvin"],
+               "fund": "fse_plus", "platform": "lda_lens_henin", "grant_awarded": 28070,
+               "solicitations": 64, "coordination_meetings": 11, "fluidity_commissions": 10,
+               "final_review_date": "2026-12-18"})
+    # 57 000 for the post + 5 270 Ségur valuation; Département min(40 % x 62 270, 22 800) + 5 270 = 28 070;
+    # FSE+ 60 % of the post = 34 200
+    op["staff"] = [{"id": "COORD", "role": "Coordinatrice Logement d'abord (temps plein, poste dédié)", "cost": 62270}]
+    op["financing"] = {"departement": 28070, "fse_plus": 34200}
+    # the annual activity report (11:108) sent before the end of the year; it is the service-fait review that
+    # releases the balance (11:101)
+    op["events"] = [{"type": "activity_report", "date": "2026-12-18"}]
+    return op
+
+
+def lda_cohort(rng: random.Random, at: date) -> list[dict]:
+    """Situations referred to the platform in 2026 (saisine), studied within 1 to 4 weeks (diagnostic), a referent
+    designated before the support starts (11:49), reviews at 3 (informal), 6 and 12 months (11:105), exits
+    recorded in 2026 (the convention ends on 31/12/2026: no later step). Some referrals are not validated (the
+    coordinator stays a resource: diagnostic -> sortie, 11:53)."""
+    from engine.runtime import add_months
+
+    end = date(2026, 12, 31)
+    out = []
+    for i in range(30):
+        sais = date(2026, 1, 12) + timedelta(days=int(i * 300 / 30) + rng.randint(0, 6))
+        diag = sais + timedelta(days=rng.randint(7, 28))
+        homeless = rng.random() < 0.45
+        rec = _person(rng, i, "LDA", False, rng.choice(["lens-lievin", "henin-carvin"]), at)
+        rec.update({"homeless": homeless, "housing_access_difficulty": True,
+                    "social_health_difficulties": rng.randint(2, 4) if not homeless else rng.randint(1, 4)})
+        hist = [{"phase": "saisine", "date": _iso(sais)}, {"phase": "diagnostic", "date": _iso(diag)}]
+        events = []
+        if i % 6 == 5:  # orientation not validated
+            out_d = diag + timedelta(days=rng.randint(5, 15))
+            hist.append({"phase": "sortie", "date": _iso(out_d)})
+            rec["exit_reason"] = "other"
+        else:
+            ref = diag + timedelta(days=rng.randint(3, 10))
+            start = ref + timedelta(days=rng.randint(0, 7))
+            events.append({"type": "referent_designation", "date": _iso(ref)})
+            hist.append({"phase": "accompagnement", "date": _iso(start)})
+            length = rng.randint(4, 14)  # months of support
+            stop = add_months(start, length)
+            for h in (3, 6, 12):
+                d = add_months(start, h) - timedelta(days=rng.randint(0, 12))
+                if (d < stop or stop > end) and d <= at:  # support going on after 2026: reviews go on
+                    ev = {"type": "support_review", "date": _iso(d), "horizon": h}
+                    if h == 3:
+                        ev["informal"] = True
+                    events.append(ev)
+            if stop <= end:
+                hist.append({"phase": "sortie", "date": _iso(stop)})
+                rec["exit_reason"] = rng.choice(["positive", "positive", "positive", "support_breakdown",
+                                                 "non_adherence"])
+        rec["history"] = hist
+        rec["events"] = sorted(events, key=lambda e: e["date"])
+        out.append(rec)
+    return out
+
+
+def clauses_operation(op: dict) -> dict:
+    """A PLIE association of the Bassin Minier (Lens-Liévin): FTJ, Département 30 % (10:93-94), two facilitators
+    (one full time, one half time) over the 2026-2027 convention, 40 % flat rate (10:87-89)."""
+    for k in ("places", "posts", "quality_charter_score"):
+        op.pop(k, None)
+    op.update({"operator_name": "PLIE de Lens-Liévin", "runs_plie": True, "operator_in_bassin_minier": True,
+               "fund": "ftj", "territories": ["lens-lievin"], "target_share_brsa_young": 0.5,
+               "contracting_authorities": 9, "social_considerations": 27, "markets_followed": 23,
+               "companies_supported": 31, "department_markets_short_ended": 2, "hours_reviews_produced": 2,
+               "grant_awarded": 55440})
+    # 88 000 + 44 000 (half time: the cost charged) = 132 000; + 40 % = 184 800; Département 30 % = 55 440
+    op["staff"] = [{"id": "FAC1", "role": "Facilitatrice des clauses sociales", "cost": 88000},
+                   {"id": "FAC2", "role": "Facilitateur des clauses sociales", "cost": 44000, "allocation": 0.5},
+                   {"id": "DIR", "role": "Direction du PLIE (fonction support)", "cost": 9000, "allocation": 0.1,
+                    "support_function": True}]
+    op["financing"] = {"departement": 55440, "ftj": 129360}
+    ev = []
+    for y in (2026, 2027):
+        for m in (2, 6, 10):
+            ev.append(("territorial_committee", date(y, m, 12)))
+        ev.append(("strategic_committee", date(y, 11, 19)))
+        for m in (3, 6, 9, 12):
+            ev.append(("departmental_meeting", date(y, m, 20)))
+        for m in (1, 4, 7, 10):
+            ev.append(("indicator_table_sent", date(y, m, 15)))
+        ev.append(("activity_report", date(y, 12, 15)))
+    op["events"] = [dict({"type": t, "date": _iso(d)}, **({"anonymised": True} if t == "indicator_table_sent" else {}))
+                    for t, d in sorted(ev, key=lambda e: e[1]) if d <= AT]
+    return op
+
+
+def clauses_cohort(rng: random.Random, at: date) -> list[dict]:
+    """People mobilised on the insertion hours of public contracts from February 2026: a mission of 1 to 8 months
+    (clause hours about 35 h a week), then the follow-up of what became of them, with a point at 6 and at 12
+    months after entry (10:34, 141); the follow-up ends after the 12-month point (suivi -> fin_de_suivi, or
+    directly from mobilisation for a person still in post after 12 months)."""
+    from engine.runtime import add_months
+
+    out = []
+    for i in range(36):
+        entry = date(2026, 2, 2) + timedelta(days=int(i * 390 / 36) + rng.randint(0, 5))
+        if entry > at:
+            break
+        kind = i % 4  # 0: RSA, 1: young in precarity, 2: IAE follow-on (BRSA at IAE entry), 3: other clause public
+        rec = _person(rng, i, "CLS", kind == 1, "lens-lievin" if i % 3 else "henin-carvin", at)
+        rec.update({"rsa": kind == 0, "precarity": kind in (0, 1), "clause_eligible": True,
+                    "iae_path_follow_on": kind == 2, "rsa_at_iae_entry": kind == 2})
+        months = rng.randint(1, 8)
+        mission_end = add_months(entry, months)
+        long_post = months >= 8 and rng.random() < 0.5  # still in post at 12 months
+        rec["clause_hours"] = 35 * 4 * min(months, 12) + rng.choice((0, 7, 14, 21))
+        hist = [{"phase": "mobilisation", "date": _iso(entry)}]
+        events = []
+        for h in (6, 12):
+            d = add_months(entry, h) - timedelta(days=rng.randint(0, 10))
+            if d <= at:
+                events.append({"type": "follow_up", "date": _iso(d), "horizon": h})
+        twelve = add_months(entry, 12)
+        if not long_post and mission_end <= at:
+            hist.append({"phase": "suivi", "date": _iso(mission_end)})
+        if twelve + timedelta(days=3) <= at:
+            hist.append({"phase": "fin_de_suivi", "date": _iso(twelve + timedelta(days=3))})
+        rec["history"] = hist
+        rec["events"] = events
+        out.append(rec)
+    return out
+
+
+BUILDERS = {"chantiers-insertion": (chantiers_operation, chantiers_cohort),
+            "logement-d-abord": (lda_operation, lda_cohort),
+            "clauses-sociales": (clauses_operation, clauses_cohort)}
+
+
+# --------------------------------------------------------------------------------------------- generic samples
+
+PARAMS = {"dynamisation-des-parcours": {"min_barriers": "2"}, "coach-jeunesse": {"min_meetings_per_month": "1"},
+          "logement-d-abord": {"min_difficulties": "2"}}  # the values specs/samples/README.md gives
+
+
+def generic_cohort(spec, n: int, seed: int, rng: random.Random) -> list[dict]:
+    """``n`` records drawn by tools/synth.py and kept only when ``engine evaluate`` finds them eligible with a
+    legal path at ``AT`` (an operation accompanies the people it may accompany, on the programme's path; the
+    deliberately broken records are in ``<id>.records.jsonl``), with at most 15 % young people aged 18-25 (the
+    texts cap them at 20 %)."""
     from synth import Synth
 
+    from engine.evaluate import evaluate_record
+
+    syn = Synth(spec, seed, date(2026, 1, 5))
+    out: list[dict] = []
+    young = 0
+    for i in range(200 * n):
+        if len(out) == n:
+            break
+        rec = realistic(spec, syn.record(i, AT, 0.0, 0.0), rng)
+        b = rec.get("birth_date")
+        if isinstance(b, str):
+            bd = date.fromisoformat(b)
+            age = AT.year - bd.year - ((AT.month, AT.day) < (bd.month, bd.day))
+            if 18 <= age <= 25 and young + 1 > 0.15 * n:
+                continue
+        else:
+            age = None
+        res = evaluate_record(spec, json.loads(json.dumps(rec, default=str)), AT, PARAMS.get(spec.id, {}))
+        if res.get("eligible") is not True or not res["path"]["legal"]:
+            continue
+        young += age is not None and 18 <= age <= 25
+        rec["id"] = f"{spec.id[:3].upper()}-{len(out) + 1:03d}"
+        out.append(rec)
+    return out
+
+
+def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("specs", nargs="*")
     ap.add_argument("--n", type=int, default=40)
@@ -152,6 +442,7 @@ def main(argv=None) -> int:
     ap.add_argument("--force", action="store_true",
                     help="overwrite existing samples (by default a programme that has a sample operation is skipped: "
                          "some are written by hand)")
+    ap.add_argument("--cohort-only", action="store_true", help="write the cohort only (keep the operation record)")
     a = ap.parse_args(argv)
     paths = a.specs or sorted(p for p in glob.glob(os.path.join(HERE, "..", "specs", "*.yaml"))
                               if not p.endswith("common.yaml"))
@@ -161,21 +452,24 @@ def main(argv=None) -> int:
             continue
         rng = random.Random(a.seed)
         out = os.path.join(HERE, "..", "specs", "samples", f"{spec.id}.operation.json")
-        if os.path.exists(out) and not a.force:
+        if os.path.exists(out) and not (a.force or a.cohort_only):
             print(f"{spec.id}: sample exists, skipped (--force to overwrite)")
             continue
-        op = with_financing(spec, operation_for(spec, rng))
-        with open(out, "w", encoding="utf-8") as f:
-            f.write(json.dumps(op, ensure_ascii=False, indent=1) + "\n")
-        syn = Synth(spec, a.seed, date(2026, 1, 5))
-        lines = []
-        for i in range(a.n):
-            rec = realistic(spec, syn.record(i, AT, 0.0, 0.0), rng)
-            lines.append(json.dumps(rec, ensure_ascii=False, default=str))
+        if spec.id in BUILDERS:
+            make_op, make_cohort = BUILDERS[spec.id]
+            op = make_op(operation_for(spec, rng))
+            cohort = make_cohort(rng, AT)
+        else:
+            op = with_financing(spec, operation_for(spec, rng))
+            cohort = generic_cohort(spec, a.n, a.seed, rng)
+        if not a.cohort_only:
+            with open(out, "w", encoding="utf-8") as f:
+                f.write(json.dumps(op, ensure_ascii=False, indent=1) + "\n")
+        lines = [json.dumps(rec, ensure_ascii=False, default=str) for rec in cohort]
         with open(os.path.join(HERE, "..", "specs", "samples", f"{spec.id}.cohort.jsonl"), "w",
                   encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
-        print(f"{spec.id}: operation + {a.n} participants")
+        print(f"{spec.id}: {'' if a.cohort_only else 'operation + '}{len(lines)} participants")
     return 0
 
 
