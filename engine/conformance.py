@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from . import nodes as N
+
 ONE_DAY = timedelta(days=1)
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
              "novembre", "décembre")
@@ -100,6 +102,56 @@ def fr_days(n: int) -> str:
     return f"{n} jour{'s' if abs(n) > 1 else ''}"
 
 
+# ----------------------------------------------------------------------------------------------- event types
+
+def events_of(types: frozenset, events: list, cache: dict) -> tuple[list, list]:
+    """The record's events of ``types`` (in order) and their dates, computed once per record and set of types
+    (``cache`` lives as long as the record's evaluation)."""
+    r = cache.get(types)
+    if r is None:
+        evs = [e for e in events if e["type"] in types]
+        r = cache[types] = (evs, [e["date"] for e in evs])
+    return r
+
+
+def event_types_seen(condition, definitions=()) -> frozenset | None:
+    """The event types a condition can see, when every use of ``events`` in it is ``events where`` a predicate that
+    requires ``type == "X"`` or ``type in [...]`` (directly or as the first operand of an ``and``); None otherwise
+    (or when the condition uses a definition, whose body is not inspected). Such a condition gives the same result
+    on the events of those types only (the list-size limit ``eval.limit.cost`` then counts fewer items)."""
+    node = getattr(getattr(condition, "compiled", None), "node", None)
+    if node is None:
+        return None
+    types: set = set()
+    sources: set = set()
+    for n in N.walk(node):
+        if isinstance(n, N.Name) and n.name in definitions:
+            return None
+        if isinstance(n, N.Filter) and isinstance(n.source, N.Name) and n.source.name == "events":
+            req = _type_requirement(n.predicate, N)
+            if req is None:
+                return None
+            types |= req
+            sources.add(id(n.source))
+    for n in N.walk(node):
+        if isinstance(n, N.Name) and n.name == "events" and id(n) not in sources:
+            return None
+    return frozenset(types)
+
+
+def _type_requirement(p, N) -> set | None:
+    if isinstance(p, N.Compare) and isinstance(p.left, N.Name) and p.left.name == "type":
+        if p.op == "==" and isinstance(p.right, N.String):
+            return {p.right.value}
+        if p.op == "in" and isinstance(p.right, N.ListLit) and all(isinstance(x, N.String) for x in p.right.items):
+            return {x.value for x in p.right.items}
+    if isinstance(p, N.BoolOp) and p.op == "and" and p.operands:
+        # only the first operand: on an item of another type the plain evaluation stops there (false), so nothing
+        # after it is evaluated (no unknown, no run-time error) and dropping that item changes nothing
+        return _type_requirement(p.operands[0], N)
+    return None
+
+
 # ----------------------------------------------------------------------------------------------- plan
 
 @dataclass(frozen=True)
@@ -124,7 +176,7 @@ class PathPlan:
     transitions: dict  # (from, to) -> Transition
     convention_end: date | None
     convention_source: str | None
-    tinfo: dict  # (from, to) -> (Transition, source text, "from->to")
+    tinfo: dict  # (from, to) -> (Transition, source text, "from->to", event types its guard can see or None)
 
 
 def build_path_plan(spec) -> PathPlan:
@@ -145,7 +197,9 @@ def build_path_plan(spec) -> PathPlan:
                                 bool(out) and all(trans[(pid, q)].within is not None for q in out))
     initial = [f"« {p.label} »" for p in phases.values() if p.initial]
     conv = spec.convention
-    tinfo = {k: (t, _src(t.source), f"{t.from_phase}->{t.to_phase}") for k, t in trans.items()}
+    defs = frozenset(getattr(spec, "definitions", None) or ())
+    tinfo = {k: (t, _src(t.source), f"{t.from_phase}->{t.to_phase}",
+                 event_types_seen(t.guard, defs) if t.guard is not None else None) for k, t in trans.items()}
     return PathPlan(phases, ", ".join(initial) or "aucune", trans, conv.end if conv else None,
                     _src(conv.source) if conv else None, tinfo)
 
@@ -166,10 +220,13 @@ def _v(code: str, at: int | None, d: date | None, message: str, rule: str | None
 
 # ----------------------------------------------------------------------------------------------- path
 
-def check_path(plan: PathPlan, history: list, env: dict, at: date, missing: set) -> tuple[list, list, Any, dict]:
+def check_path(plan: PathPlan, history: list, env: dict, at: date, missing: set,
+               fcache: dict | None = None) -> tuple[list, list, Any, dict]:
     """Walk the history step by step. Returns ``(violations, stays, state, first_entry)``: ``stays`` is a list of
     ``(phase, start, end_exclusive | None, index)``; ``state`` is None (no history) or ``(phase, stay_start,
-    run_start, renewals, index, known)`` of the current stay; ``first_entry`` maps a phase to ``(date, index)``."""
+    run_start, renewals, index, known)`` of the current stay; ``first_entry`` maps a phase to ``(date, index)``.
+    ``fcache`` (the record's cache of :func:`events_of`): a guard that only reads events of some types is given
+    those events only (same result, less work); None: every guard sees every event (the plain path)."""
     phases = plan.phases
     out: list = []
     stays: list = []
@@ -221,7 +278,7 @@ def check_path(plan: PathPlan, history: list, env: dict, at: date, missing: set)
                               f"Le passage de « {cur.label} » à « {ph.label} » le {fr_date(d)} n'est pas prévu par "
                               f"le dispositif (après « {cur.label} » : {allowed}).", None, cur.source))
             else:
-                t, tsrc, tid = ti
+                t, tsrc, tid, gtypes = ti
                 if timing_ok and t.within is not None:
                     limit = plus(stay_start, t.within)
                     if d > limit:
@@ -239,7 +296,15 @@ def check_path(plan: PathPlan, history: list, env: dict, at: date, missing: set)
                 if t.guard is not None:
                     env["phase_start"] = stay_start
                     env["transition_date"] = d
-                    g = t.guard.fn(env, at)
+                    if gtypes is not None and fcache is not None:  # the guard only sees events of these types
+                        saved = env["events"]
+                        env["events"] = events_of(gtypes, saved, fcache)[0]
+                        try:
+                            g = t.guard.fn(env, at)
+                        finally:
+                            env["events"] = saved
+                    else:
+                        g = t.guard.fn(env, at)
                     if g is False:
                         out.append(_v("guard_failed", i, d,
                                       f"Passage de « {cur.label} » à « {ph.label} » le {fr_date(d)} : la condition "
@@ -371,18 +436,20 @@ def next_steps(plan: PathPlan, state, env: dict, at: date) -> list:
 # ----------------------------------------------------------------------------------------------- deadlines
 
 def deadline_info(deadlines) -> tuple:
-    """Per-spec precomputation: ``(deadline, source text, label)``."""
-    return tuple((dl, _src(dl.source), dl.label or dl.id) for dl in deadlines)
+    """Per-spec precomputation: ``(deadline, source text, label, {anchor event type}, {target event type})``."""
+    return tuple((dl, _src(dl.source), dl.label or dl.id, frozenset((dl.anchor.name,)),
+                  frozenset((dl.target.name,))) for dl in deadlines)
 
 
 def check_deadlines(infos, history: list, events: list, dates: list, first: dict, env: dict, at: date,
-                    item_env, ended: date | None = None) -> tuple[list, list]:
+                    item_env, ended: date | None = None, fcache: dict | None = None) -> tuple[list, list]:
     """Returns ``(deadline outputs, violations)``. ``ended``: the date the path entered an end phase, if it did: a
     deadline whose target never happened and whose due date is after that exit is ``not_applicable`` (the
-    beneficiary left before it fell due)."""
+    beneficiary left before it fell due). ``fcache`` (the record's cache of :func:`events_of`): event anchors and
+    targets are looked up among the events of their type only (same result); None: in every event."""
     res = []
     vio = []
-    for dl, src, label in infos:
+    for dl, src, label, a_types, t_types in infos:
         entry = {"id": dl.id, "status": "not_applicable", "due": None, "date": None}
         if dl.applies_if is not None:
             ok = dl.applies_if.fn(env, at)
@@ -398,7 +465,11 @@ def check_deadlines(infos, history: list, events: list, dates: list, first: dict
             if hit is not None:
                 anchor_date, anchor_index = hit
         elif a.kind == "event":
-            anchor_date = next((e["date"] for e in events if e.get("type") == a.name), None)
+            if fcache is not None:
+                ds = events_of(a_types, events, fcache)[1]
+                anchor_date = ds[0] if ds else None
+            else:
+                anchor_date = next((e["date"] for e in events if e.get("type") == a.name), None)
         else:
             v = env.get(a.name)
             if isinstance(v, date):
@@ -420,8 +491,9 @@ def check_deadlines(infos, history: list, events: list, dates: list, first: dict
         else:
             name = t.name
             where = dl.where
-            for j in range(bisect_left(dates, anchor_date), len(events)):
-                e = events[j]
+            evs, ds = (events, dates) if fcache is None else events_of(t_types, events, fcache)
+            for j in range(bisect_left(ds, anchor_date), len(evs)):
+                e = evs[j]
                 if e["type"] != name:
                     continue
                 if where is not None and where.fn(item_env(env, e), at) is not True:

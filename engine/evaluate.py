@@ -40,6 +40,7 @@ class Plan:
     obligations: tuple  # obligations.obligation_info
     binder: Binder
     final: tuple  # end phases
+    fast: bool = True  # False: the plain path (no shortcut), the reference the tests compare the fast path with
 
 
 _PLANS: dict[int, Plan] = {}
@@ -177,8 +178,9 @@ def _decide(plan: Plan, rid: str, env: dict, at: date) -> dict:
     history = env["history"]
     events = env["events"]
     path_missing: set = set()
+    fcache: dict | None = {} if plan.fast else None  # the record's events by sets of types (conformance.events_of)
     if plan.has_path:
-        violations, stays, state, first = C.check_path(plan.path, history, env, at, path_missing)
+        violations, stays, state, first = C.check_path(plan.path, history, env, at, path_missing, fcache)
         nxt = C.next_steps(plan.path, state, env, at)
         current = state[0] if state is not None else None
     else:
@@ -190,19 +192,24 @@ def _decide(plan: Plan, rid: str, env: dict, at: date) -> dict:
     if plan.deadlines:
         ended = min((first[p][0] for p in plan.final if p in first), default=None)
         deadlines, dv = C.check_deadlines(plan.deadlines, history, events, dates, first, env, at,
-                                          plan.binder.item_env, ended)
+                                          plan.binder.item_env, ended, fcache)
         if dv:
             violations.extend(dv)
     else:
         deadlines = []
-    obligations = []
-    by_types: dict = {}
-    for info in plan.obligations:
-        evs, ds = OB.filtered(events, dates, info[5], by_types)
-        o, ov = OB.check_obligation(info, stays, evs, ds, env, at)
-        obligations.append(o)
+    if not plan.obligations:
+        obligations = []
+    elif plan.fast:
+        obligations, ov = OB.check_obligations(plan.obligations, stays, events, dates, env, at, fcache)
         if ov:
             violations.extend(ov)
+    else:  # the plain path (reference of the fast one): every event in every window
+        obligations = []
+        for info in plan.obligations:
+            o, ov = OB.check_obligation(info[:4] + (True, None), stays, events, dates, env, at)
+            obligations.append(o)
+            if ov:
+                violations.extend(ov)
     if len(violations) > 1:
         violations = C.sort_violations(violations)
     path = {"legal": not violations, "current_phase": current,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
 
-from .conformance import MONTHS_FR, ONE_DAY, _src, _v, fr_date, plus
+from .conformance import MONTHS_FR, ONE_DAY, _src, _v, event_types_seen, events_of, fr_date, plus  # noqa: F401
 
 _NEXT_MONTH: dict = {}
 
@@ -123,46 +123,6 @@ def obligation_periods(stays: list, during: frozenset) -> list[tuple[date, date 
     return periods
 
 
-def event_types_seen(condition, definitions=()) -> frozenset | None:
-    """The event types a condition can see, when every use of ``events`` in it is ``events where`` a predicate that
-    requires ``type == "X"`` or ``type in [...]`` (directly or as a member of an ``and``); None otherwise (or when
-    the condition uses a definition, whose body is not inspected)."""
-    node = getattr(getattr(condition, "compiled", None), "node", None)
-    if node is None:
-        return None
-    from . import nodes as N
-
-    types: set = set()
-    sources: set = set()
-    for n in N.walk(node):
-        if isinstance(n, N.Name) and n.name in definitions:
-            return None
-        if isinstance(n, N.Filter) and isinstance(n.source, N.Name) and n.source.name == "events":
-            req = _type_requirement(n.predicate, N)
-            if req is None:
-                return None
-            types |= req
-            sources.add(id(n.source))
-    for n in N.walk(node):
-        if isinstance(n, N.Name) and n.name == "events" and id(n) not in sources:
-            return None
-    return frozenset(types)
-
-
-def _type_requirement(p, N) -> set | None:
-    if isinstance(p, N.Compare) and isinstance(p.left, N.Name) and p.left.name == "type":
-        if p.op == "==" and isinstance(p.right, N.String):
-            return {p.right.value}
-        if p.op == "in" and isinstance(p.right, N.ListLit) and all(isinstance(x, N.String) for x in p.right.items):
-            return {x.value for x in p.right.items}
-    if isinstance(p, N.BoolOp) and p.op == "and":
-        for o in p.operands:
-            r = _type_requirement(o, N)
-            if r is not None:
-                return r
-    return None
-
-
 def obligation_info(obligations, definitions=()) -> tuple:
     """Per-spec precomputation: ``(obligation, during set, source text, label, condition reads the window bounds,
     event types the condition can see or None)``."""
@@ -175,20 +135,108 @@ def obligation_info(obligations, definitions=()) -> tuple:
     return tuple(out)
 
 
-def filtered(events: list, dates: list, types: frozenset | None, cache: dict) -> tuple[list, list]:
-    """The record's events (and their dates) restricted to ``types`` (None: all), computed once per record."""
-    if types is None:
-        return events, dates
-    r = cache.get(types)
-    if r is None:
-        evs = [e for e in events if e["type"] in types]
-        r = cache[types] = (evs, [e["date"] for e in evs])
-    return r
+def check_obligations(infos, stays: list, events: list, dates: list, env: dict, at: date,
+                      fcache: dict) -> tuple[list, list]:
+    """Every obligation of a record (the fast path of :func:`check_obligation`, same results): ``(entries,
+    violations)``. Periods are computed once per ``during`` set, the events of the types a condition can see once per
+    set of types (``fcache``: the record's cache of :func:`~engine.conformance.events_of`) and only when a period
+    exists; consecutive windows share their bisection bounds."""
+    entries: list = []
+    vio: list = []
+    pcache: dict = {}
+    saved = env.get("events")
+    bl, br = bisect_left, bisect_right
+    try:
+        for ob, during, src, label, bounds, types in infos:
+            failed: list = []
+            entry = {"id": ob.id, "status": "not_applicable", "windows_checked": 0, "windows_skipped": 0,
+                     "windows_pending": 0, "failed": failed}
+            entries.append(entry)
+            if ob.applies_if is not None:
+                env["events"] = saved
+                ok = ob.applies_if.fn(env, at)
+                if ok is not True:
+                    if ok is not False:
+                        entry["missing"] = sorted(getattr(ok, "names", ()) or ())
+                    continue
+            periods = pcache.get(during)
+            if periods is None:
+                periods = pcache[during] = obligation_periods(stays, during)
+            if not periods:
+                continue
+            if types is None:
+                evs, ds = events, dates
+            else:
+                evs, ds = events_of(types, events, fcache)
+            unknown: set = set()
+            checked = skipped = pending = 0
+            fn = ob.condition.fn
+            every = ob.every
+            partial_check = ob.partial_windows == "check"
+            empty = _NOT_YET
+            nd = len(ds)
+            for first_day, last_day, index in periods:
+                if first_day > at:
+                    continue
+                end_bound = last_day if last_day is not None and last_day < at else at
+                lo = bl(ds, first_day) if nd else 0
+                for ws, we in _windows_list(every, first_day, end_bound):
+                    if we > at:
+                        pending += 1
+                        break
+                    if ws >= first_day and (last_day is None or we <= last_day):
+                        # windows are contiguous: this one starts where the previous one ended
+                        hi = br(ds, we, lo) if nd else 0
+                    elif partial_check:
+                        lo, hi = bl(ds, max(ws, first_day)), br(ds, min(we, end_bound))
+                    else:
+                        skipped += 1
+                        if nd:
+                            lo = br(ds, we, lo)
+                        continue
+                    checked += 1
+                    if lo == hi and not bounds:
+                        if empty is _NOT_YET:
+                            env["events"] = []
+                            empty = fn(env, at)
+                        v = empty
+                    else:
+                        env["events"] = evs[lo:hi]
+                        if bounds:
+                            env["window_start"] = ws
+                            env["window_end"] = we
+                        v = fn(env, at)
+                    lo = hi
+                    if v is True:
+                        continue
+                    if v is False:
+                        failed.append({"start": ws, "end": we})
+                        vio.append(_v("obligation_unmet", index, we,
+                                      f"« {label} » non respecté sur la période du {fr_date(ws)} au {fr_date(we)}"
+                                      f"{_period_name(every if every.__class__ is str else None, ws)}.", ob.id, src,
+                                      window={"start": ws, "end": we}))
+                    else:
+                        unknown.update(getattr(v, "names", ()) or ())
+            entry["windows_checked"] = checked
+            entry["windows_skipped"] = skipped
+            entry["windows_pending"] = pending
+            if failed:
+                entry["status"] = "unmet"
+            elif checked:
+                entry["status"] = "met"
+            elif pending:
+                entry["status"] = "pending"
+            if unknown:
+                entry["missing"] = sorted(unknown)
+    finally:
+        env["events"] = saved
+    return entries, vio
 
 
 def check_obligation(info, stays: list, events: list, dates: list, env: dict, at: date) -> tuple[dict, list]:
-    """Evaluate one obligation over its windows. ``events``/``dates``: the record's events (already restricted to
-    the types the condition can see, see :func:`filtered`) and their dates, sorted."""
+    """Evaluate one obligation over its windows (the plain path, the reference of :func:`check_obligations`).
+    ``events``/``dates``: the record's events (possibly restricted to the types the condition can see, see
+    :func:`filtered`) and their dates, sorted."""
     ob, during, src, label, bounds = info[:5]
     failed: list = []
     entry = {"id": ob.id, "status": "not_applicable", "windows_checked": 0, "windows_skipped": 0,

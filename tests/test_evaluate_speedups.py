@@ -38,7 +38,9 @@ def _cond(text: str):
     ('count(events where type == "appointment" and mode == "in_person") >= 1 '
      'and sum((events where type == "activity").hours) <= 15', {"appointment", "activity"}),
     ('count(events where type in ["appointment", "activity"]) >= 1', {"appointment", "activity"}),
-    ('count(events where mode == "phone" and type == "appointment") >= 1', {"appointment"}),
+    ('count(events where type == "appointment" and mode == "phone" and hours > 1) >= 1', {"appointment"}),
+    # the type test must come first: `x and type == ...` evaluates x (which may fail) on every item
+    ('count(events where mode == "phone" and type == "appointment") >= 1', None),
     ("count(events) >= 2", None),                                                   # every event counts
     ('count(events where type == "appointment" or mode == "phone") >= 1', None),    # `or`: not a restriction
     ('count(events where mode == "phone") >= 1', None),
