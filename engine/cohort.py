@@ -336,7 +336,9 @@ def participant_binder(binder, aggs, pvals: dict, *, spec=None, at: date | None 
         if hist is not None:
             env["history"] = hist(get("history"))
         if evs is not None:
-            env["events"] = evs(get("events"))
+            e = evs(get("events"))
+            # engine.bind's reader may also return the events' dates alongside: (events, dates)
+            env["events"] = e[0] if e.__class__ is tuple else e
         return env
 
     return bind

@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 
-from engine.cohort import build_report, windows  # noqa: E402
+from engine.cohort import build_report, load_operation, windows  # noqa: E402
 from engine.compile import load_spec  # noqa: E402
 from engine.opspec import sections_of  # noqa: E402
 
@@ -48,6 +48,10 @@ NAMED = {
 }
 
 
+def spec_path(spec_id: str) -> str:
+    return os.path.join(HERE, "..", "specs", f"{spec_id}.yaml")
+
+
 def op_value(name: str, decl: dict, rng: random.Random):
     if name in NAMED:
         return NAMED[name]
@@ -67,10 +71,16 @@ def op_value(name: str, decl: dict, rng: random.Random):
     return None
 
 
+SIZES = ("places", "posts", "dsp_places")  # only in the operations of programmes whose texts count them
+
+
 def operation_for(spec, rng: random.Random) -> dict:
+    import re
+
     op: dict = {"id": f"OP-{spec.id}-2026-001", "spec": spec.id}
+    text = open(spec_path(spec.id), encoding="utf-8").read()
     for name, a in spec.operation_attributes.items():
-        if name == "spec":
+        if name == "spec" or (name in SIZES and not re.search(rf"\b{name}\b", text)):
             continue
         v = op_value(name, dict(a.decl), rng)
         if v is not None:
@@ -401,37 +411,60 @@ PARAMS = {"dynamisation-des-parcours": {"min_barriers": "2"}, "coach-jeunesse": 
           "logement-d-abord": {"min_difficulties": "2"}}  # the values specs/samples/README.md gives
 
 
-def generic_cohort(spec, n: int, seed: int, rng: random.Random) -> list[dict]:
-    """``n`` records drawn by tools/synth.py and kept only when ``engine evaluate`` finds them eligible with a
-    legal path at ``AT`` (an operation accompanies the people it may accompany, on the programme's path; the
-    deliberately broken records are in ``<id>.records.jsonl``), with at most 15 % young people aged 18-25 (the
-    texts cap them at 20 %)."""
+def generic_cohort(spec, n: int, seed: int, rng: random.Random, active: int = 0) -> list[dict]:
+    """Records drawn by tools/synth.py and kept only when ``engine evaluate`` finds them eligible with a legal path
+    at ``AT`` (an operation accompanies the people it may accompany, on the programme's path; the deliberately
+    broken records are in ``<id>.records.jsonl``), with at most 15 % young people aged 18-25 (the texts cap them
+    at 20 %): ``n`` paths started since the beginning of the convention, plus ``active`` paths started in the five
+    months before ``AT`` and still going on at ``AT`` (the active caseload a capacity in places per ETP is about)."""
     from synth import Synth
 
     from engine.evaluate import evaluate_record
 
-    syn = Synth(spec, seed, date(2026, 1, 5))
+    final = {p for p, ph in spec.phases.items() if ph.final}
     out: list[dict] = []
-    young = 0
-    for i in range(200 * n):
-        if len(out) == n:
-            break
-        rec = realistic(spec, syn.record(i, AT, 0.0, 0.0), rng)
-        b = rec.get("birth_date")
-        if isinstance(b, str):
-            bd = date.fromisoformat(b)
-            age = AT.year - bd.year - ((AT.month, AT.day) < (bd.month, bd.day))
-            if 18 <= age <= 25 and young + 1 > 0.15 * n:
-                continue
-        else:
+    young = [0]
+
+    def draw(syn, count, spread, must_be_active):
+        kept = 0
+        for i in range(300 * max(count, 1)):
+            if kept == count:
+                return
+            rec = realistic(spec, syn.record(i, AT, 0.0, 0.0, spread), rng)
+            b = rec.get("birth_date")
             age = None
-        res = evaluate_record(spec, json.loads(json.dumps(rec, default=str)), AT, PARAMS.get(spec.id, {}))
-        if res.get("eligible") is not True or not res["path"]["legal"]:
-            continue
-        young += age is not None and 18 <= age <= 25
-        rec["id"] = f"{spec.id[:3].upper()}-{len(out) + 1:03d}"
-        out.append(rec)
+            if isinstance(b, str):
+                bd = date.fromisoformat(b)
+                age = AT.year - bd.year - ((AT.month, AT.day) < (bd.month, bd.day))
+                if 18 <= age <= 25 and young[0] + 1 > 0.15 * (n + active):
+                    continue
+            res = evaluate_record(spec, json.loads(json.dumps(rec, default=str)), AT, PARAMS.get(spec.id, {}))
+            if res.get("eligible") is not True or not res["path"]["legal"]:
+                continue
+            if must_be_active and (res["path"].get("current_phase") in final or not rec.get("history")):
+                continue
+            young[0] += age is not None and 18 <= age <= 25
+            out.append(rec)
+            kept += 1
+
+    draw(Synth(spec, seed, date(2026, 1, 5)), n, None, False)
+    if active:
+        draw(Synth(spec, seed + 1, AT - timedelta(days=150)), active, 120, True)
+    out.sort(key=lambda r: (r["history"][0]["date"] if r.get("history") else "", r["id"]))
+    for k, rec in enumerate(out):
+        rec["id"] = f"{spec.id[:3].upper()}-{k + 1:03d}"
     return out
+
+
+def active_target(spec, op: dict) -> int:
+    """About 85 % of the places the operation's staff gives (``per_fte`` capacities), at most 90 records."""
+    from engine.cohort import build_report
+
+    best = 0
+    for c in build_report(spec, op, [], AT, PARAMS.get(spec.id, {}))["capacity"]:
+        if c.get("per_fte") is not None and c.get("per_fte") <= 100 and c.get("capacity") is not None:
+            best = max(best, int(c["capacity"]))
+    return min(90, int(best * 0.85))
 
 
 def main(argv=None) -> int:
@@ -460,8 +493,8 @@ def main(argv=None) -> int:
             op = make_op(operation_for(spec, rng))
             cohort = make_cohort(rng, AT)
         else:
-            op = with_financing(spec, operation_for(spec, rng))
-            cohort = generic_cohort(spec, a.n, a.seed, rng)
+            op = (load_operation(out) if a.cohort_only else with_financing(spec, operation_for(spec, rng)))
+            cohort = generic_cohort(spec, a.n, a.seed, rng, active_target(spec, op))
         if not a.cohort_only:
             with open(out, "w", encoding="utf-8") as f:
                 f.write(json.dumps(op, ensure_ascii=False, indent=1) + "\n")
