@@ -225,7 +225,7 @@ def chantiers_cohort(rng: random.Random, at: date) -> list[dict]:
     out = []
     young_left = 4  # at most 20 % young people (05:17): about 1 in 6 here
     for post in range(10):
-        start = date(2026, 1, 5) + timedelta(days=3 * post)
+        start = date(2026, 1, 21) + timedelta(days=3 * post)  # positionnement from January 2026
         while True:
             pos = start - timedelta(days=rng.randint(10, 20))
             slai = pos + timedelta(days=rng.randint(3, 8))
