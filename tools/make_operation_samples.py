@@ -101,9 +101,11 @@ def operation_for(spec, rng: random.Random) -> dict:
         op["staff"] = [{"id": "COORD", "role": "Coordinateur Logement d'abord", "cost": 72000}]
         op["platform"] = op.get("platform")
     else:
-        op["staff"] = [{"id": "S1", "role": "Référent de parcours", "cost": 42000},
-                       {"id": "S2", "role": "Conseiller en insertion", "cost": 19000, "allocation": 0.5},
-                       {"id": "DIR", "role": "Direction (fonction support)", "cost": 6000, "allocation": 0.1,
+        # costs charged to the operation over the 24-month convention: a full-time referent, an adviser half
+        # time on the operation, a director's 10 % (support function: not eligible)
+        op["staff"] = [{"id": "S1", "role": "Référent de parcours", "cost": 84000},
+                       {"id": "S2", "role": "Conseiller en insertion", "cost": 40000, "allocation": 0.5},
+                       {"id": "DIR", "role": "Direction (fonction support)", "cost": 12000, "allocation": 0.1,
                         "support_function": True}]
     # committees and reports held (operation events), when the spec counts them
     events = []
