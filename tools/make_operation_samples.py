@@ -2,13 +2,18 @@
 """Write a sample operation and cohort for every programme spec:
 ``specs/samples/<id>.operation.json`` and ``specs/samples/<id>.cohort.jsonl``.
 
-    python tools/make_operation_samples.py [--n 40] [--seed 7] [SPEC.yaml ...]
+    python tools/make_operation_samples.py [--force] [--cohort-only] [--n 40] [--seed 7] [SPEC.yaml ...]
 
-The operation record gets a plausible value for each declared operation attribute (an association loi 1901,
-labelled référent 62, the fund the spec's share rule expects, convention dates from the spec, two staff members,
-reviews submitted on time...) and a financing plan whose Département line is exactly the share the spec asks for
-(so the sample funding plan conforms). The cohort is drawn by ``tools/synth.py`` (legal paths, realistic events).
-Same seed, same files. Existing samples are kept unless ``--force`` (several are edited by hand).
+Chantiers d'insertion, clauses sociales and Logement d'abord get an operation and a cohort designed from their texts
+(``BUILDERS``: posts filled one participant after another, SLAI validation, referent designation, follow-up points,
+reviews...). For the other programmes the operation record gets a plausible value for each declared operation
+attribute (an association loi 1901, labelled référent 62, the fund the spec's share rule expects, convention dates
+from the spec, staff over the 24-month convention, reviews submitted on time...) and a financing plan whose
+Département line is exactly the share the spec asks for (so the sample funding plan conforms); the operations of
+01-04 are written by hand (``HAND_WRITTEN``: kept, only their cohort is drawn). Generated cohorts are drawn by
+``tools/synth.py`` and keep only eligible participants on a legal path (``generic_cohort``): ``--n`` of them, or,
+where the spec has a capacity in places per ETP, 25 plus an active caseload of about 85 % of the places.
+Same seed, same files. Existing samples are kept unless ``--force`` (``--cohort-only``: rewrite the cohort only).
 """
 
 from __future__ import annotations
@@ -409,6 +414,9 @@ BUILDERS = {"chantiers-insertion": (chantiers_operation, chantiers_cohort),
 
 # --------------------------------------------------------------------------------------------- generic samples
 
+# programmes whose sample operation is written by hand (with the operation examples of their specs)
+HAND_WRITTEN = {"dynamisation-des-parcours", "accompagnement-social-professionnel-intensif",
+                "travailleurs-independants", "coach-jeunesse"}
 PARAMS = {"dynamisation-des-parcours": {"min_barriers": "2"}, "coach-jeunesse": {"min_meetings_per_month": "1"},
           "logement-d-abord": {"min_difficulties": "2"}}  # the values specs/samples/README.md gives
 
@@ -480,7 +488,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cohort-only", action="store_true", help="write the cohort only (keep the operation record)")
     a = ap.parse_args(argv)
     paths = a.specs or sorted(p for p in glob.glob(os.path.join(HERE, "..", "specs", "*.yaml"))
-                              if not p.endswith("common.yaml"))
+                              if not p.endswith(("common.yaml", "-session-2.yaml")))
     for path in paths:
         spec = load_spec(path)
         if spec.kind != "spec":
@@ -495,16 +503,19 @@ def main(argv=None) -> int:
             op = make_op(operation_for(spec, rng))
             cohort = make_cohort(rng, AT)
         else:
-            op = (load_operation(out) if a.cohort_only else with_financing(spec, operation_for(spec, rng)))
-            cohort = generic_cohort(spec, a.n, a.seed, rng, active_target(spec, op))
-        if not a.cohort_only:
+            keep = a.cohort_only or spec.id in HAND_WRITTEN
+            op = load_operation(out) if keep else with_financing(spec, operation_for(spec, rng))
+            active = active_target(spec, op)
+            cohort = generic_cohort(spec, 25 if active else a.n, a.seed, rng, active)
+        if not (a.cohort_only or spec.id in HAND_WRITTEN):
             with open(out, "w", encoding="utf-8") as f:
                 f.write(json.dumps(op, ensure_ascii=False, indent=1) + "\n")
         lines = [json.dumps(rec, ensure_ascii=False, default=str) for rec in cohort]
         with open(os.path.join(HERE, "..", "specs", "samples", f"{spec.id}.cohort.jsonl"), "w",
                   encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
-        print(f"{spec.id}: {'' if a.cohort_only else 'operation + '}{len(lines)} participants")
+        print(f"{spec.id}: {'' if a.cohort_only or spec.id in HAND_WRITTEN else 'operation + '}{len(lines)} "
+              "participants")
     return 0
 
 
