@@ -47,6 +47,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
                    "operation.spec", "passez la bonne spec avec --spec, ou corrigez le champ « spec »")
     binder = plan_for(spec).binder
     pvals = binder.params(params)
+    missing_params = {k for k, v in pvals.items() if isinstance(v, Unknown)}
     env: dict = dict(pvals)
     env.update(attribute_env(spec, operation))
     fs = secs.funding or F_EMPTY
@@ -173,7 +174,8 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             if dd == 0:
                 row["note"] = "dénominateur nul"
         row["value"] = _val(v)
-        miss = _missing(v, *((n, d) if ind.value is None else ()))
+        miss = sorted(set(_missing(v, *((n, d) if ind.value is None else ())))
+                      | _params_read(missing_params, ind.value, ind.numerator, ind.denominator))
         if miss:
             row["missing"] = miss
         if isinstance(v, _EvalFailure):
@@ -194,8 +196,9 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         env[ind.id] = v if not isinstance(v, _EvalFailure) else unknown(ind.id)
 
     # ---- constraints, plan rules, capacity
-    constraints = [_check_row(c, *ev(c.condition)) for c in secs.cohort_constraints]
-    plan_rules = [_check_row(c, *ev(c.condition)) for c in fs.plan_rules]
+    constraints = [_check_row(c, *ev(c.condition), _params_read(missing_params, c.condition))
+                   for c in secs.cohort_constraints]
+    plan_rules = [_check_row(c, *ev(c.condition), _params_read(missing_params, c.condition)) for c in fs.plan_rules]
     capacity = []
     for c in secs.capacity:
         actual, unk = ev(c.actual)
@@ -234,7 +237,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     payment_reviews = {p.due for p in secs.payments}  # a review a tranche waits for, even without a due date
     for r in secs.reporting:
         if r.condition is not None:
-            reporting.append(_check_row(r, *ev(r.condition)))
+            reporting.append(_check_row(r, *ev(r.condition), _params_read(missing_params, r.condition)))
             continue
         if r.event is not None:
             reporting.append(recurring(r, op_events, start, end, at))
@@ -455,6 +458,23 @@ def _cohort_exprs(secs: OperationSections) -> list[CohortExpr]:
     return [e for e in out if isinstance(e, CohortExpr)]
 
 
+def _params_read(missing_params: set, *exprs) -> set:
+    """The parameters not supplied that these cohort expressions read (directly, through a definition, or inside
+    an aggregate's filter or projection)."""
+    if not missing_params:
+        return set()
+    names: set = set()
+    for ce in exprs:
+        if ce is None:
+            continue
+        names |= set(getattr(getattr(ce, "rewritten", None), "names", ()) or ())
+        for _ph, a in getattr(ce, "aggregates", ()):
+            for e in (a.where, a.value):
+                if e is not None:
+                    names |= set(getattr(e, "names", ()) or ())
+    return names & missing_params
+
+
 def _missing(*values) -> list[str]:
     """The names (attributes, parameters) whose absence left these values unknown."""
     out: set = set()
@@ -484,11 +504,16 @@ def _all_ok(vals) -> bool | None:
     return True
 
 
-def _check_row(c, v, unk) -> dict:
+def _check_row(c, v, unk, params_missing=()) -> dict:
     row = {"id": c.id, "label": c.label, "status": _status(v if isinstance(v, bool) else None),
            "condition": c.condition.text if c.condition is not None else None, "source": _src(c.source)}
-    if isinstance(v, Unknown) and v.names:
-        row["missing"] = sorted(v.names)
+    miss = set(v.names or ()) if isinstance(v, Unknown) else set()
+    if v is not True and v is not False:
+        miss |= set(params_missing)  # a parameter not supplied that the condition reads
+    elif unk:
+        miss |= set(params_missing)  # decided, but some participants were left out for want of it
+    if miss:
+        row["missing"] = sorted(miss)
     if isinstance(v, _EvalFailure):
         row["error"] = v.message
     if unk:

@@ -510,3 +510,24 @@ def test_a_review_without_deadline_still_releases_its_tranche(tmp_path):
     assert r["reporting"][0]["status"] == "submitted"
     r = build_report(s, op, [], date(2027, 4, 15))
     assert r["payments"]["tranches"][1]["status"] == "awaiting_review" and r["reporting"][0]["status"] == "pending"
+
+
+def test_a_missing_parameter_read_per_participant_is_named(tmp_path):
+    # the parameter is read inside the aggregate's filter: each participant is unknown, the count leaves them out
+    # and the report names the parameter
+    p = tmp_path / "s.yaml"
+    p.write_text('id: t\nversion: "1"\ntitle: t\nparameters:\n  min_hours: {type: number, label: h}\n'
+                 "inputs:\n  attributes:\n    hours: {type: number, label: h}\n"
+                 "indicators:\n  - {id: n, label: n, value: 'count(participants where hours >= min_hours)', "
+                 "source: 05-chantiers-insertion.txt:17}\n"
+                 "cohort_constraints:\n  - {id: c, label: c, condition: 'count(participants where hours >= min_hours) "
+                 ">= 1', source: 05-chantiers-insertion.txt:17}\n", encoding="utf-8")
+    s = load_spec(str(p))
+    cohort = items([{"id": "a", "hours": 10}, {"id": "b", "hours": 3}])
+    r = build_report(s, {"id": "o"}, cohort, date(2026, 6, 1), {})
+    ind = r["indicators"][0]
+    assert ind["unknown"] == 2 and ind["missing"] == ["min_hours"]
+    assert r["constraints"][0]["status"] == "failed" and r["constraints"][0]["missing"] == ["min_hours"]
+    r = build_report(s, {"id": "o"}, cohort, date(2026, 6, 1), {"min_hours": "5"})
+    assert r["indicators"][0]["value"] == 1 and "missing" not in r["indicators"][0]
+    assert r["constraints"][0]["status"] == "passed" and "missing" not in r["constraints"][0]
