@@ -132,7 +132,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     # ---- the cohort, in one pass
     exprs = _cohort_exprs(secs)
     aggs = [a for ce in exprs for _ph, a in ce.aggregates]
-    from .indicators import parallel_jobs, run_pass, run_pass_parallel
+    from .indicators import parallel_jobs, participant_binder, run_pass, run_pass_parallel
 
     pbind = participant_binder(binder, aggs, pvals, spec=spec, at=at, params=params)
     n_jobs = parallel_jobs(records_path, jobs) if records_path else 1
@@ -298,78 +298,6 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         "payments": _payments_dict(schedule, secs, tranche_missing),
         "reporting": reporting,
     }
-
-
-def participant_binder(binder, aggs, pvals: dict, *, spec=None, at: date | None = None, params=None):
-    """A function binding one cohort record to what the aggregates read, and nothing else: only the attributes
-    their expressions name (directly or through definitions), ``history`` and ``events`` only when read. The other
-    keys of a record are not converted, so a bad value in an attribute the report does not use does not make the
-    record unreadable (it is still counted as a participant).
-
-    ``eligible``, ``path_legal`` and ``current_phase`` (what ``engine evaluate`` says of the participant at ``at``)
-    are computed only when an aggregate reads them (it costs a full evaluation per record)."""
-    from .bind import BindError, _kind
-    from .opmodel import EVALUATION_NAMES
-
-    needed: set = set()
-    for a in aggs:
-        for e in (a.where, a.value):
-            if e is not None:
-                needed |= set(getattr(e, "names", ()) or ())
-    attrs = tuple(t for t in getattr(binder, "attrs", ()) if t[0] in needed)
-    hist = getattr(binder, "_history", None) if "history" in needed else None
-    evs = getattr(binder, "_events", None) if "events" in needed else None
-    wanted = [n for n in EVALUATION_NAMES if n in needed and spec is not None and n not in spec.attributes]
-    if wanted:
-        return _evaluating_binder(binder, pvals, spec, at, params, wanted)
-    if ("history" in needed and hist is None) or ("events" in needed and evs is None) or not hasattr(binder, "attrs"):
-        return lambda raw: binder.bind(raw, pvals)
-
-    def bind(raw: dict) -> dict:
-        rid = raw.get("id")
-        if rid is None:
-            raise BindError("missing_id", "l'enregistrement n'a pas d'identifiant « id »")
-        if not isinstance(rid, str) or not rid.strip():
-            raise BindError("invalid_id", f"l'identifiant « id » doit être un texte non vide, pas {_kind(rid)}")
-        env = dict(pvals)
-        get = raw.get
-        for name, conv, unk in attrs:
-            v = get(name)
-            env[name] = unk if v is None else conv(v)
-        if hist is not None:
-            env["history"] = hist(get("history"))
-        if evs is not None:
-            e = evs(get("events"))
-            # engine.bind's reader may also return the events' dates alongside: (events, dates)
-            env["events"] = e[0] if e.__class__ is tuple else e
-        return env
-
-    return bind
-
-
-def _evaluating_binder(binder, pvals, spec, at, params, wanted):
-    """Full binding plus the beneficiary evaluation's verdict (eligibility, path) for each participant."""
-    import copy
-
-    from .evaluate import evaluate_record
-
-    def bind(raw: dict) -> dict:
-        out = evaluate_record(spec, copy.deepcopy(raw), at, dict(params or {}))
-        if out.get("status") == "error":
-            from .bind import BindError
-
-            err = out.get("error") or {}
-            raise BindError(err.get("code", "record.invalid"), err.get("message", "enregistrement illisible"))
-        env = binder.bind(raw, pvals)
-        path = out.get("path") or {}
-        values = {"eligible": out.get("eligible"), "path_legal": path.get("legal"),
-                  "current_phase": path.get("current_phase")}
-        for n in wanted:
-            v = values[n]
-            env[n] = unknown(n) if v is None else v
-        return env
-
-    return bind
 
 
 class _EvalFailure:
