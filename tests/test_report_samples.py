@@ -195,3 +195,16 @@ def test_logement_d_abord_sample_by_hand():
     assert (ind["solicitations_count"], ind["coordination_meetings_count"], ind["fluidity_commissions_count"]) == \
         (64, 11, 10)
     assert ind["exits_by_reason"] == sum(1 for x in data if x.get("exit_reason") == "positive") == 3
+
+
+def test_readme_shows_the_real_report_of_the_chantiers_sample(capsys):
+    from engine.cli import main
+
+    rc = main(["report", "--spec", str(ROOT / "specs" / "chantiers-insertion.yaml"), "--operation",
+               str(SAMPLES / "chantiers-insertion.operation.json"), "--records",
+               str(SAMPLES / "chantiers-insertion.cohort.jsonl"), "--at", "2027-04-15"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```\nOpération OP-chantiers-insertion-2026-001") + 4
+    assert readme[start:readme.index("```\n", start)] == out
