@@ -22,11 +22,14 @@ from typing import Callable
 from . import nodes as N
 from . import runtime as R
 from .errors import EvaluationError, ExpressionError, TextOrigin
+from .expr_analysis import Facts
 from .parser import parse
 from .types import (ANY, BOOLEAN, DATE, DURATION, ALIASES, Annotations, Checker, ListType, RecordType, Scope, Type,
                     arith_type, is_numeric, unify)
 
 MAX_INDENT = 90
+_LITERALS = (N.Number, N.String, N.Boolean, N.DateLit, N.DurationLit)
+_NOT_SET = object()  # an invariant's slot before its first use
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ _BASE_NS = {
     "_age": R.age, "_days_between": _days_between, "_round": R.round_half_up, "_count": R.agg_count,
     "_sum": R.agg_sum, "_avg": R.agg_avg, "_minmax": R.agg_minmax, "_any": R.agg_any, "_all": R.agg_all,
     "_MAX": R.MAX_COST, "_cost_error": _cost_exceeded, "_field": _field, "_as_list": _as_list,
-    "_item_get": _item_get, "_values_equal": R.values_equal,
+    "_item_get": _item_get, "_values_equal": R.values_equal, "_NS": _NOT_SET,
 }
 
 
@@ -96,6 +99,9 @@ class _Gen:
         self.text, self.origin = text, origin
         self.main_origin = origin
         self.span = (0, len(text))
+        self.facts: Facts | None = None  # set by _compile before generating
+        self.avail: list[dict] = [{}]  # per open region: key -> (value, may be unknown, cost counter or None)
+        self.lazy: dict[int, str] = {}  # id(node) -> slot of a loop invariant computed on first use
 
     # -- helpers
     def emit(self, line: str, span=None) -> None:
@@ -125,6 +131,15 @@ class _Gen:
         self.emit(f"{t} = _as_bool({value})")
         return t
 
+    def _open(self) -> None:
+        """Indent into a region that may not run: values computed inside are not reused after it."""
+        self.ind += 1
+        self.avail.append({})
+
+    def _close(self) -> None:
+        self.ind -= 1
+        self.avail.pop()
+
     def guard(self, vals: list[str], r: str) -> None:
         """Emit `if any of vals is unknown: r = union` / `else:` and indent; caller dedents."""
         if len(vals) == 1:
@@ -135,15 +150,52 @@ class _Gen:
             tup = "(" + ", ".join(vals) + ",)"
             self.emit(f"if any(_x.__class__ is _U for _x in {tup}): {r} = _unk(*{tup})")
         self.emit("else:")
-        self.ind += 1
+        self._open()
 
     # -- nodes
     def gen(self, node: N.Node, ann: Annotations) -> tuple[str, bool]:
-        """Emit the statements of ``node``; return (python expression of its value, may it be unknown)."""
+        """Emit the statements of ``node``; return (python expression of its value, may it be unknown).
+
+        A node whose twin (same key, see engine/expr_analysis.py) was computed at a point that always runs before
+        this one reuses its value (adding the list items the twin visited to the cost count); a loop invariant
+        marked by ``_filter`` is computed on first use in the loop and kept in its slot."""
         saved = self.span
         self.span = node.span
         try:
-            return self._gen(node, ann)
+            facts = self.facts
+            if facts is None or isinstance(node, _LITERALS):
+                return self._gen(node, ann)
+            key = facts.key(node, ann)
+            shared = facts.count.get(key, 0) > 1
+            if shared:
+                for region in reversed(self.avail):
+                    hit = region.get(key)
+                    if hit is not None:
+                        v, mu, k = hit
+                        if k is not None:
+                            self.emit(f"cost += {k}")
+                            self.emit("if cost > _MAX: _cost_error()")
+                        return v, mu
+            slot = self.lazy.get(id(node))
+            if slot is not None:
+                self.emit(f"if {slot} is _NS:")
+                self._open()
+                v, mu = self._gen(node, ann)
+                self.emit(f"{slot} = {v}")
+                self._close()
+                if shared:
+                    self.avail[-1][key] = (slot, mu, None)
+                return slot, mu
+            k = None
+            if shared and facts.costly(node, ann):
+                k = self.tmp()
+                self.emit(f"{k} = cost")
+            v, mu = self._gen(node, ann)
+            if shared:
+                if k is not None:
+                    self.emit(f"{k} = cost - {k}")
+                self.avail[-1][key] = (v, mu, k)
+            return v, mu
         finally:
             self.span = saved
 
@@ -178,7 +230,7 @@ class _Gen:
                 self.guard([a], r)
             self.emit(f"{r} = _negate({a})" if ty == ANY else f"{r} = -{a}")
             if mu:
-                self.ind -= 1
+                self._close()
             return r, mu
         if isinstance(node, N.Arith):
             return self._arith(node, ann, r)
@@ -190,15 +242,15 @@ class _Gen:
                 c = self._as_bool(c)
                 cmu = True
             self.emit(f"if {c} is True:" if cmu else f"if {c}:")
-            self.ind += 1
+            self._open()
             a, amu = self.gen(node.then, ann)
             self.emit(f"{r} = {a}")
-            self.ind -= 1
+            self._close()
             self.emit(f"elif {c} is False:" if cmu else "else:")
-            self.ind += 1
+            self._open()
             b, bmu = self.gen(node.else_, ann)
             self.emit(f"{r} = {b}")
-            self.ind -= 1
+            self._close()
             if cmu:
                 self.emit(f"else: {r} = {c}")
             return r, cmu or amu or bmu
@@ -223,7 +275,7 @@ class _Gen:
             else:
                 self.emit(f"{r} = _field({a}, {key})")
             if mu:
-                self.ind -= 1
+                self._close()
             return r, True
         raise AssertionError(type(node))
 
@@ -259,9 +311,11 @@ class _Gen:
         acc = self.tmp()
         self.emit(f"{acc} = None")
         self.emit("while True:")
-        self.ind += 1
+        self.ind += 1  # the first operand always runs: what it computes stays available after the block
         any_mu = False
-        for op in node.operands:
+        for i, op in enumerate(node.operands):
+            if i == 1:
+                self.avail.append({})
             a, mu = self.gen(op, ann)
             if ann.types[id(op)] == ANY:
                 a = self._as_bool(a)
@@ -272,7 +326,7 @@ class _Gen:
                 self.emit(f"if {a} is not {go}: {acc} = {a} if {acc} is None else {acc} | {a}")
         self.emit(f"{r} = {go} if {acc} is None else {acc}" if any_mu else f"{r} = {go}")
         self.emit("break")
-        self.ind -= 1
+        self._close()
         return r, any_mu
 
     def _arith(self, node: N.Arith, ann: Annotations, r: str) -> tuple[str, bool]:
@@ -310,7 +364,7 @@ class _Gen:
             self.emit(f"{r} = {expr}")
             cur, t = r, res
         if unk:
-            self.ind -= 1
+            self._close()
         return r, bool(unk)
 
     def _compare(self, node: N.Compare, ann: Annotations, r: str) -> tuple[str, bool]:
@@ -328,7 +382,7 @@ class _Gen:
                     self.guard([a], r)
                 self.emit(f"{r} = {a} {'in' if op == 'in' else 'not in'} {s}")
                 if amu:
-                    self.ind -= 1
+                    self._close()
                 return r, amu
             b, _ = self.gen(right, ann)
             self.span = node.op_span
@@ -354,7 +408,7 @@ class _Gen:
         else:
             self.emit(f"{r} = {a} {pyop} {b}")
         if unk:
-            self.ind -= 1
+            self._close()
         return r, bool(unk) or generic
 
     def _call(self, node: N.Call, ann: Annotations, r: str) -> tuple[str, bool]:
@@ -389,7 +443,7 @@ class _Gen:
             helper = {"sum": "_sum", "avg": "_avg", "any": "_any", "all": "_all"}.get(f)
             self.emit(f"{r} = {helper}({vals[0]})" if helper else f"{r} = _minmax({vals[0]}, {f!r})")
         if unk:
-            self.ind -= 1
+            self._close()
         may_unknown = bool(unk) or f in ("sum", "avg", "min", "max", "any", "all")
         return r, may_unknown
 
@@ -405,30 +459,66 @@ class _Gen:
             self.guard([s], r)
         acc = self.tmp()
         it = f"_it{len(self.frames)}"
+        if self.facts is not None:  # loop invariants of the predicate: computed once, on first use
+            for inv in self.facts.invariants(node.predicate, ann, len(self.frames), self.lazy):
+                slot = self.lazy[id(inv)] = f"_h{len(self.lazy)}"
+                self.emit(f"{slot} = _NS")
         self.emit(f"cost += len({s})")
         self.emit("if cost > _MAX: _cost_error()")
         self.emit(f"{r} = []")
         self.emit(f"{acc} = None")
         self.emit(f"for {it} in {s}:")
-        self.ind += 1
+        self._open()
         self.frames.append(it)
+        pred = node.predicate
         try:
-            p, pmu = self.gen(node.predicate, ann)
+            if isinstance(pred, N.BoolOp) and pred.op == "and" and id(pred) not in self.lazy:
+                pmu = self._filter_and(pred, ann, it, r, acc)
+            else:
+                p, pmu = self.gen(pred, ann)
+                if ann.types[id(pred)] == ANY:
+                    p = self._as_bool(p)
+                    pmu = True
+                self.span = node.span
+                self.emit(f"if {p} is True: {r}.append({it})")
+                if pmu:
+                    self.emit(f"elif {p} is not False: {acc} = {p} if {acc} is None else {acc} | {p}")
         finally:
             self.frames.pop()
-        if ann.types[id(node.predicate)] == ANY:
-            p = self._as_bool(p)
-            pmu = True
-        self.span = node.span
-        self.emit(f"if {p} is True: {r}.append({it})")
-        if pmu:
-            self.emit(f"elif {p} is not False: {acc} = {p} if {acc} is None else {acc} | {p}")
-        self.ind -= 1
+        self._close()
         if pmu:
             self.emit(f"if {acc} is not None: {r} = {acc}")
         if smu:
-            self.ind -= 1
+            self._close()
         return r, smu or pmu
+
+    def _filter_and(self, pred: N.BoolOp, ann: Annotations, it: str, r: str, acc: str) -> bool:
+        """Loop body of ``xs where a and b and ...``: ``continue`` at the first false operand (no per-item block);
+        the item is kept when every operand is true, and makes the filter unknown when none is false but one is
+        unknown (the union of the unknowns met, as the Kleene ``and`` gives)."""
+        p = self.tmp()
+        self.emit(f"{p} = None")
+        any_mu = False
+        for i, op in enumerate(pred.operands):
+            if i == 1:
+                self.avail.append({})  # the operands after the first run only if the first is not false
+            a, mu = self.gen(op, ann)
+            if ann.types[id(op)] == ANY:
+                a = self._as_bool(a)
+                mu = True
+            self.span = pred.span
+            self.emit(f"if {a} is False: continue")
+            if mu:
+                any_mu = True
+                self.emit(f"if {a} is not True: {p} = {a} if {p} is None else {p} | {a}")
+        if len(pred.operands) > 1:
+            self.avail.pop()
+        if any_mu:
+            self.emit(f"if {p} is None: {r}.append({it})")
+            self.emit(f"else: {acc} = {p} if {acc} is None else {acc} | {p}")
+        else:
+            self.emit(f"{r}.append({it})")
+        return any_mu
 
 
 # ------------------------------------------------------------------------------------------- building
@@ -546,6 +636,7 @@ def _compile(text: str, scope: Scope, origin: TextOrigin, expect: Type | None, p
     if checker.diagnostics:
         raise ExpressionError(checker.diagnostics)
     gen = _Gen(text, origin)
+    gen.facts = Facts(node, ann)
     result, _ = gen.gen(node, ann)
     template, source = _template(gen, result)
     return template, t, frozenset(checker.names_read), node, source

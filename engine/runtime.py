@@ -410,6 +410,15 @@ def agg_count(xs):
 
 
 def agg_sum(xs):
+    if xs.__class__ is list:  # fast path: only numbers (no unknown, no duration)
+        total = 0
+        for x in xs:
+            c = x.__class__
+            if c is not int and c is not Decimal:
+                break
+            total += x
+        else:
+            return total
     u = _list(xs, "sum")
     if u is not None:
         return u
@@ -442,6 +451,14 @@ def agg_avg(xs):
 
 
 def agg_minmax(xs, func: str):
+    if xs.__class__ is list and xs:  # fast path: all dates, all ints or all decimals (the first best is kept)
+        c0 = xs[0].__class__
+        if c0 is date or c0 is int or c0 is Decimal:
+            for x in xs:
+                if x.__class__ is not c0:
+                    break
+            else:
+                return min(xs) if func == "min" else max(xs)
     u = _list(xs, func)
     if u is not None:
         return u

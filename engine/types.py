@@ -299,7 +299,7 @@ class Checker:
             if u is None:
                 return self.error(node, f"the two branches of if give different kinds of values: {a.describe()} "
                                   f"and {b.describe()}", code="expr.type.if")
-            return u
+            return ANY if a == ANY or b == ANY else u  # an untyped branch may give anything: checked at run time
         if isinstance(node, N.Call):
             return self._call(node, ann)
         if isinstance(node, N.Filter):

@@ -116,6 +116,25 @@ def test_evaluation_cost_limit():
     assert c.fn({"xs": [{"v": 1}] * 10}, TODAY) == 10
 
 
+def test_cost_counts_reused_and_invariant_list_work():
+    """The compiler computes a repeated list expression once and keeps a loop invariant, but the cost limit counts
+    the items as the plain evaluation visits them (the same inputs are refused)."""
+    item = RecordType({"v": NUMBER})
+    scope = Scope({"xs": ListType(item)})
+    twice = compile_expression("count(xs where v > 0) + count(xs where v > 0) > 0", scope)
+    assert twice.source.count("for _it0 in") == 1  # computed once...
+    with pytest.raises(EvaluationError) as info:
+        twice.fn({"xs": [{"v": 1}] * (MAX_COST // 2 + 10)}, TODAY)  # ... but counted twice
+    assert info.value.code == "eval.limit.cost"
+    assert twice.fn({"xs": [{"v": 1}] * (MAX_COST // 2 - 10)}, TODAY) is True
+    inner = compile_expression("count(xs where sum(xs.v) > 0)", scope)
+    n = 800  # n + n * 2n items visited: more than MAX_COST (only n + 2n if the inner sum were kept)
+    with pytest.raises(EvaluationError) as info:
+        inner.fn({"xs": [{"v": 1}] * n}, TODAY)
+    assert info.value.code == "eval.limit.cost"
+    assert inner.fn({"xs": [{"v": 1}] * 10}, TODAY) == 10
+
+
 def test_cost_is_per_call():
     item = RecordType({"v": NUMBER})
     c = compile_expression("count(xs where v > 0)", Scope({"xs": ListType(item)}))

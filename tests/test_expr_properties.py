@@ -305,3 +305,33 @@ def test_engine_expr_exits_0_or_1(text):
     if code == 0:
         import json
         json.loads(out.getvalue())
+
+
+# ------------------------------------- compiler optimisations: repeated sub-expressions and loop invariants
+
+def _repeats():
+    """Expressions that repeat a sub-expression in places that do or do not always run before one another
+    (reused values, recomputed values), and filters whose predicate holds sub-expressions not reading the item
+    (computed once, on first use)."""
+    b, n = _bool(1), _num(1)
+    return st.one_of(
+        st.tuples(b, b).map(lambda t: f"(({t[0]}) and ({t[1]})) or ({t[0]})"),
+        st.tuples(b, b).map(lambda t: f"(({t[1]}) or ({t[0]})) and ({t[0]})"),
+        st.tuples(b, n).map(lambda t: f"(if {t[0]} then {t[1]} else 0) + ({t[1]}) > 1"),
+        st.tuples(b, b_item()).map(lambda t: f"count(xs where ({t[1]}) and ({t[0]})) >= 1"),
+        st.tuples(b, b_item()).map(lambda t: f"count(xs where ({t[0]}) or ({t[1]})) + count(xs where {t[1]}) > 1"),
+        st.tuples(n, b_item()).map(lambda t: f"sum((xs where {t[1]} and v < {t[0]}).v) > 1"),
+        st.tuples(n, b_item()).map(lambda t: f"count(xs where count(xs where v > {t[0]}) > 0 and {t[1]}) > 0"),
+        b_item().map(lambda p: f"count(xs where {p}) >= 1 and min((xs where {p}).d) <= d2 and "
+                               f"max((xs where {p}).v) > 0"),
+    )
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_repeats(), _envs)
+def test_optimised_code_equals_reference(text, env):
+    compiled = compile_expression(text, SCOPE, origin=TextOrigin(file="<prop>"))
+    node = parse(text)
+    got = _outcome(lambda: compiled.fn(env, TODAY))
+    want = _outcome(lambda: reference_evaluate(node, env, TODAY, item_fields=ITEM.fields, definitions=DEFS))
+    assert got == want, (text, compiled.source)
