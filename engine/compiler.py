@@ -22,7 +22,7 @@ from typing import Callable
 from . import nodes as N
 from . import runtime as R
 from .errors import EvaluationError, ExpressionError, TextOrigin
-from .expr_analysis import Facts
+from .expr_analysis import Facts, type_test
 from .parser import parse
 from .types import (ANY, BOOLEAN, DATE, DURATION, ALIASES, Annotations, Checker, ListType, RecordType, Scope, Type,
                     arith_type, is_numeric, unify)
@@ -84,6 +84,7 @@ _BASE_NS = {
     "_sum": R.agg_sum, "_avg": R.agg_avg, "_minmax": R.agg_minmax, "_any": R.agg_any, "_all": R.agg_all,
     "_MAX": R.MAX_COST, "_cost_error": _cost_exceeded, "_field": _field, "_as_list": _as_list,
     "_item_get": _item_get, "_values_equal": R.values_equal, "_NS": _NOT_SET,
+    "_all_texts": R.all_texts,
 }
 
 
@@ -102,6 +103,7 @@ class _Gen:
         self.facts: Facts | None = None  # set by _compile before generating
         self.avail: list[dict] = [{}]  # per open region: key -> (value, may be unknown, cost counter or None)
         self.lazy: dict[int, str] = {}  # id(node) -> slot of a loop invariant computed on first use
+        self.value_slots: dict[tuple, str] = {}  # (list name, field) -> are all its values texts (see _filter)
 
     # -- helpers
     def emit(self, line: str, span=None) -> None:
@@ -465,53 +467,90 @@ class _Gen:
                 self.emit(f"{slot} = _NS")
         self.emit(f"cost += len({s})")
         self.emit("if cost > _MAX: _cost_error()")
-        self.emit(f"{r} = []")
         self.emit(f"{acc} = None")
-        self.emit(f"for {it} in {s}:")
-        self._open()
-        self.frames.append(it)
         pred = node.predicate
-        try:
-            if isinstance(pred, N.BoolOp) and pred.op == "and" and id(pred) not in self.lazy:
-                pmu = self._filter_and(pred, ann, it, r, acc)
+        fast = type_test(pred, ann, len(self.frames)) if self.facts is not None else None
+        if fast is not None:  # `xs where type == "x" [and ...]`: pick the items at C speed when every type is a text
+            field, text, rest = fast
+            ref = ann.refs.get(id(node.source)) if isinstance(node.source, N.Name) else None
+            if ref is not None and ref[0] == "env":  # the same list all along the call: checked once
+                ok = self.value_slots.get((ref[1], field))
+                if ok is None:
+                    ok = self.value_slots[(ref[1], field)] = f"_ok{len(self.value_slots)}"
+                self.emit(f"if {ok} is _NS: {ok} = _all_texts({s}, {field!r})")
             else:
-                p, pmu = self.gen(pred, ann)
-                if ann.types[id(pred)] == ANY:
-                    p = self._as_bool(p)
-                    pmu = True
-                self.span = node.span
-                self.emit(f"if {p} is True: {r}.append({it})")
-                if pmu:
-                    self.emit(f"elif {p} is not False: {acc} = {p} if {acc} is None else {acc} | {p}")
-        finally:
-            self.frames.pop()
-        self._close()
+                ok = self.tmp()
+                self.emit(f"{ok} = _all_texts({s}, {field!r})")
+            self.emit(f"if {ok}:")
+            self._open()
+            sub = f"[_x for _x in {s} if _x[{field!r}] == {self.const(text)}]"
+            if rest:
+                self.emit(f"{r} = []")
+                pmu = self._filter_loop(sub, rest, ann, it, r, acc)
+            else:
+                self.emit(f"{r} = {sub}")
+                pmu = False
+            self._close()
+            self.emit("else:")
+            self._open()
+        self.emit(f"{r} = []")
+        if isinstance(pred, N.BoolOp) and pred.op == "and" and id(pred) not in self.lazy:
+            pmu2 = self._filter_loop(s, pred.operands, ann, it, r, acc)
+        else:
+            pmu2 = self._filter_loop(s, None, ann, it, r, acc, pred)
+        if fast is not None:
+            self._close()
+            pmu = pmu or pmu2
+        else:
+            pmu = pmu2
         if pmu:
             self.emit(f"if {acc} is not None: {r} = {acc}")
         if smu:
             self._close()
         return r, smu or pmu
 
-    def _filter_and(self, pred: N.BoolOp, ann: Annotations, it: str, r: str, acc: str) -> bool:
+    def _filter_loop(self, src: str, operands, ann: Annotations, it: str, r: str, acc: str, pred=None) -> bool:
+        """``for it in src:`` appending to ``r`` the items for which ``pred`` is true, or every one of ``operands``
+        (an ``and``); unknowns are gathered in ``acc``. Returns whether the predicate may be unknown."""
+        self.emit(f"for {it} in {src}:")
+        self._open()
+        self.frames.append(it)
+        try:
+            if operands is not None:
+                return self._filter_and(operands, ann, it, r, acc)
+            p, pmu = self.gen(pred, ann)
+            if ann.types[id(pred)] == ANY:
+                p = self._as_bool(p)
+                pmu = True
+            self.emit(f"if {p} is True: {r}.append({it})")
+            if pmu:
+                self.emit(f"elif {p} is not False: {acc} = {p} if {acc} is None else {acc} | {p}")
+            return pmu
+        finally:
+            self.frames.pop()
+            self._close()
+
+    def _filter_and(self, operands, ann: Annotations, it: str, r: str, acc: str) -> bool:
         """Loop body of ``xs where a and b and ...``: ``continue`` at the first false operand (no per-item block);
         the item is kept when every operand is true, and makes the filter unknown when none is false but one is
         unknown (the union of the unknowns met, as the Kleene ``and`` gives)."""
         p = self.tmp()
         self.emit(f"{p} = None")
         any_mu = False
-        for i, op in enumerate(pred.operands):
+        span = self.span
+        for i, op in enumerate(operands):
             if i == 1:
                 self.avail.append({})  # the operands after the first run only if the first is not false
             a, mu = self.gen(op, ann)
             if ann.types[id(op)] == ANY:
                 a = self._as_bool(a)
                 mu = True
-            self.span = pred.span
+            self.span = span
             self.emit(f"if {a} is False: continue")
             if mu:
                 any_mu = True
                 self.emit(f"if {a} is not True: {p} = {a} if {p} is None else {p} | {a}")
-        if len(pred.operands) > 1:
+        if len(operands) > 1:
             self.avail.pop()
         if any_mu:
             self.emit(f"if {p} is None: {r}.append({it})")
@@ -566,7 +605,8 @@ def _make_fail(ns: dict, t: _Template, origin: TextOrigin):
 
 
 def _template(gen: _Gen, result: str) -> tuple[_Template, str]:
-    header = ["def _expr(env, today):", "    cost = 0", "    try:"]
+    header = ["def _expr(env, today):", "    cost = 0"] + [f"    {v} = _NS" for v in gen.value_slots.values()] + \
+        ["    try:"]
     footer = [f"        return {result}", "    except _CATCH as _e:", "        raise _fail(_e) from None"]
     source = "\n".join(header + gen.lines + footer) + "\n"
     code = _CODE_CACHE.get(source)

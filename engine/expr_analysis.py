@@ -135,3 +135,32 @@ class Facts:
                 continue
             stack.extend(children(node, a))
         return out
+
+
+def type_test(pred: N.Node, ann: Annotations, frame: int):
+    """``(field, text, rest)`` when a filter predicate is ``field == "text"`` or ``field == "text" and rest...``,
+    ``field`` being a text field of the filter's own item (number ``frame``); None otherwise."""
+    from .types import is_text
+
+    if isinstance(pred, N.BoolOp) and pred.op == "and":
+        first, rest = pred.operands[0], pred.operands[1:]
+    else:
+        first, rest = pred, ()
+    if not (isinstance(first, N.Compare) and first.op == "=="):
+        return None
+    if any(isinstance(x, N.Filter) for op in rest for x in walk_all(op, ann)):
+        return None  # the rest is written twice (fast path and plain loop): no nesting of such copies
+    for a, b in ((first.left, first.right), (first.right, first.left)):
+        if isinstance(a, N.Name) and isinstance(b, N.String):
+            ref = ann.refs.get(id(a))
+            if ref and ref[0] == "item" and ref[1] == frame and is_text(ann.types[id(a)]):
+                return ref[2], b.value, rest
+    return None
+
+
+def walk_all(node: N.Node, ann: Annotations):
+    stack = [(node, ann)]
+    while stack:
+        n, a = stack.pop()
+        yield n
+        stack.extend(children(n, a))

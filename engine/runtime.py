@@ -503,6 +503,19 @@ def agg_all(xs):
     return True if acc is None else acc
 
 
+_TEXT_ONLY = frozenset((str,))
+
+
+def all_texts(xs, field: str) -> bool:
+    """Whether every item of ``xs`` is a record holding a text in ``field`` (never absent nor unknown): then the
+    compiled ``xs where field == "text"`` may pick its items with a plain comprehension (same items, same order)."""
+    try:
+        kinds = {x[field].__class__ for x in xs}
+    except (KeyError, TypeError, IndexError):
+        return False
+    return kinds <= _TEXT_ONLY
+
+
 # JSON in/out lives in runtime_json.py (kept short); it is part of this module's API, loaded on first use.
 _JSON_API = frozenset(("parse_date", "parse_duration", "to_json", "unit_duration", "value_from_json"))
 

@@ -335,3 +335,29 @@ def test_optimised_code_equals_reference(text, env):
     got = _outcome(lambda: compiled.fn(env, TODAY))
     want = _outcome(lambda: reference_evaluate(node, env, TODAY, item_fields=ITEM.fields, definitions=DEFS))
     assert got == want, (text, compiled.source)
+
+
+# `ys where k == "text" [and ...]` (a text field: comprehension when every item holds a text, else the loop)
+ITEM_K = RecordType({"k": STRING, "v": NUMBER})
+SCOPE_K = Scope({**SCOPE.names, "ys": ListType(ITEM_K)}, SCOPE.definitions)
+_k_items = st.lists(st.fixed_dictionaries(
+    {"k": st.sampled_from(["a", "b", None, "absent"]), "v": st.one_of(st.none(), st.integers(-2, 3))}).map(
+    lambda d: {k: (unknown(k) if x is None else x) for k, x in d.items() if x != "absent"}), max_size=5)
+
+
+def _k_filter():
+    rest = st.sampled_from(["", " and v > 0", " and v > n1", " and 1 / v > 0", " and (v > 1 or b1)"])
+    return st.tuples(st.sampled_from(['k == "a"', '"b" == k']), rest).map(lambda t: f"(ys where {t[0]}{t[1]})")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_k_filter(), min_size=1, max_size=3), st.sampled_from(["count({})", "sum(({}).v)", "max(({}).v)"]),
+       _envs, _k_items)
+def test_text_field_filters_equal_reference(filters, agg, env, ys):
+    text = " + ".join(agg.format(f) for f in filters) + " >= 1"
+    env = dict(env, ys=ys)
+    compiled = compile_expression(text, SCOPE_K, origin=TextOrigin(file="<prop>"))
+    got = _outcome(lambda: compiled.fn(env, TODAY))
+    want = _outcome(lambda: reference_evaluate(parse(text), env, TODAY, item_fields=ITEM_K.fields,
+                                               definitions=DEFS))
+    assert got == want, (text, compiled.source)
