@@ -15,7 +15,7 @@ from the line of generated code that failed (a table line -> source span), at no
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Callable
 
@@ -342,13 +342,16 @@ class _Gen:
         if unk:
             self.guard(unk, r)
         cur, t = vals[0], types[0]
-        for op, span, v, vt in zip(node.ops, node.op_spans, vals[1:], types[1:]):
+        for i, (op, span, v, vt) in enumerate(zip(node.ops, node.op_spans, vals[1:], types[1:])):
             self.span = span
             res = arith_type(op, t, vt) or ANY
             if t == ANY or vt == ANY:
                 expr = f"_arith({op!r}, {cur}, {v})"
             elif is_numeric(t) and is_numeric(vt):
                 expr = f"_D({cur}) / {v}" if op == "/" else f"{cur} {op} {v}"
+            elif op in "+-" and t == DATE and self._days_only(node.operands[i + 1]):  # date +/- N days: timedelta
+                days = node.operands[i + 1].value.days
+                expr = f"{cur} {op} {self.const(timedelta(days=days))}"
             elif op == "+" and t == DATE:
                 expr = f"_add_dur({cur}, {v})"
             elif op == "+" and vt == DATE:
@@ -368,6 +371,11 @@ class _Gen:
         if unk:
             self._close()
         return r, bool(unk)
+
+    @staticmethod
+    def _days_only(node: N.Node) -> bool:
+        """A duration literal in days (weeks) only, small enough for a timedelta."""
+        return isinstance(node, N.DurationLit) and not node.value.months and abs(node.value.days) <= 999_999_999
 
     def _compare(self, node: N.Compare, ann: Annotations, r: str) -> tuple[str, bool]:
         a, amu = self.gen(node.left, ann)

@@ -21,7 +21,7 @@ Calendar rules (documented in the README):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 
@@ -144,7 +144,6 @@ def add_duration(d: date, dur: Duration, sign: int = 1) -> date:
     if dur.months:
         d = add_months(d, sign * dur.months)
     if dur.days:
-        from datetime import timedelta
         d = d + timedelta(days=sign * dur.days)
     return d
 
