@@ -22,7 +22,7 @@ from typing import Callable
 from . import nodes as N
 from . import runtime as R
 from .errors import EvaluationError, ExpressionError, TextOrigin
-from .expr_analysis import Facts, type_test
+from .expr_analysis import Facts, type_test, walk_all
 from .parser import parse
 from .types import (ANY, BOOLEAN, DATE, DURATION, ALIASES, Annotations, Checker, ListType, RecordType, Scope, Type,
                     arith_type, is_numeric, unify)
@@ -477,8 +477,27 @@ class _Gen:
         self.emit("if cost > _MAX: _cost_error()")
         self.emit(f"{acc} = None")
         pred = node.predicate
-        fast = type_test(pred, ann, len(self.frames)) if self.facts is not None else None
-        if fast is not None:  # `xs where type == "x" [and ...]`: pick the items at C speed when every type is a text
+        prefix = self._prefix(node, ann)
+        fast = type_test(pred, ann, len(self.frames)) if self.facts is not None and prefix is None else None
+        if prefix is not None:  # `xs where a and b...` after `xs where a` (a list): over that list, with b...
+            pv, pvmu = prefix
+            if pvmu:
+                self.emit(f"if {pv}.__class__ is not _U:")
+                self._open()
+            self.emit(f"{r} = []")
+            pmu = self._filter_loop(pv, pred.operands[1:], ann, it, r, acc)
+            if pvmu:
+                self._close()
+                self.emit("else:")
+                self._open()
+                fast = prefix  # the plain loop follows, in the else branch
+            else:
+                if pmu:
+                    self.emit(f"if {acc} is not None: {r} = {acc}")
+                if smu:
+                    self._close()
+                return r, smu or pmu
+        elif fast is not None:  # `xs where type == "x" [and ...]`: pick the items at C speed when every type is a text
             field, text, rest = fast
             ref = ann.refs.get(id(node.source)) if isinstance(node.source, N.Name) else None
             if ref is not None and ref[0] == "env":  # the same list all along the call: checked once
@@ -516,6 +535,23 @@ class _Gen:
         if smu:
             self._close()
         return r, smu or pmu
+
+    def _prefix(self, node: N.Filter, ann: Annotations):
+        """(value, may be unknown) of ``xs where a`` when computed before (always) for ``node`` = ``xs where a and
+        b...``: an item is kept by ``node`` iff ``a`` is true on it (never unknown then) and then ``b...``. Not
+        when ``a`` visits lists (cost) or ``b...`` holds a filter (its code is written twice)."""
+        pred = node.predicate
+        facts = self.facts
+        if facts is None or not (isinstance(pred, N.BoolOp) and pred.op == "and") or id(pred) in self.lazy or \
+                facts.costly(pred.operands[0], ann) or \
+                any(isinstance(x, N.Filter) for op in pred.operands[1:] for x in walk_all(op, ann)):
+            return None
+        key = facts.prefix_key(node, ann)
+        for region in reversed(self.avail):
+            hit = region.get(key)
+            if hit is not None:
+                return hit[0], hit[1]
+        return None
 
     def _filter_loop(self, src: str, operands, ann: Annotations, it: str, r: str, acc: str, pred=None) -> bool:
         """``for it in src:`` appending to ``r`` the items for which ``pred`` is true, or every one of ``operands``

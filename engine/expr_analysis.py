@@ -71,7 +71,15 @@ class Facts:
         self._frame[id(node)] = frame
         k = self._keys[id(node)] = self._intern(self._shape(node, ann) + (keys,))
         self.count[k] = self.count.get(k, 0) + 1
+        if isinstance(node, N.Filter) and isinstance(node.predicate, N.BoolOp) and node.predicate.op == "and":
+            pk = self.prefix_key(node, ann)  # `xs where a and b` may start from `xs where a`: keep that one
+            self.count[pk] = self.count.get(pk, 0) + 1
         return k
+
+    def prefix_key(self, node: N.Filter, ann: Annotations) -> int:
+        """The key ``xs where a`` would have, for ``node`` = ``xs where a and b ...``."""
+        first = self.key(node.predicate.operands[0], ann)
+        return self._intern(self._shape(node, ann) + ((self.key(node.source, ann), first),))
 
     def _intern(self, shape: tuple) -> int:
         k = self._interned.get(shape)
