@@ -1,0 +1,169 @@
+"""Code generation of ``xs where p`` (a mixin of the compiler's generator, `engine/compiler.py`).
+
+The plain loop visits every item and keeps those for which ``p`` is true; the filter is unknown when ``p`` is
+unknown on an item (the union of the unknowns met). Three faster forms give the same items in the same order,
+the same unknowns and the same errors, and the cost count is the same (``len(xs)`` before visiting):
+
+- ``xs where a and b and ...``: the loop body ``continue``s at the first false operand (no per-item block);
+- ``xs where a and b...`` when ``xs where a`` was computed before at a point that always runs first and gave a
+  list (not unknown): the loop runs over that list with ``b...`` only (an item is kept iff ``a`` is true on it);
+- ``xs where field == "text" [and ...]`` when every item of ``xs`` is a record holding a text in ``field``
+  (``runtime.all_texts``, checked once per call for a list attribute): the items are picked by a comprehension.
+
+A form that keeps the plain loop as its fallback writes the rest of the predicate twice; it is not used when the
+rest holds a filter (no nesting of duplicated code).
+"""
+
+from __future__ import annotations
+
+from . import nodes as N
+from .expr_analysis import type_test, walk_all
+from .types import ANY, Annotations, ListType
+
+
+class FilterGen:
+    def _filter(self, node: N.Filter, ann: Annotations, r: str) -> tuple[str, bool]:
+        s, smu = self.gen(node.source, ann)
+        st = ann.types[id(node.source)]
+        self.span = node.span
+        if not isinstance(st, ListType):
+            checked = self.tmp()
+            self.emit(f"{checked} = _as_list({s})")
+            s, smu = checked, True
+        if smu:
+            self.guard([s], r)
+        acc = self.tmp()
+        it = f"_it{len(self.frames)}"
+        if self.facts is not None:  # loop invariants of the predicate: computed once, on first use
+            for inv in self.facts.invariants(node.predicate, ann, len(self.frames), self.lazy):
+                slot = self.lazy[id(inv)] = f"_h{len(self.lazy)}"
+                self.emit(f"{slot} = _NS")
+        self.emit(f"cost += len({s})")
+        self.emit("if cost > _MAX: _cost_error()")
+        self.emit(f"{acc} = None")
+        pred = node.predicate
+        prefix = self._prefix(node, ann)
+        fast = type_test(pred, ann, len(self.frames)) if self.facts is not None and prefix is None else None
+        if prefix is not None:  # `xs where a and b...` after `xs where a` (a list): over that list, with b...
+            pv, pvmu = prefix
+            if pvmu:
+                self.emit(f"if {pv}.__class__ is not _U:")
+                self._open()
+            self.emit(f"{r} = []")
+            pmu = self._filter_loop(pv, pred.operands[1:], ann, it, r, acc)
+            if pvmu:
+                self._close()
+                self.emit("else:")
+                self._open()
+                fast = prefix  # the plain loop follows, in the else branch
+            else:
+                if pmu:
+                    self.emit(f"if {acc} is not None: {r} = {acc}")
+                if smu:
+                    self._close()
+                return r, smu or pmu
+        elif fast is not None:  # `xs where type == "x" [and ...]`: pick the items at C speed when every type is a text
+            field, text, rest = fast
+            ref = ann.refs.get(id(node.source)) if isinstance(node.source, N.Name) else None
+            if ref is not None and ref[0] == "env":  # the same list all along the call: checked once
+                ok = self.value_slots.get((ref[1], field))
+                if ok is None:
+                    ok = self.value_slots[(ref[1], field)] = f"_ok{len(self.value_slots)}"
+                self.emit(f"if {ok} is _NS: {ok} = _all_texts({s}, {field!r})")
+            else:
+                ok = self.tmp()
+                self.emit(f"{ok} = _all_texts({s}, {field!r})")
+            self.emit(f"if {ok}:")
+            self._open()
+            sub = f"[_x for _x in {s} if _x[{field!r}] == {self.const(text)}]"
+            if rest:
+                self.emit(f"{r} = []")
+                pmu = self._filter_loop(sub, rest, ann, it, r, acc)
+            else:
+                self.emit(f"{r} = {sub}")
+                pmu = False
+            self._close()
+            self.emit("else:")
+            self._open()
+        self.emit(f"{r} = []")
+        if isinstance(pred, N.BoolOp) and pred.op == "and" and id(pred) not in self.lazy:
+            pmu2 = self._filter_loop(s, pred.operands, ann, it, r, acc)
+        else:
+            pmu2 = self._filter_loop(s, None, ann, it, r, acc, pred)
+        if fast is not None:
+            self._close()
+            pmu = pmu or pmu2
+        else:
+            pmu = pmu2
+        if pmu:
+            self.emit(f"if {acc} is not None: {r} = {acc}")
+        if smu:
+            self._close()
+        return r, smu or pmu
+
+    def _prefix(self, node: N.Filter, ann: Annotations):
+        """(value, may be unknown) of ``xs where a`` when computed before (always) for ``node`` = ``xs where a and
+        b...``: an item is kept by ``node`` iff ``a`` is true on it (never unknown then) and then ``b...``. Not
+        when ``a`` visits lists (cost) or ``b...`` holds a filter (its code is written twice)."""
+        pred = node.predicate
+        facts = self.facts
+        if facts is None or not (isinstance(pred, N.BoolOp) and pred.op == "and") or id(pred) in self.lazy or \
+                facts.costly(pred.operands[0], ann) or \
+                any(isinstance(x, N.Filter) for op in pred.operands[1:] for x in walk_all(op, ann)):
+            return None
+        key = facts.prefix_key(node, ann)
+        for region in reversed(self.avail):
+            hit = region.get(key)
+            if hit is not None:
+                return hit[0], hit[1]
+        return None
+
+    def _filter_loop(self, src: str, operands, ann: Annotations, it: str, r: str, acc: str, pred=None) -> bool:
+        """``for it in src:`` appending to ``r`` the items for which ``pred`` is true, or every one of ``operands``
+        (an ``and``); unknowns are gathered in ``acc``. Returns whether the predicate may be unknown."""
+        self.emit(f"for {it} in {src}:")
+        self._open()
+        self.frames.append(it)
+        try:
+            if operands is not None:
+                return self._filter_and(operands, ann, it, r, acc)
+            p, pmu = self.gen(pred, ann)
+            if ann.types[id(pred)] == ANY:
+                p = self._as_bool(p)
+                pmu = True
+            self.emit(f"if {p} is True: {r}.append({it})")
+            if pmu:
+                self.emit(f"elif {p} is not False: {acc} = {p} if {acc} is None else {acc} | {p}")
+            return pmu
+        finally:
+            self.frames.pop()
+            self._close()
+
+    def _filter_and(self, operands, ann: Annotations, it: str, r: str, acc: str) -> bool:
+        """Loop body of ``xs where a and b and ...``: ``continue`` at the first false operand (no per-item block);
+        the item is kept when every operand is true, and makes the filter unknown when none is false but one is
+        unknown (the union of the unknowns met, as the Kleene ``and`` gives)."""
+        p = self.tmp()
+        self.emit(f"{p} = None")
+        any_mu = False
+        span = self.span
+        for i, op in enumerate(operands):
+            if i == 1:
+                self.avail.append({})  # the operands after the first run only if the first is not false
+            a, mu = self.gen(op, ann)
+            if ann.types[id(op)] == ANY:
+                a = self._as_bool(a)
+                mu = True
+            self.span = span
+            self.emit(f"if {a} is False: continue")
+            if mu:
+                any_mu = True
+                self.emit(f"if {a} is not True: {p} = {a} if {p} is None else {p} | {a}")
+        if len(operands) > 1:
+            self.avail.pop()
+        if any_mu:
+            self.emit(f"if {p} is None: {r}.append({it})")
+            self.emit(f"else: {acc} = {p} if {acc} is None else {acc} | {p}")
+        else:
+            self.emit(f"{r}.append({it})")
+        return any_mu
