@@ -222,6 +222,12 @@ class Binder:
         self._unknown = {n: unknown(n) for n in spec.attributes}
         self.attrs = tuple((n, value_converter(a.decl, f"attribut « {n} »"), self._unknown[n])
                            for n, a in spec.attributes.items() if n not in _RESERVED)
+        # (name, what a value may be to be kept as is: a class, a frozenset of enum values or _NEVER, converter,
+        # unknown)
+        self.fast_attrs = tuple((n, _fast_ok(spec.attributes[n].decl) or _NEVER, _cached_dates(conv), unk)
+                                if (spec.attributes[n].decl or {}).get("type") == "date"
+                                else (n, _fast_ok(spec.attributes[n].decl) or _NEVER, conv, unk)
+                                for n, conv, unk in self.attrs)
         # per event type: (field, accepted-as-is test data, converter); values already of the right type (an enum
         # value of the list, a boolean, an int) are kept without a call
         self.event_fields = {
@@ -267,19 +273,73 @@ class Binder:
     # records ---------------------------------------------------------------------------------------------
     def bind(self, raw: dict, params: dict) -> dict:
         """The environment of one record; raises :class:`BindError`."""
+        return self.bind_with_dates(raw, params)[0]
+
+    def bind_with_dates(self, raw: dict, params: dict) -> tuple[dict, list]:
+        """``(environment, dates of its events)`` (the fast path: values already of the declared type are kept
+        without a call, dates are looked up in a cache of the ones already seen); raises :class:`BindError`."""
         rid = raw.get("id")
+        if rid.__class__ is not str or not rid.strip():
+            self._check_id(rid)
+        env = dict(params)
+        get = raw.get
+        for name, ok, conv, unk in self.fast_attrs:
+            v = get(name)
+            if v is None:
+                env[name] = unk
+            elif v.__class__ is ok or (ok.__class__ is frozenset and v.__class__ is str and v in ok):
+                env[name] = v
+            else:
+                env[name] = conv(v)
+        env["history"] = self._history(get("history"))
+        env["events"], dates = self._events(get("events"))
+        return env, dates
+
+    def bind_plain(self, raw: dict, params: dict) -> tuple[dict, list]:
+        """What :meth:`bind_with_dates` computes, the plain way (every value through its converter, no cache): the
+        reference of the fast path in the tests."""
+        self._check_id(raw.get("id"))
+        env = dict(params)
+        for name, conv, unk in self.attrs:
+            v = raw.get(name)
+            env[name] = unk if v is None else conv(v)
+        hist = raw.get("history")
+        if hist is not None and hist.__class__ is not list:
+            raise BindError("wrong_type", f"« history » doit être une liste d'étapes, pas {_kind(hist)}")
+        out = []
+        for i, h in enumerate(hist or ()):
+            if not isinstance(h, dict):
+                raise BindError("wrong_type", f"history[{i}] : un objet {{phase, date}} est attendu, pas {_kind(h)}")
+            p = h.get("phase")
+            if not isinstance(p, str):
+                raise BindError("wrong_type" if p is not None else "missing_field",
+                                f"history[{i}] : « phase » (texte) est obligatoire")
+            out.append({"phase": p, "date": parse_date(h.get("date"), f"history[{i}].date")})
+        env["history"] = out
+        evs = raw.get("events")
+        if evs is not None and evs.__class__ is not list:
+            raise BindError("wrong_type", f"« events » doit être une liste d'événements, pas {_kind(evs)}")
+        for i, e in enumerate(evs or ()):
+            if not isinstance(e, dict):
+                raise BindError("wrong_type", f"events[{i}] : un objet {{type, date, ...}} est attendu, pas {_kind(e)}")
+            t = e.get("type")
+            e["date"] = parse_date(e.get("date"), f"events[{i}].date")
+            if not isinstance(t, str):
+                raise BindError("wrong_type" if t is not None else "missing_field",
+                                f"events[{i}] : « type » (texte) est obligatoire")
+            for f, _ok, c in self.event_fields.get(t, ()):
+                if e.get(f) is not None:
+                    e[f] = c(e[f])
+        evs = sorted(evs or (), key=_edate)
+        env["events"] = evs
+        return env, [e["date"] for e in evs]
+
+    @staticmethod
+    def _check_id(rid) -> None:
         if rid is None:
             raise BindError("missing_id", "l'enregistrement n'a pas d'identifiant « id »")
         if not isinstance(rid, str) or not rid.strip():
             raise BindError("invalid_id", f"l'identifiant « id » doit être un texte non vide, pas {_kind(rid)}")
-        env = dict(params)
-        get = raw.get
-        for name, conv, unk in self.attrs:
-            v = get(name)
-            env[name] = unk if v is None else conv(v)
-        env["history"] = self._history(get("history"))
-        env["events"] = self._events(get("events"))
-        return env
 
     def _history(self, hist) -> list:
         if hist is None:
@@ -302,33 +362,26 @@ class Binder:
             out.append({"phase": p, "date": d})
         return out
 
-    def _events(self, evs) -> list:
+    def _events(self, evs) -> tuple[list, list]:
         """Events with ``date`` as a date (converted in place: the raw dict is ours, decoded for this evaluation) and
-        the declared fields converted; sorted by date (stable) when they are not in order."""
+        the declared fields converted, sorted by date (stable) when they are not in order; and their dates."""
         if evs is None:
-            return []
+            return [], []
         if evs.__class__ is not list:
             raise BindError("wrong_type", f"« events » doit être une liste d'événements, pas {_kind(evs)}")
         fields = self.event_fields
         cache = _DATES
+        dates: list = []
+        append = dates.append
         ordered = True
-        last = None
-        i = 0
+        last = date.min
         for e in evs:
-            try:  # the common case: a dict with a date already seen
-                t = e["type"]
+            try:  # the common case: a dict of a declared type with a date already seen
                 d = cache[e["date"]]
+                conv = fields[e["type"]]
             except (KeyError, TypeError, IndexError):
-                if e.__class__ is not dict:
-                    raise BindError("wrong_type",
-                                    f"events[{i}] : un objet {{type, date, ...}} est attendu, pas {_kind(e)}") from None
-                t = e.get("type")
-                d = _date_cached(e.get("date"), f"events[{i}].date")
+                d, conv = self._event_slow(evs, e)
             e["date"] = d
-            if t.__class__ is not str:
-                raise BindError("wrong_type" if t is not None else "missing_field",
-                                f"events[{i}] : « type » (texte) est obligatoire")
-            conv = fields.get(t)
             if conv:
                 for f, ok, c in conv:
                     v = e.get(f)
@@ -340,13 +393,26 @@ class Binder:
                     elif v.__class__ is ok:
                         continue
                     e[f] = c(v)
-            if last is not None and d < last:
+            if d < last:
                 ordered = False
             last = d
-            i += 1
+            append(d)
         if not ordered:
             evs = sorted(evs, key=_edate)
-        return evs
+            dates = [e["date"] for e in evs]
+        return evs, dates
+
+    def _event_slow(self, evs: list, e) -> tuple[date, tuple]:
+        """An event off the fast path: not a dict, no or an undeclared type, a date not seen yet or invalid."""
+        i = next(k for k, x in enumerate(evs) if x is e)
+        if e.__class__ is not dict:
+            raise BindError("wrong_type", f"events[{i}] : un objet {{type, date, ...}} est attendu, pas {_kind(e)}")
+        t = e.get("type")
+        d = _date_cached(e.get("date"), f"events[{i}].date")
+        if t.__class__ is not str:
+            raise BindError("wrong_type" if t is not None else "missing_field",
+                            f"events[{i}] : « type » (texte) est obligatoire")
+        return d, self.event_fields.get(t, ())
 
     def item_env(self, env: dict, item: dict) -> dict:
         """The environment of a deadline's ``where`` for one event: the event's fields shadow the outer names; a
@@ -356,6 +422,24 @@ class Binder:
             e[f] = unk
         e.update(item)
         return e
+
+
+def _cached_dates(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A date converter that first looks the text up among the valid dates already seen."""
+    cache = _DATES
+
+    def conv_cached(v):
+        d = cache.get(v) if v.__class__ is str else None
+        if d is None:
+            d = conv(v)
+            if v.__class__ is str and len(cache) < 100_000:
+                cache[v] = d
+        return d
+    return conv_cached
+
+
+class _NEVER:
+    """No JSON value is of this class: the value always goes through its converter."""
 
 
 def _edate(e: dict) -> date:

@@ -65,7 +65,7 @@ def plan_for(spec) -> Plan:
     tree = walk(spec.eligibility_beneficiary)
     p = Plan(spec, (("spec", spec.id), ("spec_version", spec.version)), tuple(leaves), tree, C.build_path_plan(spec),
              bool(spec.phases), C.deadline_info(spec.deadlines),
-             OB.obligation_info(spec.obligations, spec.definitions), Binder(spec),
+             OB.obligation_info(spec.obligations, spec.definitions, spec.events), Binder(spec),
              tuple(p for p, ph in spec.phases.items() if ph.final))
     if len(_PLANS) > 64:
         _PLANS.clear()
@@ -152,11 +152,11 @@ def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None) -
     if not isinstance(raw, dict):
         return _error(None, "not_an_object", "l'enregistrement n'est pas un objet JSON {...}", line, plan)
     try:
-        env = plan.binder.bind(raw, params)
+        env, dates = (plan.binder.bind_with_dates if plan.fast else plan.binder.bind_plain)(raw, params)
     except BindError as e:
         return _error(raw.get("id") if isinstance(raw, dict) else None, e.code, e.message, line, plan)
     try:
-        return _decide(plan, raw["id"], env, at)
+        return _decide(plan, raw["id"], env, dates, at)
     except EngineError as e:
         d = e.diagnostic
         return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {d.message}"
@@ -166,7 +166,7 @@ def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None) -
         return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {type(e).__name__}: {e}", line, plan)
 
 
-def _decide(plan: Plan, rid: str, env: dict, at: date) -> dict:
+def _decide(plan: Plan, rid: str, env: dict, dates: list, at: date) -> dict:
     out: dict = {"id": rid}
     out.update(plan.header)
     out["as_of"] = at
@@ -188,7 +188,6 @@ def _decide(plan: Plan, rid: str, env: dict, at: date) -> dict:
         first = {}
         for i, h in enumerate(history):
             first.setdefault(h["phase"], (h["date"], i))
-    dates = [e["date"] for e in events] if events else []
     if plan.deadlines:
         ended = min((first[p][0] for p in plan.final if p in first), default=None)
         deadlines, dv = C.check_deadlines(plan.deadlines, history, events, dates, first, env, at,

@@ -19,8 +19,10 @@ on every empty window of a record, so it is evaluated once for them.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from operator import itemgetter
 from datetime import date, timedelta
 
+from . import nodes as N
 from .conformance import MONTHS_FR, ONE_DAY, _src, _v, event_types_seen, events_of, fr_date, plus  # noqa: F401
 
 _NEXT_MONTH: dict = {}
@@ -75,9 +77,13 @@ _SEQ: dict = {}  # (every, anchor) -> (window starts, windows), a few years of w
 _HORIZON = timedelta(days=4 * 366)
 
 
-def _windows_list(every, first_day: date, end: date):
-    """The windows of :func:`windows` as a sequence. Calendar windows only depend on the period they start in (the
-    Monday of the week, the first day of the month...), so one precomputed sequence serves every record."""
+def _window_seq(every, first_day: date, end: date) -> tuple:
+    """``(starts, ends, windows)``: the windows of :func:`windows` from the one containing ``first_day``, at least up
+    to ``end`` (often further). Calendar windows only depend on the period they start in (the Monday of the week,
+    the first day of the month...), so one precomputed sequence serves every record."""
+    seq = _BYDAY.get((every, first_day))
+    if seq is not None and seq[0][-1] >= end:
+        return seq
     if every == "week":
         anchor = first_day - timedelta(days=first_day.weekday())
     elif every == "month":
@@ -93,11 +99,22 @@ def _windows_list(every, first_day: date, end: date):
     if seq is None or seq[0][-1] < end:
         horizon = max(end, anchor + _HORIZON)
         ws = tuple(windows(every, first_day, horizon))
-        seq = ([w[0] for w in ws], ws)
+        seq = ([w[0] for w in ws], [w[1] for w in ws], ws)
         if len(_SEQ) > 5_000:
             _SEQ.clear()
         _SEQ[key] = seq
-    starts, ws = seq
+    if len(_BYDAY) > 20_000:
+        _BYDAY.clear()
+    _BYDAY[(every, first_day)] = seq
+    return seq
+
+
+_BYDAY: dict = {}  # (every, first day) -> the sequence of its anchor (shared)
+
+
+def _windows_list(every, first_day: date, end: date):
+    """The windows of :func:`windows` as a sequence."""
+    starts, _, ws = _window_seq(every, first_day, end)
     return ws[:bisect_right(starts, end)]
 
 
@@ -123,16 +140,50 @@ def obligation_periods(stays: list, during: frozenset) -> list[tuple[date, date 
     return periods
 
 
-def obligation_info(obligations, definitions=()) -> tuple:
+def obligation_info(obligations, definitions=(), event_decls=None) -> tuple:
     """Per-spec precomputation: ``(obligation, during set, source text, label, condition reads the window bounds,
-    event types the condition can see or None)``."""
+    event types the condition can see or None, content getter or None, memo)`` (see :func:`content_memo`)."""
     out = []
     for ob in obligations:
         names = getattr(ob.condition.compiled, "names", None)
         bounds = names is None or bool({"window_start", "window_end"} & set(names))
-        out.append((ob, frozenset(ob.during), _src(ob.source), ob.label or ob.id, bounds,
-                    event_types_seen(ob.condition, frozenset(definitions))))
+        types = event_types_seen(ob.condition, frozenset(definitions))
+        getter = content_memo(ob.condition, types, frozenset(definitions), event_decls)
+        out.append((ob, frozenset(ob.during), _src(ob.source), ob.label or ob.id, bounds, types, getter,
+                    {} if getter is not None else None))
     return tuple(out)
+
+
+_MEMO_MAX = 20_000  # results kept per obligation
+
+
+def content_memo(condition, types, definitions, event_decls):
+    """An ``itemgetter`` of the event fields a condition reads (``type`` first), when its result on a window only
+    depends on them: it reads nothing but ``events`` (no attribute, parameter, definition, ``today``, window bound
+    or event ``date``), it only sees events of known types (:func:`event_types_seen`) and every field it names is
+    declared for each of these types (so the binding has normalised their values: booleans, integers or
+    non-integral decimals, texts). The result on a window is then memoised by the tuple of those values, item by
+    item (the same content in the same order gives the same result, the same errors aside, which are never
+    memoised). None when this does not hold."""
+    compiled = getattr(condition, "compiled", None)
+    node = getattr(compiled, "node", None)
+    names = getattr(compiled, "names", None)
+    if node is None or names is None or set(names) - {"events"} or not types or not event_decls:
+        return None
+    fields: set = set()
+    for n in N.walk(node):
+        if isinstance(n, (N.Name, N.Field)):
+            if n.name in ("today", "date", "window_start", "window_end") or n.name in definitions:
+                return None
+            if not (isinstance(n, N.Name) and n.name == "events"):
+                fields.add(n.name)
+    fields.discard("type")
+    for t in types:
+        decl = event_decls.get(t)
+        declared = getattr(decl, "fields", None)
+        if declared is None or any(f not in declared for f in fields):
+            return None
+    return _Getter(("type", *sorted(fields)))
 
 
 def check_obligations(infos, stays: list, events: list, dates: list, env: dict, at: date,
@@ -147,7 +198,7 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
     saved = env.get("events")
     bl, br = bisect_left, bisect_right
     try:
-        for ob, during, src, label, bounds, types in infos:
+        for ob, during, src, label, bounds, types, getter, memo in infos:
             failed: list = []
             entry = {"id": ob.id, "status": "not_applicable", "windows_checked": 0, "windows_skipped": 0,
                      "windows_pending": 0, "failed": failed}
@@ -171,52 +222,97 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
             unknown: set = set()
             checked = skipped = pending = 0
             fn = ob.condition.fn
+            get = getter.get if getter is not None else None
             every = ob.every
             partial_check = ob.partial_windows == "check"
             empty = _NOT_YET
             nd = len(ds)
+            # per period: at most one leading partial window (it starts before the period), a run of full windows,
+            # then at most one trailing window (not ended at `at`: pending; else ending after the period: partial)
             for first_day, last_day, index in periods:
                 if first_day > at:
                     continue
                 end_bound = last_day if last_day is not None and last_day < at else at
-                lo = bl(ds, first_day) if nd else 0
-                for ws, we in _windows_list(every, first_day, end_bound):
+                starts, ends, wl = _window_seq(every, first_day, end_bound)
+                n_w = br(starts, end_bound)
+                k0 = 0 if starts[0] >= first_day else 1
+                if k0:  # leading partial window
+                    ws, we = wl[0]
                     if we > at:
                         pending += 1
-                        break
-                    if ws >= first_day and (last_day is None or we <= last_day):
-                        # windows are contiguous: this one starts where the previous one ended
-                        hi = br(ds, we, lo) if nd else 0
-                    elif partial_check:
-                        lo, hi = bl(ds, max(ws, first_day)), br(ds, min(we, end_bound))
-                    else:
+                        continue
+                    if not partial_check:
                         skipped += 1
+                    else:
+                        checked += 1
+                        lo, hi = bl(ds, first_day), br(ds, min(we, end_bound))
+                        if lo == hi and not bounds and memo is None:
+                            if empty is _NOT_YET:
+                                env["events"] = []
+                                empty = fn(env, at)
+                            r = empty
+                        else:
+                            r = self_check(fn, env, at, evs, lo, hi, ws, we, bounds, memo, getter)
+                        if r is not True:
+                            _record(r, ws, we, failed, vio, unknown, label, every, index, ob.id, src)
+                # full windows: inside the period and ended at `at`
+                k1 = br(ends, end_bound)
+                if k1 > k0:
+                    checked += k1 - k0
+                    lo = bl(ds, starts[k0]) if nd else 0
+                    for k in range(k0, k1):
                         if nd:
-                            lo = br(ds, we, lo)
-                        continue
-                    checked += 1
-                    if lo == hi and not bounds:
-                        if empty is _NOT_YET:
-                            env["events"] = []
-                            empty = fn(env, at)
-                        v = empty
+                            hi = br(ds, ends[k], lo)
+                        else:
+                            hi = 0
+                        if memo is not None:  # memoised by the content of the window (see content_memo)
+                            window = evs[lo:hi]
+                            try:
+                                key = tuple(map(get, window))
+                                v = memo.get(key, _NOT_YET)
+                            except (KeyError, TypeError):  # a field absent, a value that is not hashable
+                                key = _content_key(getter, window)
+                                v = memo.get(key, _NOT_YET) if key is not None else _NOT_YET
+                            if v is _NOT_YET:
+                                env["events"] = window
+                                v = fn(env, at)
+                                if key is not None:
+                                    if len(memo) >= _MEMO_MAX:
+                                        memo.clear()
+                                    memo[key] = v
+                        elif lo == hi and not bounds:
+                            if empty is _NOT_YET:
+                                env["events"] = []
+                                empty = fn(env, at)
+                            v = empty
+                        else:
+                            env["events"] = evs[lo:hi]
+                            if bounds:
+                                env["window_start"] = starts[k]
+                                env["window_end"] = ends[k]
+                            v = fn(env, at)
+                        lo = hi
+                        if v is not True:
+                            _record(v, starts[k], ends[k], failed, vio, unknown, label, every, index, ob.id, src)
+                k = k1 if k1 > k0 else k0
+                if k < n_w:  # trailing window
+                    ws, we = wl[k]
+                    if we > at:
+                        pending += 1
+                    elif not partial_check:
+                        skipped += 1
                     else:
-                        env["events"] = evs[lo:hi]
-                        if bounds:
-                            env["window_start"] = ws
-                            env["window_end"] = we
-                        v = fn(env, at)
-                    lo = hi
-                    if v is True:
-                        continue
-                    if v is False:
-                        failed.append({"start": ws, "end": we})
-                        vio.append(_v("obligation_unmet", index, we,
-                                      f"« {label} » non respecté sur la période du {fr_date(ws)} au {fr_date(we)}"
-                                      f"{_period_name(every if every.__class__ is str else None, ws)}.", ob.id, src,
-                                      window={"start": ws, "end": we}))
-                    else:
-                        unknown.update(getattr(v, "names", ()) or ())
+                        checked += 1
+                        lo, hi = bl(ds, max(ws, first_day)), br(ds, min(we, end_bound))
+                        if lo == hi and not bounds and memo is None:
+                            if empty is _NOT_YET:
+                                env["events"] = []
+                                empty = fn(env, at)
+                            r = empty
+                        else:
+                            r = self_check(fn, env, at, evs, lo, hi, ws, we, bounds, memo, getter)
+                        if r is not True:
+                            _record(r, ws, we, failed, vio, unknown, label, every, index, ob.id, src)
             entry["windows_checked"] = checked
             entry["windows_skipped"] = skipped
             entry["windows_pending"] = pending
@@ -231,6 +327,74 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
     finally:
         env["events"] = saved
     return entries, vio
+
+
+def self_check(fn, env: dict, at: date, evs: list, lo: int, hi: int, ws: date, we: date, bounds: bool, memo, getter):
+    """The condition on one partial window (events ``evs[lo:hi]``), memoised like the full windows."""
+    window = evs[lo:hi]
+    if memo is not None:
+        key = _content_key(getter, window)
+        v = memo.get(key, _NOT_YET) if key is not None else _NOT_YET
+        if v is _NOT_YET:
+            env["events"] = window
+            v = fn(env, at)
+            if key is not None:
+                if len(memo) >= _MEMO_MAX:
+                    memo.clear()
+                memo[key] = v
+        return v
+    env["events"] = window
+    if bounds:
+        env["window_start"] = ws
+        env["window_end"] = we
+    return fn(env, at)
+
+
+_ABSENT = object()  # a field the event does not carry, in a memo key
+
+
+def _content_key(getter, window: list):
+    """The memo key of a window: the values of the fields the condition reads, event by event (``_ABSENT`` for a
+    field an event does not carry); None when a value cannot be a key."""
+    try:
+        try:
+            key = tuple(map(getter, window))
+        except KeyError:
+            fields = getter.fields
+            if len(fields) == 1:
+                key = tuple(e.get(fields[0], _ABSENT) for e in window)
+            else:
+                key = tuple(tuple(e.get(f, _ABSENT) for f in fields) for e in window)
+        hash(key)
+        return key
+    except TypeError:
+        return None
+
+
+class _Getter:
+    """``operator.itemgetter`` of the fields a condition reads, with the field names kept."""
+
+    __slots__ = ("fields", "get")
+
+    def __init__(self, fields: tuple):
+        self.fields = fields
+        self.get = itemgetter(*fields)
+
+    def __call__(self, e):
+        return self.get(e)
+
+
+def _record(v, ws: date, we: date, failed: list, vio: list, unknown: set, label: str, every, index: int, oid: str,
+            src) -> None:
+    """A window whose condition is false (a failure and its violation) or unknown (its names)."""
+    if v is False:
+        failed.append({"start": ws, "end": we})
+        vio.append(_v("obligation_unmet", index, we,
+                      f"« {label} » non respecté sur la période du {fr_date(ws)} au {fr_date(we)}"
+                      f"{_period_name(every if every.__class__ is str else None, ws)}.", oid, src,
+                      window={"start": ws, "end": we}))
+    else:
+        unknown.update(getattr(v, "names", ()) or ())
 
 
 def check_obligation(info, stays: list, events: list, dates: list, env: dict, at: date) -> tuple[dict, list]:
