@@ -77,3 +77,53 @@ def test_shortcuts_give_the_plain_results(spec_path):
         E._PLANS.pop(id(spec), None)
     assert fast == plain
     assert sum(o["windows_checked"] for r in fast if r["status"] == "ok" for o in r["obligations"]) > 300
+
+
+# ------------------------------------------------------------------------------------------ memo by window content
+
+@pytest.mark.parametrize("text,fields", [
+    ('count(events where type == "appointment") >= 2', ("type",)),
+    ('count(events where type == "appointment" and mode == "in_person") >= 1', ("type", "mode")),
+    ('sum((events where type == "activity").hours) >= 7', ("type", "hours")),
+    ('count(events where type == "appointment" and date >= window_start) >= 1', None),   # dates differ
+    ('count(events where type == "activity" and date > today - 7 days) >= 1', None),     # depends on --at
+    ('count(events where type == "appointment") >= 1 and rsa', None),                    # an attribute
+    ('count(events where type == "appointment" and hours > 1) >= 1', None),  # not declared for appointments
+    ("count(events) >= 2", None),                                            # any type
+])
+def test_content_memo_only_when_the_window_content_decides(text, fields):
+    from engine.obligations import content_memo
+
+    cond = _cond(text)
+    getter = content_memo(cond, event_types_seen(cond), frozenset(MINI.definitions), MINI.events)
+    assert (None if getter is None else getter.fields) == fields
+
+
+def test_memo_tells_absent_null_and_present_fields_apart():
+    """Months whose appointments carry the same values hit the memo; a mode absent, null or of another value are
+    different contents (compared with the plain path, every window evaluated)."""
+    def rdv(d, **f):
+        return {"type": "appointment", "date": d, **f}
+
+    rec = {"id": "m", "rsa": True, "department": "62", "peripheral_barriers": 3, "birth_date": "1990-01-01",
+           "history": [{"phase": "orientation", "date": "2026-01-02"}, {"phase": "accueil", "date": "2026-01-05"},
+                       {"phase": "contrat", "date": "2026-02-01"}],
+           "events": [rdv("2026-01-06", mode="in_person"),
+                      rdv("2026-02-03", mode="in_person"), rdv("2026-02-10", mode="phone"),       # met
+                      rdv("2026-03-03", mode="in_person"), rdv("2026-03-10", mode="phone"),       # same content
+                      rdv("2026-04-03"), rdv("2026-04-10", mode="phone"),                         # mode absent
+                      rdv("2026-05-03", mode=None), rdv("2026-05-10", mode="phone"),              # mode null
+                      rdv("2026-06-03", mode="phone"), rdv("2026-06-10", mode="phone")]}          # unmet
+    plan = E.plan_for(MINI)
+    outs = []
+    for p in (plan, dataclasses.replace(plan, fast=False)):
+        E._PLANS[id(MINI)] = p
+        try:
+            outs.append(E.evaluate_record(MINI, rec, date(2026, 7, 15), {"min_barriers": 2}))
+        finally:
+            E._PLANS.pop(id(MINI), None)
+    fast, plain = outs
+    assert fast == plain
+    ob = next(o for o in fast["obligations"] if o["id"] == "monthly_appointments")
+    assert ob["windows_checked"] == 5 and [w["start"] for w in ob["failed"]][-1] == date(2026, 6, 1)
+    assert ob["missing"] == ["mode"]  # the absent mode leaves April undecided
