@@ -16,9 +16,17 @@ rest holds a filter (no nesting of duplicated code).
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from . import nodes as N
 from .expr_analysis import type_test, walk_all
-from .types import ANY, Annotations, ListType
+from .types import ANY, DATE, Annotations, ListType, is_numeric, is_text
+
+_FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_DATES = frozenset((date,))
+_NUMBERS = frozenset((int, Decimal))
+_TEXTS = frozenset((str,))
 
 
 class FilterGen:
@@ -89,7 +97,8 @@ class FilterGen:
         if isinstance(pred, N.BoolOp) and pred.op == "and" and id(pred) not in self.lazy:
             pmu2 = self._filter_loop(s, pred.operands, ann, it, r, acc)
         else:
-            pmu2 = self._filter_loop(s, None, ann, it, r, acc, pred)
+            loop = self._plain_loop if fast is not None else self._filter_loop  # (fast: the fallback)
+            pmu2 = loop(s, None, ann, it, r, acc, pred)
         if fast is not None:
             self._close()
             pmu = pmu or pmu2
@@ -121,6 +130,65 @@ class FilterGen:
     def _filter_loop(self, src: str, operands, ann: Annotations, it: str, r: str, acc: str, pred=None) -> bool:
         """``for it in src:`` appending to ``r`` the items for which ``pred`` is true, or every one of ``operands``
         (an ``and``); unknowns are gathered in ``acc``. Returns whether the predicate may be unknown."""
+        single = operands[0] if operands is not None and len(operands) == 1 else pred
+        simple = self._field_compare(single, ann) if isinstance(single, N.Compare) else None
+        if simple is not None:
+            return self._compare_comprehension(src, single, simple, ann, it, r, acc)
+        return self._plain_loop(src, operands, ann, it, r, acc, pred)
+
+    def _field_compare(self, node: N.Compare, ann: Annotations):
+        """``(field, python operator, other side, kinds)`` when ``node`` compares a field of the current item with a
+        value that does not depend on it (nor visits a list), both of one static kind (dates, numbers, or texts
+        with == / !=); None otherwise."""
+        facts, frame = self.facts, len(self.frames)
+        if facts is None or node.op not in _FLIP:
+            return None
+        for a, b, op in ((node.left, node.right, node.op), (node.right, node.left, _FLIP[node.op])):
+            ref = ann.refs.get(id(a)) if isinstance(a, N.Name) else None
+            if ref is None or ref[0] != "item" or ref[1] != frame:
+                continue
+            if facts.max_frame(b, ann) >= frame or facts.costly(b, ann):
+                return None
+            ta, tb = ann.types[id(a)], ann.types[id(b)]
+            if ta == DATE and tb == DATE:
+                kinds = _DATES
+            elif is_numeric(ta) and is_numeric(tb):
+                kinds = _NUMBERS
+            elif is_text(ta) and is_text(tb) and op in ("==", "!="):
+                kinds = _TEXTS
+            else:
+                return None
+            return ref[2], op, b, kinds
+        return None
+
+    def _compare_comprehension(self, src: str, node: N.Compare, simple, ann: Annotations, it: str, r: str,
+                               acc: str) -> bool:
+        """``xs where field > e`` (e not reading the item): when the list is not empty, ``e`` is computed (as the
+        loop would on the first item) and, if it and every item's ``field`` are known values of the compared kind,
+        the items are picked by a comprehension (same items, same order, no unknown); else the plain loop."""
+        field, op, other, kinds = simple
+        items = self.tmp()
+        self.emit(f"{items} = {src}")
+        self.emit(f"if {items}:")
+        self._open()
+        saved = self.span
+        v, _ = self.gen(other, ann)
+        self.span = saved
+        ks = self.const(kinds)
+        self.emit(f"if {v}.__class__ in {ks} and _all_kinds({items}, {field!r}, {ks}):")
+        self._open()
+        self.emit(f"{r} = [_x for _x in {items} if _x[{field!r}] {op} {v}]")
+        self._close()
+        self.emit("else:")
+        self._open()
+        self.emit(f"{r} = []")
+        pmu = self._plain_loop(items, None, ann, it, r, acc, node)
+        self._close()
+        self._close()
+        self.emit(f"else: {r} = []")
+        return pmu
+
+    def _plain_loop(self, src: str, operands, ann: Annotations, it: str, r: str, acc: str, pred=None) -> bool:
         self.emit(f"for {it} in {src}:")
         self._open()
         self.frames.append(it)

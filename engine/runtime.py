@@ -508,11 +508,16 @@ _TEXT_ONLY = frozenset((str,))
 def all_texts(xs, field: str) -> bool:
     """Whether every item of ``xs`` is a record holding a text in ``field`` (never absent nor unknown): then the
     compiled ``xs where field == "text"`` may pick its items with a plain comprehension (same items, same order)."""
+    return all_kinds(xs, field, _TEXT_ONLY)
+
+
+def all_kinds(xs, field: str, kinds: frozenset) -> bool:
+    """Whether every item of ``xs`` is a record whose ``field`` holds a value of one of the classes ``kinds``."""
     try:
-        kinds = {x[field].__class__ for x in xs}
+        found = {x[field].__class__ for x in xs}
     except (KeyError, TypeError, IndexError):
         return False
-    return kinds <= _TEXT_ONLY
+    return found <= kinds
 
 
 # JSON in/out lives in runtime_json.py (kept short); it is part of this module's API, loaded on first use.
