@@ -10,6 +10,12 @@ checks only where a value may be unknown; ``and``/``or`` are ``while True: ... b
 first deciding operand, so the right-hand operands are not evaluated when not needed). Run-time errors (division
 by zero, dates out of range, duration units that cannot be compared, the evaluation-cost limit) are positioned
 from the line of generated code that failed (a table line -> source span), at no cost when nothing fails.
+
+Work is saved without changing any result (README, "What the compiler does to be fast"): a sub-expression whose
+twin was computed at a point that always runs before is reused (``gen``: one table of available values per region
+of code that may not run; keys from `engine/expr_analysis.py`); a loop invariant of a ``where`` predicate is
+computed on its first use in the loop (a ``_h`` slot); the faster forms of ``where`` are in
+`engine/compiler_filter.py`.
 """
 
 from __future__ import annotations
