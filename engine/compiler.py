@@ -583,7 +583,13 @@ def _compile(text: str, scope: Scope, origin: TextOrigin, expect: Type | None, p
     gen = _Gen(text, origin)
     gen.facts = Facts(node, ann)
     result, _ = gen.gen(node, ann)
-    template, source = _template(gen, result)
+    try:
+        template, source = _template(gen, result)
+    except (SyntaxError, RecursionError, MemoryError):  # CPython: more than 20 nested loops (and/or/where)
+        raise ExpressionError(origin.diagnostic(
+            text, 0, "expression nested too deeply to be compiled (too many and/or/where inside one another)",
+            width=len(text), hint="write it with fewer levels of brackets around and/or/where",
+            code="expr.limit.depth")) from None
     return template, t, frozenset(checker.names_read), node, source
 
 

@@ -135,6 +135,21 @@ def test_cost_counts_reused_and_invariant_list_work():
     assert inner.fn({"xs": [{"v": 1}] * 10}, TODAY) == 10
 
 
+def test_too_many_nested_blocks_is_a_positioned_error():
+    """Python refuses more than 20 nested loops in one function: an expression nesting and/or/where that deep is
+    a positioned limit error, never a SyntaxError."""
+    scope = Scope({"b": BOOLEAN, "n": NUMBER})
+    text = "b"
+    for _ in range(12):
+        text = f"(b and (n > 1 or {text}))"
+    err = expr_error(text, scope, code="expr.limit.depth")
+    assert "nested too deeply" in err.format()
+    shallow = "b"
+    for _ in range(8):
+        shallow = f"(b and (n > 1 or {shallow}))"
+    assert compile_expression(shallow, scope).fn({"b": True, "n": 2}, TODAY) is True
+
+
 def test_cost_is_per_call():
     item = RecordType({"v": NUMBER})
     c = compile_expression("count(xs where v > 0)", Scope({"xs": ListType(item)}))
