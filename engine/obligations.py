@@ -10,10 +10,14 @@
 - Status: ``unmet`` when a window failed, else ``met`` when one was checked, else ``pending`` when one is under way,
   else ``not_applicable``. Each failed window is an ``obligation_unmet`` violation dated the window's last day.
 
-Speed (the same results, less work): per spec, the event types a condition can see are worked out from its syntax
-tree when every use of ``events`` is a filter on ``type`` (``events where type == "appointment" ...``): the windows
-then hold only those events. A condition that does not read ``window_start``/``window_end`` gives the same result
-on every empty window of a record, so it is evaluated once for them.
+Speed (the same results, less work; :func:`check_obligations` is the fast path, :func:`check_obligation` the plain
+one the tests compare it with): per spec, the event types a condition can see are worked out from its syntax tree
+when every use of ``events`` is a filter whose first test is on ``type`` (``events where type == "appointment" and
+...``): the windows then hold only those events. A condition that does not read ``window_start``/``window_end``
+gives the same result on every empty window of a record, so it is evaluated once for them; one that reads nothing
+but declared fields of its events (no date, bound, attribute, parameter or ``today``) is memoised across windows
+and records by the values of those fields (:func:`content_memo`). Per record, periods are computed once per
+``during`` set and the filtered events once per set of types.
 """
 
 from __future__ import annotations
