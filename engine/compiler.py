@@ -319,6 +319,8 @@ class _Gen(FilterGen):
         go = "True" if node.op == "and" else "False"
         acc = self.tmp()
         self.emit(f"{acc} = None")
+        if len(node.operands) <= 4 and self.ind < MAX_INDENT // 2:
+            return self._boolop_nested(node, ann, r, acc, stop, go)
         self.emit("while True:")
         self.ind += 1  # the first operand always runs: what it computes stays available after the block
         any_mu = False
@@ -336,6 +338,28 @@ class _Gen(FilterGen):
         self.emit(f"{r} = {go} if {acc} is None else {acc}" if any_mu else f"{r} = {go}")
         self.emit("break")
         self._close()
+        return r, any_mu
+
+    def _boolop_nested(self, node: N.BoolOp, ann: Annotations, r: str, acc: str, stop: str, go: str):
+        """A short ``and``/``or`` as nested if/else (no loop block: Python allows only 20 nested loops, so
+        and/or/where nest deeper this way); the operands after the first run in the else branches."""
+        any_mu = False
+        depth = 0
+        for i, op in enumerate(node.operands):
+            a, mu = self.gen(op, ann)
+            if ann.types[id(op)] == ANY:
+                a = self._as_bool(a)
+                mu = True
+            any_mu = any_mu or mu
+            self.emit(f"if {a} is {stop}: {r} = {stop}")
+            self.emit("else:")
+            self._open()
+            depth += 1
+            if mu:
+                self.emit(f"if {a} is not {go}: {acc} = {a} if {acc} is None else {acc} | {a}")
+        self.emit(f"{r} = {go} if {acc} is None else {acc}" if any_mu else f"{r} = {go}")
+        for _ in range(depth):
+            self._close()
         return r, any_mu
 
     def _arith(self, node: N.Arith, ann: Annotations, r: str) -> tuple[str, bool]:

@@ -9,9 +9,10 @@ import pytest
 
 from engine.compiler import compile_expression, evaluate_expression
 from engine.errors import EvaluationError, ExpressionError, TextOrigin
-from engine.parser import MAX_BRACKETS, MAX_DEPTH, MAX_LENGTH, MAX_NODES
+from engine.parser import MAX_BRACKETS, MAX_DEPTH, MAX_LENGTH, MAX_NODES, parse
 from engine.runtime import MAX_COST, unknown
 from engine.types import BOOLEAN, NUMBER, Definition, ListType, RecordType, Scope
+from reference_eval import reference_evaluate
 
 TODAY = date(2026, 3, 1)
 
@@ -136,18 +137,23 @@ def test_cost_counts_reused_and_invariant_list_work():
 
 
 def test_too_many_nested_blocks_is_a_positioned_error():
-    """Python refuses more than 20 nested loops in one function: an expression nesting and/or/where that deep is
-    a positioned limit error, never a SyntaxError."""
+    """Short and/or are nested if/else (Python refuses more than 20 nested loops in one function), so 30 nested
+    and/or compile; deeper than the compiler's indentation budget is a positioned limit error, never a
+    SyntaxError."""
     scope = Scope({"b": BOOLEAN, "n": NUMBER})
-    text = "b"
-    for _ in range(12):
-        text = f"(b and (n > 1 or {text}))"
-    err = expr_error(text, scope, code="expr.limit.depth")
+
+    def nested(k):
+        text = "b"
+        for _ in range(k):
+            text = f"(b and (n > 1 or {text}))"
+        return text
+
+    c = compile_expression(nested(15), scope)
+    assert c.fn({"b": True, "n": 0}, TODAY) is True
+    assert c.fn({"b": True, "n": 0}, TODAY) == reference_evaluate(parse(nested(15)), {"b": True, "n": 0}, TODAY)
+    assert c.fn({"b": unknown("b"), "n": 0}, TODAY) == unknown("b")
+    err = expr_error(nested(20), scope, code="expr.limit.depth")
     assert "nested too deeply" in err.format()
-    shallow = "b"
-    for _ in range(8):
-        shallow = f"(b and (n > 1 or {shallow}))"
-    assert compile_expression(shallow, scope).fn({"b": True, "n": 2}, TODAY) is True
 
 
 def test_cost_is_per_call():
