@@ -275,9 +275,10 @@ class Binder:
         """The environment of one record; raises :class:`BindError`."""
         return self.bind_with_dates(raw, params)[0]
 
-    def bind_with_dates(self, raw: dict, params: dict) -> tuple[dict, list]:
-        """``(environment, dates of its events)`` (the fast path: values already of the declared type are kept
-        without a call, dates are looked up in a cache of the ones already seen); raises :class:`BindError`."""
+    def bind_with_dates(self, raw: dict, params: dict) -> tuple[dict, list, dict]:
+        """``(environment, dates of its events, its events by type)`` (the fast path: values already of the declared
+        type are kept without a call, dates are looked up in a cache of the ones already seen); raises
+        :class:`BindError`."""
         rid = raw.get("id")
         if rid.__class__ is not str or not rid.strip():
             self._check_id(rid)
@@ -292,10 +293,10 @@ class Binder:
             else:
                 env[name] = conv(v)
         env["history"] = self._history(get("history"))
-        env["events"], dates = self._events(get("events"))
-        return env, dates
+        env["events"], dates, index = self._events(get("events"))
+        return env, dates, index
 
-    def bind_plain(self, raw: dict, params: dict) -> tuple[dict, list]:
+    def bind_plain(self, raw: dict, params: dict) -> tuple[dict, list, None]:
         """What :meth:`bind_with_dates` computes, the plain way (every value through its converter, no cache): the
         reference of the fast path in the tests."""
         self._check_id(raw.get("id"))
@@ -332,7 +333,7 @@ class Binder:
                     e[f] = c(e[f])
         evs = sorted(evs or (), key=_edate)
         env["events"] = evs
-        return env, [e["date"] for e in evs]
+        return env, [e["date"] for e in evs], None
 
     @staticmethod
     def _check_id(rid) -> None:
@@ -362,11 +363,12 @@ class Binder:
             out.append({"phase": p, "date": d})
         return out
 
-    def _events(self, evs) -> tuple[list, list]:
+    def _events(self, evs) -> tuple[list, list, dict]:
         """Events with ``date`` as a date (converted in place: the raw dict is ours, decoded for this evaluation) and
-        the declared fields converted, sorted by date (stable) when they are not in order; and their dates."""
+        the declared fields converted, sorted by date (stable) when they are not in order; their dates; and the
+        events of each type (in the same order)."""
         if evs is None:
-            return [], []
+            return [], [], {}
         if evs.__class__ is not list:
             raise BindError("wrong_type", f"« events » doit être une liste d'événements, pas {_kind(evs)}")
         fields = self.event_fields
@@ -375,13 +377,21 @@ class Binder:
         append = dates.append
         ordered = True
         last = date.min
+        index: dict = {}  # type -> its events, in order
         for e in evs:
             try:  # the common case: a dict of a declared type with a date already seen
                 d = cache[e["date"]]
-                conv = fields[e["type"]]
+                t = e["type"]
+                conv = fields[t]
             except (KeyError, TypeError, IndexError):
                 d, conv = self._event_slow(evs, e)
+                t = e["type"]
             e["date"] = d
+            lst = index.get(t)
+            if lst is None:
+                index[t] = [e]
+            else:
+                lst.append(e)
             if conv:
                 for f, ok, c in conv:
                     v = e.get(f)
@@ -400,7 +410,8 @@ class Binder:
         if not ordered:
             evs = sorted(evs, key=_edate)
             dates = [e["date"] for e in evs]
-        return evs, dates
+            index = {t: sorted(lst, key=_edate) for t, lst in index.items()}
+        return evs, dates, index
 
     def _event_slow(self, evs: list, e) -> tuple[date, tuple]:
         """An event off the fast path: not a dict, no or an undeclared type, a date not seen yet or invalid."""

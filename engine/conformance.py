@@ -109,7 +109,21 @@ def events_of(types: frozenset, events: list, cache: dict) -> tuple[list, list]:
     (``cache`` lives as long as the record's evaluation)."""
     r = cache.get(types)
     if r is None:
-        evs = [e for e in events if e["type"] in types]
+        if len(types) == 1:  # from the record's index by type (the binding's, or built on the first call)
+            index = cache.get(None)
+            if index is None:
+                index = cache[None] = {}
+                for e in events:
+                    t = e["type"]
+                    lst = index.get(t)
+                    if lst is None:
+                        index[t] = [e]
+                    else:
+                        lst.append(e)
+            for t in types:
+                evs = index.get(t) or []
+        else:
+            evs = [e for e in events if e["type"] in types]
         r = cache[types] = (evs, [e["date"] for e in evs])
     return r
 

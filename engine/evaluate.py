@@ -152,11 +152,11 @@ def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None) -
     if not isinstance(raw, dict):
         return _error(None, "not_an_object", "l'enregistrement n'est pas un objet JSON {...}", line, plan)
     try:
-        env, dates = (plan.binder.bind_with_dates if plan.fast else plan.binder.bind_plain)(raw, params)
+        env, dates, index = (plan.binder.bind_with_dates if plan.fast else plan.binder.bind_plain)(raw, params)
     except BindError as e:
         return _error(raw.get("id") if isinstance(raw, dict) else None, e.code, e.message, line, plan)
     try:
-        return _decide(plan, raw["id"], env, dates, at)
+        return _decide(plan, raw["id"], env, dates, index, at)
     except EngineError as e:
         d = e.diagnostic
         return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {d.message}"
@@ -166,7 +166,7 @@ def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None) -
         return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {type(e).__name__}: {e}", line, plan)
 
 
-def _decide(plan: Plan, rid: str, env: dict, dates: list, at: date) -> dict:
+def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at: date) -> dict:
     out: dict = {"id": rid}
     out.update(plan.header)
     out["as_of"] = at
@@ -178,7 +178,8 @@ def _decide(plan: Plan, rid: str, env: dict, dates: list, at: date) -> dict:
     history = env["history"]
     events = env["events"]
     path_missing: set = set()
-    fcache: dict | None = {} if plan.fast else None  # the record's events by sets of types (conformance.events_of)
+    # the record's events by sets of types (conformance.events_of), from its events by type (the binding's)
+    fcache: dict | None = {None: index} if plan.fast else None
     if plan.has_path:
         violations, stays, state, first = C.check_path(plan.path, history, env, at, path_missing, fcache)
         nxt = C.next_steps(plan.path, state, env, at)
