@@ -91,7 +91,7 @@ _BASE_NS = {
     "_sum": R.agg_sum, "_avg": R.agg_avg, "_minmax": R.agg_minmax, "_any": R.agg_any, "_all": R.agg_all,
     "_MAX": R.MAX_COST, "_cost_error": _cost_exceeded, "_field": _field, "_as_list": _as_list,
     "_item_get": _item_get, "_values_equal": R.values_equal, "_NS": _NOT_SET,
-    "_all_texts": R.all_texts, "_all_kinds": R.all_kinds,
+    "_all_texts": R.all_texts, "_all_kinds": R.all_kinds, "_text_index": R.text_index,
 }
 
 

@@ -20,6 +20,7 @@ from datetime import date
 from decimal import Decimal
 
 from . import nodes as N
+from . import runtime as R
 from .expr_analysis import type_test, walk_all
 from .types import ANY, DATE, Annotations, ListType, is_numeric, is_text
 
@@ -77,18 +78,25 @@ class FilterGen:
                 ok = self.value_slots.get((ref[1], field))
                 if ok is None:
                     ok = self.value_slots[(ref[1], field)] = f"_ok{len(self.value_slots)}"
-                self.emit(f"if {ok} is _NS: {ok} = _all_texts({s}, {field!r})")
+                key = R.index_key(ref[1], field)  # an index the binder may give (runtime.index_by_text)
+                self.emit(f"if {ok} is _NS: {ok} = _text_index(env, {key!r}, {s}, {field!r})")
             else:
                 ok = self.tmp()
                 self.emit(f"{ok} = _all_texts({s}, {field!r})")
             self.emit(f"if {ok}:")
             self._open()
-            sub = f"[_x for _x in {s} if _x[{field!r}] == {self.const(text)}]"
+            c = self.const(text)
+            comp = f"[_x for _x in {s} if _x[{field!r}] == {c}]"
+            if ref is not None and ref[0] == "env":  # an index (dict) or True
+                sub = f"{ok}.get({c}, ()) if {ok}.__class__ is dict else {comp}"
+                copy = f"list({ok}.get({c}, ())) if {ok}.__class__ is dict else {comp}"
+            else:
+                sub = copy = comp
             if rest:
                 self.emit(f"{r} = []")
-                pmu = self._filter_loop(sub, rest, ann, it, r, acc)
+                pmu = self._filter_loop(f"({sub})" if sub is not comp else sub, rest, ann, it, r, acc)
             else:
-                self.emit(f"{r} = {sub}")
+                self.emit(f"{r} = {copy}")
                 pmu = False
             self._close()
             self.emit("else:")

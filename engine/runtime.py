@@ -511,6 +511,40 @@ def all_texts(xs, field: str) -> bool:
     return all_kinds(xs, field, _TEXT_ONLY)
 
 
+def index_key(name: str, field: str) -> str:
+    """The optional ``env`` key of an index of the list attribute ``name`` by its text ``field``
+    (``"_index:events:type"``; not an attribute name: ``:`` cannot appear in one)."""
+    return f"_index:{name}:{field}"
+
+
+def index_by_text(xs: list, field: str):
+    """``(xs, {text: [items of xs with that text in field, in order]})``, to put in ``env[index_key(name, field)]``
+    next to ``env[name] = xs`` (the binder may do so for ``events``/``type``): compiled ``events where type ==
+    "x" [and ...]`` then read the items of that type instead of visiting the list. Every item must be a record
+    holding a text in ``field`` (else None: no index), and ``xs`` must not be changed afterwards (the index is
+    used only while ``env[name]`` is this very list object)."""
+    ix: dict = {}
+    for x in xs:
+        v = x.get(field) if x.__class__ is dict else None
+        if v.__class__ is not str:
+            return None
+        same = ix.get(v)
+        if same is None:
+            ix[v] = [x]
+        else:
+            same.append(x)
+    return (xs, ix)
+
+
+def text_index(env: dict, key: str, xs, field: str):
+    """For a compiled ``xs where field == "text"``: the index of ``xs`` given in ``env[key]`` (a dict) when it is
+    for this very list, else whether every item holds a text in ``field`` (:func:`all_texts`)."""
+    ix = env.get(key)
+    if ix is not None and ix[0] is xs:
+        return ix[1]
+    return all_texts(xs, field)
+
+
 def all_kinds(xs, field: str, kinds: frozenset) -> bool:
     """Whether every item of ``xs`` is a record whose ``field`` holds a value of one of the classes ``kinds``."""
     try:

@@ -171,3 +171,31 @@ def test_to_json_of_huge_numbers_is_writable(value):
     out = _dumps(to_json(value))
     if isinstance(value, int):
         assert json.loads(out) == value  # whole numbers stay exact
+
+
+# ------------------------------------------------- optional index of a list attribute by a text field (binder)
+
+def test_index_given_in_env_is_used_only_for_its_own_list():
+    from engine.compiler import compile_expression
+    from engine.runtime import index_by_text, index_key
+    from engine.types import NUMBER, STRING, ListType, RecordType, Scope
+
+    scope = Scope({"events": ListType(RecordType({"type": STRING, "v": NUMBER}))})
+    text = 'count(events where type == "a") * 10 + count(events where type == "a" and v > 1)'
+    c = compile_expression(text, scope)
+    events = [{"type": "a", "v": 2}, {"type": "b", "v": 5}, {"type": "a", "v": 1}]
+    plain = c.fn({"events": events}, date(2026, 3, 1))
+    assert plain == 21
+    key = index_key("events", "type")
+    assert key == "_index:events:type"
+    ix = index_by_text(events, "type")
+    assert ix[1] == {"a": [events[0], events[2]], "b": [events[1]]}
+    assert c.fn({"events": events, key: ix}, date(2026, 3, 1)) == 21
+    # the index is read: a (deliberately wrong) index for this list changes what the filter sees...
+    fake = (events, {"a": [events[0]]})
+    assert c.fn({"events": events, key: fake}, date(2026, 3, 1)) == 11
+    # ... but one built for another list object is ignored (the window's events of an obligation, a copy)
+    assert c.fn({"events": list(events), key: fake}, date(2026, 3, 1)) == 21
+    # no index when an item has no text type
+    assert index_by_text([{"type": "a"}, {"v": 1}], "type") is None
+    assert index_by_text([{"type": "a"}, "x"], "type") is None
