@@ -31,6 +31,8 @@ import calendar
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 from . import nodes as N
@@ -106,7 +108,8 @@ def fr_days(n: int) -> str:
 
 def events_of(types: frozenset, events: list, cache: dict) -> tuple[list, list]:
     """The record's events of ``types`` (in order) and their dates, computed once per record and set of types
-    (``cache`` lives as long as the record's evaluation)."""
+    (``cache`` lives as long as the record's evaluation; under the key None it may hold the record's events by type,
+    as the binding builds them)."""
     r = cache.get(types)
     if r is None:
         if len(types) == 1:  # from the record's index by type (the binding's, or built on the first call)
@@ -122,10 +125,18 @@ def events_of(types: frozenset, events: list, cache: dict) -> tuple[list, list]:
                         lst.append(e)
             for t in types:
                 evs = index.get(t) or []
-        else:
-            evs = [e for e in events if e["type"] in types]
-        r = cache[types] = (evs, [e["date"] for e in evs])
+        else:  # several types: a mask over the record's types, in C (the order of the events is kept)
+            tl = cache.get(_TYPES)
+            if tl is None:
+                tl = cache[_TYPES] = list(map(_TYPE, events))
+            evs = list(compress(events, map(types.__contains__, tl)))
+        r = cache[types] = (evs, list(map(_DATE, evs)))
     return r
+
+
+_TYPES = object()  # cache key: the list of the record's event types
+_TYPE = itemgetter("type")
+_DATE = itemgetter("date")
 
 
 def event_types_seen(condition, definitions=()) -> frozenset | None:
