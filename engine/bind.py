@@ -294,6 +294,9 @@ class Binder:
                 env[name] = conv(v)
         env["history"] = self._history(get("history"))
         env["events"], dates, index = self._events(get("events"))
+        # the events by type, for compiled `events where type == "x"` (runtime.index_by_text; used by the compiled
+        # code only while env["events"] is this very list)
+        env[_EVENTS_BY_TYPE] = (env["events"], index)
         return env, dates, index
 
     def bind_plain(self, raw: dict, params: dict) -> tuple[dict, list, None]:
@@ -447,6 +450,14 @@ def _cached_dates(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
                 cache[v] = d
         return d
     return conv_cached
+
+
+try:
+    from .runtime import index_key as _index_key
+
+    _EVENTS_BY_TYPE = _index_key("events", "type")
+except ImportError:  # pragma: no cover - a runtime without indexes: the key is simply never read
+    _EVENTS_BY_TYPE = "_index:events:type"
 
 
 class _NEVER:
