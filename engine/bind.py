@@ -331,6 +331,7 @@ class Binder:
             if not isinstance(t, str):
                 raise BindError("wrong_type" if t is not None else "missing_field",
                                 f"events[{i}] : « type » (texte) est obligatoire")
+            _drop_nulls(e)
             for f, _ok, c in self.event_fields.get(t, ()):
                 if e.get(f) is not None:
                     e[f] = c(e[f])
@@ -395,6 +396,8 @@ class Binder:
                 index[t] = [e]
             else:
                 lst.append(e)
+            if None in e.values():  # a null field is an absent one: unknown when read (never a raw None)
+                _drop_nulls(e)
             if conv:
                 for f, ok, c in conv:
                     v = e.get(f)
@@ -466,6 +469,13 @@ class _NEVER:
 
 def _edate(e: dict) -> date:
     return e["date"]
+
+
+def _drop_nulls(e: dict) -> None:
+    """Remove the fields of an event whose value is null: such a field is then unknown when an expression reads it
+    (``mode == "in_person"`` is unknown, not false; ``hours > 3`` is unknown, not a crash)."""
+    for k in [k for k, v in e.items() if v is None]:
+        del e[k]
 
 
 def bind_record(spec, raw: dict, params: Mapping[str, Any] | None = None) -> dict:
