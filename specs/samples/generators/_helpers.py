@@ -153,3 +153,20 @@ def op_json(op):
         if isinstance(o, list): return [c(x) for x in o]
         return iso(o)
     return json.dumps(c(op), ensure_ascii=False, indent=1) + "\n"
+
+
+def contract_events(start, end, weekly_hours, hours_override=None, appt=True, sia=True):
+    """The events of a CE period: 2 appointments a month (1 in person), a monthly SIA update, weekly activity hours."""
+    ev = []
+    if appt:
+        ev += monthly_appointments(start, end)
+    if sia:
+        ev += monthly_event(start, end, "sia_update", 27)
+    ev += weekly_activity(start, end, weekly_hours, override=hours_override)
+    return ev
+
+
+def accueil_events(d):
+    """The reception day: an in-person appointment, the initial diagnostic, the Monjob62 access offer."""
+    return [{"type": "appointment", "date": d, "mode": "in_person"}, {"type": "diagnostic", "date": d, "kind": "initial"},
+            {"type": "monjob62_access", "date": d}]

@@ -1,6 +1,7 @@
 import sys, json
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 from _helpers import *
+import _helpers
 
 SPEC = "accompagnement-social-professionnel-intensif"
 PREFIX = "ASPI"
@@ -19,17 +20,8 @@ def actions(d, n=3, prof=2, long=True):
     return out
 
 def contract_events(start, end, hours_override=None, appt=True, sia=True):
-    ev = []
-    if appt:
-        ev += monthly_appointments(start, end)
-    if sia:
-        ev += monthly_event(start, end, "sia_update", 27)
-    ev += weekly_activity(start, end, 15, override=hours_override)
-    return ev
+    return _helpers.contract_events(start, end, 15, hours_override, appt, sia)
 
-def accueil_events(d):
-    return [{"type": "appointment", "date": d, "mode": "in_person"}, {"type": "diagnostic", "date": d, "kind": "initial"},
-            {"type": "monjob62_access", "date": d}]
 
 AT = "2026-06-01"
 S = []   # (key, name, at, record, expect, in_examples)
