@@ -379,8 +379,6 @@ class Binder:
         cache = _DATES
         dates: list = []
         append = dates.append
-        ordered = True
-        last = date.min
         index: dict = {}  # type -> its events, in order
         for e in evs:
             try:  # the common case: a dict of a declared type with a date already seen
@@ -409,11 +407,8 @@ class Binder:
                     elif v.__class__ is ok:
                         continue
                     e[f] = c(v)
-            if d < last:
-                ordered = False
-            last = d
             append(d)
-        if not ordered:
+        if sorted(dates) != dates:  # (a C loop over a few dates, cheaper than a test per event)
             evs = sorted(evs, key=_edate)
             dates = [e["date"] for e in evs]
             index = {t: sorted(lst, key=_edate) for t, lst in index.items()}
