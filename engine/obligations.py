@@ -317,17 +317,7 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
                             r = self_check(fn, env, at, evs, lo, hi, ws, we, bounds, memo, getter)
                         if r is not True:
                             _record(r, ws, we, failed, vio, unknown, label, every, index, ob.id, src)
-            entry["windows_checked"] = checked
-            entry["windows_skipped"] = skipped
-            entry["windows_pending"] = pending
-            if failed:
-                entry["status"] = "unmet"
-            elif checked:
-                entry["status"] = "met"
-            elif pending:
-                entry["status"] = "pending"
-            if unknown:
-                entry["missing"] = sorted(unknown)
+            _finish(entry, checked, skipped, pending, failed, unknown)
     finally:
         env["events"] = saved
     return entries, vio
@@ -467,6 +457,13 @@ def check_obligation(info, stays: list, events: list, dates: list, env: dict, at
                     unknown.update(getattr(v, "names", ()) or ())
     finally:
         env["events"] = saved
+    _finish(entry, checked, skipped, pending, failed, unknown)
+    return entry, vio
+
+
+def _finish(entry: dict, checked: int, skipped: int, pending: int, failed: list, unknown: set) -> None:
+    """An obligation's counts and status: unmet if a window failed, else met if one was checked, else pending if
+    one is still open (otherwise the status set by the caller, not_applicable, stays)."""
     entry["windows_checked"] = checked
     entry["windows_skipped"] = skipped
     entry["windows_pending"] = pending
@@ -478,7 +475,6 @@ def check_obligation(info, stays: list, events: list, dates: list, env: dict, at
         entry["status"] = "pending"
     if unknown:
         entry["missing"] = sorted(unknown)
-    return entry, vio
 
 
 _NOT_YET = object()
