@@ -134,11 +134,15 @@ class _Gen(FilterGen):
             self.ns[name] = value
         return name
 
-    def _as_bool(self, value: str) -> str:
-        """A fresh temporary holding ``value`` checked to be a yes/no value or unknown (for ANY-typed values)."""
+    def _gen_bool(self, node: N.Node, ann: Annotations) -> tuple[str, bool]:
+        """``gen`` of a condition: an ANY-typed value goes through a fresh temporary checked to be a yes/no value
+        or unknown (so it may then be unknown)."""
+        a, mu = self.gen(node, ann)
+        if ann.types[id(node)] != ANY:
+            return a, mu
         t = self.tmp()
-        self.emit(f"{t} = _as_bool({value})")
-        return t
+        self.emit(f"{t} = _as_bool({a})")
+        return t, True
 
     def _open(self) -> None:
         """Indent into a region that may not run: values computed inside are not reused after it."""
@@ -225,10 +229,7 @@ class _Gen(FilterGen):
             self.emit(f"{r} = [{', '.join(items)}]")
             return r, False
         if isinstance(node, N.Not):
-            a, mu = self.gen(node.operand, ann)
-            if ann.types[id(node.operand)] == ANY:
-                a = self._as_bool(a)
-                mu = True
+            a, mu = self._gen_bool(node.operand, ann)
             self.emit(f"{r} = {a} if {a}.__class__ is _U else not {a}" if mu else f"{r} = not {a}")
             return r, mu
         if isinstance(node, N.BoolOp):
@@ -246,10 +247,7 @@ class _Gen(FilterGen):
         if isinstance(node, N.Compare):
             return self._compare(node, ann, r)
         if isinstance(node, N.If):
-            c, cmu = self.gen(node.cond, ann)
-            if ann.types[id(node.cond)] == ANY:
-                c = self._as_bool(c)
-                cmu = True
+            c, cmu = self._gen_bool(node.cond, ann)
             self.emit(f"if {c} is True:" if cmu else f"if {c}:")
             self._open()
             a, amu = self.gen(node.then, ann)
@@ -327,10 +325,7 @@ class _Gen(FilterGen):
         for i, op in enumerate(node.operands):
             if i == 1:
                 self.avail.append({})
-            a, mu = self.gen(op, ann)
-            if ann.types[id(op)] == ANY:
-                a = self._as_bool(a)
-                mu = True
+            a, mu = self._gen_bool(op, ann)
             self.emit(f"if {a} is {stop}: {r} = {stop}; break")
             if mu:
                 any_mu = True
@@ -346,10 +341,7 @@ class _Gen(FilterGen):
         any_mu = False
         depth = 0
         for i, op in enumerate(node.operands):
-            a, mu = self.gen(op, ann)
-            if ann.types[id(op)] == ANY:
-                a = self._as_bool(a)
-                mu = True
+            a, mu = self._gen_bool(op, ann)
             any_mu = any_mu or mu
             self.emit(f"if {a} is {stop}: {r} = {stop}")
             self.emit("else:")

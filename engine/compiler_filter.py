@@ -22,7 +22,7 @@ from decimal import Decimal
 from . import nodes as N
 from . import runtime as R
 from .expr_analysis import type_test, walk_all
-from .types import ANY, DATE, Annotations, ListType, is_numeric, is_text
+from .types import DATE, Annotations, ListType, is_numeric, is_text
 
 _FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _DATES = frozenset((date,))
@@ -203,10 +203,7 @@ class FilterGen:
         try:
             if operands is not None:
                 return self._filter_and(operands, ann, it, r, acc)
-            p, pmu = self.gen(pred, ann)
-            if ann.types[id(pred)] == ANY:
-                p = self._as_bool(p)
-                pmu = True
+            p, pmu = self._gen_bool(pred, ann)
             self.emit(f"if {p} is True: {r}.append({it})")
             if pmu:
                 self.emit(f"elif {p} is not False: {acc} = {p} if {acc} is None else {acc} | {p}")
@@ -226,10 +223,7 @@ class FilterGen:
         for i, op in enumerate(operands):
             if i == 1:
                 self.avail.append({})  # the operands after the first run only if the first is not false
-            a, mu = self.gen(op, ann)
-            if ann.types[id(op)] == ANY:
-                a = self._as_bool(a)
-                mu = True
+            a, mu = self._gen_bool(op, ann)
             self.span = span
             self.emit(f"if {a} is False: continue")
             if mu:
