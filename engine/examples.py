@@ -79,7 +79,7 @@ class ExampleResult:
         d: dict[str, Any] = {"spec": self.spec, "file": self.file, "line": self.line, "name": self.name,
                              "status": self.status}
         if self.mismatches:
-            d["mismatches"] = [{"key": m.key, "expected": _show(m.expected), "actual": _show(m.actual),
+            d["mismatches"] = [{"key": m.key, "expected": jsonish(m.expected), "actual": jsonish(m.actual),
                                 "line": m.pos.line} for m in self.mismatches]
         if self.message:
             d["message"] = self.message
@@ -124,20 +124,10 @@ def _norm(v: Any) -> Any:
     return v
 
 
-def _show(v: Any) -> Any:
-    if isinstance(v, (date, Decimal)):
-        return jsonish(v)
-    if isinstance(v, (list, tuple)):
-        return [_show(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _show(x) for k, x in v.items()}
-    return v
-
-
 def _text(v: Any) -> str:
     if v is _MISSING:
         return "(absent)"
-    return json.dumps(jsonish(_show(v)), ensure_ascii=False, default=str)
+    return json.dumps(jsonish(v), ensure_ascii=False, default=str)
 
 
 def lookup(output: Any, key: str) -> Any:
