@@ -566,10 +566,6 @@ def compile_sections(ctx) -> OperationSections:
     return res
 
 
-def compile_section(ctx, value, key: str):
-    return getattr(compile_sections(ctx), key)
-
-
 def compile_indicators(ctx, value):
     return compile_sections(ctx).indicators
 
@@ -601,5 +597,3 @@ def sections_of(spec) -> OperationSections:
                              tuple(s.get("capacity") or ()), s.get("funding"), tuple(s.get("payments") or ()),
                              tuple(s.get("reporting") or ()))
 
-
-SECTION_ENTRIES = [(k, f"engine.opspec:compile_{k}") for k in SECTIONS]
