@@ -268,10 +268,6 @@ class ShareCheck:
             return None
         return money(self.declared) == self.expected
 
-    @property
-    def gap(self) -> Decimal | None:
-        return None if self.declared is None else money(self.declared) - self.expected
-
 
 def departement_share(share, total_financing, declared=None) -> ShareCheck:
     """The Département's part of a financing plan: ``share`` (0.40 FSE+, 0.30 FTJ) of ``total_financing``."""
@@ -351,10 +347,6 @@ class ConditionalResult:
     total: Decimal | None  # sum of the parts (None when one is unknown)
     cap_applied: Cap | None = None  # a cap on the result that lowered the total
     uncapped_total: Decimal | None = None
-
-    @property
-    def weights_total(self) -> Decimal:
-        return sum((p.spec.weight for p in self.parts), ZERO)
 
 
 def achievement_ratio(objective, achieved) -> Decimal | None:
