@@ -18,11 +18,13 @@ in :mod:`engine.report_render`. The money rules are in :mod:`engine.funding`, th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from . import funding as F
+from .errors import RecordError
 from .opspec import CohortExpr, OperationSections, sections_of
 from .operation import (_bad, _known, _num, _src, attribute_env, financing, load_operation,  # noqa: F401
                         operation_events, recurring, staff_members, windows)
@@ -556,9 +558,13 @@ def run_report_command(args) -> int:
     spec = load_spec(args.spec)
     op = load_operation(args.operation)
     at = args.at or date.today()
-    fmt = "json" if getattr(args, "json", False) else (args.format or ("text" if sys.stdout.isatty() else "text"))
-    report = build_report(spec, op, read_records(args.records, spec=spec), at, dict(args.param or []),
-                          records_path=args.records, jobs=getattr(args, "jobs", None))
+    fmt = "json" if getattr(args, "json", False) else (args.format or "text")
+    try:
+        report = build_report(spec, op, read_records(args.records, spec=spec), at, dict(args.param or []),
+                              records_path=args.records, jobs=getattr(args, "jobs", None))
+    except RecordError as e:  # the operation's checks (engine/operation.py) do not know its file: name it
+        raise RecordError([replace(d, file=args.operation) if d.file is None and d.code.startswith("operation.")
+                           else d for d in e.diagnostics]) from None
     sys.stdout.write(render(report, fmt))
     return 0
 

@@ -96,6 +96,17 @@ def test_csv_rows_are_traceable(capsys):
     ({"operation_text": "[1, 2]"}, "doit contenir un objet JSON"),
     ({"operation_text": '{"id": "x", "spec": "mobilite"}'}, "déclarée pour le dispositif"),
     ({"operation_text": '{"id": "x", "posts": "dix"}'}, "posts"),
+    ({"operation_text": '{"posts": 10}'}, "pas d'identifiant"),
+    ({"operation_text": '{"id": "x", "staff": 3}'}, "« staff » doit être une liste"),
+    ({"operation_text": '{"id": "x", "staff": [1]}'}, "staff[0] : un objet"),
+    ({"operation_text": '{"id": "x", "staff": [{"id": "a"}]}'}, "« cost »"),
+    ({"operation_text": '{"id": "x", "staff": [{"cost": "cher"}]}'}, "staff[0].cost : un nombre est attendu"),
+    ({"operation_text": '{"id": "x", "staff": [{"cost": 100, "allocation": 2}]}'}, "entre 0 (exclu) et 1"),
+    ({"operation_text": '{"id": "x", "staff": [{"cost": 100, "support_function": "oui"}]}'}, "vrai/faux"),
+    ({"operation_text": '{"id": "x", "financing": [1]}'}, "« financing » doit être un objet"),
+    ({"operation_text": '{"id": "x", "events": {}}'}, "« events » doit être une liste"),
+    ({"operation_text": '{"id": "x", "events": [{"date": "2026-01-01"}]}'}, "events[0] : un objet"),
+    ({"operation_text": '{"id": "x", "events": [{"type": "a", "date": "demain"}]}'}, "events[0].date"),
     ({"records": "nope.jsonl"}, "fichier introuvable"),
 ])
 def test_errors_exit_1_with_a_message(capsys, tmp_path, change, needle):
@@ -112,6 +123,8 @@ def test_errors_exit_1_with_a_message(capsys, tmp_path, change, needle):
     assert rc == 1
     assert needle in err
     assert "Traceback" not in err and "internal error" not in err
+    if "operation_text" in change:  # a bad operation names its file
+        assert err.startswith(f"{tmp_path / 'op.json'}:")
 
 
 def test_usage_error_exit_2(capsys):
