@@ -27,8 +27,6 @@ import orjson
 
 from .errors import Diagnostic, UsageError
 
-_OPTS = 0
-
 
 def _default(v: Any):
     if v.__class__ is Decimal:
