@@ -7,8 +7,8 @@ from typing import Any, Mapping
 
 from .compile import item_path, quoted, text_of
 from .errors import did_you_mean
-from .model import (CALENDAR_PERIODS, Anchor, Deadline, Obligation, Phase, Position, Transition, child_scope,
-                    guard_scope, obligation_scope)
+from .model import (ANCHOR_KINDS, CALENDAR_PERIODS, Anchor, Deadline, Obligation, Phase, Position, Transition,
+                    child_scope, guard_scope, obligation_scope)
 
 
 def _field_pos(ctx, node, keys) -> dict[str, Position]:
@@ -118,7 +118,7 @@ def _deadlines(ctx) -> tuple[Deadline, ...]:
             ctx.error(ctx.pos(d, "id"), f'duplicate deadline id "{did}"', "spec.duplicate_id",
                       "give each deadline its own id", path + ".id")
         ids[did] = path
-        anchor = _anchor(ctx, d, "from", path, ("phase", "event", "attribute"))
+        anchor = _anchor(ctx, d, "from", path, ANCHOR_KINDS)
         target = _anchor(ctx, d, "to", path, ("phase", "event"))
         within = ctx.duration(d, "within", path)
         if within is None and d.get("within") is None:

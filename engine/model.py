@@ -507,14 +507,3 @@ def operator_scope(scope: "Scope", operation_attributes: Mapping[str, Attribute]
     names.update({p.name: p.type for p in parameters.values()})
     names["today"] = T.DATE
     return T.Scope(names=names, definitions=scope.definitions)
-
-
-def operation_scope(scope: "Scope", operation_attributes: Mapping[str, Attribute]) -> "Scope":
-    """Scope of operation sections (operator eligibility...): plus the operation attributes and ``participants``
-    (the cohort records: attributes, ``history``, ``events``)."""
-    from . import types as T
-
-    extra: dict[str, Any] = {a.name: a.type for a in operation_attributes.values()}
-    participant = {n: t for n, t in scope.names.items() if n not in ("today",)}
-    extra["participants"] = T.ListType(T.RecordType(participant))
-    return child_scope(scope, extra)
