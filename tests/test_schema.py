@@ -166,6 +166,8 @@ MESSAGES = [
     ("from: {phase: accueil}", "from: {phasee: accueil}",
      'deadlines[first_appointment].from: unknown key "phasee"', 26, 12, 'did you mean "phase"?'),
     ("initial: true", "initial: yes", "phases.accueil.initial: expected true or false, got \"yes\"", 17, 14, None),
+    ("initial: true", "initial: null", "phases.accueil.initial: expected true or false, got nothing (null)", 17, 14,
+     None),
     ("title: Test", "title: Test\nterritories: [artois, 12]",
      'territories[2]: expected an identifier such as "first_appointment" (letters, digits, _ and -), got 12',
      4, 23, None),

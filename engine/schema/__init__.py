@@ -26,6 +26,7 @@ from importlib import resources
 from typing import Any, Iterable
 
 from ..errors import Diagnostic, SpecError, did_you_mean
+from ..yaml_safe import repr_value
 
 SCHEMA_FILE = "spec.schema.json"
 _VALUE_KEYWORDS = {"type", "pattern", "format", "enum", "const", "minimum", "maximum", "exclusiveMinimum",
@@ -61,21 +62,8 @@ def _validator():
 # --------------------------------------------------------------------------------------------- helpers
 
 def describe(value: Any, limit: int = 60) -> str:
-    """A short description of a value for messages: texts quoted, containers named."""
-    if value is None:
-        return "nothing"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        s = value if len(value) <= limit else value[: limit - 3] + "..."
-        return '"' + s.replace("\n", " ") + '"'
-    return str(value)
+    """A short description of a value for messages: texts quoted, containers named (the loader's wording)."""
+    return repr_value(value, limit)
 
 
 def _step(node: Any, key: Any) -> Any:
