@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from typing import Iterable
 
 from .diff import SECTION_ORDER, Change, DiffResult
@@ -188,23 +186,7 @@ def render(result: DiffResult, impact, fmt: str) -> str:
 
 def write_output(path: str, text: str) -> None:
     """Write ``text`` to ``path`` atomically: a temporary file in the same folder, then a rename."""
-    from .errors import UsageError
+    from .impact import AtomicFile
 
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UsageError(f"cannot write {path}: the folder {folder} does not exist", file="<command line>",
-                         code="usage")
-    fd, tmp = tempfile.mkstemp(prefix=".engine-diff-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; a report is as readable as any other file
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with AtomicFile(path, "w") as out:
+        out.f.write(text)

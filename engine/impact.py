@@ -228,10 +228,11 @@ def analyse_impact(old_spec, new_spec, records_path: str, *, at: date, params: d
     return _analyse(old_spec, new_spec, records_path, at, params, progress, examples, None)
 
 
-class _AtomicLines:
-    """A JSONL file written line by line into a temporary file of the same folder, renamed into place on success."""
+class AtomicFile:
+    """A file written into a temporary file of the same folder (``.f``, opened with ``mode``), renamed into place
+    on success and removed on failure. Also used by :func:`engine.diff_render.write_output`."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, mode: str = "wb"):
         from .errors import UsageError
 
         self.path = path
@@ -240,12 +241,9 @@ class _AtomicLines:
             raise UsageError(f"cannot write {path}: the folder {folder} does not exist", file="<command line>",
                              code="usage")
         fd, self.tmp = tempfile.mkstemp(prefix=".engine-diff-", dir=folder)
-        self.f = os.fdopen(fd, "wb")
+        self.f = os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8")
 
-    def write(self, obj: dict) -> None:
-        self.f.write(orjson.dumps(obj, default=str) + b"\n")
-
-    def __enter__(self) -> "_AtomicLines":
+    def __enter__(self) -> "AtomicFile":
         return self
 
     def __exit__(self, et, ev, tb) -> None:
@@ -253,10 +251,17 @@ class _AtomicLines:
         if et is None:
             umask = os.umask(0)
             os.umask(umask)
-            os.chmod(self.tmp, 0o666 & ~umask)
+            os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; an output is as readable as any other
             os.replace(self.tmp, self.path)
         else:
             os.unlink(self.tmp)
+
+
+class _AtomicLines(AtomicFile):
+    """A JSONL file written line by line, atomically."""
+
+    def write(self, obj: dict) -> None:
+        self.f.write(orjson.dumps(obj, default=str) + b"\n")
 
 
 def _analyse(old_spec, new_spec, records_path, at, params, progress, examples, sink) -> Impact:
