@@ -85,18 +85,21 @@ def _read_record(path: str) -> dict:
             data = f.read()
     except OSError as e:
         raise RecordError(Diagnostic(f"cannot read the record file: {e.strerror}", file=path,
-                                     code="record.file")) from None
+                                     hint="check the path given to --record", code="record.file")) from None
     try:
         record = json.loads(data.decode("utf-8-sig"), parse_float=Decimal)
     except UnicodeDecodeError:
-        raise RecordError(Diagnostic("the record file is not valid UTF-8", file=path, code="record.json")) from None
+        raise RecordError(Diagnostic("the record file is not valid UTF-8", file=path, code="record.json",
+                                     hint="save the file as UTF-8")) from None
     except json.JSONDecodeError as e:
         raise RecordError(Diagnostic(f"invalid JSON: {e.msg}", file=path, line=e.lineno, col=e.colno,
                                      code="record.json")) from None
     except RecursionError:
-        raise RecordError(Diagnostic("invalid JSON: nested too deeply", file=path, code="record.json")) from None
+        raise RecordError(Diagnostic("invalid JSON: nested too deeply", file=path, code="record.json",
+                                     hint="a record is one flat JSON object whose lists hold records")) from None
     if not isinstance(record, dict):
-        raise RecordError(Diagnostic("the record file must hold one JSON object", file=path, code="record.json"))
+        raise RecordError(Diagnostic("the record file must hold one JSON object", file=path, code="record.json",
+                                     hint='write {"name": value, ...}'))
     return record
 
 

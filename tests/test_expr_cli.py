@@ -127,6 +127,14 @@ def test_bad_record_files(tmp_path, capsys):
     arr.write_text("[1]", encoding="utf-8")
     code, _, err = run(capsys, "1", "--record", str(arr))
     assert code == 1 and "one JSON object" in err
+    latin = tmp_path / "latin.json"
+    latin.write_bytes('{"a": "é"}'.encode("latin-1"))
+    code, _, err = run(capsys, "1", "--record", str(latin))
+    assert code == 1 and f"{latin}" in err and "not valid UTF-8" in err and "Traceback" not in err
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a": ' + "[" * 100000 + "]" * 100000 + "}", encoding="utf-8")
+    code, _, err = run(capsys, "1", "--record", str(deep))
+    assert code == 1 and f"{deep}" in err and "nested too deeply" in err and "Traceback" not in err
 
 
 SPEC = "specs/accompagnement-social-professionnel-intensif.yaml"
