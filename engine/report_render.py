@@ -45,10 +45,7 @@ def to_json(value: Any, key: str | None = None) -> str:
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, Decimal):
-        if key in _MONEY_KEYS:
-            return format(value.quantize(Decimal("0.01")), "f")
-        t = format(value.normalize(), "f")
-        return t
+        return _decimal_text(value, key in _MONEY_KEYS)
     if isinstance(value, date):
         return json.dumps(value.isoformat())
     if isinstance(value, (int, float, str)):
@@ -216,11 +213,17 @@ def render_csv(r: dict) -> str:
     return buf.getvalue()
 
 
+def _decimal_text(v: Decimal, money: bool) -> str:
+    """A Decimal as plain text (JSON and CSV): an amount with its two decimals, any other number without trailing
+    zeros."""
+    return format(v.quantize(Decimal("0.01")), "f") if money else format(v.normalize(), "f")
+
+
 def _cell(v, money: bool = False) -> str:
     if v is None:
         return ""
     if isinstance(v, Decimal):
-        return format(v.quantize(Decimal("0.01")), "f") if money else format(v.normalize(), "f")
+        return _decimal_text(v, money)
     if isinstance(v, date):
         return v.isoformat()
     if isinstance(v, bool):
