@@ -25,8 +25,7 @@ def _int(ctx, node, key: str, path: str) -> int | None:
         return int(v)
     except (TypeError, ValueError):
         ctx.error(ctx.pos(node, key), f"{path}.{key}: expected a whole number such as 2, got {quoted(v)}",
-                  "spec.integer",
-                  None, f"{path}.{key}")
+                  "spec.integer", f"write a number of 0 or more in digits, e.g. `{key}: 2`", f"{path}.{key}")
         return None
 
 
