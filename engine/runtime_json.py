@@ -91,8 +91,10 @@ def parse_date(text: str) -> date | None:
 
 
 def _bad(name: str, expected: str, raw) -> RecordError:
-    shown = repr(raw) if not isinstance(raw, (dict, list)) else type(raw).__name__
-    return RecordError(Diagnostic(f'attribute "{name}": expected {expected}, got {shown}', code="record.type"))
+    from .yaml_safe import repr_value  # error path only: JSON's wording (true, "text", a list), not Python's repr
+
+    return RecordError(Diagnostic(f'attribute "{name}": expected {expected}, got {repr_value(raw)}',
+                                  code="record.type"))
 
 
 def value_from_json(raw, type, name: str):  # noqa: A002 - the contract names it `type`

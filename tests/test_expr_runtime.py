@@ -67,6 +67,19 @@ def test_value_from_json_errors(raw, typ, fragment):
     assert fragment in info.value.diagnostic.message and '"x' in info.value.diagnostic.message
 
 
+@pytest.mark.parametrize("raw,typ,shown", [
+    (True, NUMBER, "got true"),
+    (3, STRING, "got 3"),
+    ("abc", NUMBER, 'got "abc"'),
+    ({"a": 1}, ListType(NUMBER), "got a mapping"),
+    (Decimal("1E+40"), NUMBER, "got 1E+40"),
+])
+def test_value_from_json_errors_show_the_value_as_json_not_python(raw, typ, shown):
+    with pytest.raises(RecordError) as info:
+        value_from_json(raw, typ, "x")
+    assert info.value.diagnostic.message.endswith(shown)
+
+
 def test_enum_value_error_suggests():
     with pytest.raises(RecordError) as info:
         value_from_json("lens-lieven", EnumType(("artois", "lens-lievin")), "territory")
