@@ -181,7 +181,9 @@ def run_record_example(spec: Spec, example: Example) -> dict:
     from .evaluate import evaluate_record
 
     if example.record is None:
-        raise EngineError(Diagnostic("the example has no `record`", code="example.no_record"))
+        raise EngineError(Diagnostic("the example has no `record`", file=example.pos.file, line=example.pos.line,
+                                     col=example.pos.col, code="example.no_record",
+                                     hint="add `record:` (the beneficiary's data) or `operation:` with `cohort:`"))
     return evaluate_record(spec, jsonish(example.record), example.at, dict(example.params))
 
 

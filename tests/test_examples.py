@@ -146,6 +146,14 @@ def test_operation_example_without_runner_is_an_error(tmp_path):
     assert r.status == "error" and "operation" in r.message
 
 
+def test_example_without_record_nor_operation_is_a_positioned_error(tmp_path):
+    (tmp_path / "s.yaml").write_text("id: s\ntitle: T\nversion: '1'\nexamples:\n  - name: vide\n    at: 2026-01-01\n"
+                                     "    expect: {eligible: true}\n", encoding="utf-8")
+    (r,) = run_examples([tmp_path])
+    assert r.status == "error" and "no `record`" in r.message
+    assert "s.yaml:5:" in r.message and "add `record:`" in r.message
+
+
 def test_missing_path_is_a_usage_error(capsys):
     assert main(["test", "no/such/dir"]) == 2
 
