@@ -177,12 +177,8 @@ def value_from_json(raw, type, name: str):  # noqa: A002 - the contract names it
     if isinstance(t, T.RecordType):
         if not isinstance(raw, dict):
             raise _bad(name, "an object", raw)
-        out = {}
         fields = t.fields
-        for k, v in raw.items():
-            ft = fields.get(k)
-            out[k] = value_from_json(v, ft, k) if ft is not None else value_from_json(v, T.ANY, k)
-        return out
+        return {k: value_from_json(v, fields.get(k, T.ANY), k) for k, v in raw.items()}
     # ANY: best effort (floats -> Decimal, ISO dates -> date)
     if raw.__class__ is float:
         return value_from_json(raw, T.NUMBER, name)
