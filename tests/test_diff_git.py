@@ -100,13 +100,17 @@ def _private_copies() -> set:
     return set(Path(tempfile.gettempdir()).glob("engine-diff-*"))
 
 
-def test_private_copies_are_removed(repo, capsys, monkeypatch):
+def test_private_copies_are_removed(repo, capsys, monkeypatch, tmp_path):
+    # a private temporary folder: other processes' copies in the shared /tmp must not make this test flaky
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
     monkeypatch.chdir(repo)
     before = _private_copies()
     _json(["diff", "specs/prog.yaml@HEAD~1", "specs/prog.yaml@HEAD"], capsys)
     assert main(["diff", "specs/broken.yaml@HEAD", "specs/prog.yaml@HEAD"]) == 1
     capsys.readouterr()
-    assert _private_copies() == before
+    assert _private_copies() == before == set()
 
 
 @pytest.mark.parametrize("old, new, needle", [
