@@ -222,6 +222,7 @@ class Binder:
         self._unknown = {n: unknown(n) for n in spec.attributes}
         self.attrs = tuple((n, value_converter(a.decl, f"attribut « {n} »"), self._unknown[n])
                            for n, a in spec.attributes.items() if n not in _RESERVED)
+        self.unknown_env = {n: unk for n, _conv, unk in self.attrs}
         # (name, what a value may be to be kept as is: a class, a frozenset of enum values or _NEVER, converter,
         # unknown)
         self.fast_attrs = tuple((n, _fast_ok(spec.attributes[n].decl) or _NEVER, _cached_dates(conv), unk)
@@ -427,12 +428,16 @@ class Binder:
         return d, self.event_fields.get(t, ())
 
     def item_env(self, env: dict, item: dict) -> dict:
-        """The environment of a deadline's ``where`` for one event: the event's fields shadow the outer names; a
-        declared field the event does not carry is unknown."""
+        """The environment of a deadline's ``where`` for one event: its type, date and declared fields shadow the
+        outer names (a declared field the event does not carry is unknown); keys no event type declares are not
+        seen (they cannot be named in an expression, and must not hide an attribute of the same name)."""
         e = dict(env)
+        get = item.get
         for f, unk in self._item_unknown:
-            e[f] = unk
-        e.update(item)
+            v = get(f)
+            e[f] = unk if v is None else v
+        e["type"] = item["type"]
+        e["date"] = item["date"]
         return e
 
 

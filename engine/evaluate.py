@@ -23,6 +23,7 @@ from . import conformance as C
 from . import obligations as OB
 from .errors import EngineError
 from .bind import BindError, Binder, coerce_params
+from .bind_typed import Typed, bind_typed, typed_decoder
 from .records import BadRecord
 
 # ----------------------------------------------------------------------------------------------- plan (per spec)
@@ -40,6 +41,7 @@ class Plan:
     obligations: tuple  # obligations.obligation_info
     binder: Binder
     final: tuple  # end phases
+    decoder: Any = None  # bind_typed.TypedDecoder of the spec (JSON bytes -> Typed), or None
     fast: bool = True  # False: the plain path (no shortcut), the reference the tests compare the fast path with
 
 
@@ -66,7 +68,7 @@ def plan_for(spec) -> Plan:
     p = Plan(spec, (("spec", spec.id), ("spec_version", spec.version)), tuple(leaves), tree, C.build_path_plan(spec),
              bool(spec.phases), C.deadline_info(spec.deadlines),
              OB.obligation_info(spec.obligations, spec.definitions, spec.events), Binder(spec),
-             tuple(p for p, ph in spec.phases.items() if ph.final))
+             tuple(p for p, ph in spec.phases.items() if ph.final), typed_decoder(spec))
     if len(_PLANS) > 64:
         _PLANS.clear()
     _PLANS[id(spec)] = p
@@ -148,11 +150,14 @@ def _error(rid, code: str, message: str, line: int | None, plan: Plan | None = N
     return out
 
 
-def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None) -> dict:
+def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None, typed: bool = False) -> dict:
     if not isinstance(raw, dict):
         return _error(None, "not_an_object", "l'enregistrement n'est pas un objet JSON {...}", line, plan)
     try:
-        env, dates, index = (plan.binder.bind_with_dates if plan.fast else plan.binder.bind_plain)(raw, params)
+        if typed:  # decoded by msgspec against the spec's types (engine.bind_typed)
+            env, dates, index = bind_typed(plan.binder, raw, params, plan.decoder)
+        else:
+            env, dates, index = (plan.binder.bind_with_dates if plan.fast else plan.binder.bind_plain)(raw, params)
     except BindError as e:
         return _error(raw.get("id") if isinstance(raw, dict) else None, e.code, e.message, line, plan)
     try:
@@ -233,7 +238,9 @@ def evaluate_stream(spec, items: Iterable[tuple[int, Any]], at: date, params: di
     plan = plan_for(spec)
     p = plan.binder.params(params)
     for line, item in items:
-        if isinstance(item, BadRecord):
+        if item.__class__ is Typed:
+            yield _evaluate(plan, item.raw, at, p, line, True)
+        elif isinstance(item, BadRecord):
             yield _error(item.id, item.code, item.message, line, plan)
         else:
             yield _evaluate(plan, item if owned else _copy(item), at, p, line)

@@ -38,7 +38,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from typing import IO, Iterator, Union
+from typing import IO, Any, Callable, Iterator, Union
 
 import orjson
 
@@ -96,9 +96,11 @@ def detect_format(path: str, head: bytes) -> str:
     return "json" if head[:1] == b"[" else "jsonl"
 
 
-def read_records(path: str, *, spec=None, fmt: str | None = None,
-                 max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, Item]]:
+def read_records(path: str, *, spec=None, fmt: str | None = None, max_record_bytes: int = MAX_RECORD_BYTES,
+                 decode: Callable[[bytes], Any] | None = None) -> Iterator[tuple[int, Item]]:
     """Open ``path`` (``-`` = standard input) now and return an iterator of ``(line_no, dict | BadRecord)``.
+    ``decode`` turns one JSON record's bytes into an item (default :func:`decode_object`; ``engine evaluate`` gives
+    its spec's typed decoder, :mod:`engine.bind_typed`).
 
     Raises :class:`RecordError` at once when the file cannot be opened or is not a record file at all. ``spec``
     (a compiled spec) is needed for CSV only, to convert cells to the declared attribute types.
@@ -110,12 +112,12 @@ def read_records(path: str, *, spec=None, fmt: str | None = None,
         head = _peek(f)
         fmt = fmt or detect_format(path, head)
         if fmt == "jsonl":
-            gen = _read_jsonl(f, max_record_bytes)
+            gen = _read_jsonl(f, max_record_bytes, decode or decode_object)
         elif fmt == "json":
             if head[:1] == b"[":
-                gen = _read_json_array(f, max_record_bytes)
+                gen = _read_json_array(f, max_record_bytes, decode or decode_object)
             elif head[:1] == b"{":
-                gen = _read_json_object(f, max_record_bytes)
+                gen = _read_json_object(f, max_record_bytes, decode or decode_object)
             elif not head:
                 gen = iter(())
             else:
@@ -175,7 +177,7 @@ def _too_large(limit: int) -> BadRecord:
                                          "il est ignoré sans être lu")
 
 
-def _read_jsonl(f: IO[bytes], limit: int) -> Iterator[tuple[int, Item]]:
+def _read_jsonl(f: IO[bytes], limit: int, decode: Callable[[bytes], Any]) -> Iterator[tuple[int, Item]]:
     line_no = 0
     readline = f.readline
     first = True
@@ -198,26 +200,27 @@ def _read_jsonl(f: IO[bytes], limit: int) -> Iterator[tuple[int, Item]]:
             continue
         if line.isspace():
             continue
-        yield line_no, decode_object(line)
+        yield line_no, decode(line)
 
 
 # ----------------------------------------------------------------------------------------------- JSON
 
-def _read_json_object(f: IO[bytes], limit: int) -> Iterator[tuple[int, Item]]:
+def _read_json_object(f: IO[bytes], limit: int, decode: Callable[[bytes], Any]) -> Iterator[tuple[int, Item]]:
     data = f.read(limit + 1)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if len(data) > limit:
         yield 1, _too_large(limit)
         return
-    yield 1, decode_object(data)
+    yield 1, decode(data)
 
 
 _OUT = re.compile(rb'[\[\]{}",\n]')
 _IN = re.compile(rb'["\\\n]')
 
 
-def _element(text: bytes, line: int, oversize: bool, limit: int) -> tuple[int, Item]:
+def _element(text: bytes, line: int, oversize: bool, limit: int,
+             decode: Callable[[bytes], Any] = None) -> tuple[int, Item]:
     """An array element's (start line, item): the line of its first non-blank character."""
     stripped = text.lstrip()
     line += text.count(b"\n", 0, len(text) - len(stripped))
@@ -225,10 +228,10 @@ def _element(text: bytes, line: int, oversize: bool, limit: int) -> tuple[int, I
         return line, _too_large(limit)
     if not stripped:
         return line, BadRecord("invalid_json", "élément vide dans le tableau (virgule en trop)")
-    return line, decode_object(stripped)
+    return line, (decode or decode_object)(stripped)
 
 
-def _read_json_array(f: IO[bytes], limit: int) -> Iterator[tuple[int, Item]]:
+def _read_json_array(f: IO[bytes], limit: int, decode: Callable[[bytes], Any]) -> Iterator[tuple[int, Item]]:
     """Split a top-level JSON array into its elements without loading the file (string-aware bracket scanner)."""
     buf = f.read(_CHUNK)
     if buf.startswith(b"\xef\xbb\xbf"):
@@ -285,21 +288,21 @@ def _read_json_array(f: IO[bytes], limit: int) -> Iterator[tuple[int, Item]]:
                 text = buf[start:pos - 1]
                 if oversize or text.strip() or count:
                     count += 1
-                    yield _element(text, start_line, oversize, limit)
+                    yield _element(text, start_line, oversize, limit, decode)
                 rest = buf[pos:] + f.read()
                 if rest.strip():
                     yield line, BadRecord("invalid_json", "contenu inattendu après la fin du tableau JSON")
                 return
         elif c == b"," and depth == 1:
             count += 1
-            yield _element(b"" if oversize else buf[start:pos - 1], start_line, oversize, limit)
+            yield _element(b"" if oversize else buf[start:pos - 1], start_line, oversize, limit, decode)
             oversize = False
             start, start_line = pos, line
         if not oversize and pos - start > limit:
             oversize = True
     # end of file inside the array
     if oversize or buf[start:].strip():
-        line, item = _element(buf[start:], start_line, oversize, limit)
+        line, item = _element(buf[start:], start_line, oversize, limit, decode)
         yield line, (item if oversize else
                      BadRecord("invalid_json", "fichier JSON tronqué : le tableau n'est pas fermé"))
 

@@ -282,7 +282,7 @@ def run_evaluate_output(args) -> int:
         sys.stderr.write(f"engine evaluate: attention : le paramètre « {name} » n'est pas fourni (--param {name}=...) ; "
                          "les décisions qui en dépendent seront indéterminées (null) et le nommeront dans "
                          "« missing »\n")
-    sources = [(p, read_records(p, spec=spec)) for p in args.records]  # open everything first: exit 1 before output
+    sources = [(p, read_records(p, spec=spec, decode=plan.decoder)) for p in args.records]  # open everything first: exit 1 before output
     several = len(sources) > 1
 
     def results() -> Iterator[dict]:

@@ -159,7 +159,8 @@ def raw_floor(src: str, dst: str) -> None:
 
 def full(spec, src: str, dst: str, at: date) -> None:
     with open(dst, "wb") as out:
-        write_jsonl(out, evaluate_stream(spec, read_records(src), at, {}, owned=True))
+        # as `engine evaluate` does: records decoded against the spec's types (engine.bind_typed)
+        write_jsonl(out, evaluate_stream(spec, read_records(src, decode=plan_for(spec).decoder), at, {}, owned=True))
 
 
 def timed(fn, *args) -> tuple[float, float]:
