@@ -21,7 +21,7 @@ import datetime
 from operator import itemgetter
 from typing import Any, Literal, NotRequired, Required, TypedDict
 
-from .bind import _EVENTS_BY_TYPE, BindError, Binder, _edate
+from .bind import _EVENTS_BY_TYPE, BindError, Binder, _drop_nulls, _edate
 
 try:
     import msgspec
@@ -86,6 +86,9 @@ class TypedDecoder:
                          if f in conflicts or _numeric(spec.events[t].fields[f].decl))
             if post:
                 self.event_post[t] = post
+        # a field left to the converters may be null: those events are then looked at for nulls (dropped, as the
+        # ordinary binding does: a null field is an absent one)
+        self.any_event_field = bool(conflicts)
         event = TypedDict("Event", {"type": Required[str], "date": Required[datetime.date],
                                     **{f: NotRequired[Any if f in conflicts else h] for f, h in hints.items()}})
         entry = TypedDict("HistoryEntry", {"phase": Required[str], "date": Required[datetime.date]})
@@ -109,11 +112,26 @@ class TypedDecoder:
 
     def __call__(self, data: bytes):
         try:
+            if not data.isascii():
+                data.decode()  # msgspec does not check the bytes of the keys it skips (undeclared ones)
+            if _may_overflow(data):
+                raise ValueError  # nor the numbers it skips: orjson refuses those that overflow (invalid_number)
             return Typed(self._decode(data))
         except self._errors:
             from .records import decode_object
 
             return decode_object(data)
+
+
+_DIGITS = bytes.maketrans(b"123456789E", b"000000000e")
+
+
+def _may_overflow(data: bytes) -> bool:
+    """Whether the text may hold a number too large for a double (1e400; a mantissa of k digits with an exponent of
+    two digits overflows only when k > 210): an exponent of three digits or a run of 200 digits, anywhere (inside a
+    text too: then the ordinary path merely does the work)."""
+    t = data.translate(_DIGITS)
+    return b"0e000" in t or b"0e+000" in t or b"0e-000" in t or b"0" * 200 in t
 
 
 def typed_decoder(spec) -> TypedDecoder | None:
@@ -163,6 +181,10 @@ def bind_typed(binder: Binder, raw: dict, params: dict, decoder: TypedDecoder) -
                 index[t] = [e]
             else:
                 lst.append(e)
+        if decoder.any_event_field:
+            for e in evs:
+                if None in e.values():
+                    _drop_nulls(e)
         if decoder.event_post:
             try:
                 for t, post in decoder.event_post.items():

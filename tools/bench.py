@@ -169,6 +169,58 @@ def timed(fn, *args) -> tuple[float, float]:
     return _cpu() - c, time.perf_counter() - w
 
 
+INSTR_CHILD = """
+import io, itertools, sys
+from datetime import date
+import orjson
+sys.path.insert(0, sys.argv[1])
+from engine.compile import load_spec
+from engine.evaluate import evaluate_stream, plan_for
+from engine.records import read_records
+from engine.render import tune_gc, write_jsonl
+what, spec_path, src, n, at = sys.argv[2:7]
+n = int(n)
+out = io.BytesIO()
+with tune_gc():
+    if what == "floor":
+        with open(src, "rb") as f:
+            for line in itertools.islice(f, n):
+                out.write(orjson.dumps(orjson.loads(line), option=orjson.OPT_APPEND_NEWLINE))
+    else:
+        spec = load_spec(spec_path)
+        items = itertools.islice(read_records(src, decode=getattr(plan_for(spec), "decoder", None)), n)
+        write_jsonl(out, evaluate_stream(spec, items, date.fromisoformat(at), {}, owned=True))
+"""
+
+
+def instructions(args, src: str) -> None:
+    """Instructions per record (callgrind), as the difference between runs over the first 3,000 and 1,000 records
+    (start-up, spec compilation and warming caches cancel out)."""
+    import re
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        print("instructions: valgrind is not installed (apt-get install valgrind)")
+        return
+    lo, hi = 1000, min(3000, args.n)
+    if hi <= lo:
+        print("instructions: needs -n 3000 or more")
+        return
+
+    def count(what: str, n: int) -> int:
+        p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
+                            INSTR_CHILD, str(ROOT), what, args.spec, src, str(n), args.at.isoformat()],
+                           env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True)
+        m = re.search(r"refs:\s*([\d,]+)", p.stderr)
+        if p.returncode or not m:
+            raise SystemExit(f"instructions: valgrind failed: {p.stderr[-2000:]}")
+        return int(m.group(1).replace(",", ""))
+
+    per = {w: (count(w, hi) - count(w, lo)) / (hi - lo) for w in ("floor", "full")}
+    print(f"instructions per record (records {lo}-{hi}): full {per['full']:,.0f}, floor {per['floor']:,.0f}, "
+          f"ratio {per['full'] / per['floor']:.1f}x")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--spec", default=str(ROOT / "specs/accompagnement-social-professionnel-intensif.yaml"))
@@ -176,6 +228,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--at", type=date.fromisoformat, default=date(2026, 12, 31))
     ap.add_argument("--rss", type=int, default=0, metavar="N", help="also measure the peak RSS of N records")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count CPU instructions per record under valgrind (callgrind): full evaluate and raw "
+                         "floor, records 1,000 to 3,000 of the file (steady state); unlike seconds, the same on a "
+                         "busy machine")
     args = ap.parse_args(argv)
 
     from synth import Synth
@@ -246,8 +302,11 @@ def main(argv=None) -> int:
             rss = int(hwm[-1].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             print(f"rss: {args.rss} records in {time.perf_counter() - t:.0f} s wall, exit {p.returncode}, "
                   f"peak RSS {rss:.0f} MB (target < 500 MB)")
+        if args.instructions:
+            instructions(args, src)
     cmd = f"python tools/bench.py --spec {os.path.relpath(args.spec, ROOT)} -n {args.n} --seed {args.seed}"
-    print(f"reproduce: {cmd}" + (f" --rss {args.rss}" if args.rss else ""))
+    print(f"reproduce: {cmd}" + (f" --rss {args.rss}" if args.rss else "")
+          + (" --instructions" if args.instructions else ""))
     return 0
 
 

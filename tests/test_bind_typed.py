@@ -1,0 +1,188 @@
+"""Typed decoding (engine/bind_typed.py): records msgspec decodes against the spec's types evaluate exactly as the
+ordinary path does (orjson, then the plain binding), whatever the record holds; what msgspec refuses falls back.
+
+The shipped specs are compared in tests/test_evaluate_fastpath.py; here: arbitrary records (hypothesis), a field that
+two event types declare differently, list and duration attributes, and the fallback itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from engine import evaluate as E
+from engine.bind_typed import Typed, TypedDecoder
+from engine.compile import load_spec
+from engine.records import BadRecord, decode_object, read_records
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI = ROOT / "tests/data/specs/mini.yaml"
+AT = date(2026, 9, 1)
+
+
+def _variant(tmp_path: Path) -> Path:
+    """mini.yaml plus an event type whose `mode` is a number (the appointment's is an enumeration), a list
+    attribute and a duration attribute."""
+    text = MINI.read_text(encoding="utf-8")
+    text = text.replace("""    activity:
+      label: Activité SIA""", """    meeting:
+      label: Réunion
+      fields:
+        mode: {type: number, label: Nombre de participants}
+    activity:
+      label: Activité SIA""")
+    text = text.replace("""    sex: {type: enum, values: [F, M], label: Sexe}""", """    sex: {type: enum, values: [F, M], label: Sexe}
+    territories: {type: list, items: {type: enum, values: [artois, ternois]}, label: Territoires}
+    notice: {type: duration, label: Préavis}""")
+    p = tmp_path / "mini-variant.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def _both(spec, lines: list[bytes], params=None) -> tuple[list, list, list]:
+    """(typed results, plain results, the typed decoder's items)."""
+    plan = E.plan_for(spec)
+    items = [(i, plan.decoder(x)) for i, x in enumerate(lines, 1)]
+    typed = list(E.evaluate_stream(spec, items, AT, params, owned=True))
+    plain_plan = dataclasses.replace(plan, fast=False)
+    E._PLANS[id(spec)] = plain_plan
+    try:
+        plain = list(E.evaluate_stream(spec, [(i, decode_object(x)) for i, x in enumerate(lines, 1)], AT, params,
+                                       owned=True))
+    finally:
+        E._PLANS[id(spec)] = plan
+    return typed, plain, items
+
+
+# ----------------------------------------------------------------------------------------------- arbitrary records
+
+_DATES = st.sampled_from(["2026-01-05", "2026-02-28", "2026-03-02", "2026-04-30", "2026-06-15", "2026-02-30",
+                          "2026-1-05", "05/01/2026", "0000-01-01", ""])
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 40),
+                     st.sampled_from([7.5, 15.0, 0.1, 1e300, 2.0 ** 60]),
+                     st.sampled_from(["62", "59", "F", "M", "X", "in_person", "video", "artois", "6 months", "x"]),
+                     _DATES)
+_VALUES = st.one_of(_SCALARS, st.lists(_SCALARS, max_size=3), st.dictionaries(st.sampled_from(["a", "b"]), _SCALARS,
+                                                                                 max_size=2))
+_EVENT = st.fixed_dictionaries(
+    {"type": st.one_of(st.sampled_from(["appointment", "activity", "meeting", "other"]), _SCALARS),
+     "date": st.one_of(_DATES, _SCALARS)},
+    optional={"mode": _VALUES, "hours": _VALUES, "note": _VALUES, "rsa": _VALUES})
+_HISTORY = st.fixed_dictionaries({"phase": st.sampled_from(["orientation", "accueil", "contrat", "sortie", "zzz"]),
+                                  "date": _DATES}, optional={"note": _VALUES})
+_RECORD = st.fixed_dictionaries(
+    {"id": st.one_of(st.sampled_from(["A-1", "B-2"]), _SCALARS)},
+    optional={"birth_date": st.one_of(_DATES, _VALUES), "department": _VALUES, "rsa": _VALUES,
+              "disability": _VALUES, "peripheral_barriers": _VALUES, "income": _VALUES, "sex": _VALUES,
+              "territories": _VALUES, "notice": _VALUES, "undeclared": _VALUES,
+              "history": st.one_of(st.lists(_HISTORY, max_size=4), _SCALARS),
+              "events": st.one_of(st.lists(st.one_of(_EVENT, _SCALARS), max_size=8), _SCALARS)})
+
+
+@pytest.fixture(scope="module")
+def variant_spec(tmp_path_factory):
+    return load_spec(_variant(tmp_path_factory.mktemp("typed")))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_RECORD, min_size=1, max_size=4))
+def test_typed_path_equals_plain_path_on_arbitrary_records(variant_spec, records):
+    lines = [orjson.dumps(r) for r in records]
+    # text orjson cannot write: bad bytes and numbers that overflow, in declared and undeclared keys
+    hostile = [b'"\xff"', b'"\xed\xa0\x80"', b"1e400", b"-1E+309", b"1" * 330, b"123456789012345678901234567890",
+               b"-0.0", b"1E2"]
+    lines = [ln.replace(b'"x"', hostile[k % len(hostile)], 1) if k % 3 == 0 else ln for k, ln in enumerate(lines)]
+    typed, plain, _ = _both(variant_spec, lines, {"min_barriers": 2})
+    assert typed == plain
+
+
+# ----------------------------------------------------------------------------------------------- specific cases
+
+def test_decoder_of_a_spec_with_a_field_declared_twice(variant_spec):
+    dec = E.plan_for(variant_spec).decoder
+    assert isinstance(dec, TypedDecoder)
+    # `mode` is an enumeration for appointments and a number for meetings: each type's converter checks it
+    assert {t: [f for f, _c, _floats in post] for t, post in dec.event_post.items()} == {
+        "appointment": ["mode"], "meeting": ["mode"], "activity": ["hours"]}
+    assert [n for n, _c in dec.post] == ["territories", "notice"]
+    ok = {"id": "A", "events": [{"type": "meeting", "date": "2026-03-02", "mode": 12},
+                                {"type": "appointment", "date": "2026-03-03", "mode": "video"}]}
+    bad_enum = {"id": "B", "events": [{"type": "appointment", "date": "2026-03-03", "mode": 12}]}
+    bad_number = {"id": "C", "events": [{"type": "meeting", "date": "2026-03-03", "mode": "video"}]}
+    lines = [orjson.dumps(r) for r in (ok, bad_enum, bad_number)]
+    typed, plain, items = _both(variant_spec, lines, {"min_barriers": 2})
+    assert typed == plain
+    assert all(isinstance(x, Typed) for _, x in items)  # msgspec accepts all three; the converters decide
+    assert [r["status"] for r in typed] == ["ok", "error", "error"]
+    assert typed[1]["error"]["code"] == "wrong_type" and typed[2]["error"]["code"] == "wrong_type"
+
+
+def test_null_fields_are_absent_on_both_paths(variant_spec):
+    # `mode` is left to the converters in this spec (declared twice): msgspec lets its nulls through, the binding
+    # drops them, on events of every type
+    recs = [{"id": "A", "events": [{"type": t, "date": "2026-03-02", "mode": None, "hours": 2}]}
+            for t in ("appointment", "meeting", "other", "activity")]
+    lines = [orjson.dumps(r) for r in recs]
+    typed, plain, items = _both(variant_spec, lines, {"min_barriers": 2})
+    assert typed == plain
+    assert [type(x).__name__ for _, x in items] == ["Typed", "Typed", "Typed", "Typed"]
+    from engine.bind_typed import bind_typed
+
+    plan = E.plan_for(variant_spec)
+    env, _d, _i = bind_typed(plan.binder, plan.decoder(lines[2]).raw, plan.binder.params({}), plan.decoder)
+    assert env["events"] == [{"type": "other", "date": date(2026, 3, 2), "hours": 2}]
+
+
+def test_fractional_numbers_are_exact_decimals(variant_spec):
+    line = orjson.dumps({"id": "A", "income": 1234.56, "peripheral_barriers": 3.0,
+                         "events": [{"type": "activity", "date": "2026-03-02", "hours": 0.1}]})
+    plan = E.plan_for(variant_spec)
+    item = plan.decoder(line)
+    assert isinstance(item, Typed)
+    from engine.bind_typed import bind_typed
+
+    env, dates, index = bind_typed(plan.binder, item.raw, plan.binder.params({"min_barriers": 2}), plan.decoder)
+    from decimal import Decimal
+
+    assert env["income"] == Decimal("1234.56") and env["income"].__class__ is Decimal
+    assert env["peripheral_barriers"] == 3 and env["peripheral_barriers"].__class__ is int
+    assert index["activity"][0]["hours"] == Decimal("0.1")
+    assert dates == [date(2026, 3, 2)]
+
+
+@pytest.mark.parametrize("line, kind", [
+    (b'{"id": "A", "rsa": tru}', BadRecord),                               # invalid JSON: the ordinary message
+    (b'{"id": "A", "rsa": "oui"}', dict),                                   # wrong type: the ordinary binding says so
+    (b'{"id": "A", "events": [{"type": "activity", "date": "2026-02-30"}]}', dict),  # no such date
+    (b'{"id": "A", "events": [{"type": "activity", "date": "2026-02-03", "hours": null}]}', dict),  # null field
+    (b'[1, 2]', BadRecord),
+    (b'{"id": "A", "b": "\xff"}', BadRecord),                               # invalid UTF-8 in a skipped key
+    (b'{"id": "A", "b": "\xed\xa0\x80"}', BadRecord),                       # an encoded surrogate
+    (b'{"id": "A", "b": 1e400}', BadRecord),                                # a skipped number that overflows
+    (b'{"id": "A", "b": -1E+309}', BadRecord),
+    (b'{"id": "A", "b": 9' + b"9" * 320 + b'.5}', BadRecord),
+    (b'{"id": "A", "b": 1e-400, "rsa": true}', dict),                       # (read the ordinary way: no overflow)
+    (b'{"id": "A", "rsa": true}', Typed),
+])
+def test_what_msgspec_refuses_goes_the_ordinary_way(variant_spec, line, kind):
+    item = E.plan_for(variant_spec).decoder(line)
+    assert isinstance(item, kind)
+    if kind is not Typed:
+        assert type(item) is type(decode_object(line)) and (kind is dict or item == decode_object(line))
+
+
+def test_engine_evaluate_reads_jsonl_and_json_arrays_typed(variant_spec, tmp_path):
+    recs = [{"id": "A", "rsa": True, "department": "62"}, {"id": "B", "rsa": "x"}]
+    jl = tmp_path / "r.jsonl"
+    jl.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs))
+    arr = tmp_path / "r.json"
+    arr.write_bytes(orjson.dumps(recs))
+    dec = E.plan_for(variant_spec).decoder
+    for path in (jl, arr):
+        kinds = [type(x).__name__ for _, x in read_records(str(path), decode=dec)]
+        assert kinds == ["Typed", "dict"]
