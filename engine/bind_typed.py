@@ -5,23 +5,26 @@ and declared fields. For the common record, msgspec does all of it while it deco
 decoded against a ``TypedDict`` built from the spec (attributes, ``history`` entries, events), so dates arrive as
 ``datetime.date``, enumerations, booleans, integers and texts are checked, and undeclared keys are dropped.
 
-Whatever msgspec refuses (invalid JSON, a wrong type, a null event field, a fractional number, an undeclared
-attribute type...) is decoded again the ordinary way (:func:`engine.records.decode_object`) and bound by
+Whatever msgspec refuses (invalid JSON, a wrong type, a null event field, an invalid date, an integer orjson would
+read as a float, and bad bytes or a number too large for a double anywhere in the line, since msgspec does not look
+into the keys it skips) is decoded again the ordinary way (:func:`engine.records.decode_object`) and bound by
 :class:`engine.bind.Binder`, which reports the first error in the record's order. So the typed path never decides
 anything on its own: a record it accepts binds to exactly what the ordinary binding gives
-(``tests/test_evaluate_fastpath.py`` compares the two on every shipped spec, hostile lines included).
+(``tests/test_bind_typed.py``: arbitrary and hostile records; ``tests/test_evaluate_fastpath.py``: every shipped
+spec).
 
-:class:`TypedDecoder` is built once per spec; it is None (not used) when msgspec is not installed or when two event
-types declare the same field with different types (the union of event fields would then check too little).
+:class:`TypedDecoder` is built once per spec; it is None (not used) when msgspec is not installed, or when the spec
+declares an input msgspec cannot check exactly as the ordinary converter does (a list, a duration, an event field
+that two event types declare with different types).
 """
 
 from __future__ import annotations
 
 import datetime
 from operator import itemgetter
-from typing import Any, Literal, NotRequired, Required, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, Required, TypedDict
 
-from .bind import _EVENTS_BY_TYPE, BindError, Binder, _drop_nulls, _edate
+from .bind import _EVENTS_BY_TYPE, BindError, Binder, _edate
 
 try:
     import msgspec
@@ -41,18 +44,25 @@ class Typed:
         self.raw = raw
 
 
+# orjson reads an integer outside [-2**63, 2**64) as a float (then too large to be exact: invalid_number); msgspec
+# would read it exactly, so such a record goes the ordinary way (so does one in [2**63, 2**64): msgspec bounds are
+# 64-bit signed)
+_INT = Annotated[int, msgspec.Meta(ge=-2 ** 63, le=2 ** 63 - 1)] if msgspec is not None else int
 _NATIVE = {"boolean": bool, "string": str, "date": datetime.date,
-           "integer": int | float, "number": int | float}  # a float is then read as an exact decimal (binding)
+           "integer": _INT | float, "number": _INT | float}  # a float is then read as an exact decimal (binding)
 
 
 def _hint(decl) -> Any:
-    """The type msgspec checks for a declared input, or None when the ordinary converter must do all of it (a
-    duration, a list, an undeclared type...)."""
+    """The type msgspec checks for a declared input; ValueError when it cannot check it as the ordinary converter
+    does (a duration, a list, an enumeration without values)."""
     t = decl.get("type") if isinstance(decl, dict) else None
     if t == "enum":
         values = tuple(str(v) for v in decl.get("values") or ())
-        return Literal[values] if values else None
-    return _NATIVE.get(t)
+        if values:
+            return Literal[values]
+    elif t in _NATIVE:
+        return _NATIVE[t]
+    raise ValueError(f"type {t!r} is left to the ordinary binding")
 
 
 def _numeric(decl) -> bool:
@@ -63,49 +73,38 @@ class TypedDecoder:
     """``decoder(data: bytes)`` -> :class:`Typed` when msgspec accepts the record, else what
     :func:`engine.records.decode_object` gives (a dict or a BadRecord).
 
-    After decoding, :func:`bind_typed` still applies the ordinary converter to ``post`` attributes (all their values)
-    and ``numbers`` attributes (their floats, read as exact decimals), and per event type to ``event_post``:
-    ``(field, converter, floats only)``; a field that two event types declare differently is left to each type's
-    converter."""
+    Built only for specs whose inputs msgspec can check exactly as the ordinary binding does (booleans, integers,
+    numbers, texts, dates, enumerations; an event field declared with the same type by every event type that
+    declares it); otherwise ValueError, and the spec takes the ordinary path. After decoding, :func:`bind_typed`
+    still reads the floats of number inputs as exact decimals: ``numbers`` (attributes) and ``event_numbers`` (per
+    event type), ``(name, converter)``."""
 
     def __init__(self, spec):
         hints: dict = {}
-        conflicts: set = set()
         for ev in spec.events.values():
             for f, a in ev.fields.items():
                 if f in ("type", "date"):
                     continue
                 hint = _hint(a.decl)
-                if hint is None or hints.get(f, hint) != hint:
-                    conflicts.add(f)
-                hints[f] = hint
+                if hints.setdefault(f, hint) != hint:
+                    raise ValueError(f"event field {f!r} is declared with two types")
         binder = Binder(spec)
-        self.event_post: dict = {}
+        self.event_numbers: dict = {}
         for t, convs in binder.event_fields.items():
-            post = tuple((f, c, f not in conflicts) for f, _ok, c in convs
-                         if f in conflicts or _numeric(spec.events[t].fields[f].decl))
-            if post:
-                self.event_post[t] = post
-        # a field left to the converters may be null: those events are then looked at for nulls (dropped, as the
-        # ordinary binding does: a null field is an absent one)
-        self.any_event_field = bool(conflicts)
+            nums = tuple((f, c) for f, _ok, c in convs if _numeric(spec.events[t].fields[f].decl))
+            if nums:
+                self.event_numbers[t] = nums
         event = TypedDict("Event", {"type": Required[str], "date": Required[datetime.date],
-                                    **{f: NotRequired[Any if f in conflicts else h] for f, h in hints.items()}})
+                                    **{f: NotRequired[h] for f, h in hints.items()}})
         entry = TypedDict("HistoryEntry", {"phase": Required[str], "date": Required[datetime.date]})
         record: dict = {"id": NotRequired[str], "history": NotRequired[list[entry]],
                         "events": NotRequired[list[event]]}
-        self.post: list = []  # attributes msgspec does not check: (name, ordinary converter)
-        self.numbers: list = []  # number attributes: (name, converter of their floats)
+        self.numbers: list = []
         for name, conv, _unk in binder.attrs:
             decl = spec.attributes[name].decl
-            hint = _hint(decl)
-            if hint is None:
-                record[name] = NotRequired[Any]
-                self.post.append((name, conv))
-            else:
-                record[name] = NotRequired[hint | None]  # null: unknown, as in the ordinary binding
-                if _numeric(decl):
-                    self.numbers.append((name, conv))
+            record[name] = NotRequired[_hint(decl) | None]  # null: unknown, as in the ordinary binding
+            if _numeric(decl):
+                self.numbers.append((name, conv))
         self._decode = msgspec.json.Decoder(TypedDict("Record", record)).decode
         # (invalid UTF-8 raises UnicodeDecodeError, a ValueError)
         self._errors = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, ValueError)
@@ -124,14 +123,15 @@ class TypedDecoder:
 
 
 _DIGITS = bytes.maketrans(b"123456789E", b"000000000e")
+_RUN = b"0" * 200
 
 
 def _may_overflow(data: bytes) -> bool:
-    """Whether the text may hold a number too large for a double (1e400; a mantissa of k digits with an exponent of
-    two digits overflows only when k > 210): an exponent of three digits or a run of 200 digits, anywhere (inside a
-    text too: then the ordinary path merely does the work)."""
+    """Whether the text may hold a number too large for a double: an exponent of three digits (1e400; a negative
+    one cannot overflow) or a run of 200 digits (a mantissa of k digits with an exponent of two digits overflows only
+    when k > 210), anywhere (inside a text too: then the ordinary path merely does the work)."""
     t = data.translate(_DIGITS)
-    return b"0e000" in t or b"0e+000" in t or b"0e-000" in t or b"0" * 200 in t
+    return b"0e000" in t or b"0e+000" in t or _RUN in t
 
 
 def typed_decoder(spec) -> TypedDecoder | None:
@@ -145,8 +145,8 @@ def typed_decoder(spec) -> TypedDecoder | None:
 
 def bind_typed(binder: Binder, raw: dict, params: dict, decoder: TypedDecoder) -> tuple[dict, list, dict]:
     """What :meth:`engine.bind.Binder.bind_with_dates` gives for a record msgspec accepted (``raw`` of a
-    :class:`Typed`): only the id, nulls, the values msgspec leaves to their converter (see :class:`TypedDecoder`),
-    the order of the events and their index by type remain to do."""
+    :class:`Typed`): only the id, null attributes, the floats of number inputs (see :class:`TypedDecoder`), the order
+    of the events and their index by type remain to do."""
     rid = raw.get("id")
     if rid.__class__ is not str or not rid.strip():
         binder._check_id(rid)
@@ -159,10 +159,6 @@ def bind_typed(binder: Binder, raw: dict, params: dict, decoder: TypedDecoder) -
         for k, v in raw.items():
             if v is None:
                 env[k] = unknown[k]
-    for name, conv in decoder.post:  # in declaration order: the first error is the ordinary binding's
-        v = raw.get(name)
-        if v is not None:
-            env[name] = conv(v)
     for name, conv in decoder.numbers:
         v = raw.get(name)
         if v.__class__ is float:
@@ -181,17 +177,13 @@ def bind_typed(binder: Binder, raw: dict, params: dict, decoder: TypedDecoder) -
                 index[t] = [e]
             else:
                 lst.append(e)
-        if decoder.any_event_field:
-            for e in evs:
-                if None in e.values():
-                    _drop_nulls(e)
-        if decoder.event_post:
+        if decoder.event_numbers:
             try:
-                for t, post in decoder.event_post.items():
+                for t, nums in decoder.event_numbers.items():
                     for e in index.get(t, ()):
-                        for f, conv, floats_only in post:
+                        for f, conv in nums:
                             v = e.get(f)
-                            if v is not None and (v.__class__ is float or not floats_only):
+                            if v.__class__ is float:
                                 e[f] = conv(v)
             except BindError:  # the ordinary binding reports the first error in the events' order
                 return binder.bind_with_dates(raw, params)
