@@ -104,6 +104,7 @@ def test_typed_path_equals_plain_path_on_arbitrary_records(mini_spec, records):
 
 @pytest.mark.parametrize("value", [b"18446744073709551615", b"18446744073709551616", b"-9223372036854775808",
                                    b"-9223372036854775809", b"123456789012345678901234567890", b"1e400", b"7.5",
+                                   b"1e20", b"-4.5e17",
                                    b"15.0", b"0.1", b"1E2"])
 @pytest.mark.parametrize("where", ["income", "peripheral_barriers", "hours", "note"])
 def test_numbers_at_the_limits(mini_spec, value, where):
