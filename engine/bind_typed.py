@@ -111,15 +111,32 @@ class TypedDecoder:
 
     def __call__(self, data: bytes):
         try:
-            if not data.isascii():
-                data.decode()  # msgspec does not check the bytes of the keys it skips (undeclared ones)
-            if _may_overflow(data):
-                raise ValueError  # nor the numbers it skips: orjson refuses those that overflow (invalid_number)
-            return Typed(self._decode(data))
+            raw = self._decode(data)
+            if data.count(b":") != _keys(raw):
+                # keys were skipped (undeclared, or repeated; or a text holds a colon): msgspec does not look into
+                # what it skips, orjson does (bad bytes: invalid_utf8; a number that overflows: invalid_number)
+                if not data.isascii():
+                    data.decode()
+                if _may_overflow(data):
+                    raise ValueError
+            return Typed(raw)
         except self._errors:
             from .records import decode_object
 
             return decode_object(data)
+
+
+def _keys(raw: dict) -> int:
+    """The number of keys msgspec kept: each is one colon of the text (so fewer colons than keys is impossible, and
+    as many means nothing was skipped)."""
+    n = len(raw)
+    evs = raw.get("events")
+    if evs:
+        n += sum(map(len, evs))
+    hist = raw.get("history")
+    if hist:
+        n += sum(map(len, hist))
+    return n
 
 
 _DIGITS = bytes.maketrans(b"123456789E", b"000000000e")
