@@ -409,11 +409,7 @@ class Binder:
                         continue
                     e[f] = c(v)
             append(d)
-        if sorted(dates) != dates:  # (a C loop over a few dates, cheaper than a test per event)
-            evs = sorted(evs, key=_edate)
-            dates = [e["date"] for e in evs]
-            index = {t: sorted(lst, key=_edate) for t, lst in index.items()}
-        return evs, dates, index
+        return in_date_order(evs, dates, index)
 
     def _event_slow(self, evs: list, e) -> tuple[date, tuple]:
         """An event off the fast path: not a dict, no or an undeclared type, a date not seen yet or invalid."""
@@ -469,6 +465,29 @@ class _NEVER:
 
 def _edate(e: dict) -> date:
     return e["date"]
+
+
+def index_by_type(evs: list) -> dict:
+    """The events of each type, in their order (types in order of first appearance)."""
+    index: dict = {}
+    for e in evs:
+        t = e["type"]
+        lst = index.get(t)
+        if lst is None:
+            index[t] = [e]
+        else:
+            lst.append(e)
+    return index
+
+
+def in_date_order(evs: list, dates: list, index: dict) -> tuple[list, list, dict]:
+    """``(events, their dates, events by type)`` sorted by date (stable), when they are not already (a C comparison
+    of the dates, cheaper than a test per event)."""
+    if sorted(dates) != dates:
+        evs = sorted(evs, key=_edate)
+        dates = [e["date"] for e in evs]
+        index = {t: sorted(lst, key=_edate) for t, lst in index.items()}
+    return evs, dates, index
 
 
 def _drop_nulls(e: dict) -> None:

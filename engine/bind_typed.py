@@ -24,7 +24,7 @@ import datetime
 from operator import itemgetter
 from typing import Annotated, Any, Literal, NotRequired, Required, TypedDict
 
-from .bind import _EVENTS_BY_TYPE, BindError, Binder, _edate
+from .bind import _EVENTS_BY_TYPE, BindError, Binder, in_date_order, index_by_type
 
 try:
     import msgspec
@@ -79,7 +79,7 @@ class TypedDecoder:
     still reads the floats of number inputs as exact decimals: ``numbers`` (attributes) and ``event_numbers`` (per
     event type), ``(name, converter)``."""
 
-    def __init__(self, spec):
+    def __init__(self, spec, binder: Binder | None = None):
         hints: dict = {}
         for ev in spec.events.values():
             for f, a in ev.fields.items():
@@ -88,7 +88,7 @@ class TypedDecoder:
                 hint = _hint(a.decl)
                 if hints.setdefault(f, hint) != hint:
                     raise ValueError(f"event field {f!r} is declared with two types")
-        binder = Binder(spec)
+        binder = binder or Binder(spec)
         self.event_numbers: dict = {}
         for t, convs in binder.event_fields.items():
             nums = tuple((f, c) for f, _ok, c in convs if _numeric(spec.events[t].fields[f].decl))
@@ -151,11 +151,12 @@ def _may_overflow(data: bytes) -> bool:
     return b"0e000" in t or _RUN in t
 
 
-def typed_decoder(spec) -> TypedDecoder | None:
+def typed_decoder(spec, binder: Binder | None = None) -> TypedDecoder | None:
+    """The spec's decoder (``binder``: the spec's :class:`~engine.bind.Binder`, when the caller has one), or None."""
     if msgspec is None:
         return None
     try:
-        return TypedDecoder(spec)
+        return TypedDecoder(spec, binder)
     except (ValueError, TypeError):
         return None
 
@@ -186,14 +187,7 @@ def bind_typed(binder: Binder, raw: dict, params: dict, decoder: TypedDecoder) -
         evs, dates, index = [], [], {}
     else:
         dates = list(map(_DATE, evs))
-        index: dict = {}
-        for e in evs:
-            t = e["type"]
-            lst = index.get(t)
-            if lst is None:
-                index[t] = [e]
-            else:
-                lst.append(e)
+        index = index_by_type(evs)
         if decoder.event_numbers:
             try:
                 for t, nums in decoder.event_numbers.items():
@@ -204,10 +198,7 @@ def bind_typed(binder: Binder, raw: dict, params: dict, decoder: TypedDecoder) -
                                 e[f] = conv(v)
             except BindError:  # the ordinary binding reports the first error in the events' order
                 return binder.bind_with_dates(raw, params)
-        if sorted(dates) != dates:
-            evs = sorted(evs, key=_edate)
-            dates = list(map(_DATE, evs))
-            index = {t: sorted(lst, key=_edate) for t, lst in index.items()}
+        evs, dates, index = in_date_order(evs, dates, index)
     env["events"] = evs
     env[_EVENTS_BY_TYPE] = (evs, index)
     return env, dates, index

@@ -36,6 +36,7 @@ from operator import itemgetter
 from typing import Any
 
 from . import nodes as N
+from .bind import index_by_type
 
 ONE_DAY = timedelta(days=1)
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -115,14 +116,7 @@ def events_of(types: frozenset, events: list, cache: dict) -> tuple[list, list]:
         if len(types) == 1:  # from the record's index by type (the binding's, or built on the first call)
             index = cache.get(None)
             if index is None:
-                index = cache[None] = {}
-                for e in events:
-                    t = e["type"]
-                    lst = index.get(t)
-                    if lst is None:
-                        index[t] = [e]
-                    else:
-                        lst.append(e)
+                index = cache[None] = index_by_type(events)
             for t in types:
                 evs = index.get(t) or []
         else:  # several types: a mask over the record's types, in C (the order of the events is kept)

@@ -65,10 +65,11 @@ def plan_for(spec) -> Plan:
         return ("leaf", len(leaves) - 1)
 
     tree = walk(spec.eligibility_beneficiary)
+    binder = Binder(spec)
     p = Plan(spec, (("spec", spec.id), ("spec_version", spec.version)), tuple(leaves), tree, C.build_path_plan(spec),
              bool(spec.phases), C.deadline_info(spec.deadlines),
-             OB.obligation_info(spec.obligations, spec.definitions, spec.events), Binder(spec),
-             tuple(p for p, ph in spec.phases.items() if ph.final), typed_decoder(spec))
+             OB.obligation_info(spec.obligations, spec.definitions, spec.events), binder,
+             tuple(p for p, ph in spec.phases.items() if ph.final), typed_decoder(spec, binder))
     if len(_PLANS) > 64:
         _PLANS.clear()
     _PLANS[id(spec)] = p

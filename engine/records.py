@@ -220,7 +220,7 @@ _IN = re.compile(rb'["\\\n]')
 
 
 def _element(text: bytes, line: int, oversize: bool, limit: int,
-             decode: Callable[[bytes], Any] = None) -> tuple[int, Item]:
+             decode: Callable[[bytes], Any]) -> tuple[int, Item]:
     """An array element's (start line, item): the line of its first non-blank character."""
     stripped = text.lstrip()
     line += text.count(b"\n", 0, len(text) - len(stripped))
@@ -228,7 +228,7 @@ def _element(text: bytes, line: int, oversize: bool, limit: int,
         return line, _too_large(limit)
     if not stripped:
         return line, BadRecord("invalid_json", "élément vide dans le tableau (virgule en trop)")
-    return line, (decode or decode_object)(stripped)
+    return line, decode(stripped)
 
 
 def _read_json_array(f: IO[bytes], limit: int, decode: Callable[[bytes], Any]) -> Iterator[tuple[int, Item]]:

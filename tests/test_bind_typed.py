@@ -126,6 +126,14 @@ def test_no_typed_decoding_for_inputs_msgspec_cannot_check(tmp_path):
     assert r["status"] == "ok"
 
 
+@pytest.mark.parametrize("line, code", [(b'{"rsa": true}', "missing_id"), (b'{"id": "  ", "rsa": true}', "invalid_id")])
+def test_id_errors_on_the_typed_path(mini_spec, line, code):
+    # msgspec accepts both (the id is optional to it): the typed binding reports them as the ordinary one does
+    typed, plain, items = _both(mini_spec, [line], {"min_barriers": 2})
+    assert isinstance(items[0][1], Typed)
+    assert typed == plain and typed[0]["error"]["code"] == code
+
+
 def test_null_fields(mini_spec):
     # a null attribute is unknown on the typed path too; a null event field goes the ordinary way (dropped there)
     lines = [orjson.dumps({"id": "A", "rsa": None, "income": None}),
