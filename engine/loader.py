@@ -4,7 +4,8 @@ The YAML layer (:class:`YMap`, :class:`YList`, :class:`Pos`, :func:`load_yaml`, 
 :mod:`engine.yaml_safe` and is re-exported here; this module adds documents:
 
 - ``imports: [common.yaml]`` (paths relative to the importing file): a missing file, a cycle, or importing a file
-  that is not ``kind: vocabulary`` are positioned errors; the errors of an imported file are reported too;
+  that is not ``kind: vocabulary`` are positioned errors; the errors of an imported file are reported too; a name
+  defined differently by two imports, or by a vocabulary and one of its imports, is an ``import.conflict``;
 - ``Document.vocabulary``: the merged sections of the imported vocabularies (and, for a vocabulary, its own);
 - ``use:`` blocks: a mapping ``{use: name, ...}`` anywhere in the data is replaced by the block ``name`` of the
   ``shared:`` section of the imported vocabularies; the local keys next to ``use:`` override the block's keys.
@@ -141,7 +142,7 @@ def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...]) -> Docume
                                  path=f"imports[{i + 1}]", width=len(name)))
             continue
         doc.imports.append(sub)
-    doc.vocabulary = _merge_vocabularies(doc)
+    doc.vocabulary = _merge_vocabularies(doc, diags)
     shared = doc.vocabulary.get("shared")
     if not broken_import:  # else every use: of the broken file would be reported as unknown: noise
         _expand_uses(doc, data, shared if isinstance(shared, YMap) else YMap(), diags, ())
@@ -150,12 +151,18 @@ def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...]) -> Docume
     return doc
 
 
-def _merge_vocabularies(doc: Document) -> YMap:
+def _merge_vocabularies(doc: Document, diags: list[Diagnostic]) -> YMap:
+    """The sections of the imported vocabularies (then, for a vocabulary, its own), name by name.
+
+    A name defined twice in a section with different content is an ``import.conflict`` at the second definition
+    (two imports, or a vocabulary redefining a name it imports); the same definition reached twice (a diamond of
+    imports) or an identical copy is not a conflict.
+    """
     merged = YMap(pos=doc.data.pos)
-    sources = [d.vocabulary for d in doc.imports]
+    sources = [(d.vocabulary, d) for d in doc.imports]
     if doc.kind == "vocabulary":
-        sources.append(doc.data)
-    for voc in sources:
+        sources.append((doc.data, doc))
+    for voc, src in sources:
         for section in VOCABULARY_SECTIONS:
             part = voc.get(section)
             if not isinstance(part, dict):
@@ -164,8 +171,40 @@ def _merge_vocabularies(doc: Document) -> YMap:
                 merged._set(section, YMap(pos=part.pos), voc.key_info(section), voc.value_info(section))
             target: YMap = merged[section]
             for name, value in part.items():
+                if name in target and not _same_definition(target, part, name):
+                    diags.append(_conflict(doc, src, section, name, target.key_pos(name), part.key_info(name)))
                 target._set(name, value, part.key_info(name), part.value_info(name))
     return merged
+
+
+def _same_definition(old: YMap, new: YMap, name: str) -> bool:
+    """The same node (or position) reached twice through a diamond of imports, or an identical copy of it."""
+    return old[name] is new[name] or old.key_pos(name) == new.key_pos(name) or _same_content(old[name], new[name])
+
+
+def _same_content(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_content(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_content(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b  # type: True is not 1
+
+
+def _conflict(doc: Document, src: Document, section: str, name: str, first: Pos, info: Any) -> Diagnostic:
+    second = info.pos
+    same_base = os.path.basename(first.file) == os.path.basename(second.file)
+    f1, f2 = (first.file, second.file) if same_base else (os.path.basename(first.file), os.path.basename(second.file))
+    if src is doc:  # a vocabulary redefining a name it imports
+        msg = f'{section}: "{name}" is imported from {f1} (line {first.line}) and defined again, differently, ' \
+              f"in {f2} (line {second.line})"
+        hint = f'rename this one, or remove it and use the definition of {f1}'
+    else:
+        msg = f'{section}: "{name}" is defined differently in two imported vocabularies, {f1} (line {first.line}) ' \
+              f"and {f2} (line {second.line})"
+        hint = (f'rename one of them, or define "{name}" in only one vocabulary (the other can import it from there); '
+                f"both are imported by {os.path.basename(doc.path)}")
+    return diag_at(doc, second, msg, hint=hint, code="import.conflict", path=f"{section}.{name}",
+                   width=max(1, info.width))
 
 
 def _expand_uses(doc: Document, node: Any, shared: YMap, diags: list[Diagnostic], active: tuple[str, ...]) -> Any:

@@ -178,3 +178,17 @@ def test_an_engine_bug_is_reported_against_its_file_and_the_others_are_checked(f
     err = capsys.readouterr().err
     assert err.startswith("specs/a.yaml: error: internal error while compiling this file (ZeroDivisionError: boom)")
     assert "Traceback" not in err and err.count("error:") == 1
+
+
+def test_import_conflicts_are_all_reported_once(folder, capsys):
+    (folder / "voc2.yaml").write_text("kind: vocabulary\nid: voc2\nattributes:\n  rsa: {type: string}\n"
+                                      "shared:\n  brsa_rule: {id: other, condition: rsa}\n", encoding="utf-8")
+    for name, sid in (("a.yaml", "a"), ("b.yml", "b")):
+        (folder / name).write_text(SPEC.format(id=sid).replace("[voc.yaml]", "[voc.yaml, voc2.yaml]"),
+                                   encoding="utf-8")
+    assert main(["check", "specs"]) == 1
+    err = capsys.readouterr().err
+    locs = [line.split(": error:")[0] for line in err.splitlines() if ": error:" in line]
+    assert locs == ["specs/voc2.yaml:4:3", "specs/voc2.yaml:6:3"]
+    assert 'attributes: "rsa" is defined differently in two imported vocabularies, voc.yaml (line 4) and voc2.yaml ' \
+           "(line 4)" in err

@@ -133,3 +133,57 @@ def test_diag_at_shows_the_line_of_any_loaded_file(tmp_path):
     d = diag_at(doc, pos, "too early", hint="later", width=10)
     assert d.source_line == "    opens: 2026-01-12" and (d.line, d.col) == (11, 12)
     assert d.format().splitlines()[2] == "      | " + " " * 11 + "^" * 10
+
+
+# ------------------------------------------------------------------------------------------------ import.conflict
+
+def vocab(name: str, body: str, imports: str = "") -> str:
+    return f"kind: vocabulary\nid: {name}\n" + (f"imports: [{imports}]\n" if imports else "") + body
+
+
+def test_two_imports_defining_a_name_differently_conflict(tmp_path):
+    write(tmp_path, {
+        "a.yaml": vocab("a", "attributes:\n  rsa: {type: boolean}\nshared:\n  blk: {x: 1}\n"),
+        "b.yaml": vocab("b", "events:\n  rdv: {fields: {}}\nattributes:\n  age: {type: integer}\n"
+                        "  rsa: {type: string}\nshared:\n  blk: {x: 2}\n"),
+        "s.yaml": "id: s\nimports: [a.yaml, b.yaml]\nx: {use: nope}\n"})
+    diags = errors_of(tmp_path / "s.yaml")
+    conflicts = [d for d in diags if d.code == "import.conflict"]
+    # every conflict is reported, and the other loading errors too
+    assert [(Path(d.file).name, d.line, d.col, d.path) for d in conflicts] == [
+        ("b.yaml", 7, 3, "attributes.rsa"), ("b.yaml", 9, 3, "shared.blk")]
+    assert any(d.code == "use.unknown" for d in diags)
+    d = conflicts[0]
+    assert "attributes" in d.message and '"rsa"' in d.message
+    assert "a.yaml (line 4)" in d.message and "b.yaml (line 7)" in d.message
+    assert d.source_line == "  rsa: {type: string}" and d.width == 3
+    assert d.format().splitlines()[2].endswith("|   ^^^")
+    assert "rename" in d.hint and "only one vocabulary" in d.hint
+
+
+def test_a_diamond_or_an_identical_copy_is_not_a_conflict(tmp_path):
+    write(tmp_path, {
+        "common.yaml": VOCAB,
+        "a.yaml": vocab("a", "attributes:\n  age: {type: integer}\n", "common.yaml"),
+        "b.yaml": vocab("b", "attributes:\n  disability: {type: boolean, label: RQTH}\n", "common.yaml"),
+        "c.yaml": vocab("c", "attributes:\n  age: {type: integer}\n"),  # the same text as a.yaml's age
+        "s.yaml": "id: s\nimports: [a.yaml, b.yaml, c.yaml]\nx: {use: session_2026}\n"})
+    doc = load_document(tmp_path / "s.yaml")
+    assert set(doc.vocabulary["attributes"]) == {"rsa", "age", "disability"}
+    assert "session_2026" in doc.vocabulary["shared"] and doc.data["x"]["id"] == "session_1"
+
+
+def test_a_vocabulary_redefining_an_imported_name_is_a_conflict(tmp_path):
+    write(tmp_path, {
+        "common.yaml": VOCAB,
+        "local.yaml": vocab("local", "attributes:\n  rsa: {type: string}\n  age: {type: integer}\n", "common.yaml"),
+        "s.yaml": "id: s\nimports: [local.yaml]\n"})
+    diags = errors_of(tmp_path / "s.yaml")
+    assert [(Path(d.file).name, d.line, d.col, d.code) for d in diags] == [("local.yaml", 5, 3, "import.conflict")]
+    d = diags[0]
+    assert "attributes" in d.message and '"rsa"' in d.message
+    assert "common.yaml (line 4)" in d.message and "local.yaml (line 5)" in d.message
+    assert d.source_line == "  rsa: {type: string}"
+    assert "rename" in d.hint and "common.yaml" in d.hint
+    # loading the vocabulary itself reports it too
+    assert [d.code for d in errors_of(tmp_path / "local.yaml")] == ["import.conflict"]
