@@ -170,10 +170,11 @@ def timed(fn, *args) -> tuple[float, float]:
 
 
 INSTR_CHILD = """
-import io, itertools, sys
+import dataclasses, io, itertools, os, sys
 from datetime import date
 import orjson
 sys.path.insert(0, sys.argv[1])
+from engine import evaluate
 from engine.compile import load_spec
 from engine.evaluate import evaluate_stream, plan_for
 from engine.records import read_records
@@ -188,16 +189,34 @@ with tune_gc():
                 out.write(orjson.dumps(orjson.loads(line), option=orjson.OPT_APPEND_NEWLINE))
     else:
         spec = load_spec(spec_path)
-        items = itertools.islice(read_records(src, decode=getattr(plan_for(spec), "decoder", None)), n)
+        plan = plan_for(spec)
+        items = itertools.islice(read_records(src, decode=getattr(plan, "decoder", None)), n)
+        if what == "read":
+            for _ in items:
+                pass
+            sys.exit(0)
+        # the stages after `what` switched off (a plan without them: the same code, less work)
+        off = {"bind": dict(leaves=(), tree=None, has_path=False, deadlines=(), obligations=()),
+               "eligibility": dict(has_path=False, deadlines=(), obligations=()),
+               "path": dict(deadlines=(), obligations=()), "deadlines": dict(obligations=()), "full": {}}[what]
+        evaluate._PLANS[id(spec)] = dataclasses.replace(plan, **off)
         write_jsonl(out, evaluate_stream(spec, items, date.fromisoformat(at), {}, owned=True))
+if os.environ.get("BENCH_CHECK"):  # (tests: the lines written)
+    print(out.getvalue().count(b"\\n"))
 """
+
+
+STAGES = ("floor", "read", "bind", "eligibility", "path", "deadlines", "full")
 
 
 def instructions(args, src: str) -> None:
     """Instructions per record (callgrind), as the difference between runs over the first 3,000 and 1,000 records
-    (start-up, spec compilation and warming caches cancel out)."""
+    (start-up, spec compilation and warming caches cancel out). With ``--stages``, also the evaluation cut after
+    each stage (reading only; binding and the output skeleton; + eligibility; + path; + deadlines; + obligations =
+    full), so that the difference between two rows is what a stage costs, its share of the output included."""
     import re
     import shutil
+    from concurrent.futures import ThreadPoolExecutor
 
     if shutil.which("valgrind") is None:
         print("instructions: valgrind is not installed (apt-get install valgrind)")
@@ -207,7 +226,8 @@ def instructions(args, src: str) -> None:
         print("instructions: needs -n 3000 or more")
         return
 
-    def count(what: str, n: int) -> int:
+    def count(job: tuple) -> int:
+        what, n = job
         p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
                             INSTR_CHILD, str(ROOT), what, args.spec, src, str(n), args.at.isoformat()],
                            env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True)
@@ -216,9 +236,22 @@ def instructions(args, src: str) -> None:
             raise SystemExit(f"instructions: valgrind failed: {p.stderr[-2000:]}")
         return int(m.group(1).replace(",", ""))
 
-    per = {w: (count(w, hi) - count(w, lo)) / (hi - lo) for w in ("floor", "full")}
+    whats = STAGES if args.stages else ("floor", "full")
+    jobs = [(w, n) for w in whats for n in (lo, hi)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # valgrind counts, so runs may overlap
+        counts = dict(zip(jobs, pool.map(count, jobs)))
+    per = {w: (counts[w, hi] - counts[w, lo]) / (hi - lo) for w in whats}
     print(f"instructions per record (records {lo}-{hi}): full {per['full']:,.0f}, floor {per['floor']:,.0f}, "
           f"ratio {per['full'] / per['floor']:.1f}x")
+    if args.stages:
+        labels = {"read": "read and decode (no output)", "bind": "binding, output skeleton and writing",
+                  "eligibility": "eligibility", "path": "path and next steps", "deadlines": "deadlines",
+                  "full": "obligations"}
+        prev = 0.0
+        for w in STAGES[1:]:
+            cost = per[w] - prev
+            print(f"  {labels[w]:<38} {cost:>9,.0f}  {100 * cost / per['full']:4.0f} %")
+            prev = per[w]
 
 
 def main(argv=None) -> int:
@@ -232,6 +265,9 @@ def main(argv=None) -> int:
                     help="also count CPU instructions per record under valgrind (callgrind): full evaluate and raw "
                          "floor, records 1,000 to 3,000 of the file (steady state); unlike seconds, the same on a "
                          "busy machine")
+    ap.add_argument("--stages", action="store_true",
+                    help="with --instructions: the instructions of each stage of the evaluation (each stage switched "
+                         "off in turn, from the last)")
     args = ap.parse_args(argv)
 
     from synth import Synth
@@ -302,11 +338,11 @@ def main(argv=None) -> int:
             rss = int(hwm[-1].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             print(f"rss: {args.rss} records in {time.perf_counter() - t:.0f} s wall, exit {p.returncode}, "
                   f"peak RSS {rss:.0f} MB (target < 500 MB)")
-        if args.instructions:
+        if args.instructions or args.stages:
             instructions(args, src)
     cmd = f"python tools/bench.py --spec {os.path.relpath(args.spec, ROOT)} -n {args.n} --seed {args.seed}"
     print(f"reproduce: {cmd}" + (f" --rss {args.rss}" if args.rss else "")
-          + (" --instructions" if args.instructions else ""))
+          + (" --instructions" if args.instructions else "") + (" --stages" if args.stages else ""))
     return 0
 
 
