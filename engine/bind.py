@@ -298,6 +298,7 @@ class Binder:
         # the events by type, for compiled `events where type == "x"` (runtime.index_by_text; used by the compiled
         # code only while env["events"] is this very list)
         env[_EVENTS_BY_TYPE] = (env["events"], index)
+        env[_EVENTS_SORTED] = env["events"]  # sorted by date, each with a date (runtime.sorted_key)
         return env, dates, index
 
     def bind_plain(self, raw: dict, params: dict) -> tuple[dict, list, None]:
@@ -452,11 +453,13 @@ def _cached_dates(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 try:
-    from .runtime import index_key as _index_key
+    from .runtime import index_key as _index_key, sorted_key as _sorted_key
 
     _EVENTS_BY_TYPE = _index_key("events", "type")
+    _EVENTS_SORTED = _sorted_key("events", "date")
 except ImportError:  # pragma: no cover - a runtime without indexes: the key is simply never read
     _EVENTS_BY_TYPE = "_index:events:type"
+    _EVENTS_SORTED = "_sorted:events:date"
 
 
 class _NEVER:

@@ -24,7 +24,7 @@ import datetime
 from operator import itemgetter
 from typing import Annotated, Any, Literal, NotRequired, Required, TypedDict
 
-from .bind import _EVENTS_BY_TYPE, BindError, Binder, in_date_order, index_by_type
+from .bind import _EVENTS_BY_TYPE, _EVENTS_SORTED, BindError, Binder, in_date_order, index_by_type
 
 try:
     import msgspec
@@ -201,6 +201,7 @@ def bind_typed(binder: Binder, raw: dict, params: dict, decoder: TypedDecoder) -
         evs, dates, index = in_date_order(evs, dates, index)
     env["events"] = evs
     env[_EVENTS_BY_TYPE] = (evs, index)
+    env[_EVENTS_SORTED] = evs
     return env, dates, index
 
 

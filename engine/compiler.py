@@ -20,9 +20,11 @@ computed on its first use in the loop (a ``_h`` slot); the faster forms of ``whe
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Callable
 
 from . import nodes as N
@@ -92,6 +94,7 @@ _BASE_NS = {
     "_MAX": R.MAX_COST, "_cost_error": _cost_exceeded, "_field": _field, "_as_list": _as_list,
     "_item_get": _item_get, "_values_equal": R.values_equal, "_NS": _NOT_SET,
     "_all_texts": R.all_texts, "_all_kinds": R.all_kinds, "_text_index": R.text_index,
+    "_bisect_left": bisect_left, "_bisect_right": bisect_right, "_DATE_OF": itemgetter("date"), "_date": date,
 }
 
 

@@ -94,7 +94,9 @@ class FilterGen:
                 sub = copy = comp
             if rest:
                 self.emit(f"{r} = []")
-                pmu = self._filter_loop(f"({sub})" if sub is not comp else sub, rest, ann, it, r, acc)
+                by_date = (ok, s, R.sorted_key(ref[1], "date")) if ref is not None and ref[0] == "env" else None
+                pmu = self._filter_loop(f"({sub})" if sub is not comp else sub, rest, ann, it, r, acc,
+                                        by_date=by_date)
             else:
                 self.emit(f"{r} = {copy}")
                 pmu = False
@@ -135,9 +137,16 @@ class FilterGen:
                 return hit[0], hit[1]
         return None
 
-    def _filter_loop(self, src: str, operands, ann: Annotations, it: str, r: str, acc: str, pred=None) -> bool:
+    def _filter_loop(self, src: str, operands, ann: Annotations, it: str, r: str, acc: str, pred=None,
+                     by_date=None) -> bool:
         """``for it in src:`` appending to ``r`` the items for which ``pred`` is true, or every one of ``operands``
-        (an ``and``); unknowns are gathered in ``acc``. Returns whether the predicate may be unknown."""
+        (an ``and``); unknowns are gathered in ``acc``. Returns whether the predicate may be unknown. ``by_date``:
+        ``(index slot, list, key)`` when ``src`` is a sublist of the binder's index of that list (see
+        :meth:`_date_slice`)."""
+        if by_date is not None and operands is not None:
+            bounds = self._date_bounds(operands, ann)
+            if bounds is not None:
+                return self._date_slice(src, operands, bounds, by_date, ann, it, r, acc)
         single = operands[0] if operands is not None and len(operands) == 1 else pred
         simple = self._field_compare(single, ann) if isinstance(single, N.Compare) else None
         if simple is not None:
@@ -191,6 +200,66 @@ class FilterGen:
         self._open()
         self.emit(f"{r} = []")
         pmu = self._plain_loop(items, None, ann, it, r, acc, node)
+        self._close()
+        self._close()
+        self.emit(f"else: {r} = []")
+        return pmu
+
+    def _date_bounds(self, operands, ann: Annotations):
+        """``[(python operator, other side)]`` when every operand compares the item's ``date`` with a date that does
+        not depend on the item (``<``, ``<=``, ``>``, ``>=``, ``==``); after the first, the other side must be a
+        literal or an input (computing it cannot fail, as the loop would not compute it when an earlier operand is
+        false on every item). None otherwise."""
+        out = []
+        for i, op in enumerate(operands):
+            simple = self._field_compare(op, ann) if isinstance(op, N.Compare) else None
+            if simple is None or simple[0] != "date" or simple[3] is not _DATES or simple[1] == "!=":
+                return None
+            other = simple[2]
+            if i and not (isinstance(other, N.DateLit) or isinstance(other, N.Name) and
+                          (ann.refs.get(id(other)) or ("",))[0] == "env"):
+                return None
+            out.append((simple[1], other))
+        return out
+
+    def _date_slice(self, src: str, operands, bounds, by_date, ann: Annotations, it: str, r: str, acc: str) -> bool:
+        """``events where type == "x" and date <= d ...`` over the binder's index: the binding sorts the events by
+        date (stable) and gives each a date, and says so (``env[runtime.sorted_key("events", "date")]`` is that
+        list), so the events of a type are sorted too and the items kept are a slice, found by bisection (same
+        items, same order, no unknown). When that does not hold or a bound is not a date, the ordinary code."""
+        ok, whole, key = by_date
+        items = self.tmp()
+        self.emit(f"{items} = {src}")
+        self.emit(f"if {items}:")
+        self._open()
+        saved = self.span
+        vs = []
+        for _op, other in bounds:
+            v, _ = self.gen(other, ann)
+            vs.append(v)
+        self.span = saved
+        known = " and ".join(f"{v}.__class__ is _date" for v in vs)
+        self.emit(f"if {ok}.__class__ is dict and env.get({key!r}) is {whole} and {known}:")
+        self._open()
+        lo, hi = self.tmp(), self.tmp()
+        self.emit(f"{lo} = 0; {hi} = len({items})")
+        for (op, _), v in zip(bounds, vs):
+            if op in ("<=", "=="):
+                if op == "==":
+                    self.emit(f"{lo} = _bisect_left({items}, {v}, {lo}, {hi}, key=_DATE_OF)")
+                self.emit(f"{hi} = _bisect_right({items}, {v}, {lo}, {hi}, key=_DATE_OF)")
+            elif op == "<":
+                self.emit(f"{hi} = _bisect_left({items}, {v}, {lo}, {hi}, key=_DATE_OF)")
+            elif op == ">=":
+                self.emit(f"{lo} = _bisect_left({items}, {v}, {lo}, {hi}, key=_DATE_OF)")
+            else:  # >
+                self.emit(f"{lo} = _bisect_right({items}, {v}, {lo}, {hi}, key=_DATE_OF)")
+        self.emit(f"{r} = {items}[{lo}:{hi}]")
+        self._close()
+        self.emit("else:")
+        self._open()
+        self.emit(f"{r} = []")
+        pmu = self._filter_loop(items, operands, ann, it, r, acc)
         self._close()
         self._close()
         self.emit(f"else: {r} = []")

@@ -36,7 +36,7 @@ from operator import itemgetter
 from typing import Any
 
 from . import nodes as N
-from .bind import index_by_type
+from .bind import _EVENTS_BY_TYPE, _EVENTS_SORTED, index_by_type
 
 ONE_DAY = timedelta(days=1)
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -128,6 +128,20 @@ def events_of(types: frozenset, events: list, cache: dict) -> tuple[list, list]:
     return r
 
 
+def guard_events(types: frozenset, events: list, cache: dict) -> tuple[list, dict]:
+    """The record's events of ``types`` (:func:`events_of`) and their index by type (the record's, restricted to
+    ``types``), for a guard that only reads those types: it then keeps the binder's index and date order."""
+    key = (_GUARD, types)
+    r = cache.get(key)
+    if r is None:
+        index = cache.get(None)
+        if index is None:
+            index = cache[None] = index_by_type(events)
+        r = cache[key] = (events_of(types, events, cache)[0], {t: index[t] for t in types if t in index})
+    return r
+
+
+_GUARD = object()  # cache key prefix: guard_events
 _TYPES = object()  # cache key: the list of the record's event types
 _TYPE = itemgetter("type")
 _DATE = itemgetter("date")
@@ -316,12 +330,14 @@ def check_path(plan: PathPlan, history: list, env: dict, at: date, missing: set,
                     env["phase_start"] = stay_start
                     env["transition_date"] = d
                     if gtypes is not None and fcache is not None:  # the guard only sees events of these types
-                        saved = env["events"]
-                        env["events"] = events_of(gtypes, saved, fcache)[0]
+                        saved = env["events"], env.get(_EVENTS_BY_TYPE), env.get(_EVENTS_SORTED)
+                        evs, index = guard_events(gtypes, saved[0], fcache)
+                        env["events"] = env[_EVENTS_SORTED] = evs
+                        env[_EVENTS_BY_TYPE] = (evs, index)
                         try:
                             g = t.guard.fn(env, at)
                         finally:
-                            env["events"] = saved
+                            env["events"], env[_EVENTS_BY_TYPE], env[_EVENTS_SORTED] = saved
                     else:
                         g = t.guard.fn(env, at)
                     if g is False:

@@ -517,6 +517,14 @@ def index_key(name: str, field: str) -> str:
     return f"_index:{name}:{field}"
 
 
+def sorted_key(name: str, field: str) -> str:
+    """The optional ``env`` key that vouches for the list attribute ``name`` (``"_sorted:events:date"``): when
+    ``env[key]`` is the very list ``env[name]``, its items are records sorted by their ``field`` (ascending), each
+    holding a date there, and so are the lists of its index (:func:`index_by_text`, which keeps the order). The
+    binder gives it for the events; compiled ``events where type == "x" and date <= d`` then bisect."""
+    return f"_sorted:{name}:{field}"
+
+
 def index_by_text(xs: list, field: str):
     """``(xs, {text: [items of xs with that text in field, in order]})``, to put in ``env[index_key(name, field)]``
     next to ``env[name] = xs`` (the binder may do so for ``events``/``type``): compiled ``events where type ==

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.errors import RecordError
+from engine.errors import EvaluationError, RecordError
 from engine.runtime import (Duration, Unknown, add_months, parse_duration, to_json, unknown, unknown_of,
                             value_from_json)
 from engine.types import (ANY, BOOLEAN, DATE, DURATION, INTEGER, NUMBER, STRING, EnumType, ListType, RecordType,
@@ -212,3 +212,78 @@ def test_index_given_in_env_is_used_only_for_its_own_list():
     # no index when an item has no text type
     assert index_by_text([{"type": "a"}, {"v": 1}], "type") is None
     assert index_by_text([{"type": "a"}, "x"], "type") is None
+
+
+# ------------------------------------------------- events vouched sorted by date (binder): filters on date bisect
+
+_DATE_FILTERS = [
+    'count(events where type == "a" and date <= d)',
+    'count(events where type == "a" and date < d)',
+    'count(events where type == "a" and date >= d)',
+    'count(events where type == "a" and date > d)',
+    'count(events where type == "a" and date == d)',
+    'count(events where type == "a" and date >= d - 3 days and date <= e)',
+    'count(events where type == "a" and date > 2026-03-05 and date < e)',
+    'sum((events where type == "a" and d <= date).v)',
+    'min((events where type == "a" and date >= d).v)',
+]
+
+
+def _date_scope():
+    from engine.types import NUMBER, STRING, ListType, RecordType, Scope
+
+    return Scope({"events": ListType(RecordType({"type": STRING, "date": DATE, "v": NUMBER})), "d": DATE,
+                  "e": DATE})
+
+
+def _outcome(fn, env):
+    try:
+        return "value", repr(fn(env, date(2026, 4, 1)))
+    except EvaluationError as e:  # (an empty min: the same error either way)
+        return "error", str(e)
+
+
+@pytest.mark.parametrize("text", _DATE_FILTERS)
+def test_filters_on_dates_of_sorted_events_bisect_with_the_same_result(text):
+    """With the binder's index and its promise that the events are sorted by date (``runtime.sorted_key``), a
+    filter on the date of the events of a type takes a slice found by bisection: the same result as the loop, for
+    every bound (before, between, on and after the dates, duplicates, unknown)."""
+    from hypothesis import given, settings, strategies as st
+
+    from engine.compiler import compile_expression
+    from engine.runtime import index_by_text, index_key, sorted_key
+
+    c = compile_expression(text, _date_scope())
+    assert "_bisect_" in c.source  # the sliced form is generated
+    days = st.integers(0, 12).map(lambda k: date(2026, 3, 1 + k))
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(st.lists(st.tuples(st.sampled_from("ab"), days, st.integers(0, 9)), max_size=12),
+           st.one_of(days, st.just(unknown("d"))), days)
+    def check(raw, d, e):
+        events = sorted(({"type": t, "date": x, "v": v} for t, x, v in raw), key=lambda ev: ev["date"])
+        plain = _outcome(c.fn, {"events": events, "d": d, "e": e})
+        fast = _outcome(c.fn, {"events": events, "d": d, "e": e,
+                               index_key("events", "type"): index_by_text(events, "type"),
+                               sorted_key("events", "date"): events})
+        assert fast == plain
+
+    check()
+
+
+def test_sorted_promise_is_read_only_for_its_own_list():
+    from engine.compiler import compile_expression
+    from engine.runtime import index_by_text, index_key, sorted_key
+
+    c = compile_expression('count(events where type == "a" and date <= d)', _date_scope())
+    events = [{"type": "a", "date": date(2026, 3, k), "v": 1} for k in (9, 2, 5)]  # NOT sorted
+    d = date(2026, 3, 4)
+    ix = index_by_text(events, "type")
+    assert c.fn({"events": events, "d": d}, date(2026, 4, 1)) == 1
+    # the promise is believed (a false one changes the answer: it is the binder's to keep) ...
+    assert c.fn({"events": events, "d": d, index_key("events", "type"): ix, sorted_key("events", "date"): events},
+                date(2026, 4, 1)) == 2  # (a bisection over [9, 2, 5]: the first two)
+    # ... only for the very list it names, and only with the index of that list
+    assert c.fn({"events": events, "d": d, index_key("events", "type"): ix, sorted_key("events", "date"): list(events)},
+                date(2026, 4, 1)) == 1
+    assert c.fn({"events": events, "d": d, sorted_key("events", "date"): events}, date(2026, 4, 1)) == 1
