@@ -2,7 +2,7 @@
 """Benchmarks of `engine evaluate`, side by side in one process and one run (figures for the README/closing note).
 
     python tools/bench.py [--spec specs/accompagnement-social-professionnel-intensif.yaml] [-n 20000] [--seed 1]
-                          [--rss N]
+                          [--rss N] [--instructions [--stages]]
 
 1. **One eligibility rule**, compiled by the engine vs the same rule written by hand in Python, on the same bound
    records: "department 62, RSA, age 16-25 or disabled and at most 30, a first appointment within 15 days of the
@@ -13,6 +13,8 @@
    floor.
 3. ``--rss N``: evaluates N records in a child process (``engine evaluate``) and reports its peak RSS (target:
    1,000,000 records under 500 MB).
+4. ``--instructions``: CPU instructions per record under valgrind, full evaluation and raw floor (the same count
+   however busy the machine is); ``--stages``: also per stage of the evaluation (see :func:`instructions`).
 
 Figures are CPU seconds of this process (``time.process_time``), so a busy machine inflates them less than wall time;
 wall time is printed too.
