@@ -15,8 +15,8 @@ one the tests compare it with): per spec, the event types a condition can see ar
 when every use of ``events`` is a filter whose first test is on ``type`` (``events where type == "appointment" and
 ...``): the windows then hold only those events. A condition that does not read ``window_start``/``window_end``
 gives the same result on every empty window of a record, so it is evaluated once for them; one that reads nothing
-but declared fields of its events (no date, bound, attribute, parameter or ``today``) is memoised across windows
-and records by the values of those fields (:func:`content_memo`). Per record, periods are computed once per
+but fields of its events, each declared for the event types it is read on (no date, bound, attribute, parameter or
+``today``), is memoised across windows and records by the values of those fields (:func:`content_memo`). Per record, periods are computed once per
 ``during`` set and the filtered events once per set of types.
 """
 
@@ -164,30 +164,59 @@ _MEMO_MAX = 20_000  # results kept per obligation
 def content_memo(condition, types, definitions, event_decls):
     """An ``itemgetter`` of the event fields a condition reads (``type`` first), when its result on a window only
     depends on them: it reads nothing but ``events`` (no attribute, parameter, definition, ``today``, window bound
-    or event ``date``), it only sees events of known types (:func:`event_types_seen`) and every field it names is
-    declared for each of these types (so the binding has normalised their values: booleans, integers or
-    non-integral decimals, texts). The result on a window is then memoised by the tuple of those values, item by
-    item (the same content in the same order gives the same result, the same errors aside, which are never
-    memoised). None when this does not hold."""
+    or event ``date``), it only sees events of known types (:func:`event_types_seen`) and every field it reads on
+    the events of a type is declared for that type (so the binding has normalised their values: booleans, integers
+    or non-integral decimals, texts): a field read inside ``events where type == "x" and ...`` (or on its items,
+    ``(events where ...).hours``) must be declared for the types that filter admits, any other for all of them. The
+    result on a window is then memoised by the tuple of those values, item by item (the same content in the same
+    order gives the same result, the same errors aside, which are never memoised; a field that is not read on an
+    event's type only makes its key more particular). None when this does not hold."""
     compiled = getattr(condition, "compiled", None)
     node = getattr(compiled, "node", None)
     names = getattr(compiled, "names", None)
     if node is None or names is None or set(names) - {"events"} or not types or not event_decls:
         return None
+    reads = _field_reads(node, types)
+    if reads is None:
+        return None
     fields: set = set()
-    for n in N.walk(node):
-        if isinstance(n, (N.Name, N.Field)):
-            if n.name in ("today", "date", "window_start", "window_end") or n.name in definitions:
-                return None
-            if not (isinstance(n, N.Name) and n.name == "events"):
-                fields.add(n.name)
-    fields.discard("type")
-    for t in types:
-        decl = event_decls.get(t)
-        declared = getattr(decl, "fields", None)
-        if declared is None or any(f not in declared for f in fields):
+    for name, admitted in reads:
+        if name in ("today", "date", "window_start", "window_end") or name in definitions:
             return None
+        if name == "type":
+            continue
+        fields.add(name)
+        for t in admitted:
+            declared = getattr(event_decls.get(t), "fields", None)
+            if declared is None or name not in declared:
+                return None
     return _Getter(("type", *sorted(fields)))
+
+
+def _field_reads(node, types: frozenset) -> list | None:
+    """``(name, event types it is read on)`` for every name and field of the condition but ``events`` itself: inside
+    a filter of ``events`` (or on its items), the types that filter admits; elsewhere every type seen. None for a
+    filter nested in such a filter's predicate (not analysed)."""
+    from .conformance import _type_requirement
+
+    scoped: dict = {}  # id(node) -> the types admitted where it is read
+    for n in N.walk(node):
+        if isinstance(n, N.Filter) and isinstance(n.source, N.Name) and n.source.name == "events":
+            admitted = _type_requirement(n.predicate, N)
+            if admitted is None:
+                return None
+            for m in N.walk(n.predicate):
+                if isinstance(m, N.Filter):
+                    return None
+                scoped[id(m)] = admitted
+        elif isinstance(n, N.Field) and isinstance(n.target, N.Filter) and isinstance(n.target.source, N.Name) \
+                and n.target.source.name == "events":
+            scoped[id(n)] = _type_requirement(n.target.predicate, N) or types
+    out = []
+    for n in N.walk(node):
+        if isinstance(n, (N.Name, N.Field)) and not (isinstance(n, N.Name) and n.name == "events"):
+            out.append((n.name, scoped.get(id(n), types)))
+    return out
 
 
 def check_obligations(infos, stays: list, events: list, dates: list, env: dict, at: date,
@@ -250,7 +279,7 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
                     else:
                         checked += 1
                         lo, hi = bl(ds, first_day), br(ds, min(we, end_bound))
-                        if lo == hi and not bounds and memo is None:
+                        if lo == hi and not bounds:
                             if empty is _NOT_YET:
                                 env["events"] = []
                                 empty = fn(env, at)
@@ -269,7 +298,12 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
                             hi = br(ds, ends[k], lo)
                         else:
                             hi = 0
-                        if memo is not None:  # memoised by the content of the window (see content_memo)
+                        if lo == hi and not bounds:  # an empty window: the same result all along the record
+                            if empty is _NOT_YET:
+                                env["events"] = []
+                                empty = fn(env, at)
+                            v = empty
+                        elif memo is not None:  # memoised by the content of the window (see content_memo)
                             window = evs[lo:hi]
                             try:
                                 key = tuple(map(get, window))
@@ -284,11 +318,6 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
                                     if len(memo) >= _MEMO_MAX:
                                         memo.clear()
                                     memo[key] = v
-                        elif lo == hi and not bounds:
-                            if empty is _NOT_YET:
-                                env["events"] = []
-                                empty = fn(env, at)
-                            v = empty
                         else:
                             env["events"] = evs[lo:hi]
                             if bounds:
@@ -308,7 +337,7 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
                     else:
                         checked += 1
                         lo, hi = bl(ds, max(ws, first_day)), br(ds, min(we, end_bound))
-                        if lo == hi and not bounds and memo is None:
+                        if lo == hi and not bounds:
                             if empty is _NOT_YET:
                                 env["events"] = []
                                 empty = fn(env, at)
