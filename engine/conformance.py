@@ -113,13 +113,13 @@ def events_of(types: frozenset, events: list, cache: dict) -> tuple[list, list]:
     as the binding builds them)."""
     r = cache.get(types)
     if r is None:
-        if len(types) == 1:  # from the record's index by type (the binding's, or built on the first call)
-            index = cache.get(None)
-            if index is None:
-                index = cache[None] = index_by_type(events)
-            for t in types:
-                evs = index.get(t) or []
-        else:  # several types: a mask over the record's types, in C (the order of the events is kept)
+        index = cache.get(None)  # the record's index by type (the binding's, or built on the first call)
+        if index is None:
+            index = cache[None] = index_by_type(events)
+        present = [index[t] for t in types if t in index]
+        if len(present) < 2:  # one type present (or none): its events as they are
+            evs = present[0] if present else []
+        else:  # several: a mask over the record's types, in C (the order of the events is kept)
             tl = cache.get(_TYPES)
             if tl is None:
                 tl = cache[_TYPES] = list(map(_TYPE, events))

@@ -146,7 +146,8 @@ def obligation_periods(stays: list, during: frozenset) -> list[tuple[date, date 
 
 def obligation_info(obligations, definitions=(), event_decls=None) -> tuple:
     """Per-spec precomputation: ``(obligation, during set, source text, label, condition reads the window bounds,
-    event types the condition can see or None, content getter or None, memo)`` (see :func:`content_memo`)."""
+    event types the condition can see or None, content getter or None, memo, (compiled condition, every, partial
+    windows checked, id, applies_if, getter's itemgetter))`` (see :func:`content_memo`)."""
     out = []
     for ob in obligations:
         names = getattr(ob.condition.compiled, "names", None)
@@ -154,7 +155,9 @@ def obligation_info(obligations, definitions=(), event_decls=None) -> tuple:
         types = event_types_seen(ob.condition, frozenset(definitions))
         getter = content_memo(ob.condition, types, frozenset(definitions), event_decls)
         out.append((ob, frozenset(ob.during), _src(ob.source), ob.label or ob.id, bounds, types, getter,
-                    {} if getter is not None else None))
+                    {} if getter is not None else None,
+                    (ob.condition.fn, ob.every, ob.partial_windows == "check", ob.id, ob.applies_if,
+                     getter.get if getter is not None else None)))
     return tuple(out)
 
 
@@ -231,33 +234,30 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
     saved = env.get("events")
     bl, br = bisect_left, bisect_right
     try:
-        for ob, during, src, label, bounds, types, getter, memo in infos:
-            failed: list = []
-            entry = {"id": ob.id, "status": "not_applicable", "windows_checked": 0, "windows_skipped": 0,
-                     "windows_pending": 0, "failed": failed}
-            entries.append(entry)
-            if ob.applies_if is not None:
+        for _ob, during, src, label, bounds, types, getter, memo, (fn, every, partial_check, oid, applies_if,
+                                                                    get) in infos:
+            if applies_if is not None:
                 env["events"] = saved
-                ok = ob.applies_if.fn(env, at)
+                ok = applies_if.fn(env, at)
                 if ok is not True:
+                    entry = _entry(oid, 0, 0, 0, [], None)
                     if ok is not False:
                         entry["missing"] = sorted(getattr(ok, "names", ()) or ())
+                    entries.append(entry)
                     continue
             periods = pcache.get(during)
             if periods is None:
                 periods = pcache[during] = obligation_periods(stays, during)
             if not periods:
+                entries.append(_entry(oid, 0, 0, 0, [], None))
                 continue
             if types is None:
                 evs, ds = events, dates
             else:
                 evs, ds = events_of(types, events, fcache)
+            failed: list = []
             unknown: set = set()
             checked = skipped = pending = 0
-            fn = ob.condition.fn
-            get = getter.get if getter is not None else None
-            every = ob.every
-            partial_check = ob.partial_windows == "check"
             empty = _NOT_YET
             nd = len(ds)
             # per period: at most one leading partial window (it starts before the period), a run of full windows,
@@ -287,7 +287,7 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
                         else:
                             r = self_check(fn, env, at, evs, lo, hi, ws, we, bounds, memo, getter)
                         if r is not True:
-                            _record(r, ws, we, failed, vio, unknown, label, every, index, ob.id, src)
+                            _record(r, ws, we, failed, vio, unknown, label, every, index, oid, src)
                 # full windows: inside the period and ended at `at`
                 k1 = br(ends, end_bound)
                 if k1 > k0:
@@ -326,7 +326,7 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
                             v = fn(env, at)
                         lo = hi
                         if v is not True:
-                            _record(v, starts[k], ends[k], failed, vio, unknown, label, every, index, ob.id, src)
+                            _record(v, starts[k], ends[k], failed, vio, unknown, label, every, index, oid, src)
                 k = k1 if k1 > k0 else k0
                 if k < n_w:  # trailing window
                     ws, we = wl[k]
@@ -345,8 +345,8 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
                         else:
                             r = self_check(fn, env, at, evs, lo, hi, ws, we, bounds, memo, getter)
                         if r is not True:
-                            _record(r, ws, we, failed, vio, unknown, label, every, index, ob.id, src)
-            _finish(entry, checked, skipped, pending, failed, unknown)
+                            _record(r, ws, we, failed, vio, unknown, label, every, index, oid, src)
+            entries.append(_entry(oid, checked, skipped, pending, failed, unknown))
     finally:
         env["events"] = saved
     return entries, vio
@@ -426,8 +426,7 @@ def check_obligation(info, stays: list, events: list, dates: list, env: dict, at
     :func:`filtered`) and their dates, sorted."""
     ob, during, src, label, bounds = info[:5]
     failed: list = []
-    entry = {"id": ob.id, "status": "not_applicable", "windows_checked": 0, "windows_skipped": 0,
-             "windows_pending": 0, "failed": failed}
+    entry = _entry(ob.id, 0, 0, 0, failed, None)
     if ob.applies_if is not None:
         ok = ob.applies_if.fn(env, at)
         if ok is not True:
@@ -486,24 +485,18 @@ def check_obligation(info, stays: list, events: list, dates: list, env: dict, at
                     unknown.update(getattr(v, "names", ()) or ())
     finally:
         env["events"] = saved
-    _finish(entry, checked, skipped, pending, failed, unknown)
-    return entry, vio
+    return _entry(ob.id, checked, skipped, pending, failed, unknown), vio
 
 
-def _finish(entry: dict, checked: int, skipped: int, pending: int, failed: list, unknown: set) -> None:
-    """An obligation's counts and status: unmet if a window failed, else met if one was checked, else pending if
-    one is still open (otherwise the status set by the caller, not_applicable, stays)."""
-    entry["windows_checked"] = checked
-    entry["windows_skipped"] = skipped
-    entry["windows_pending"] = pending
-    if failed:
-        entry["status"] = "unmet"
-    elif checked:
-        entry["status"] = "met"
-    elif pending:
-        entry["status"] = "pending"
+def _entry(oid: str, checked: int, skipped: int, pending: int, failed: list, unknown) -> dict:
+    """An obligation's output: its counts and status, unmet if a window failed, else met if one was checked, else
+    pending if one is still open, else not_applicable; ``missing``: the names that left a window undecided."""
+    entry = {"id": oid, "status": "unmet" if failed else "met" if checked else "pending" if pending else
+             "not_applicable", "windows_checked": checked, "windows_skipped": skipped, "windows_pending": pending,
+             "failed": failed}
     if unknown:
         entry["missing"] = sorted(unknown)
+    return entry
 
 
 _NOT_YET = object()
