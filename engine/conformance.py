@@ -113,9 +113,7 @@ def events_of(types: frozenset, events: list, cache: dict) -> tuple[list, list]:
     as the binding builds them)."""
     r = cache.get(types)
     if r is None:
-        index = cache.get(None)  # the record's index by type (the binding's, or built on the first call)
-        if index is None:
-            index = cache[None] = index_by_type(events)
+        index = _index(events, cache)
         present = [index[t] for t in types if t in index]
         if len(present) < 2:  # one type present (or none): its events as they are
             evs = present[0] if present else []
@@ -134,11 +132,17 @@ def guard_events(types: frozenset, events: list, cache: dict) -> tuple[list, dic
     key = (_GUARD, types)
     r = cache.get(key)
     if r is None:
-        index = cache.get(None)
-        if index is None:
-            index = cache[None] = index_by_type(events)
+        index = _index(events, cache)
         r = cache[key] = (events_of(types, events, cache)[0], {t: index[t] for t in types if t in index})
     return r
+
+
+def _index(events: list, cache: dict) -> dict:
+    """The record's events by type: the binding's, or built on the first call."""
+    index = cache.get(None)
+    if index is None:
+        index = cache[None] = index_by_type(events)
+    return index
 
 
 _GUARD = object()  # cache key prefix: guard_events

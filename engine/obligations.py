@@ -16,8 +16,8 @@ when every use of ``events`` is a filter whose first test is on ``type`` (``even
 ...``): the windows then hold only those events. A condition that does not read ``window_start``/``window_end``
 gives the same result on every empty window of a record, so it is evaluated once for them; one that reads nothing
 but fields of its events, each declared for the event types it is read on (no date, bound, attribute, parameter or
-``today``), is memoised across windows and records by the values of those fields (:func:`content_memo`). Per record, periods are computed once per
-``during`` set and the filtered events once per set of types.
+``today``), is memoised across windows and records by the values of those fields (:func:`content_memo`). Per
+record, periods are computed once per ``during`` set and the filtered events once per set of types.
 """
 
 from __future__ import annotations

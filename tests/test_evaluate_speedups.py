@@ -91,8 +91,8 @@ def test_shortcuts_give_the_plain_results(spec_path):
     ('count(events where type == "appointment" and hours > 1) >= 1', None),  # not declared for appointments
     ("count(events) >= 2", None),                                            # any type
     # a field is checked against the types of the filter it is read in, not every type the condition sees
-    ('count(events where type == "appointment" and mode == "phone") == 0 or count(events where type == "activity") >= 1',
-     ("type", "mode")),
+    ('count(events where type == "appointment" and mode == "phone") == 0 '
+     'or count(events where type == "activity") >= 1', ("type", "mode")),
     ('sum((events where type == "activity").hours) >= 7 and count(events where type == "appointment") >= 1',
      ("type", "hours")),
     ('count(events where type == "activity" and mode == "phone") >= 1', None),           # mode: not an activity's

@@ -284,6 +284,6 @@ def test_sorted_promise_is_read_only_for_its_own_list():
     assert c.fn({"events": events, "d": d, index_key("events", "type"): ix, sorted_key("events", "date"): events},
                 date(2026, 4, 1)) == 2  # (a bisection over [9, 2, 5]: the first two)
     # ... only for the very list it names, and only with the index of that list
-    assert c.fn({"events": events, "d": d, index_key("events", "type"): ix, sorted_key("events", "date"): list(events)},
-                date(2026, 4, 1)) == 1
+    assert c.fn({"events": events, "d": d, index_key("events", "type"): ix,
+                 sorted_key("events", "date"): list(events)}, date(2026, 4, 1)) == 1
     assert c.fn({"events": events, "d": d, sorted_key("events", "date"): events}, date(2026, 4, 1)) == 1

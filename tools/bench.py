@@ -268,8 +268,8 @@ def main(argv=None) -> int:
                          "floor, records 1,000 to 3,000 of the file (steady state); unlike seconds, the same on a "
                          "busy machine")
     ap.add_argument("--stages", action="store_true",
-                    help="with --instructions: the instructions of each stage of the evaluation (each stage switched "
-                         "off in turn, from the last)")
+                    help="with --instructions: the instructions of each stage of the evaluation (each stage "
+                         "switched off in turn, from the last)")
     args = ap.parse_args(argv)
 
     from synth import Synth
