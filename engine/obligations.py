@@ -27,7 +27,8 @@ from operator import itemgetter
 from datetime import date, timedelta
 
 from . import nodes as N
-from .conformance import MONTHS_FR, ONE_DAY, _src, _v, event_types_seen, events_of, fr_date, plus  # noqa: F401
+from .conformance import (MONTHS_FR, ONE_DAY, _src, _type_requirement, _v, event_types_seen, events_of,  # noqa: F401
+                          fr_date, plus)
 
 _NEXT_MONTH: dict = {}
 
@@ -200,8 +201,6 @@ def _field_reads(node, types: frozenset) -> list | None:
     """``(name, event types it is read on)`` for every name and field of the condition but ``events`` itself: inside
     a filter of ``events`` (or on its items), the types that filter admits; elsewhere every type seen. None for a
     filter nested in such a filter's predicate (not analysed)."""
-    from .conformance import _type_requirement
-
     scoped: dict = {}  # id(node) -> the types admitted where it is read
     for n in N.walk(node):
         if isinstance(n, N.Filter) and isinstance(n.source, N.Name) and n.source.name == "events":
@@ -214,7 +213,7 @@ def _field_reads(node, types: frozenset) -> list | None:
                 scoped[id(m)] = admitted
         elif isinstance(n, N.Field) and isinstance(n.target, N.Filter) and isinstance(n.target.source, N.Name) \
                 and n.target.source.name == "events":
-            scoped[id(n)] = _type_requirement(n.target.predicate, N) or types
+            scoped[id(n)] = _type_requirement(n.target.predicate, N)  # (None: the filter below returns None)
     out = []
     for n in N.walk(node):
         if isinstance(n, (N.Name, N.Field)) and not (isinstance(n, N.Name) and n.name == "events"):
