@@ -80,7 +80,9 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     other = _num(env["other_costs"])
     costs = None
     if dsc is not None:
-        costs = F.eligible_costs(dsc, [(r.id, r.label, r.rate) for r in fs.flat_rates], other or 0)
+        env["direct_staff_costs"] = dsc
+        costs = F.eligible_costs(dsc, [(r.id, r.label, r.rate, r.covers) for r in fs.flat_rates], other or 0,
+                                 _cost_lines(fs, env, at))
         env["flat_rate_costs"] = costs.flat_rate_amount
         env["eligible_costs"] = costs.total
     else:
@@ -319,6 +321,21 @@ def _op_eval(expr, env, at):
         return unknown()
 
 
+def _cost_lines(fs, env, at) -> list:
+    """The declared cost categories of the plan (``eligible_costs`` items with ``amount``, or covered by a flat
+    rate): declared amount (an unknown attribute is a category not declared: 0), maximum, covering flat rate."""
+    out = []
+    for d in fs.eligible_costs:
+        cover = next((r.id for r in fs.flat_rates if d.id in r.covers or
+                      (d.amount is not None and "other_costs" in r.covers)), None)
+        if d.amount is None and cover is None:
+            continue
+        declared = _num(_op_eval(d.amount, env, at)) if d.amount is not None else None
+        maximum = _num(_op_eval(d.maximum, env, at)) if d.maximum is not None else None
+        out.append(F.CostLine(d.id, d.label, declared, maximum, cover))
+    return out
+
+
 def _share_rate(rule, env, at) -> tuple[Decimal | None, str | None]:
     if rule is None:
         return None, None
@@ -465,13 +482,30 @@ def _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_
         d["min_staff_allocation"] = {"rate": fs.min_staff_allocation, "label": fs.min_staff_allocation_label,
                                      "source": _src(fs.min_staff_allocation_source),
                                      "status": _status(staff_res.conforming if staff_res else None)}
-    d["eligible_cost_categories"] = [{"id": x.id, "label": x.label, "excluded": x.excluded, "source": _src(x.source)}
-                                     for x in fs.eligible_costs]
+    lines = {c.line.id: c for c in (costs.categories if costs else ())}
+    cats = []
+    for x in fs.eligible_costs:
+        row = {"id": x.id, "label": x.label, "excluded": x.excluded, "source": _src(x.source)}
+        c = lines.get(x.id)
+        if c is not None:
+            row.update(declared=None if c.line.declared is None else F.money(c.line.declared),
+                       maximum=None if c.line.maximum is None else F.money(c.line.maximum), amount=c.amount,
+                       status=c.status)
+            if c.reason:
+                row["reason"] = c.reason
+        if x.interpretation:
+            row["interpretation"] = x.interpretation
+        cats.append(row)
+    d["eligible_cost_categories"] = cats
     d["direct_staff_costs"] = costs.direct_staff_costs if costs else None
-    d["flat_rates"] = ([{"id": f.id, "label": f.label, "rate": f.rate, "amount": f.amount,
+    d["flat_rates"] = ([{"id": f.id, "label": f.label, "rate": f.rate, "amount": f.amount, "covers": list(f.covers),
                          "source": _src(next((r.source for r in fs.flat_rates if r.id == f.id), None))}
                         for f in costs.flat_rates] if costs else [])
     d["other_costs"] = costs.other_costs if costs else None
+    if costs is not None and costs.other_costs_covered_by is not None and costs.other_costs_declared:
+        d["other_costs_declared"] = costs.other_costs_declared
+        d["other_costs_excluded"] = (f"autres dépenses déclarées ({F.euros(costs.other_costs_declared)}) couvertes par "
+                                     f"le forfait « {costs.other_costs_covered_by} » : non ajoutées à l'assiette")
     d["eligible_costs"] = costs.total if costs else None
     if fs.share is not None:
         d["department_share"] = {
@@ -498,6 +532,10 @@ def _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_
 
 def _funding_dict(cond, secs, grant) -> dict:
     if cond is None:
+        if not (secs.funding and secs.funding.conditional):
+            # no part of the grant depends on objectives: the money due is the grant (awarded, else the maximum)
+            return {"base": grant, "parts": [], "total": grant,
+                    "note": "aucune part conditionnelle dans le texte : le total est la subvention retenue"}
         return {"base": grant, "parts": [], "total": None}
     rules = {p.id: p for p in (secs.funding.conditional if secs.funding else ())}
     parts = []

@@ -9,7 +9,8 @@ frozen dataclasses, so that every figure of a report can be traced and tested by
   part first on ties; no part moves by a cent or more from its exact value); :func:`split` divides a total by shares.
 - staff: :func:`check_staff` (minimum allocation rate for partly assigned staff, support functions excluded) gives
   the eligible direct staff costs and the operation's FTE;
-- :func:`eligible_costs` adds the flat rates (40 % or 15 % of direct staff costs) and the declared other costs;
+- :func:`eligible_costs` adds the flat rates (40 % or 15 % of direct staff costs), the declared cost categories
+  (capped at their maximum) and the declared other costs, except what a flat rate already covers;
 - :func:`departement_share` checks the Département's share of the total financing (40 % FSE+, 30 % FTJ);
 - :func:`max_grant` takes the minimum of the share and every cap (375 EUR per participant-month, 22,800 EUR per
   ETP + 5,270 EUR Ségur...);
@@ -218,35 +219,85 @@ def check_staff(staff: Iterable[StaffMember], min_allocation: Decimal | None = N
 @dataclass(frozen=True)
 class FlatRate:
     """A flat rate on direct staff costs: ``rate`` x base covers the other costs (40 % "de compensation") or the
-    indirect costs (15 % for the chantiers d'insertion)."""
+    indirect costs (15 % for the chantiers d'insertion). ``covers``: what it replaces (``other_costs``: every cost
+    other than the staff costs; or cost category ids): costs declared under a covered category are not added."""
 
     id: str
     label: str | None
     rate: Decimal
     amount: Decimal
+    covers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """A declared cost category of the plan (operating costs, services, indirect costs...): ``declared`` euros
+    (None: not given), an optional ``maximum`` (e.g. 40 % of staff and operating costs), and the flat rate that
+    already covers it (``covered_by``: its costs are then excluded)."""
+
+    id: str
+    label: str | None
+    declared: Decimal | None
+    maximum: Decimal | None = None
+    covered_by: str | None = None
+
+
+@dataclass(frozen=True)
+class CostLineResult:
+    """A cost category, computed: ``amount`` is what counts in the eligible base; ``status`` is ``counted``,
+    ``capped`` (declared above its maximum: the maximum counts), ``excluded`` (covered by a flat rate: nothing
+    counts) or ``not_declared`` (0); ``reason`` says why in French."""
+
+    line: CostLine
+    amount: Decimal
+    status: str
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
 class EligibleCosts:
     direct_staff_costs: Decimal
     flat_rates: tuple[FlatRate, ...]
-    other_costs: Decimal  # declared other cost lines that are eligible (e.g. operating costs in "mobilité")
+    other_costs: Decimal  # declared other costs retained (0 when a flat rate covers them)
     total: Decimal
+    categories: tuple[CostLineResult, ...] = ()
+    other_costs_declared: Decimal = ZERO
+    other_costs_covered_by: str | None = None  # the flat rate that covers the declared other costs
 
     @property
     def flat_rate_amount(self) -> Decimal:
         return sum((f.amount for f in self.flat_rates), ZERO)
 
 
-def eligible_costs(direct_staff_costs, flat_rates: Sequence[tuple[str, str | None, Decimal]] = (),
-                   other_costs=ZERO) -> EligibleCosts:
-    """Total eligible costs = direct staff costs + each flat rate (rate x direct staff costs, to the cent) + other
-    declared costs. ``flat_rates`` is a sequence of ``(id, label, rate)``."""
+def cost_line(line: CostLine) -> CostLineResult:
+    """What one declared category adds to the eligible base (see :class:`CostLineResult`)."""
+    if line.covered_by is not None:
+        why = f"couvert par le forfait « {line.covered_by} » : ces dépenses ne s'ajoutent pas à l'assiette"
+        return CostLineResult(line, ZERO, "excluded" if line.declared else "not_declared", why)
+    if line.declared is None:
+        return CostLineResult(line, ZERO, "not_declared", "montant non déclaré dans l'opération")
+    d = money(line.declared)
+    if line.maximum is not None and d > money(line.maximum):
+        m = money(line.maximum)
+        return CostLineResult(line, m, "capped", f"déclaré {euros(d)}, retenu dans la limite de {euros(m)}")
+    return CostLineResult(line, d, "counted")
+
+
+def eligible_costs(direct_staff_costs, flat_rates: Sequence[tuple] = (), other_costs=ZERO,
+                   categories: Sequence[CostLine] = ()) -> EligibleCosts:
+    """Total eligible costs = direct staff costs + each flat rate (rate x direct staff costs, to the cent) + each
+    declared cost category (:func:`cost_line`: capped at its maximum, nothing when a flat rate covers it) + the
+    other declared costs, unless a flat rate covers ``other_costs``. ``flat_rates`` is a sequence of
+    ``(id, label, rate)`` or ``(id, label, rate, covers)``."""
     base = money(direct_staff_costs)
-    rates = tuple(FlatRate(i, lbl, D(r), money(mul(base, r))) for i, lbl, r in flat_rates)
-    other = money(other_costs)
-    total = base + sum((f.amount for f in rates), ZERO) + other
-    return EligibleCosts(base, rates, other, money(total))
+    rates = tuple(FlatRate(r[0], r[1], D(r[2]), money(mul(base, r[2])), tuple(r[3]) if len(r) > 3 else ())
+                  for r in flat_rates)
+    lines = tuple(cost_line(c) for c in categories)
+    declared_other = money(other_costs)
+    covering = next((f.id for f in rates if "other_costs" in f.covers), None)
+    other = ZERO if covering is not None else declared_other
+    total = base + sum((f.amount for f in rates), ZERO) + sum((c.amount for c in lines), ZERO) + other
+    return EligibleCosts(base, rates, other, money(total), lines, declared_other, covering)
 
 
 # --------------------------------------------------------------------------------------------- Département share
@@ -631,7 +682,8 @@ def capacity_of(id: str, label: str | None, cap, actual=None, limit: str = "targ
 
 __all__ = [
     "CENT", "D", "money", "ratio", "mul", "round_parts", "split", "pct", "euros", "StaffMember", "StaffCheck",
-    "StaffResult", "check_staff", "FlatRate", "EligibleCosts", "eligible_costs", "ShareCheck", "departement_share",
+    "StaffResult", "check_staff", "FlatRate", "CostLine", "CostLineResult", "cost_line", "EligibleCosts",
+    "eligible_costs", "ShareCheck", "departement_share",
     "Cap", "GrantLimit", "max_grant", "PartSpec", "PartResult", "ConditionalResult", "achievement_ratio", "earned",
     "conditional_funding", "TrancheSpec", "ReviewState", "Tranche", "Schedule", "payment_schedule",
     "CapacityResult", "capacity", "capacity_of", "round_ratio",

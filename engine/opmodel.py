@@ -109,6 +109,7 @@ class FlatRateRule:
     label: str | None
     rate: Decimal
     source: Source | None = None
+    covers: tuple[str, ...] = ()  # "other_costs" (every cost but staff) and/or cost category ids it replaces
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,17 @@ class PartRule:
 
 @dataclass(frozen=True)
 class Doc:
-    """A documentation item (an eligible cost category): shown in the report with its source."""
+    """An eligible cost category, shown in the report with its source. With ``amount`` (an operation expression,
+    euros) the category adds its declared costs to the eligible base, within ``maximum`` when given; without, it is
+    documentation (the staff costs are ``direct_staff_costs``)."""
 
     id: str
     label: str | None
     excluded: bool = False
     source: Source | None = None
+    amount: Expr | None = None
+    maximum: Expr | None = None
+    interpretation: str | None = None
 
 
 @dataclass(frozen=True)

@@ -383,17 +383,31 @@ class _Compiler:
             msa_label, msa_src = msa.get("label"), self.src(msa, "funding.min_staff_allocation")
         elif msa is not None:
             msa_rate = rate_value(msa)
-        docs = tuple(Doc(str(d.get("id") or f"cost_{j + 1}"), d.get("label"), bool(d.get("excluded")),
-                         self.src(d, f"funding.eligible_costs[{j}]"))
-                     for j, d in enumerate(f.get("eligible_costs") or ()) if isinstance(d, Mapping))
+        docs = []
+        for j, d in enumerate(f.get("eligible_costs") or ()):
+            if not isinstance(d, Mapping):
+                continue
+            p = f"funding.eligible_costs[{j}]"
+            amount = self.op_expr(d, "amount", T.NUMBER, p + ".amount")
+            maximum = self.op_expr(d, "max", T.NUMBER, p + ".max")
+            if d.get("max") is not None and d.get("amount") is None:
+                self.ctx.error(self.ctx.pos(d, "max"), f"{p}.max : un plafond sans montant déclaré (`amount`) ne "
+                               "limite rien", "spec.cost_max_without_amount",
+                               "ajoutez `amount: <attribut de l'opération>` (ex. indirect_costs)", p + ".max")
+            docs.append(Doc(str(d.get("id") or f"cost_{j + 1}"), d.get("label"), bool(d.get("excluded")),
+                            self.src(d, p), amount, maximum, d.get("interpretation")))
         rates = []
         for j, r in enumerate(f.get("flat_rates") or ()):
             if isinstance(r, Mapping):
                 p = f"funding.flat_rates[{j}]"
                 rate = self.number(r, "rate", p, required=True)
+                raw_cov = r.get("covers")
+                covers = tuple(str(c) for c in (raw_cov if isinstance(raw_cov, list) else
+                                                 [raw_cov] if raw_cov is not None else []))
                 if rate is not None:
                     rates.append(FlatRateRule(str(r.get("id") or f"flat_rate_{j + 1}"), r.get("label"), rate,
-                                              self.src(r, p)))
+                                              self.src(r, p), covers))
+                self._check_covers(r, p, covers, docs)
         caps = []
         for j, c in enumerate(f.get("caps") or ()):
             if not isinstance(c, Mapping):
@@ -433,8 +447,30 @@ class _Compiler:
                            "the parts of the grant tied to objectives must cover it exactly (e.g. 40% + 60%)",
                            "funding.conditional")
         sf = f.get("support_functions")
-        return FundingSpec(share, msa_rate, msa_label, msa_src, sf != "eligible", docs, tuple(rates), tuple(caps),
+        return FundingSpec(share, msa_rate, msa_label, msa_src, sf != "eligible", tuple(docs), tuple(rates), tuple(caps),
                            self.checks_of(f.get("plan_rules") or (), "funding.plan_rules"), tuple(parts))
+
+    def _check_covers(self, node, path, covers, docs) -> None:
+        """A flat rate names what it replaces: ``other_costs`` (every cost other than the staff costs) or cost
+        categories of ``eligible_costs``. A category that declares an amount (``amount:``) cannot also be covered
+        by a flat rate: the same costs would be paid twice."""
+        from .errors import did_you_mean
+
+        by_id = {d.id: d for d in docs}
+        for c in covers:
+            if c != "other_costs" and c not in by_id:
+                self.ctx.error(self.ctx.pos(node, "covers"), f"{path}.covers : « {c} » n'est ni `other_costs` ni une "
+                               "catégorie de `funding.eligible_costs`", "spec.unknown_cost_category",
+                               did_you_mean(c, list(by_id) + ["other_costs"]) or
+                               "écrivez `covers: other_costs` (tous les coûts autres que le personnel) ou l'id d'une "
+                               "catégorie", path + ".covers")
+        covered = [d for d in docs if d.amount is not None and ("other_costs" in covers or d.id in covers)]
+        for d in covered:
+            self.ctx.error(self.ctx.pos(node, "covers"), f"{path}.covers : le forfait couvre déjà la catégorie "
+                           f"« {d.id} », qui ajoute pourtant son montant déclaré à l'assiette (`amount:`) : ces "
+                           "dépenses seraient comptées deux fois", "spec.cost_covered_twice",
+                           f"retirez `amount:` de la catégorie « {d.id} » (le forfait la couvre) ou retirez-la de "
+                           "`covers:`", path + ".covers")
 
     def checks_of(self, items, key) -> tuple[Check, ...]:
         from . import types as T

@@ -17,10 +17,12 @@ _STATUS_FR = {"passed": "conforme", "failed": "NON CONFORME", "unknown": "indét
               "scheduled": "à venir", "awaiting_review": "en attente du bilan", "review_late": "bilan en retard",
               "not_due": "rien à verser", "excluded": "exclu", "met": "respecté", "unmet": "NON RESPECTÉ",
               "not_evaluated": "à vérifier", "recovery": "reversement", "submitted": "remis",
-              "submitted_late": "remis en retard", "late": "en retard", "pending": "à venir"}
+              "submitted_late": "remis en retard", "late": "en retard", "pending": "à venir",
+              "counted": "retenu", "capped": "plafonné", "not_declared": "non déclaré"}
 _MONEY_KEYS = {"cost", "amount", "planned", "maximum", "total", "due_at", "grant", "earned", "base", "max_grant",
                "grant_awarded", "direct_staff_costs", "other_costs", "eligible_costs", "expected", "declared",
-               "total_funding", "amount_on_eligible_costs", "planned_total", "uncapped_total"}
+               "total_funding", "amount_on_eligible_costs", "planned_total", "uncapped_total",
+               "other_costs_declared"}
 
 
 def render(report: dict, fmt: str) -> str:
@@ -111,8 +113,16 @@ def render_text(r: dict) -> str:
     w(f"  Dépenses directes de personnel : {euros(fp['direct_staff_costs'])}")
     for f in fp["flat_rates"]:
         w(f"  {f['label'] or f['id']} ({pct(f['rate'])}) : {euros(f['amount'])}{_src(f)}")
+    for c in fp.get("eligible_cost_categories", []):
+        if "status" not in c:
+            continue
+        shown = {"counted": f"{euros(c['amount'])}", "capped": f"{euros(c['amount'])} ({c.get('reason')})",
+                 "excluded": f"exclu : {c.get('reason')}", "not_declared": "non déclaré"}.get(c["status"], "")
+        w(f"  {c['label'] or c['id']} : {shown}{_src(c)}")
     if fp["other_costs"]:
         w(f"  Autres dépenses : {euros(fp['other_costs'])}")
+    if fp.get("other_costs_excluded"):
+        w(f"  Autres dépenses : exclu : {fp['other_costs_excluded']}")
     w(f"  Coûts éligibles : {euros(fp['eligible_costs'])}")
     ds = fp.get("department_share")
     if ds:
@@ -249,6 +259,9 @@ def flat_rows(r: dict) -> list[tuple]:
         rows.append(("funding_plan", k, lbl, _cell(fp[k], True), None, None))
     for f in fp["flat_rates"]:
         rows.append(("funding_plan", f["id"], f["label"], _cell(f["amount"], True), None, f["source"]))
+    for c in fp.get("eligible_cost_categories", []):
+        if "status" in c:
+            rows.append(("funding_plan", c["id"], c["label"], _cell(c["amount"], True), c["status"], c["source"]))
     ds = fp.get("department_share")
     if ds:
         rows.append(("funding_plan", "department_share", ds["label"], _cell(ds["expected"], True), ds["status"],
