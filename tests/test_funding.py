@@ -362,3 +362,38 @@ def test_payments_add_up_to_the_money_earned(grant, earned):
     assert s.total == (money(grant) if earned is None else money(earned))
     assert s.tranches[0].amount == s.tranches[0].planned  # the advance is never conditional
     assert all(t.amount >= 0 for t in s.tranches[:-1])
+
+
+# ---- cost categories and flat rates that cover (07:66-69; 09:60, 10:90)
+
+@pytest.mark.parametrize("categories, other, covers, total, statuses", [
+    # 07:66-69: staff 124 000 + operating 12 000 + services 8 000 + indirect 8 000 (within 40 % of 136 000)
+    ([("operating", "12000", None), ("services", "8000", None), ("indirect", "8000", "54400")], "0", (),
+     "152000.00", ["counted", "counted", "counted"]),
+    # indirect costs above their limit: the limit counts, not the declared amount
+    ([("operating", "12000", None), ("indirect", "60000", "54400")], "0", (), "190400.00", ["counted", "capped"]),
+    # a category not declared counts 0
+    ([("operating", None, None)], "0", (), "124000.00", ["not_declared"]),
+    # the 40 % flat rate covers the other costs: the 20 000 declared do not add (124 000 x 1.4 = 173 600)
+    ([], "20000", ("other_costs",), "173600.00", []),
+    # without covers, the other costs add (the format's old reading, kept for a flat rate that covers nothing)
+    ([], "20000", (), "193600.00", []),
+])
+def test_eligible_costs_categories_and_covers(categories, other, covers, total, statuses):
+    from engine.funding import CostLine
+
+    lines = [CostLine(i, None, None if d is None else D(d), None if m is None else D(m)) for i, d, m in categories]
+    rates = [("flat_40", None, D("0.40"), covers)] if covers or not categories else []
+    res = eligible_costs(D("124000"), rates, D(other), lines)
+    assert res.total == D(total)
+    assert [c.status for c in res.categories] == statuses
+    assert res.other_costs == (D(0) if "other_costs" in covers else D(other))
+    assert res.other_costs_declared == D(other)
+
+
+def test_a_covered_category_is_excluded_with_its_reason():
+    from engine.funding import CostLine, cost_line
+
+    r = cost_line(CostLine("operating", None, D("5000"), None, covered_by="flat_40"))
+    assert (r.amount, r.status) == (D(0), "excluded")
+    assert "flat_40" in r.reason
