@@ -241,6 +241,9 @@ def check_paths(paths: list[str]) -> CheckResult:
         checked.append(doc.path)
     compile_spec = _compiler()
     compiled = compile_spec is not None
+    from .spec_cache import cache_enabled, cached_spec, store_spec
+
+    use_cache = cache_enabled()
     specs: dict[str, object] = {}
     for doc in loaded:
         if doc.kind != "spec" or compile_spec is None:
@@ -248,7 +251,10 @@ def check_paths(paths: list[str]) -> CheckResult:
         if any(schema_errors.get(os.path.realpath(d.path)) for d in doc.all_documents()):
             continue
         try:
-            specs[doc.path] = compile_spec(doc)
+            hit = cached_spec(doc.path) if use_cache else None  # compiled before, unchanged: no error to find
+            specs[doc.path] = hit if hit is not None else compile_spec(doc)
+            if hit is None and use_cache:
+                store_spec(doc.path, specs[doc.path])
         except SpecError as e:
             diags.extend(e.diagnostics)
         except ImportError as e:  # a later stage (expression compiler...) is not there yet: say so, not a crash

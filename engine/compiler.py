@@ -32,7 +32,6 @@ from . import runtime as R
 from .errors import EvaluationError, ExpressionError, TextOrigin
 from .compiler_filter import FilterGen
 from .expr_analysis import Facts
-from .parser import parse
 from .types import (ANY, BOOLEAN, DATE, DURATION, ALIASES, Annotations, Checker, ListType, RecordType, Scope, Type,
                     arith_type, is_numeric, unify)
 
@@ -549,6 +548,7 @@ def _instantiate(t: _Template, origin: TextOrigin) -> Callable:
     """A function of its own: its namespace holds the constants and the error table positioned at ``origin``."""
     ns = dict(t.ns)
     ns["_fail"] = _make_fail(ns, t, origin)
+    ns["_template"], ns["_origin"] = t, origin  # what engine.spec_pickle stores to rebuild the function
     exec(t.code, ns)  # noqa: S102 - generated code only: no user text (see the module docstring)
     return ns["_expr"]
 
@@ -582,6 +582,8 @@ def compile_expression(text: str, scope: Scope, *, origin: TextOrigin | None = N
 
 
 def _compile(text: str, scope: Scope, origin: TextOrigin, expect: Type | None, path: str | None) -> tuple:
+    from .parser import parse  # lark: only when something is compiled (a cached spec does not need it)
+
     try:
         node = parse(text, origin)
     except ExpressionError as e:

@@ -414,6 +414,11 @@ class Spec:
     document: Any = None  # engine.loader.Document
     section_pos: Mapping[str, Position] = field(default_factory=dict)  # top-level key -> its position
 
+    def __reduce__(self):  # picklable (spec cache, --jobs, Dask): compiled expressions included
+        from .spec_pickle import reduce_spec
+
+        return reduce_spec(self)
+
     def deadline(self, id: str) -> Deadline | None:
         return next((d for d in self.deadlines if d.id == id), None)
 

@@ -45,9 +45,53 @@ def lark_parser() -> Lark:
     global _parser
     if _parser is None:
         grammar = (resources.files("engine.grammar") / "expr.lark").read_text(encoding="utf-8")
-        _parser = Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=False,
-                       maybe_placeholders=True, start="start")
+        _parser = _cached_parser(grammar)
+        if _parser is None:
+            _parser = Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=False,
+                           maybe_placeholders=True, start="start")
+            _store_parser(grammar, _parser)
     return _parser
+
+
+def _grammar_key(grammar: str) -> str:
+    import hashlib
+    import sys
+
+    import lark
+
+    return hashlib.sha256(f"{grammar}\0{lark.__version__}\0{sys.version}".encode()).hexdigest()
+
+
+def _cached_parser(grammar: str) -> Lark | None:
+    """The parser tables from the user's cache folder (engine.spec_cache), built once instead of every run."""
+    from .spec_cache import cache_enabled, read_entry
+
+    if not cache_enabled():
+        return None
+    entry = read_entry("grammar", _grammar_key(grammar))
+    if entry is None:
+        return None
+    import io
+
+    try:
+        return Lark.load(io.BytesIO(entry[1]))
+    except Exception:  # noqa: BLE001 - a bad entry is rebuilt
+        return None
+
+
+def _store_parser(grammar: str, parser: Lark) -> None:
+    from .spec_cache import cache_enabled, write_entry
+
+    if not cache_enabled():
+        return
+    import io
+
+    buf = io.BytesIO()
+    try:
+        parser.save(buf)
+    except Exception:  # noqa: BLE001 - not cached, that is all
+        return
+    write_entry("grammar", _grammar_key(grammar), {"lark": True}, buf.getvalue())
 
 
 def _err(text: str, origin: TextOrigin | None, offset: int, message: str, *, width: int = 1,
