@@ -119,10 +119,7 @@ def _deadlines(ctx) -> tuple[Deadline, ...]:
         ids[did] = path
         anchor = _anchor(ctx, d, "from", path, ANCHOR_KINDS)
         target = _anchor(ctx, d, "to", path, ("phase", "event"))
-        within = ctx.duration(d, "within", path)
-        if within is None and d.get("within") is None:
-            ctx.error(ctx.pos(d), f'deadline "{did}" has no `within`', "spec.deadline", "add e.g. `within: 15 days`",
-                      path)
+        within, not_before, milestone = _deadline_window(ctx, d, did, path)
         where = None
         if d.get("where") is not None:
             if target is not None and target.kind != "event":
@@ -135,10 +132,74 @@ def _deadlines(ctx) -> tuple[Deadline, ...]:
         if anchor is None or target is None or within is None:
             continue
         out.append(Deadline(id=did, label=text_of(d, "label"), anchor=anchor, target=target, within=within, where=where,
+                            not_before=not_before, milestone=milestone,
                             applies_if=applies, source=ctx.source(d, path), interpretation=text_of(d, "interpretation"),
                             pos=ctx.pos(node, i), field_pos=_field_pos(ctx, d, ("from", "to", "within", "where",
-                                                                                  "applies_if"))))
+                                                                                  "applies_if", "not_before",
+                                                                                  "milestone", "tolerance"))))
     return tuple(out)
+
+
+def _deadline_window(ctx, d, did: str, path: str):
+    """``(within, not_before, milestone)`` of a deadline: ``within`` (latest) with an optional ``not_before``
+    (earliest), or ``milestone`` +/- ``tolerance`` (a duration, or ``{before: D, after: D}``; default
+    ``MILESTONE_TOLERANCE_MONTHS`` on each side). Reports a deadline with neither or both, a tolerance without a
+    milestone, and a window that can be empty or that opens before the anchor."""
+    from .graph import always_longer, french_duration
+    from .model import MILESTONE_TOLERANCE_MONTHS
+    from .runtime import Duration
+
+    has_within, has_milestone = d.get("within") is not None, d.get("milestone") is not None
+    if not has_within and not has_milestone:
+        ctx.error(ctx.pos(d), f'deadline "{did}" has no `within` (nor `milestone`)', "spec.deadline",
+                  "add e.g. `within: 15 days`, or `milestone: 6 months` for a review « à 6 mois »", path)
+        return None, None, None
+    if has_within and has_milestone:
+        ctx.error(ctx.pos(d, "milestone"), f'deadline "{did}": `milestone` and `within` together', "spec.deadline",
+                  "keep `milestone` (a window around it, see `tolerance`) or `within` (+ `not_before`), not both",
+                  path + ".milestone")
+        return None, None, None
+    if has_within:
+        if d.get("tolerance") is not None:
+            ctx.error(ctx.pos(d, "tolerance"), f'deadline "{did}": `tolerance` only applies to a `milestone`',
+                      "spec.deadline", "write `milestone: 6 months` instead of `within`, or remove `tolerance`",
+                      path + ".tolerance")
+        within = ctx.duration(d, "within", path)
+        not_before = ctx.duration(d, "not_before", path)
+        if within is not None and not_before is not None and always_longer(not_before, within):
+            ctx.error(ctx.pos(d, "not_before"), f'deadline "{did}": not_before ({french_duration(not_before)}) is '
+                      f"longer than within ({french_duration(within)}): the window is empty", "spec.deadline",
+                      "make `not_before` shorter than `within`", path + ".not_before")
+            return None, None, None
+        return within, not_before, None
+    if d.get("not_before") is not None:
+        ctx.error(ctx.pos(d, "not_before"), f'deadline "{did}": `not_before` with a `milestone`', "spec.deadline",
+                  "the window of a milestone is set by `tolerance: {before: ..., after: ...}`", path + ".not_before")
+    milestone = ctx.duration(d, "milestone", path)
+    tol = d.get("tolerance")
+    default = Duration(MILESTONE_TOLERANCE_MONTHS, 0)
+    if isinstance(tol, Mapping):
+        unknown = [k for k in tol if k not in ("before", "after")]
+        if unknown:
+            ctx.error(ctx.pos(tol, unknown[0], of_key=True), f'deadline "{did}": tolerance has no key '
+                      f'"{unknown[0]}"', "spec.deadline", "write `tolerance: {before: 1 month, after: 15 days}`",
+                      path + ".tolerance")
+        before = ctx.duration(tol, "before", path + ".tolerance") if "before" in tol else default
+        after = ctx.duration(tol, "after", path + ".tolerance") if "after" in tol else default
+    elif tol is not None:
+        before = after = ctx.duration(d, "tolerance", path)
+    else:
+        before = after = default
+    if milestone is None or before is None or after is None:
+        return None, None, None
+    if always_longer(before, milestone):
+        ctx.error(ctx.pos(d, "tolerance") if tol is not None else ctx.pos(d, "milestone"),
+                  f'deadline "{did}": the tolerance before the milestone ({french_duration(before)}) is longer than '
+                  f"the milestone ({french_duration(milestone)}): the window would open before its anchor",
+                  "spec.deadline", "give a shorter tolerance, e.g. `tolerance: {before: 15 days, after: 1 month}`",
+                  path + ".tolerance")
+        return None, None, None
+    return milestone + after, milestone - before, milestone
 
 
 def _obligations(ctx) -> tuple[Obligation, ...]:

@@ -520,11 +520,19 @@ def check_deadlines(infos, history: list, events: list, dates: list, first: dict
             continue
         due = plus(anchor_date, dl.within)
         entry["due"] = due
+        earliest = plus(anchor_date, dl.not_before) if dl.not_before is not None else None
+        if earliest is not None:
+            entry["earliest"] = earliest
+        start = anchor_date if earliest is None or earliest < anchor_date else earliest
         t = dl.target
-        got = got_index = None
+        got = got_index = early = early_index = None
         if t.kind == "phase":
             for j, h in enumerate(history):
                 if h["phase"] == t.name and h["date"] >= anchor_date:
+                    if h["date"] < start:  # before the window: does not count
+                        if early is None:
+                            early, early_index = h["date"], j
+                        continue
                     got, got_index = h["date"], j
                     break
         else:
@@ -537,11 +545,17 @@ def check_deadlines(infos, history: list, events: list, dates: list, first: dict
                     continue
                 if where is not None and where.fn(item_env(env, e), at) is not True:
                     continue
+                if e["date"] < start:
+                    if early is None:
+                        early = e["date"]
+                    continue
                 got = e["date"]
                 break
         entry["date"] = got
-        if got is None and ended is not None and ended <= due:
-            entry["status"] = "not_applicable"
+        if early is not None and got is None:
+            entry["early"] = early
+        if got is None and ended is not None and ended <= due and (early is None or t.kind != "phase"):
+            entry["status"] = "not_applicable"  # left before it fell due (a target phase entered early: missed)
         elif got is not None and got <= due:
             entry["status"] = "met"
         elif got is not None or due < at:
@@ -551,9 +565,16 @@ def check_deadlines(infos, history: list, events: list, dates: list, first: dict
                        f"({fr_days((got - due).days)} de retard).")
                 vio.append(_v("deadline_missed", got_index if got_index is not None else anchor_index, got, msg,
                               dl.id, src, limit=due))
+            elif early is not None:
+                msg = (f"« {label} » : seulement réalisé le {fr_date(early)}, avant la période attendue (du "
+                       f"{fr_date(earliest)} au {fr_date(due)}), qui est dépassée au {fr_date(at)}.")
+                vio.append(_v("deadline_missed", early_index if early_index is not None else anchor_index,
+                              due + ONE_DAY, msg, dl.id, src, limit=due, earliest=earliest, early=early))
             else:
                 msg = f"« {label} » : échéance du {fr_date(due)} dépassée, rien n'a été enregistré au {fr_date(at)}."
                 vio.append(_v("deadline_missed", anchor_index, due + ONE_DAY, msg, dl.id, src, limit=due))
+        elif early is not None:
+            entry["status"] = "early"  # done before the window, which is still open: it does not count (yet)
         else:
             entry["status"] = "pending"
         res.append(entry)

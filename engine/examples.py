@@ -9,7 +9,7 @@ they must have. Lookup rules, so that policy staff write short expectations:
 - when the expectation is a text and the value found an item, the item's ``status``, else its ``code``, else its
   ``phase`` is compared (``deadlines.first_appointment: met``, ``obligations.monthly_appointments: unmet``,
   ``path.first_violation: guard_failed``); several items with the same id (an obligation's windows) compare the
-  worst status: error > unmet/missed > pending > met > not_applicable;
+  worst status: error > unmet/missed > early > pending > met > not_applicable;
 - when the expectation is a list of texts and the value a list of items, the same key of each item is compared
   (``path.violations: [guard_failed]``, ``path.next: [sortie]``); lists of texts/numbers compare as multisets (order
   does not matter);
@@ -45,7 +45,7 @@ EXAMPLE_RUNNERS: dict[str, str] = {
 
 _MISSING = object()
 _SHORT_KEYS = ("status", "code", "phase")  # an item compared with a text: its status, its code or its phase
-_STATUS_RANK = {"unmet": 4, "missed": 4, "failed": 4, "error": 5, "pending": 2, "met": 1, "not_applicable": 0}
+_STATUS_RANK = {"unmet": 4, "missed": 4, "failed": 4, "error": 5, "early": 3, "pending": 2, "met": 1, "not_applicable": 0}
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,11 @@ def always_longer(a, b) -> bool:
 
 
 def french_duration(d) -> str:
-    """``Duration(0, 15)`` -> "15 jours", ``Duration(6, 0)`` -> "6 mois", ``Duration(24, 0)`` -> "2 ans"."""
+    """``Duration(0, 15)`` -> "15 jours", ``Duration(6, 0)`` -> "6 mois", ``Duration(24, 0)`` -> "2 ans",
+    ``Duration(6, -15)`` (a milestone minus its tolerance) -> "6 mois moins 15 jours"."""
     months, days = _md(d)
+    if months > 0 and days < 0:
+        return f"{french_duration(type(d)(months, 0))} moins {french_duration(type(d)(0, -days))}"
     parts = []
     if months:
         if months % 12 == 0:
@@ -418,9 +421,15 @@ def _anchor_text(spec: Spec | None, a: Anchor, role: str) -> str:
 def deadline_caption(d: Deadline, spec: Spec | None = None) -> list[str]:
     """The French lines of a deadline: "Délai : <label>", then what must happen by when."""
     target = _anchor_text(spec, d.target, "to")
+    if d.milestone is not None:
+        when = (f"à {french_duration(d.milestone)} (entre {french_duration(d.not_before)} et "
+                f"{french_duration(d.within)}) après")
+    elif d.not_before is not None:
+        when = f"entre {french_duration(d.not_before)} et {french_duration(d.within)} après"
+    else:
+        when = f"au plus tard {french_duration(d.within)} après"
     lines = [f"Délai : {d.label or d.id}",
-             f"{target[0].upper() + target[1:]} au plus tard {french_duration(d.within)} après "
-             f"{_anchor_text(spec, d.anchor, 'from')}"]
+             f"{target[0].upper() + target[1:]} {when} {_anchor_text(spec, d.anchor, 'from')}"]
     if d.applies_if is not None:
         text = " ".join(d.applies_if.text.split())
         lines.append(f"si {text}" if len(text) <= GUARD_SHOWN else "sous condition")

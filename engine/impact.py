@@ -29,7 +29,7 @@ EXAMPLES_PER_KIND = 5
 
 _BOOL_FR = {True: "éligible", False: "non éligible", None: "inconnu"}
 _LEGAL_FR = {True: "légal", False: "non conforme", None: "inconnu"}
-_STATUS_FR = {"met": "respecté", "missed": "manqué", "pending": "en cours", "not_applicable": "sans objet",
+_STATUS_FR = {"met": "respecté", "missed": "manqué", "pending": "en cours", "early": "trop tôt", "not_applicable": "sans objet",
               "unmet": "non respectée", "ok": "ok", "error": "erreur", None: "absent"}
 
 

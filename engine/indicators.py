@@ -319,8 +319,8 @@ def participant_binder(binder, aggs, pvals: dict, *, spec=None, at: date | None 
     keys of a record are not converted, so a bad value in an attribute the report does not use does not make the
     record unreadable (it is still counted as a participant).
 
-    ``eligible``, ``path_legal`` and ``current_phase`` (what ``engine evaluate`` says of the participant at ``at``)
-    are computed only when an aggregate reads them (it costs a full evaluation per record)."""
+    ``eligible``, ``path_legal``, ``current_phase`` and ``deadlines`` (what ``engine evaluate`` says of the
+    participant at ``at``) are computed only when an aggregate reads them (it costs a full evaluation per record)."""
     from .bind import BindError, _kind
     from .opmodel import EVALUATION_NAMES
 
@@ -376,7 +376,8 @@ def _evaluating_binder(binder, pvals, spec, at, params, wanted):
         env = binder.bind(raw, pvals)
         path = out.get("path") or {}
         values = {"eligible": out.get("eligible"), "path_legal": path.get("legal"),
-                  "current_phase": path.get("current_phase")}
+                  "current_phase": path.get("current_phase"),
+                  "deadlines": {d["id"]: d["status"] for d in out.get("deadlines") or ()}}
         for n in wanted:
             v = values[n]
             env[n] = unknown(n) if v is None else v

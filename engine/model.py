@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # the expression language is another engineer's module; impor
     from .types import Scope, Type
 
 CALENDAR_PERIODS = ("week", "month", "quarter", "year")
+# a deadline's `milestone` ("à 6 mois") without `tolerance`: met from 1 month before to 1 month after it
+MILESTONE_TOLERANCE_MONTHS = 1
 ANCHOR_KINDS = ("phase", "event", "attribute")
 
 
@@ -308,8 +310,10 @@ class Anchor:
 @dataclass(frozen=True)
 class Deadline:
     """Something that must happen within a time limit: ``target`` at most ``within`` after ``anchor`` (met on or
-    before anchor + within). ``where`` filters target events (their fields in scope); ``applies_if``: the deadline
-    only applies to records where it is true. Status at the evaluation date: met, missed, pending, not_applicable."""
+    before anchor + within) and, with ``not_before``, not before anchor + not_before (a window, e.g. a review
+    "à 6 mois" = ``milestone`` +/- a tolerance). ``where`` filters target events (their fields in scope);
+    ``applies_if``: the deadline only applies to records where it is true. Status at the evaluation date: met,
+    missed, pending, early (only a target before the window, which is still open), not_applicable."""
 
     id: str
     label: str | None
@@ -317,6 +321,8 @@ class Deadline:
     target: Anchor
     within: "Duration"
     where: Expr | None = None
+    not_before: "Duration | None" = None  # earliest date = anchor + not_before (a window), None: any date after it
+    milestone: "Duration | None" = None  # "à 6 mois": the milestone the window surrounds (documentation, rendering)
     applies_if: Expr | None = None
     source: Source | None = None
     interpretation: str | None = None

@@ -20,7 +20,8 @@ BUILTIN_INTEGERS = ("convention_months", "full_time_posts")
 BUILTIN_DATES = ("convention_start", "convention_end")  # the record's, else the spec's convention
 STAFF_FIELDS = ("id", "role", "cost", "allocation", "work_time", "fte", "support_function")
 # per participant, what the beneficiary evaluation (engine.evaluate) says, usable in participant expressions
-EVALUATION_NAMES = ("eligible", "path_legal", "current_phase")
+# (``deadlines``: a record of each deadline's status by id, e.g. ``deadlines.review_6_months == "met"``)
+EVALUATION_NAMES = ("eligible", "path_legal", "current_phase", "deadlines")
 SECTIONS = ("indicators", "cohort_constraints", "capacity", "funding", "payments", "reporting")
 
 

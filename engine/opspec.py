@@ -46,10 +46,11 @@ def operation_names(spec_fields: Mapping[str, Any]) -> dict[str, Any]:
     return names
 
 
-def make_scopes(base_scope, op_names: Mapping[str, Any], indicator_ids=(), parameters=()):
+def make_scopes(base_scope, op_names: Mapping[str, Any], indicator_ids=(), parameters=(), deadline_ids=()):
     """(operation scope, cohort scope with ``participants``, participant scope). Participant names shadow the
     operation names in the participant scope (inside ``participants where ...`` the item's fields come first).
-    The spec's ``parameters`` (names) are in every scope, as everywhere in a spec."""
+    The spec's ``parameters`` (names) are in every scope, as everywhere in a spec. ``deadline_ids``: the fields of
+    the participant's ``deadlines`` (each deadline's status at the report date)."""
     from . import types as T
 
     defs = base_scope.definitions
@@ -67,7 +68,9 @@ def make_scopes(base_scope, op_names: Mapping[str, Any], indicator_ids=(), param
     participant_record = {n: t for n, t in base_scope.names.items() if n != "today"}
     participant_record.update(definition_types(base_scope))
     evaluation = {n: t for n, t in (("eligible", T.BOOLEAN), ("path_legal", T.BOOLEAN),
-                                    ("current_phase", T.STRING)) if n not in base_scope.names}
+                                    ("current_phase", T.STRING),
+                                    ("deadlines", T.RecordType({d: T.STRING for d in deadline_ids})))
+                  if n not in base_scope.names}
     participant_record.update(evaluation)
     cohort_full = dict(cohort)
     cohort_full["participants"] = T.ListType(T.RecordType(participant_record))
@@ -171,7 +174,8 @@ class _Compiler:
         ind = ctx.data.get("indicators") or ()
         self.indicator_ids = [str(i.get("id")) for i in ind if isinstance(i, Mapping) and i.get("id")]
         (self.op_scope, self.cohort_full, self.participant_scope, self.cohort_names) = make_scopes(
-            base, self.op_names, (), tuple(ctx.fields.get("parameters") or ()))
+            base, self.op_names, (), tuple(ctx.fields.get("parameters") or ()),
+            tuple(d.id for d in ctx.fields.get("deadlines") or ()))
         self.known_indicators: list[str] = []
 
     # -- helpers

@@ -1,0 +1,169 @@
+"""Readings of time the texts need (docs/fidelity.md): milestones "à N mois" (a window around the milestone, status
+``early``), and the checks `engine check` makes of them. Each case is a small spec compiled from YAML, as a user
+writes it, evaluated with ``engine.evaluate``."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date
+
+import pytest
+
+from engine.compile import load_spec
+from engine.errors import SpecError
+from engine.evaluate import evaluate_record
+
+HEAD = """\
+id: t
+version: "1"
+title: Test
+phases:
+  suivi: {label: Suivi, initial: true, source: "10-clauses-sociales.txt:34"}
+  fin: {label: Fin, final: true, source: "10-clauses-sociales.txt:34"}
+transitions:
+  - {from: suivi, to: fin, label: Fin, source: "10-clauses-sociales.txt:34"}
+inputs:
+  events:
+    point: {label: Point de situation, fields: {horizon: {type: integer, label: Horizon}}}
+"""
+
+
+def spec_of(tmp_path, body: str, head: str = HEAD):
+    p = tmp_path / "t.yaml"
+    p.write_text(head + textwrap.dedent(body), encoding="utf-8")
+    return load_spec(p)
+
+
+def errors_of(tmp_path, body: str, head: str = HEAD) -> list[tuple[str, str]]:
+    with pytest.raises(SpecError) as e:
+        spec_of(tmp_path, body, head)
+    return [(d.code, d.message) for d in e.value.diagnostics]
+
+
+MILESTONE = """\
+deadlines:
+  - id: six
+    label: Point à 6 mois
+    from: {phase: suivi}
+    to: {event: point}
+    where: horizon == 6
+    milestone: 6 months
+    source: "10-clauses-sociales.txt:34"
+"""
+
+
+def _dl(spec, events, at, entry="2026-03-02", id_="six"):
+    rec = {"id": "r", "history": [{"phase": "suivi", "date": entry}],
+           "events": [{"type": "point", "date": d, "horizon": h} for d, h in events]}
+    out = evaluate_record(spec, rec, date.fromisoformat(at))
+    return next(d for d in out["deadlines"] if d["id"] == id_), out
+
+
+# events (date, horizon), at -> status, earliest, due, date, early; entry 2026-03-02, window 2026-08-02..2026-10-02
+MILESTONE_CASES = [
+    ([("2026-09-02", 6)], "2026-12-01", "met", "2026-08-02", "2026-10-02", "2026-09-02", None),      # on the milestone
+    ([("2026-08-02", 6)], "2026-12-01", "met", "2026-08-02", "2026-10-02", "2026-08-02", None),      # first day
+    ([("2026-10-02", 6)], "2026-12-01", "met", "2026-08-02", "2026-10-02", "2026-10-02", None),      # last day
+    ([("2026-10-03", 6)], "2026-12-01", "missed", "2026-08-02", "2026-10-02", "2026-10-03", None),   # late
+    ([("2026-08-01", 6)], "2026-09-01", "early", "2026-08-02", "2026-10-02", None, "2026-08-01"),    # the day before
+    ([("2026-04-02", 6)], "2026-09-01", "early", "2026-08-02", "2026-10-02", None, "2026-04-02"),    # a month after entry
+    ([("2026-04-02", 6)], "2026-10-02", "early", "2026-08-02", "2026-10-02", None, "2026-04-02"),    # window still open
+    ([("2026-04-02", 6)], "2026-10-03", "missed", "2026-08-02", "2026-10-02", None, "2026-04-02"),   # window closed
+    ([("2026-04-02", 6), ("2026-09-01", 6)], "2026-12-01", "met", "2026-08-02", "2026-10-02", "2026-09-01", None),
+    ([("2026-04-02", 6), ("2026-10-05", 6)], "2026-12-01", "missed", "2026-08-02", "2026-10-02", "2026-10-05", None),
+    ([("2026-09-02", 12)], "2026-12-01", "missed", "2026-08-02", "2026-10-02", None, None),          # `where` filters
+    ([], "2026-05-01", "pending", "2026-08-02", "2026-10-02", None, None),
+    ([("2026-01-10", 6)], "2026-05-01", "pending", "2026-08-02", "2026-10-02", None, None),          # before the anchor
+]
+
+
+@pytest.mark.parametrize("events,at,status,earliest,due,when,early", MILESTONE_CASES)
+def test_milestone_window(tmp_path, events, at, status, earliest, due, when, early):
+    spec = spec_of(tmp_path, MILESTONE)
+    d, out = _dl(spec, events, at)
+    got = (d["status"], str(d["earliest"]), str(d["due"]), d["date"] and str(d["date"]),
+           d.get("early") and str(d["early"]))
+    assert got == (status, earliest, due, when, early)
+    codes = [v["code"] for v in out["path"]["violations"] if v["rule"] == "six"]
+    assert codes == (["deadline_missed"] if status == "missed" else [])
+
+
+def test_missed_after_an_early_event_says_so(tmp_path):
+    spec = spec_of(tmp_path, MILESTONE)
+    _d, out = _dl(spec, [("2026-04-02", 6)], "2026-10-03")
+    v = out["path"]["first_violation"]
+    assert v["message"] == ("« Point à 6 mois » : seulement réalisé le 02/04/2026, avant la période attendue (du "
+                            "02/08/2026 au 02/10/2026), qui est dépassée au 03/10/2026.")
+    assert (str(v["early"]), str(v["earliest"]), str(v["date"])) == ("2026-04-02", "2026-08-02", "2026-10-03")
+
+
+@pytest.mark.parametrize("tolerance,earliest,due", [
+    ("tolerance: 15 days", "2026-08-18", "2026-09-17"),
+    ("tolerance: {before: 2 months}", "2026-07-02", "2026-10-02"),
+    ("tolerance: {after: 0 days}", "2026-08-02", "2026-09-02"),
+    ("tolerance: {before: 0 days, after: 2 weeks}", "2026-09-02", "2026-09-16"),
+])
+def test_milestone_tolerance_override(tmp_path, tolerance, earliest, due):
+    spec = spec_of(tmp_path, MILESTONE + f"    {tolerance}\n")
+    d, _ = _dl(spec, [], "2026-05-01")
+    assert (str(d["earliest"]), str(d["due"])) == (earliest, due)
+
+
+def test_within_with_not_before(tmp_path):
+    body = MILESTONE.replace("milestone: 6 months", "within: 6 months\n    not_before: 5 months")
+    spec = spec_of(tmp_path, body)
+    assert _dl(spec, [("2026-09-02", 6)], "2026-12-01")[0]["status"] == "met"
+    assert _dl(spec, [("2026-04-02", 6)], "2026-06-01")[0]["status"] == "early"
+    d, _ = _dl(spec, [("2026-04-02", 6)], "2026-10-01")
+    assert (d["status"], str(d["earliest"]), str(d["due"])) == ("missed", "2026-08-02", "2026-09-02")
+    # without not_before nothing changes: any date after the anchor counts, and no `earliest` is reported
+    spec = spec_of(tmp_path, MILESTONE.replace("milestone: 6 months", "within: 6 months"))
+    d, _ = _dl(spec, [("2026-04-02", 6)], "2026-06-01")
+    assert d["status"] == "met" and "earliest" not in d and "early" not in d
+
+
+def test_phase_target_before_the_window_is_early(tmp_path):
+    body = """\
+    deadlines:
+      - id: exit_window
+        label: Fin entre 1 et 2 mois
+        from: {phase: suivi}
+        to: {phase: fin}
+        within: 2 months
+        not_before: 1 month
+        source: "10-clauses-sociales.txt:34"
+    """
+    spec = spec_of(tmp_path, body)
+    rec = {"id": "r", "history": [{"phase": "suivi", "date": "2026-03-02"}, {"phase": "fin", "date": "2026-03-10"}]}
+    out = evaluate_record(spec, rec, date(2026, 6, 1))
+    d = out["deadlines"][0]
+    assert (d["status"], str(d["early"])) == ("missed", "2026-03-10")
+
+
+@pytest.mark.parametrize("body,code,words", [
+    (MILESTONE.replace("    milestone: 6 months\n", ""), "spec.deadline", "has no `within` (nor `milestone`)"),
+    (MILESTONE.replace("milestone: 6 months", "milestone: 6 months\n    within: 7 months"), "spec.deadline",
+     "`milestone` and `within` together"),
+    (MILESTONE.replace("milestone: 6 months", "within: 6 months\n    tolerance: 1 month"), "spec.deadline",
+     "`tolerance` only applies to a `milestone`"),
+    (MILESTONE.replace("milestone: 6 months", "within: 1 month\n    not_before: 2 months"), "spec.deadline",
+     "not_before (2 mois) is longer than within (1 mois): the window is empty"),
+    (MILESTONE.replace("milestone: 6 months", "milestone: 6 months\n    not_before: 5 months"), "spec.deadline",
+     "`not_before` with a `milestone`"),
+    (MILESTONE.replace("milestone: 6 months", "milestone: 1 month\n    tolerance: 2 months"), "spec.deadline",
+     "the window would open before its anchor"),
+    (MILESTONE + "    tolerance: {avant: 1 month}\n", "schema", "avant"),
+])
+def test_check_rejects_bad_windows(tmp_path, body, code, words):
+    errs = errors_of(tmp_path, body)
+    assert any(words in m and (c == code or code == "schema") for c, m in errs), errs
+
+
+def test_default_tolerance_is_documented():
+    from pathlib import Path
+
+    from engine.model import MILESTONE_TOLERANCE_MONTHS
+
+    assert MILESTONE_TOLERANCE_MONTHS == 1
+    doc = (Path(__file__).parent.parent / "specs" / "README.md").read_text(encoding="utf-8")
+    assert "1 month before" in doc and "milestone:" in doc
