@@ -241,7 +241,10 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     payment_reviews = {p.due for p in secs.payments}  # a review a tranche waits for, even without a due date
     for r in secs.reporting:
         if r.condition is not None:
-            reporting.append(_check_row(r, *ev(r.condition), _params_read(missing_params, r.condition)))
+            row = _check_row(r, *ev(r.condition), _params_read(missing_params, r.condition))
+            if r.over == "convention":
+                _commitment(row, end, at)
+            reporting.append(row)
             continue
         if r.event is not None:
             reporting.append(recurring(r, op_events, start, end, at))
@@ -468,6 +471,25 @@ def _check_row(c, v, unk, params_missing=()) -> dict:
     if getattr(c, "interpretation", None):
         row["interpretation"] = c.interpretation
     return row
+
+
+def _commitment(row: dict, end, at: date) -> None:
+    """A commitment over the whole operation (``over: convention``, e.g. "à minima 3 comités de suivi", 03:76):
+    ``met`` as soon as its condition holds; while it does not, ``pending`` until the convention ends (the target
+    can still be reached), ``failed`` after; ``unknown`` when the condition is."""
+    st = row["status"]
+    row["over"] = "convention"
+    if st == "passed":
+        row["status"] = "met"
+    elif st == "failed":
+        if isinstance(end, date) and at > end:
+            row["note"] = f"convention terminée le {end.isoformat()} sans que l'engagement soit atteint"
+        elif isinstance(end, date):
+            row["status"] = "pending"
+            row["note"] = f"pas encore atteint ; la convention court jusqu'au {end.isoformat()}"
+        else:
+            row["status"] = "pending"
+            row["note"] = "pas encore atteint ; date de fin de la convention inconnue"
 
 
 def _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit, awarded, grant,

@@ -209,18 +209,29 @@ def recurring(r, events: list[dict], start, end, at: date) -> dict:
                 kept.append(e)
         evs = kept
     wins = []
+    warn = getattr(r, "max_severity", "error") == "warning"
+    warnings = []
     for ws, we in windows(start, end, r.every):
         if ws > at:
             break
         n = sum(1 for e in evs if ws <= e["date"] <= we)
-        if r.max is not None and n > r.max:
-            st = "unmet"
+        over = r.max is not None and n > r.max
+        if over and not warn:
+            st = "unmet"  # more than the maximum cannot be undone: failed at once, even before the window ends
         elif n >= (r.min or 0):
             st = "met"
         else:
             st = "unmet" if we < at else "pending"
-        wins.append({"from": ws, "to": we, "count": n, "status": st})
+        w = {"from": ws, "to": we, "count": n, "status": st}
+        if over and warn:
+            w["severity"] = "warning"
+            warnings.append(f"{n} du {ws.isoformat()} au {we.isoformat()}, au-delà du maximum de {r.max} "
+                            "(signalé sans être bloquant)")
+        wins.append(w)
     row["windows"] = wins
+    if warnings:
+        row["severity"] = "warning"
+        row["warnings"] = warnings
     statuses = {w["status"] for w in wins}
     row["status"] = ("unmet" if "unmet" in statuses else "pending" if "pending" in statuses
                      else "met" if wins else "pending")

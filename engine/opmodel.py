@@ -193,6 +193,8 @@ class ReportingRule:
     every: Any = None  # "week" | "month" | "quarter" | "year" | Duration
     min: int | None = None
     max: int | None = None
+    over: str | None = None  # "convention": a commitment over the whole operation (pending until it ends)
+    max_severity: str = "error"  # "warning": more than `max` is signalled, the status stays met
 
     @property
     def kind(self) -> str:

@@ -564,13 +564,35 @@ class _Compiler:
                 if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
                     self.ctx.error(self.ctx.pos(node, k), f"{path}.{k}: expected a whole number, got {v!r}",
                                    "spec.operation", f"write e.g. `{k}: 2`", f"{path}.{k}")
+            over = node.get("over")
+            if over is not None and over != "convention":
+                self.ctx.error(self.ctx.pos(node, "over"), f"{path}.over : seule la valeur `convention` est prise en "
+                               f"charge, pas {over!r}", "spec.reporting_over",
+                               "écrivez `over: convention` pour un engagement sur toute la durée de l'opération",
+                               path + ".over")
+            if over is not None and node.get("condition") is None:
+                self.ctx.error(self.ctx.pos(node, "over"), f"{path}.over : un engagement sur la durée de la "
+                               "convention a besoin d'une `condition` (les événements comptés avec `event:` sans "
+                               "`every:` le sont déjà sur toute la convention)", "spec.reporting_over",
+                               "ajoutez `condition: comites_tenus >= 3`, ou retirez `over:`", path + ".over")
+            sev = node.get("max_severity")
+            if sev is not None and sev not in ("error", "warning"):
+                self.ctx.error(self.ctx.pos(node, "max_severity"), f"{path}.max_severity : `error` ou `warning` "
+                               f"attendu, pas {sev!r}", "spec.severity",
+                               "`warning` : un dépassement du maximum est signalé sans être bloquant", path + ".max_severity")
+            if sev is not None and mx is None:
+                self.ctx.error(self.ctx.pos(node, "max_severity"), f"{path}.max_severity : sans `max:`, il n'y a pas "
+                               "de maximum à signaler", "spec.severity", "ajoutez `max: 4` ou retirez `max_severity:`",
+                               path + ".max_severity")
             out.append(ReportingRule(rid, node.get("label"), self.ctx.date(node, "due", path),
                                      self.ctx.duration(node, "within", path), None if after is None else str(after),
                                      str(node.get("submitted") or f"{rid}_date"),
                                      self.cohort_expr(node, "condition", T.BOOLEAN, path + ".condition"),
                                      self.src(node, path), node.get("interpretation"), event,
                                      where, every, mn if isinstance(mn, int) else None,
-                                     mx if isinstance(mx, int) else None))
+                                     mx if isinstance(mx, int) else None,
+                                     "convention" if over == "convention" else None,
+                                     "warning" if sev == "warning" else "error"))
         return tuple(out)
 
 

@@ -18,7 +18,7 @@ _STATUS_FR = {"passed": "conforme", "failed": "NON CONFORME", "unknown": "indét
               "not_due": "rien à verser", "excluded": "exclu", "met": "respecté", "unmet": "NON RESPECTÉ",
               "not_evaluated": "à vérifier", "recovery": "reversement", "submitted": "remis",
               "submitted_late": "remis en retard", "late": "en retard", "pending": "à venir",
-              "counted": "retenu", "capped": "plafonné", "not_declared": "non déclaré"}
+              "counted": "retenu", "warning": "avertissement", "error": "erreur", "capped": "plafonné", "not_declared": "non déclaré"}
 _MONEY_KEYS = {"cost", "amount", "planned", "maximum", "total", "due_at", "grant", "earned", "base", "max_grant",
                "grant_awarded", "direct_staff_costs", "other_costs", "eligible_costs", "expected", "declared",
                "total_funding", "amount_on_eligible_costs", "planned_total", "uncapped_total",
@@ -200,16 +200,19 @@ def render_text(r: dict) -> str:
                 counts = ", ".join(f"{_d(v['from'])}..{_d(v['to'])}: {v['count']}" for v in x["windows"][-4:])
                 w(f"  - {x['label'] or x['id']} : {_st(x['status'])} ({counts}){_src(x)}")
             else:
-                w(f"  - {x['label'] or x['id']} : {_st(x['status'])}{_src(x)}")
+                w(f"  - {x['label'] or x['id']} : {_st(x['status'])}"
+                  f"{' (' + x['note'] + ')' if x.get('over') and x.get('note') else ''}{_src(x)}")
+            for msg in x.get("warnings", ()):
+                w(f"      AVERTISSEMENT : {msg}")
     return "\n".join(out) + "\n"
 
 
 def render_markdown(r: dict) -> str:
     rows = flat_rows(r)
     out = [f"# Opération {r['operation']} — {r['spec']} (au {_d(r['as_of'])})", "",
-           "| section | id | libellé | valeur | statut | source |", "|---|---|---|---|---|---|"]
-    for s, i, lbl, v, st, src in rows:
-        cells = [s, i, lbl, v, _st(st) if st else "", src]
+           "| section | id | libellé | valeur | statut | source | gravité |", "|---|---|---|---|---|---|---|"]
+    for s, i, lbl, v, st, src, sev in rows:
+        cells = [s, i, lbl, v, _st(st) if st else "", src, _st(sev) if sev else ""]
         out.append("| " + " | ".join(str(c or "").replace("|", "\\|") for c in cells) + " |")
     return "\n".join(out) + "\n"
 
@@ -217,7 +220,7 @@ def render_markdown(r: dict) -> str:
 def render_csv(r: dict) -> str:
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\n")
-    wr.writerow(["section", "id", "label", "value", "status", "source"])
+    wr.writerow(["section", "id", "label", "value", "status", "source", "severity"])
     for row in flat_rows(r):
         wr.writerow(["" if c is None else c for c in row])
     return buf.getvalue()
@@ -242,7 +245,9 @@ def _cell(v, money: bool = False) -> str:
 
 
 def flat_rows(r: dict) -> list[tuple]:
-    """(section, id, label, value, status, source) for every figure of the report."""
+    """(section, id, label, value, status, source, severity) for every figure of the report; ``severity`` is
+    ``warning`` for a reporting item whose status stands but that the text wants signalled (a maximum exceeded
+    "sans être bloquant"), else None."""
     rows = []
     for k, v in (r.get("parameters") or {}).items():
         rows.append(("parameter", k, "Paramètre (--param)", _cell(v), "passed" if v is not None else "unknown", None))
@@ -284,5 +289,6 @@ def flat_rows(r: dict) -> list[tuple]:
     for t in r["payments"]["tranches"]:
         rows.append(("payment", t["id"], t["label"], _cell(t["amount"], True), t["status"], t["source"]))
     for x in r["reporting"]:
-        rows.append(("reporting", x["id"], x["label"], _cell(x.get("due")), x["status"], x["source"]))
-    return rows
+        rows.append(("reporting", x["id"], x["label"], _cell(x.get("due")), x["status"], x["source"],
+                     x.get("severity")))
+    return [row if len(row) == 7 else row + (None,) for row in rows]
