@@ -200,8 +200,11 @@ def _internal(file: str, stage: str, e: Exception) -> Diagnostic:
                       "engine, please report it (ENGINE_DEBUG=1 shows the traceback)", file=file, code="internal")
 
 
-def check_paths(paths: list[str]) -> CheckResult:
-    """Check the spec files named by ``paths`` (files or folders); collect every diagnostic of every file."""
+def check_paths(paths: list[str], seeds: "Path | str | None" = "auto") -> CheckResult:
+    """Check the spec files named by ``paths`` (files or folders); collect every diagnostic of every file.
+
+    ``seeds``: the folder of source texts the ``source:`` citations are checked against (default: :func:`seeds_dir`;
+    None: not checked)."""
     from .loader import load_document
     from .schema import validate
 
@@ -228,7 +231,7 @@ def check_paths(paths: list[str]) -> CheckResult:
         if isinstance(e, SpecError) and key not in {os.path.realpath(c) for c in checked}:
             checked.append(next((d.file for d in e.diagnostics if d.file), key))
     schema_errors: dict[str, bool] = {}
-    seeds = _Seeds(seeds_dir())
+    seeds = _Seeds(seeds_dir() if seeds == "auto" else (Path(seeds) if seeds is not None else None))
     seen_sources: set = set()
     for key, doc in sorted(docs.items(), key=lambda kv: kv[1].kind != "vocabulary"):  # vocabularies first
         try:

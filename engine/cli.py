@@ -121,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--spec", required=True)
     s.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
     s.set_defaults(func=cmd_graph)
+
+    s = _sub(subs, "docs", "Build a static documentation site: one French page per programme, plus an index.",
+             "engine docs specs/ -o site/")
+    s.add_argument("paths", nargs="*", default=["specs"], help="spec files or folders (default: specs/)")
+    s.add_argument("-o", "--output", required=True, metavar="SITE",
+                   help="the site's folder: created, or replaced when it was built by engine docs")
+    s.add_argument("--seeds", metavar="DIR", help="folder of the source texts NN-file.txt (default: $ENGINE_SEEDS, "
+                   "else ../shared/seeds)")
+    s.set_defaults(func=cmd_docs)
     return p
 
 
@@ -166,6 +175,11 @@ def cmd_test(args) -> int:
 def cmd_graph(args) -> int:
     from .graph import run_graph_command
     return run_graph_command(args)
+
+
+def cmd_docs(args) -> int:
+    from .site import run_docs_command
+    return run_docs_command(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
