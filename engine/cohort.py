@@ -173,6 +173,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             d, u2 = ev(ind.denominator)
             unk = u1 + u2
             row["numerator"], row["denominator"] = _val(n), _val(d)
+            row["numerator_label"], row["denominator_label"] = ind.numerator_label, ind.denominator_label
             nn, dd = _num(n), _num(d)
             v = F.ratio(nn, dd) if nn is not None and dd not in (None, 0) else unknown()
             if dd == 0:

@@ -66,6 +66,8 @@ class Indicator:
     interpretation: str | None = None
     target: Decimal | None = None
     target_kind: str | None = None  # above | at_least | at_most | below | None (informative)
+    numerator_label: str | None = None  # for a rate: who is counted above and below the line, in French
+    denominator_label: str | None = None
 
 
 TARGET_KINDS = ("above", "at_least", "at_most", "below")

@@ -314,8 +314,19 @@ class _Compiler:
                                f"{', '.join(TARGET_KINDS)}, got {kind!r}", "spec.operation",
                                "above (>), at_least (>=), at_most (<=) or below (<)", path + ".target_kind")
                 kind = None
+            if node.get("numerator") is not None:
+                for k in ("numerator_label", "denominator_label"):
+                    if not (isinstance(node.get(k), str) and node.get(k).strip()):
+                        what = "numérateur" if k.startswith("num") else "dénominateur"
+                        self.ctx.error(self.ctx.pos(node, "numerator" if k.startswith("num") else "denominator",
+                                                    of_key=True),
+                                       f"{path} : un taux dit en français qui compte son {what} (`{k}:`), à côté "
+                                       "de sa `source:`", "spec.rate_undocumented",
+                                       f"ajoutez `{k}: <qui est compté>` (ex. « CE signés dans les 4 semaines »)",
+                                       f"{path}.{k}")
             out.append(Indicator(iid, node.get("label"), value, num, den, node.get("unit"), self.src(node, path),
-                                 node.get("interpretation"), self.number(node, "target", path), kind))
+                                 node.get("interpretation"), self.number(node, "target", path), kind,
+                                 node.get("numerator_label"), node.get("denominator_label")))
             self.known_indicators.append(iid)
         return tuple(out)
 
