@@ -308,9 +308,21 @@ def test_indicators_can_use_earlier_indicators(tmp_path):
 
 def test_rate_with_zero_denominator_is_unknown(tmp_path):
     p = _compile_text(tmp_path, "indicators:\n  - {id: r, label: r, source: 05-chantiers-insertion.txt:17, numerator: 'count(participants where rsa)', "
-                                "denominator: 'count(participants)'}\n")
+                                "denominator: 'count(participants)', numerator_label: BRSA, denominator_label: Participants}\n")
     r = build_report(load_spec(p), {"id": "o"}, [], date(2026, 1, 1))
     assert r["indicators"][0]["value"] is None and r["indicators"][0]["note"] == "dénominateur nul"
+
+
+def test_a_rate_must_say_what_it_counts(tmp_path):
+    # every rate documents its numerator and denominator in French beside its source (spec.rate_undocumented)
+    p = _compile_text(tmp_path, "indicators:\n  - {id: r, label: r, source: 05-chantiers-insertion.txt:17, "
+                                "numerator: 'count(participants where rsa)', denominator: 'count(participants)', "
+                                "numerator_label: BRSA}\n")
+    with pytest.raises(SpecError) as e:
+        load_spec(p)
+    codes = [d.code for d in e.value.diagnostics]
+    assert codes == ["spec.rate_undocumented"]
+    assert "dénominateur" in e.value.diagnostics[0].message
 
 
 def test_evaluation_error_in_an_objective_makes_the_part_unknown(tmp_path):
@@ -333,7 +345,8 @@ def test_evaluation_error_in_an_objective_makes_the_part_unknown(tmp_path):
 ])
 def test_indicator_targets(tmp_path, kind, target, status):
     p = _compile_text(tmp_path, "indicators:\n  - {id: r, label: r, source: 05-chantiers-insertion.txt:17, numerator: 'count(participants where rsa)', "
-                                f"denominator: 'count(participants)', target: {target}, target_kind: {kind}}}\n")
+                                f"denominator: 'count(participants)', numerator_label: BRSA, denominator_label: Participants, "
+                                f"target: {target}, target_kind: {kind}}}\n")
     r = build_report(load_spec(p), {"id": "o"}, items([{"id": "a", "rsa": True}, {"id": "b", "rsa": False}]),
                      date(2026, 1, 1))
     assert r["indicators"][0]["value"] == D("0.5")
