@@ -24,6 +24,13 @@ def _date_arg(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date such as 2026-03-01, got {text!r}") from None
 
 
+def _jobs_arg(text: str) -> str:
+    t = text.strip().lower()
+    if t == "auto" or (t.isdigit() and int(t) >= 1):
+        return t
+    raise argparse.ArgumentTypeError(f"expected a number of processes (1, 2, ...) or auto, got {text!r}")
+
+
 def _param_arg(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name:
@@ -48,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="engine", description="dispositif engine: declarative rules for the Pas-de-Calais programmes.",
                 epilog="example:\n  engine check specs/", formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"engine {__version__}")
+    p.add_argument("--no-cache", action="store_true", help="do not read nor write the compiled-spec cache "
+                   "(same as ENGINE_NO_CACHE=1)")
     subs = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     s = _sub(subs, "check", "Validate spec files: YAML, schema, expressions, phase graph; report every error.",
@@ -78,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--summary", action="store_true", help="print counts on standard error at the end")
     s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE",
                    help="value of a spec parameter (repeatable)")
+    s.add_argument("--jobs", type=_jobs_arg, metavar="N|auto", help="processes evaluating the records (default 1; "
+                   "auto: one per available core); the output is the same, in the same order")
+    s.add_argument("--dask", metavar="local|tcp://HOST:PORT", help="evaluate on a Dask cluster (extra [dask]): "
+                   "'local' starts one on this machine (--jobs workers), else the scheduler's address")
     s.set_defaults(func=cmd_evaluate)
 
     s = _sub(subs, "report", "Operation report: operator eligibility, funding plan, capacity, indicators, money due.",
@@ -189,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "command", None):
             parser.print_help(sys.stderr)
             return 2
+        if getattr(args, "no_cache", False):
+            os.environ["ENGINE_NO_CACHE"] = "1"
         func: Callable[[argparse.Namespace], int] = args.func
         return func(args)
     except EngineError as e:

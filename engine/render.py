@@ -282,6 +282,10 @@ def run_evaluate_output(args) -> int:
         sys.stderr.write(f"engine evaluate: attention : le paramètre « {name} » n'est pas fourni (--param {name}=...) ; "
                          "les décisions qui en dépendent seront indéterminées (null) et le nommeront dans "
                          "« missing »\n")
+    if (getattr(args, "jobs", None) not in (None, "1", 1)) or getattr(args, "dask", None):  # several processes
+        from .batch import run_chunked_command
+
+        return run_chunked_command(args, spec, at, params, lambda: atomic_output(args.output), tune_gc)
     sources = [(p, read_records(p, spec=spec, decode=plan.decoder)) for p in args.records]  # open everything first: exit 1 before output
     several = len(sources) > 1
 
