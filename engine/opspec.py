@@ -547,6 +547,13 @@ class _Compiler:
                 self.ctx.error(self.ctx.pos(node, "after"), f"{path}.after: unknown operation date {after!r}",
                                "spec.operation", "use an operation date attribute such as convention_end",
                                path + ".after")
+            if node.get("due") is not None and (node.get("within") is not None or after is not None):
+                # "dans les 3 mois qui suivent la date de fin effective ... soit le 31/03/2028": the fixed date
+                # assumes the longest convention; the review is due from the operation's actual end
+                self.ctx.error(self.ctx.pos(node, "due"), f"{path}: `due` and `within`/`after` together (the fixed "
+                               "date would win over the one computed from the operation)", "spec.reporting_due",
+                               "keep `within` + `after: convention_end` for a delay from the actual end, or `due` "
+                               "for a date the text fixes, not both", path + ".due")
             event = node.get("event")
             where = every = None
             if event is not None:

@@ -167,3 +167,50 @@ def test_default_tolerance_is_documented():
     assert MILESTONE_TOLERANCE_MONTHS == 1
     doc = (Path(__file__).parent.parent / "specs" / "README.md").read_text(encoding="utf-8")
     assert "1 month before" in doc and "milestone:" in doc
+
+
+# ------------------------------------------------------------------------------------------------ relative dates
+
+REVIEW_HEAD = """\
+id: t
+version: "1"
+title: Test
+convention: {start: 2026-01-01, end: 2027-12-31, max_duration: 24 months, source: "05-chantiers-insertion.txt:74"}
+inputs:
+  operation:
+    convention_start: {type: date, label: Début de la convention}
+    convention_end: {type: date, label: Fin de la convention}
+    final_review_date: {type: date, label: Date de remise du bilan final}
+"""
+FINAL_REVIEW = """\
+reporting:
+  - id: final_review
+    label: Bilan final dans les 3 mois suivant la fin effective
+    within: 3 months
+    after: convention_end
+    source: "05-chantiers-insertion.txt:107"
+"""
+
+
+def _report(spec, operation, at):
+    from engine.cohort import build_report
+
+    return build_report(spec, {"id": "op", **operation}, iter(()), date.fromisoformat(at))
+
+
+@pytest.mark.parametrize("operation,at,due,status", [
+    ({"convention_end": "2027-06-30"}, "2027-10-15", "2027-09-30", "late"),         # the operation's actual end
+    ({"convention_end": "2027-06-30"}, "2027-09-30", "2027-09-30", "pending"),
+    ({"convention_end": "2027-06-30", "final_review_date": "2027-09-30"}, "2027-10-15", "2027-09-30", "submitted"),
+    ({"convention_end": "2027-06-30", "final_review_date": "2027-10-01"}, "2027-10-15", "2027-09-30", "submitted_late"),
+    ({}, "2028-04-01", "2028-03-31", "late"),                                        # the text's end, when not given
+])
+def test_final_review_counts_from_the_actual_end(tmp_path, operation, at, due, status):
+    spec = spec_of(tmp_path, FINAL_REVIEW, REVIEW_HEAD)
+    rev = next(r for r in _report(spec, operation, at)["reporting"] if r["id"] == "final_review")
+    assert (str(rev["due"]), rev["status"]) == (due, status)
+
+
+def test_fixed_date_and_relative_delay_together_is_an_error(tmp_path):
+    errs = errors_of(tmp_path, FINAL_REVIEW + "    due: 2028-03-31\n", REVIEW_HEAD)
+    assert [c for c, _m in errs] == ["spec.reporting_due"]

@@ -161,6 +161,8 @@ OPS1 = [
   "2027-04-15", OPB, COH, {"operator.eligible": True, **FUND}),
  ("Candidature déposée le 01/08/2026 : hors de la 1ère session", "2026-09-01",
   {**OPB, "id": "OP-DYN-2", "application_date": D("2026-08-01")}, None, {"operator.eligible": False}),
+ ("Convention terminée le 30/06/2027 : bilan final dû dans les 3 mois, le 30/09/2027 (pas le 31/03/2028), en retard au 15/10/2027", "2027-10-15",
+  {**OPB, "id": "OP-DYN-3", "convention_end": D("2027-06-30")}, None, {"reporting.final_review": "late", "reporting.final_review.due": "2027-09-30"}),
 ]
 OP2 = {**OPB, "application_date": D("2026-08-01"), "covers_uncovered_zone": True, "signature_date": D("2026-10-01"),
        "convention_start": D("2026-10-01")}

@@ -207,6 +207,8 @@ OPS = [
  ("Plan de financement : 30 000 € demandés au Département pour 84 000 € au total, au lieu de 40 % (33 600 €)", "2026-03-01",
   {**OPBASE, "id": "OP-ASPI-5", "financing": {"departement": 30000, "fse_plus": 54000}}, None,
   {"funding_plan.department_share.expected": 33600.00, "funding_plan.department_share.status": "failed"}),
+ ("Convention terminée le 30/06/2027 : bilan final dû dans les 3 mois, le 30/09/2027 (pas le 31/03/2028), en retard au 15/10/2027", "2027-10-15",
+  {**OPBASE, "id": "OP-ASPI-6", "convention_end": D("2027-06-30")}, None, {"reporting.final_review": "late", "reporting.final_review.due": "2027-09-30"}),
 ]
 
 SAMPLE_OP = {"id": "OP-ASPI-2026-001", "spec": "accompagnement-social-professionnel-intensif", "operator_name": "Association Insertion Lens-Liévin",

@@ -122,6 +122,8 @@ OPS = [
    "payments.tranches.advance.amount": 11760.00}),
  ("Porteur sans candidature conjointe au FTJ : non éligible", "2026-03-01", {**OPB, "id": "OP-TI-3", "joint_ftj_application": False}, None,
   {"operator.eligible": False}),
+ ("Convention terminée le 30/06/2027 : bilan final dû dans les 3 mois, le 30/09/2027 (pas le 31/03/2028), en retard au 15/10/2027", "2027-10-15",
+  {**OPB, "id": "OP-TI-4", "convention_end": D("2027-06-30")}, None, {"reporting.final_review": "late", "reporting.final_review.due": "2027-09-30"}),
 ]
 
 if __name__ == "__main__":
