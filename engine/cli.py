@@ -73,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--at", type=_date_arg, help="the evaluation date (`today`); default: the current date")
     s.set_defaults(func=cmd_expr)
 
-    s = _sub(subs, "schema", "Print the JSON Schema of the spec format.", "engine schema > spec.schema.json")
+    s = _sub(subs, "schema", "Print the JSON Schema of the spec format (or of an output with --output).",
+             "engine schema > spec.schema.json")
+    s.add_argument("--output", choices=["explain"], default=None,
+                   help="the schema of an output instead: explain (the trace of `engine explain --format json`)")
     s.set_defaults(func=cmd_schema)
 
     s = _sub(subs, "evaluate", "Evaluate beneficiary records against a spec: one output line per input record.",
@@ -143,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seeds", metavar="DIR", help="folder of the source texts NN-file.txt (default: $ENGINE_SEEDS, "
                    "else ../shared/seeds)")
     s.set_defaults(func=cmd_docs)
+
+    from .explain_cli import add_parser as add_explain
+
+    add_explain(subs, _sub)
     return p
 
 
@@ -160,6 +167,10 @@ def cmd_expr(args) -> int:
 
 
 def cmd_schema(args) -> int:
+    if getattr(args, "output", None) == "explain":
+        from .schema import explain_schema_text
+        sys.stdout.write(explain_schema_text())
+        return 0
     from .schema import schema_text
     sys.stdout.write(schema_text())
     return 0

@@ -52,6 +52,16 @@ def schema_text() -> str:
     return json.dumps(schema(), indent=2, ensure_ascii=False) + "\n"
 
 
+def explain_schema() -> dict:
+    """The JSON Schema of the trace of ``engine explain`` (``explain.schema.json``, documented in docs/explain.md)."""
+    return json.loads(resources.files(__name__).joinpath("explain.schema.json").read_text(encoding="utf-8"))
+
+
+def explain_schema_text() -> str:
+    """``engine schema --output explain``: the trace schema as pretty JSON, ending with a newline."""
+    return json.dumps(explain_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
 @lru_cache(maxsize=1)
 def _validator():
     from jsonschema import Draft202012Validator
