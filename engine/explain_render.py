@@ -124,6 +124,8 @@ def phrase(n: dict) -> str:
         return v
     if k == "today":
         return f"aujourd'hui ({v})"
+    if k == "definition" and (n.get("children") or [{}])[0].get("kind") == "call":
+        return f"{n['name']} : {phrase(n['children'][0])}"
     if k in ("attribute", "parameter", "variable", "item_field", "definition", "list"):
         prefix = "paramètre " if k == "parameter" else ""
         if n.get("value") is None and n.get("type") == "unknown":
@@ -308,8 +310,9 @@ def render_obligation(o: dict, out: list, every_window: bool = False) -> None:
         out.append("      condition d'application :")
         render_expr(o["applies_if"], 4, out)
     for p in o.get("periods") or []:
-        end = fr_date_iso(p["end"]) if p.get("end") else "en cours"
-        out.append(f"      période dans ces phases : du {fr_date_iso(p['start'])} au {end}")
+        span = f"du {fr_date_iso(p['start'])} au {fr_date_iso(p['end'])}" if p.get("end") else \
+            f"depuis le {fr_date_iso(p['start'])} (en cours)"
+        out.append(f"      période dans ces phases : {span}")
     for w in o.get("windows") or []:
         n = len(w.get("events") or [])
         evs = f", {n} événement{'s' if n > 1 else ''}" if "events" in w else ""
