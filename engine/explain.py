@@ -520,7 +520,8 @@ def _deadline_trace(tr: Tracer, dl, env: dict, history: list, events: list, date
     fp = dl.field_pos or {}
     out: dict = {"kind": "deadline", "id": dl.id, "label": dl.label, "at": _pos(dl.pos), "source": _src(dl.source),
                  "interpretation": dl.interpretation, "status": "not_applicable", "due": None, "date": None}
-    within = _duration_constant(f"deadlines[{dl.id}].within", dl.within, fp.get("within"), dl.source, dl.id)
+    within = _duration_constant(f"deadlines[{dl.id}].within", dl.within, fp.get("within") or fp.get("milestone"),
+                                dl.source, dl.id)
     out["within"] = within
     if dl.applies_if is not None:
         t = tr.trace(dl.applies_if, spec.scope, env, dl.source, f"deadlines[{dl.id}].applies_if")
@@ -559,12 +560,29 @@ def _deadline_trace(tr: Tracer, dl, env: dict, history: list, events: list, date
     tr.constants.setdefault((within["at"], dl.id), within)
     due = C.plus(anchor_date, dl.within)
     out["due"] = jv(due)
+    not_before = getattr(dl, "not_before", None)
+    earliest = C.plus(anchor_date, not_before) if not_before is not None else None
+    if earliest is not None:
+        out["earliest"] = jv(earliest)
+        c = _duration_constant(f"deadlines[{dl.id}].not_before", not_before, fp.get("not_before") or
+                               fp.get("milestone"), dl.source, dl.id)
+        out["not_before"] = c
+        tr.constants.setdefault((c["at"], c["name"]), c)
+    if getattr(dl, "milestone", None) is not None:
+        out["milestone"] = _duration_constant(f"deadlines[{dl.id}].milestone", dl.milestone, fp.get("milestone"),
+                                              dl.source, dl.id)
+    start = anchor_date if earliest is None or earliest < anchor_date else earliest
     t = dl.target
     target: dict = {"kind": t.kind, "name": t.name, "at": _pos(t.pos), "date": None, "candidates": []}
-    got = None
+    got = early = None
     if t.kind == "phase":
         for j, h in enumerate(history):
             if h["phase"] == t.name and h["date"] >= anchor_date:
+                if h["date"] < start:  # before the window: does not count
+                    if early is None:
+                        early = h["date"]
+                        target["early_history_index"] = j
+                    continue
                 got = h["date"]
                 target["history_index"] = j
                 break
@@ -576,40 +594,53 @@ def _deadline_trace(tr: Tracer, dl, env: dict, history: list, events: list, date
             if e["type"] != t.name:
                 continue
             cand: dict = {"event": jv(e)}
+            target["candidates"].append(cand)
             if where is not None:
                 wt = tr.trace(where, wscope, item_env(env, e), dl.source, f"deadlines[{dl.id}].where")
                 cand["where"] = wt
-                cand["accepted"] = wt["value"] is True
-                target["candidates"].append(cand)
                 if wt["value"] is not True:
+                    cand["accepted"] = False
                     continue
-            else:
-                cand["accepted"] = True
-                target["candidates"].append(cand)
+            if e["date"] < start:
+                cand["accepted"] = False
+                cand["early"] = True
+                if early is None:
+                    early = e["date"]
+                continue
+            cand["accepted"] = True
             got = e["date"]
             target["event"] = jv(e)
             break
     target["date"] = jv(got)
     out["target"] = target
     out["date"] = jv(got)
+    if early is not None and got is None:
+        out["early"] = jv(early)
     if ended is not None:
         out["ended"] = jv(ended)
-    if got is None and ended is not None and ended <= due:
+    window = f"entre le {C.fr_date(earliest)} et le {C.fr_date(due)}" if earliest is not None else \
+        f"au plus tard le {C.fr_date(due)}"
+    if got is None and ended is not None and ended <= due and (early is None or t.kind != "phase"):
         out["status"] = "not_applicable"
         out["reason"] = f"sortie du dispositif le {C.fr_date(ended)}, avant l'échéance du {C.fr_date(due)}"
     elif got is not None and got <= due:
         out["status"] = "met"
-        out["reason"] = f"réalisé le {C.fr_date(got)}, au plus tard le {C.fr_date(due)}"
+        out["reason"] = f"réalisé le {C.fr_date(got)}, {window}"
     elif got is not None:
         out["status"] = "missed"
         out["reason"] = f"réalisé le {C.fr_date(got)}, après l'échéance du {C.fr_date(due)} " \
                         f"({C.fr_days((got - due).days)} de retard)"
     elif due < at:
         out["status"] = "missed"
-        out["reason"] = f"rien d'enregistré au {C.fr_date(at)} ; l'échéance était le {C.fr_date(due)}"
+        out["reason"] = (f"seulement réalisé le {C.fr_date(early)}, avant la période attendue ({window}), dépassée "
+                         f"au {C.fr_date(at)}") if early is not None else \
+            f"rien d'enregistré au {C.fr_date(at)} ; l'échéance était le {C.fr_date(due)}"
+    elif early is not None:
+        out["status"] = "early"
+        out["reason"] = f"réalisé le {C.fr_date(early)}, avant la période attendue ({window}), qui est encore ouverte"
     else:
         out["status"] = "pending"
-        out["reason"] = f"pas encore réalisé au {C.fr_date(at)} ; échéance le {C.fr_date(due)}"
+        out["reason"] = f"pas encore réalisé au {C.fr_date(at)} ; attendu {window}"
     return out
 
 

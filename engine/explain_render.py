@@ -19,7 +19,7 @@ _OPS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "i
 _WORDS = {"==": "égal à", "!=": "différent de", "in": "parmi", "not_in": "hors de"}
 _FUNCS = {"sum": "somme", "avg": "moyenne", "min": "minimum", "max": "maximum", "any": "au moins un vrai parmi",
           "all": "tous vrais parmi", "round": "arrondi de", "count": "nombre d'éléments de"}
-_STATUS = {"met": "respectée", "missed": "manquée", "pending": "en cours", "not_applicable": "sans objet",
+_STATUS = {"met": "respectée", "missed": "manquée", "early": "réalisée trop tôt (ne compte pas)", "pending": "en cours", "not_applicable": "sans objet",
            "unmet": "non respectée"}
 _WINDOW = {"met": "respectée", "failed": "NON respectée", "undecided": "indéterminée", "pending": "en cours",
            "skipped": "non contrôlée (période incomplète)"}
@@ -285,12 +285,16 @@ def render_deadline(d: dict, out: list) -> None:
     w = d.get("within")
     if w and d.get("due"):
         out.append(f"      délai : {w['text']}  [{w.get('at')}] → échéance le {fr_date_iso(d['due'])}")
+    nb = d.get("not_before")
+    if nb and d.get("earliest"):
+        out.append(f"      pas avant : {nb['text']}  [{nb.get('at')}] → à partir du {fr_date_iso(d['earliest'])}")
     t = d.get("target")
     if t:
         what = "entrée en phase" if t["kind"] == "phase" else "événement"
         for c in t.get("candidates") or []:
             ok = c.get("accepted")
-            out.append(f"      candidat : {item(c['event'])} : {'retenu' if ok else 'écarté'}")
+            why = " (avant la période attendue)" if c.get("early") else ""
+            out.append(f"      candidat : {item(c['event'])} : {'retenu' if ok else 'écarté'}{why}")
             if c.get("where"):
                 render_expr(c["where"], 5, out)
         got = fr_date_iso(t["date"]) if t.get("date") else "aucun"

@@ -136,13 +136,22 @@ CASES = [
      {"id": "cs", "rsa": True, "history": [{"phase": "mobilisation", "date": "2026-03-02"}],
       "events": [{"type": "follow_up", "date": "2026-04-01", "horizon": 12},
                  {"type": "follow_up", "date": "2026-09-03", "horizon": 6}]}, "2027-06-01", {}, {
-         "deadlines.[follow_up_6_months].status": "missed",
-         "deadlines.[follow_up_6_months].due": "2026-09-02",
+         "deadlines.[follow_up_6_months].status": "met",
+         "deadlines.[follow_up_6_months].earliest": "2026-08-02",
+         "deadlines.[follow_up_6_months].due": "2026-10-02",
          "deadlines.[follow_up_6_months].anchor.history_index": 0,
          "deadlines.[follow_up_6_months].target.candidates.0.accepted": False,
+         "deadlines.[follow_up_6_months].target.candidates.0.where.value": False,
          "deadlines.[follow_up_6_months].target.candidates.1.accepted": True,
-         "deadlines.[follow_up_6_months].target.date": "2026-09-03",
-         "deadlines.[follow_up_6_months].within.value": "P6M"}),
+         "deadlines.[follow_up_6_months].target.date": "2026-09-03"}),
+    ("a milestone's window: a target before it does not count", CS,
+     {"id": "cs", "rsa": True, "history": [{"phase": "mobilisation", "date": "2026-03-02"}],
+      "events": [{"type": "follow_up", "date": "2026-05-01", "horizon": 6}]}, "2027-06-01", {}, {
+         "deadlines.[follow_up_6_months].status": "missed",
+         "deadlines.[follow_up_6_months].early": "2026-05-01",
+         "deadlines.[follow_up_6_months].target.candidates.0.early": True,
+         "deadlines.[follow_up_6_months].target.candidates.0.accepted": False,
+         "deadlines.[follow_up_6_months].target.date": None}),
 ]
 
 
@@ -174,7 +183,8 @@ def test_constants_list_the_numbers_and_durations_used():
     trace = explain_record(spec_of(CS), {"id": "cs", "history": [{"phase": "mobilisation", "date": "2026-03-02"}]},
                            date(2026, 12, 1), {}, deadlines=["follow_up_6_months"])
     by_name = {c.get("name") or c["in"]: c for c in trace["constants"]}
-    assert by_name["deadlines[follow_up_6_months].within"]["text"] == "6 mois"
+    assert by_name["deadlines[follow_up_6_months].within"]["text"] == "7 mois"
+    assert by_name["deadlines[follow_up_6_months].not_before"]["text"] == "5 mois"
     assert by_name["deadlines[follow_up_6_months].within"]["source"] == "10-clauses-sociales.txt:34"
 
 
