@@ -106,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["text", "json", "markdown", "csv"], default=None)
     s.add_argument("--json", action="store_true", help="same as --format json")
     s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE")
-    s.add_argument("--jobs", type=int, metavar="N", help="processes reading the cohort (default: automatic, several "
-                   "for a JSONL file of 64 MiB or more)")
+    s.add_argument("--jobs", type=_jobs_arg, metavar="N|auto", help="processes reading the cohort (default: "
+                   "automatic, several for a JSONL file of 64 MiB or more; auto: one per available core)")
     s.set_defaults(func=cmd_report)
 
     s = _sub(subs, "diff", "Semantic diff between two spec versions (files or path@gitrev), with the impact on records.",

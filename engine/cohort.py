@@ -34,10 +34,12 @@ from .runtime import Unknown, add_duration, unknown
 
 def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: date,
                  params: Mapping[str, Any] | None = None, *, records_path: str | None = None,
-                 jobs: int | None = None) -> dict:
+                 jobs: int | None = None, cohort_pass=None) -> dict:
     """The report of one operation and its cohort at ``at`` (see the module docstring). With ``records_path`` (the
     JSONL file ``items`` comes from), a large cohort is read by several processes
-    (:func:`engine.indicators.parallel_jobs`; ``jobs`` forces the number); the result is the same."""
+    (:func:`engine.indicators.parallel_jobs`; ``jobs`` forces the number); the result is the same.
+    ``cohort_pass(aggregates, bind, base_env, at) -> PassResult`` replaces the pass over ``items`` (the cohort read
+    by partitions elsewhere: :mod:`engine.cohort_parts`)."""
     from .evaluate import plan_for
 
     secs = sections_of(spec)
@@ -136,12 +138,16 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     # ---- the cohort, in one pass
     exprs = _cohort_exprs(secs)
     aggs = [a for ce in exprs for _ph, a in ce.aggregates]
-    from .indicators import parallel_jobs, participant_binder, run_pass, run_pass_parallel
+    from .indicators import parallel_jobs, participant_binder, run_pass
 
     pbind = participant_binder(binder, aggs, pvals, spec=spec, at=at, params=params)
-    n_jobs = parallel_jobs(records_path, jobs) if records_path else 1
-    if n_jobs > 1:
-        cohort = run_pass_parallel(aggs, records_path, pbind, env, at, n_jobs)
+    n_jobs = parallel_jobs(records_path, jobs) if records_path and cohort_pass is None else 1
+    if cohort_pass is not None:
+        cohort = cohort_pass(aggs, pbind, env, at)
+    elif n_jobs > 1:  # byte ranges of the file on several processes (engine.parallel), merged exactly
+        from .cohort_parts import merge_parts, report_parts
+
+        cohort = merge_parts(report_parts(spec, operation, records_path, at, params, n_jobs)).result()
     else:
         cohort = run_pass(aggs, items, pbind, env, at)
     aggvals = {k: r.value for k, r in cohort.aggregates.items()}
@@ -612,9 +618,10 @@ def run_report_command(args) -> int:
     """``engine report --spec S --operation OP.json --records COHORT.jsonl [--at D] [--format F]``."""
     import sys
 
-    from .compile import load_spec
+    from .parallel import parse_jobs
     from .records import read_records
     from .report_render import render
+    from .spec_cache import load_spec_cached as load_spec
 
     spec = load_spec(args.spec)
     op = load_operation(args.operation)
@@ -622,7 +629,7 @@ def run_report_command(args) -> int:
     fmt = "json" if getattr(args, "json", False) else (args.format or "text")
     try:
         report = build_report(spec, op, read_records(args.records, spec=spec), at, dict(args.param or []),
-                              records_path=args.records, jobs=getattr(args, "jobs", None))
+                              records_path=args.records, jobs=parse_jobs(getattr(args, "jobs", None)))
     except RecordError as e:  # the operation's checks (engine/operation.py) do not know its file: name it
         raise RecordError([replace(d, file=args.operation) if d.file is None and d.code.startswith("operation.")
                            else d for d in e.diagnostics]) from None

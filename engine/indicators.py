@@ -151,18 +151,18 @@ def _accumulate(aggregates, items, bind, base_env, at):
 # --------------------------------------------------------------------------------------------- parallel pass
 
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, one process is faster than starting workers
-_JOB: dict = {}  # what the forked workers inherit (compiled functions cannot be pickled, fork shares them)
 
 
 def parallel_jobs(path: str | None, jobs: int | None = None) -> int:
     """How many processes to use for the cohort file ``path``: ``jobs`` when given (``ENGINE_JOBS`` otherwise), else
-    the number of CPUs (at most 4) for a regular JSONL file of 64 MiB or more, else 1. Needs ``fork`` (Linux)."""
-    import multiprocessing
+    the number of CPUs (at most 4) for a regular JSONL file of 64 MiB or more, else 1. The pass is then run by
+    :mod:`engine.cohort_parts` on :mod:`engine.parallel`'s byte ranges (the mechanism of ``engine evaluate
+    --jobs``)."""
     import os
 
     if path is None or path == "-" or not os.path.isfile(path):
         return 1
-    if not path.lower().endswith((".jsonl", ".ndjson")) or "fork" not in multiprocessing.get_all_start_methods():
+    if not path.lower().endswith((".jsonl", ".ndjson")):
         return 1
     env = os.environ.get("ENGINE_JOBS")
     if jobs is None and env and env.isdigit():
@@ -170,121 +170,10 @@ def parallel_jobs(path: str | None, jobs: int | None = None) -> int:
     if jobs is None:
         if os.path.getsize(path) < PARALLEL_MIN_BYTES:
             return 1
-        jobs = min(4, os.cpu_count() or 1)
+        from .parallel import available_cpus
+
+        jobs = min(4, available_cpus())
     return max(1, jobs)
-
-
-def _chunks(path: str, jobs: int) -> list[tuple[int, int]]:
-    """Byte ranges ``[start, end)`` of ``path``, each starting at the beginning of a line."""
-    import os
-
-    size = os.path.getsize(path)
-    cuts = [0]
-    with open(path, "rb") as f:
-        for k in range(1, jobs):
-            pos = size * k // jobs
-            if pos <= cuts[-1]:
-                continue
-            f.seek(pos - 1)
-            f.readline()  # to the end of the line that contains pos - 1
-            cuts.append(f.tell())
-    cuts.append(size)
-    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
-
-
-def _read_range(path: str, start: int, end: int, limit: int):
-    """``(line number within the range, raw dict | BadRecord)`` for the lines of ``[start, end)``, like
-    ``engine.records.read_records`` for JSONL (BOM, blank lines, too long lines)."""
-    from .records import BadRecord, decode_object
-
-    too_long = BadRecord("record_too_large", f"enregistrement trop long (plus de {limit // (1024 * 1024)} Mio) ; "
-                                             "il est ignoré sans être lu")
-    with open(path, "rb") as f:
-        f.seek(start)
-        pos = start
-        n = 0
-        readline = f.readline
-        while pos < end:
-            line = readline(limit + 2)
-            if not line:
-                return
-            pos += len(line)
-            n += 1
-            if start == 0 and n == 1 and line.startswith(b"\xef\xbb\xbf"):
-                line = line[3:]
-            if len(line) > limit and not line.endswith(b"\n") or len(line) > limit + 1:
-                while not line.endswith(b"\n"):
-                    line = readline(1 << 20)
-                    if not line:
-                        break
-                    pos += len(line)
-                yield n, too_long
-                continue
-            if line.isspace():
-                continue
-            yield n, decode_object(line)
-
-
-def _count_lines(path: str, start: int, end: int) -> int:
-    n = 0
-    with open(path, "rb") as f:
-        f.seek(start)
-        left = end - start
-        while left > 0:
-            buf = f.read(min(left, 1 << 22))
-            if not buf:
-                break
-            n += buf.count(b"\n")
-            left -= len(buf)
-    return n
-
-
-def _worker(rng: tuple[int, int]):
-    from .records import MAX_RECORD_BYTES
-
-    j = _JOB
-    plan, count, errors, samples = _accumulate(j["aggregates"], _read_range(j["path"], rng[0], rng[1],
-                                                                            MAX_RECORD_BYTES),
-                                               j["bind"], j["base_env"], j["at"])
-    return [(k, acc) for k, _f, _w, _v, acc in plan], count, errors, samples
-
-
-def run_pass_parallel(aggregates: Iterable, path: str, bind, base_env: dict, at: date, jobs: int) -> PassResult:
-    """:func:`run_pass` over a JSONL file split into ``jobs`` line-aligned byte ranges, one forked process each;
-    the accumulators are merged (sums, counts, min/max, any/all combine exactly, so the result is the same as one
-    pass), and bad records keep their line numbers in the file."""
-    import multiprocessing
-
-    aggregates = list(aggregates)
-    ranges = _chunks(path, jobs)
-    if len(ranges) <= 1:
-        from .records import read_records
-
-        return run_pass(aggregates, read_records(path), bind, base_env, at)
-    _JOB.update(aggregates=aggregates, path=path, bind=bind, base_env=base_env, at=at)
-    try:
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(len(ranges)) as pool:
-            parts = pool.map(_worker, ranges)
-            offsets = pool.starmap(_count_lines, [(path, a, b) for a, b in ranges])
-    finally:
-        _JOB.clear()
-    merged: dict[str, Acc] = {}
-    count = errors = 0
-    samples: list[dict] = []
-    before = 0
-    for (accs, c, e, smp), nlines in zip(parts, offsets):
-        for k, acc in accs:
-            merged[k] = acc if k not in merged else merge_acc(merged[k], acc)
-        count += c
-        errors += e
-        for x in smp:
-            if len(samples) < MAX_ERRORS_KEPT:
-                samples.append({**x, "line": x["line"] + before})
-        before += nlines
-    funcs = {a.key: a.func for a in aggregates}
-    out = {k: AggResult(k, funcs[k], acc.value(), acc.n, acc.unknown) for k, acc in merged.items()}
-    return PassResult(out, count, errors, samples)
 
 
 def _add(acc: Acc, func: str, v) -> None:
