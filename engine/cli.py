@@ -73,10 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--at", type=_date_arg, help="the evaluation date (`today`); default: the current date")
     s.set_defaults(func=cmd_expr)
 
-    s = _sub(subs, "schema", "Print the JSON Schema of the spec format (or of an output with --output).",
-             "engine schema > spec.schema.json")
-    s.add_argument("--output", choices=["explain"], default=None,
-                   help="the schema of an output instead: explain (the trace of `engine explain --format json`)")
+    s = _sub(subs, "schema", "Print the JSON Schema of the spec format, or of an output (--output).",
+             "engine schema > spec.schema.json\n  engine schema --output evaluate > evaluate.output.schema.json")
+    s.add_argument("--output", choices=["evaluate", "report", "diff", "explain"], default=None,
+                   metavar="evaluate|report|diff|explain",
+                   help="print the JSON Schema of this command's JSON output instead (docs/output-schemas.md; "
+                        "explain: the trace of `engine explain --format json`)")
     s.set_defaults(func=cmd_schema)
 
     s = _sub(subs, "evaluate", "Evaluate beneficiary records against a spec: one output line per input record.",
@@ -170,6 +172,10 @@ def cmd_schema(args) -> int:
     if getattr(args, "output", None) == "explain":
         from .schema import explain_schema_text
         sys.stdout.write(explain_schema_text())
+        return 0
+    if getattr(args, "output", None):
+        from .output_schemas import output_schema_text
+        sys.stdout.write(output_schema_text(args.output))
         return 0
     from .schema import schema_text
     sys.stdout.write(schema_text())
