@@ -621,7 +621,7 @@ def run_report_command(args) -> int:
     from .parallel import parse_jobs
     from .records import read_records
     from .report_render import render
-    from .spec_cache import load_spec_cached as load_spec
+    from .api import load_spec
 
     spec = load_spec(args.spec)
     op = load_operation(args.operation)

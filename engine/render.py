@@ -268,7 +268,7 @@ def tune_gc():
 
 def run_evaluate_output(args) -> int:
     from .evaluate import evaluate_stream, plan_for
-    from .spec_cache import load_spec_cached as load_spec
+    from .api import load_spec
     from .records import read_records
 
     at = args.at or date.today()

@@ -1,0 +1,179 @@
+"""The engine's public Python API: load a spec, evaluate records, merge summaries, build cohort reports by parts.
+
+Stable: the names in ``__all__`` keep their meaning and signatures (new keyword arguments may be added); everything
+else in the package is internal. Documented in ``docs/api.md``. The command line is built on it (``engine
+evaluate`` and ``engine report`` load their spec with :func:`load_spec`; ``--jobs`` and ``--dask`` evaluate byte
+ranges with :func:`evaluate_lines` and merge with :func:`merge_summaries` / :func:`merge_parts`).
+
+    from datetime import date
+    from engine import api
+
+    spec = api.load_spec("specs/coach-jeunesse.yaml")          # compiled once, then from the cache; picklable
+    out = api.evaluate_record(spec, {"id": "B-1", "birth_date": "2005-04-02"}, date(2026, 6, 1))
+    for part in api.split_file("records.jsonl", parts=4):      # line-aligned byte ranges
+        results = api.evaluate_lines(spec, api.read_lines("records.jsonl", part), date(2026, 6, 1))
+
+Results are plain dicts (the ``engine evaluate`` output objects: dates as ``datetime.date``, amounts as
+``Decimal``); :func:`to_json` gives the exact bytes ``engine evaluate`` writes for one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterable, Iterator, Mapping
+
+from .parallel import Chunk
+
+
+# ----------------------------------------------------------------------------------------------- specs
+
+def load_spec(path, *, cache: bool | None = None):
+    """The compiled spec of ``path`` (its imports resolved), from the user's cache when it is current
+    (:mod:`engine.spec_cache`; ``cache=False`` or ``ENGINE_NO_CACHE=1`` compiles it anyway). Raises
+    :class:`engine.errors.SpecError` (every problem, positioned) for an invalid spec. The spec is picklable (a
+    worker process or a Dask worker receives it whole, without compiling it again)."""
+    from .spec_cache import load_spec_cached
+
+    return load_spec_cached(path, use_cache=cache)
+
+
+# ----------------------------------------------------------------------------------------------- records
+
+def evaluate_record(spec, record: Mapping[str, Any], at: date, params: Mapping[str, Any] | None = None) -> dict:
+    """The decision for one record (a dict as read from JSON: dates as ``YYYY-MM-DD`` texts); never raises for bad data
+    (an error object instead, ``status: "error"``). ``record`` is not modified."""
+    from .evaluate import evaluate_record as ev
+
+    return ev(spec, dict(record), at, dict(params) if params else None)
+
+
+def evaluate_lines(spec, lines: Iterable[tuple[int, bytes]], at: date,
+                   params: Mapping[str, Any] | None = None) -> Iterator[dict]:
+    """One decision per record of ``lines`` (``(line number, JSON text of one record)``, e.g. :func:`read_lines`),
+    in order; blank lines are not records. The line number is the one error objects carry."""
+    from .evaluate import evaluate_stream, plan_for
+    from .records import BadRecord, decode_object
+
+    decode = plan_for(spec).decoder or decode_object
+
+    def items():
+        for n, raw in lines:
+            if isinstance(raw, BadRecord):
+                yield n, raw
+                continue
+            if raw.__class__ is not bytes:
+                raw = bytes(raw, "utf-8") if isinstance(raw, str) else bytes(raw)
+            if not raw or raw.isspace():
+                continue
+            yield n, decode(raw)
+
+    return evaluate_stream(spec, items(), at, dict(params) if params else None, owned=True)
+
+
+def read_lines(path: str, part: Chunk | None = None) -> Iterator[tuple[int, bytes]]:
+    """``(line number, bytes)`` of the records of a JSONL file, or of one of its parts (:func:`split_file`), as
+    ``engine evaluate`` reads them (a BOM at the start of the file, blank lines skipped, a line over 16 MiB given
+    as ``(line, BadRecord)``)."""
+    from .parallel import read_range
+
+    if part is None:
+        import os
+
+        return read_range(path, 0, os.path.getsize(path))
+    return read_range(part.path, part.start, part.end, part.first_line)
+
+
+def split_file(path: str, *, parts: int | None = None, chunk_bytes: int | None = None) -> list[Chunk]:
+    """Line-aligned byte ranges of a JSONL file (``Chunk``: ``path``, ``start``, ``end``, ``first_line``): about
+    ``parts`` of them, or of ``chunk_bytes`` bytes each. Every record is in exactly one range."""
+    import os
+
+    if chunk_bytes is None:
+        size = os.path.getsize(path)
+        chunk_bytes = max(1, -(-size // max(1, parts or 1)))
+    from .parallel import file_chunks
+
+    return list(file_chunks(path, chunk_bytes))
+
+
+def to_json(result: dict) -> bytes:
+    """The JSON line ``engine evaluate`` writes for one result (with its final newline)."""
+    import orjson
+
+    from .render import _default
+
+    return orjson.dumps(result, default=_default, option=orjson.OPT_APPEND_NEWLINE)
+
+
+def summarize(results: Iterable[dict]):
+    """The counts of ``engine evaluate --summary`` for these results (:class:`engine.render.Summary`: ``as_dict()``,
+    ``format()``)."""
+    from .render import Summary
+
+    s = Summary()
+    for r in results:
+        s.add(r)
+    return s
+
+
+def merge_summaries(summaries: Iterable):
+    """One summary counting everything the given ones counted (exact: counts add up)."""
+    from .batch import merge_summaries as merge
+
+    return merge(summaries)
+
+
+# ----------------------------------------------------------------------------------------------- cohorts
+
+def load_operation(path: str) -> dict:
+    """The operation record of ``engine report --operation`` (raises :class:`engine.errors.RecordError`)."""
+    from .cohort import load_operation as load
+
+    return load(path)
+
+
+def build_report(spec, operation: Mapping[str, Any], cohort: Iterable[tuple[int, Any]], at: date,
+                 params: Mapping[str, Any] | None = None) -> dict:
+    """The operation report (``engine report``) of ``operation`` and its ``cohort`` (``(line, raw dict)`` pairs,
+    e.g. ``read_records(path)``), in one pass."""
+    from .cohort import build_report as build
+
+    return build(spec, dict(operation), cohort, at, params)
+
+
+def cohort_part(spec, operation: Mapping[str, Any], cohort: Iterable[tuple[int, Any]], at: date,
+                params: Mapping[str, Any] | None = None):
+    """The accumulators of one partition of the cohort (:class:`engine.cohort_parts.CohortPart`, picklable).
+    ``cohort`` yields ``(line, raw dict | bytes)``: bytes are decoded as JSON (e.g. :func:`read_lines` of a part)."""
+    from .cohort_parts import cohort_part as part
+    from .records import decode_object
+
+    items = ((n, decode_object(r) if r.__class__ is bytes else r) for n, r in cohort)
+    return part(spec, dict(operation), items, at, params)
+
+
+def merge_parts(parts: Iterable):
+    """Partitions merged in input order (exact: the report of the merge is the one-pass report)."""
+    from .cohort_parts import merge_parts as merge
+
+    return merge(parts)
+
+
+def report_from_parts(spec, operation: Mapping[str, Any], parts: Iterable, at: date,
+                      params: Mapping[str, Any] | None = None) -> dict:
+    """The operation report whose cohort is the given partitions (in input order)."""
+    from .cohort_parts import report_from_parts as build
+
+    return build(spec, dict(operation), parts, at, params)
+
+
+def render_report(report: dict, fmt: str = "text") -> str:
+    """The report as ``engine report --format`` shows it: ``text``, ``json``, ``markdown`` or ``csv``."""
+    from .report_render import render
+
+    return render(report, fmt)
+
+
+__all__ = ["Chunk", "build_report", "cohort_part", "evaluate_lines", "evaluate_record", "load_operation",
+           "load_spec", "merge_parts", "merge_summaries", "read_lines", "render_report", "report_from_parts",
+           "split_file", "summarize", "to_json"]
