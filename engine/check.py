@@ -6,8 +6,9 @@ For each file (folders are searched for ``*.yaml``/``*.yml``, skipping ``samples
 2. validate it, and the vocabularies it imports, against the JSON Schema (:mod:`engine.schema`);
 3. if the schema passed and it is a spec, compile it (``engine.compile.compile_spec``: every expression parsed
    and type-checked, the phase graph checked); skipped when that module is not installed;
-4. check that every ``source: NN-file.txt:LINE[-LINE]`` names an existing line of a source text, when the folder of
-   source texts is found (``$ENGINE_SEEDS``, else ``../shared/seeds`` next to the repository or the current folder).
+4. check that every ``source: NN-file.txt:LINE[-LINE]`` names an existing line of a source text, in the folder of
+   source texts (``--seeds``, else ``$ENGINE_SEEDS``, else ``../shared/seeds`` next to the repository or the current
+   folder); when it is not found, one warning (``source.unchecked``) says so and how to point at it.
 
 All diagnostics of all files are reported, sorted by file, line and column, each as ``file:line:col: error: ...``
 with the source line and a caret, on standard error; exit 1 on any error. Otherwise a one-line summary
@@ -101,17 +102,46 @@ def find_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
     return unique, diags
 
 
-def seeds_dir() -> Path | None:
-    """The folder of source texts: ``$ENGINE_SEEDS``, else ``../shared/seeds`` next to the repository or cwd."""
+SEEDS_HINT = ("indiquer le dossier des textes NN-fichier.txt avec la variable ENGINE_SEEDS=DOSSIER ou l'option "
+              "--seeds DOSSIER (par défaut : ../shared/seeds à côté du dépôt ou du dossier courant)")
+
+
+def _default_seed_folders() -> list[Path]:
+    """Where the source texts are looked for when neither ``--seeds`` nor ``$ENGINE_SEEDS`` names them."""
+    repo = Path(__file__).resolve().parent.parent
+    return [base.parent / "shared" / "seeds" for base in (repo, Path.cwd())]
+
+
+def locate_seeds(explicit: str | Path | None = None) -> tuple[Path | None, Diagnostic | None]:
+    """The folder of source texts and, when it is not found, the warning that says so and how to point at it.
+
+    ``explicit`` (``--seeds``) first: a path that is not a folder is a usage error. Then ``$ENGINE_SEEDS`` (a value
+    that is not a folder gives a warning naming it), then :func:`_default_seed_folders`."""
+    from .errors import UsageError
+
+    if explicit is not None:
+        if not Path(explicit).is_dir():
+            raise UsageError(Diagnostic(f"--seeds {explicit} : ce n'est pas un dossier", file="<command line>",
+                                        code="usage", hint="le dossier des textes sources NN-fichier.txt"))
+        return Path(explicit), None
     env = os.environ.get("ENGINE_SEEDS")
     if env:
-        return Path(env) if Path(env).is_dir() else None
-    repo = Path(__file__).resolve().parent.parent
-    for base in (repo, Path.cwd()):
-        cand = base.parent / "shared" / "seeds"
+        if Path(env).is_dir():
+            return Path(env), None
+        return None, Diagnostic(f"ENGINE_SEEDS={env} n'est pas un dossier : les citations « source: » ne sont "
+                                "pas vérifiées", file="<environment>", code="source.unchecked",
+                                severity="warning", hint=SEEDS_HINT)
+    for cand in _default_seed_folders():
         if cand.is_dir():
-            return cand
-    return None
+            return cand, None
+    return None, Diagnostic("textes sources introuvables : les citations « source: » ne sont pas vérifiées "
+                            "(une ligne citée qui n'existe pas passerait inaperçue)", file="<environment>",
+                            code="source.unchecked", severity="warning", hint=SEEDS_HINT)
+
+
+def seeds_dir() -> Path | None:
+    """The folder of source texts: ``$ENGINE_SEEDS``, else ``../shared/seeds`` next to the repository or cwd."""
+    return locate_seeds()[0]
 
 
 class _Seeds:
@@ -231,7 +261,13 @@ def check_paths(paths: list[str], seeds: "Path | str | None" = "auto") -> CheckR
         if isinstance(e, SpecError) and key not in {os.path.realpath(c) for c in checked}:
             checked.append(next((d.file for d in e.diagnostics if d.file), key))
     schema_errors: dict[str, bool] = {}
-    seeds = _Seeds(seeds_dir() if seeds == "auto" else (Path(seeds) if seeds is not None else None))
+    if seeds == "auto":
+        folder, unchecked = locate_seeds()
+        if unchecked is not None and files:
+            diags.append(unchecked)  # once for the whole run, not once per file
+        seeds = _Seeds(folder)
+    else:
+        seeds = _Seeds(Path(seeds) if seeds is not None else None)
     seen_sources: set = set()
     for key, doc in sorted(docs.items(), key=lambda kv: kv[1].kind != "vocabulary"):  # vocabularies first
         try:
@@ -277,7 +313,8 @@ def check_paths(paths: list[str], seeds: "Path | str | None" = "auto") -> CheckR
 def run_check_command(args) -> int:
     """`engine check [PATHS] [--json]`: exit 1 on any error, else 0 with a one-line summary."""
     paths = list(getattr(args, "paths", None) or ["specs"])
-    result = check_paths(paths)
+    explicit = getattr(args, "seeds", None)
+    result = check_paths(paths, seeds=locate_seeds(explicit)[0] if explicit is not None else "auto")
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
         return 0 if result.ok else 1
@@ -290,4 +327,5 @@ def run_check_command(args) -> int:
     return 1
 
 
-__all__ = ["CheckResult", "check_paths", "check_sources", "find_files", "run_check_command", "seeds_dir"]
+__all__ = ["CheckResult", "check_paths", "check_sources", "find_files", "locate_seeds", "run_check_command",
+           "seeds_dir"]

@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
              "engine check specs/")
     s.add_argument("paths", nargs="*", default=["specs"], help="spec files or folders (default: specs/)")
     s.add_argument("--json", action="store_true", help="print the diagnostics as JSON")
+    s.add_argument("--seeds", metavar="DIR", help="folder of the source texts the source: citations are checked "
+                   "against (default: $ENGINE_SEEDS, else ../shared/seeds)")
     s.set_defaults(func=cmd_check)
 
     s = _sub(subs, "expr", "Evaluate one expression and print its value as JSON.",
