@@ -1,6 +1,9 @@
 """The `engine` command line: a thin layer over the library API (tests call the library directly).
 
-Exit codes: 0 the run completed, 1 a spec or an input is invalid as a whole, 2 usage error.
+Exit codes (docs/safety.md): 0 the run completed, 1 a spec or an input is invalid as a whole (or an output cannot be
+written: disk full, permission...), 2 usage error, 3 the run completed but some records (or examples) hit an
+internal error of the engine (each has its ``internal_error`` line), 70 an engine bug that stopped the run,
+128+N stopped by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP, 141 the reader of the output went away).
 Every command has --help with an example. Each ``cmd_*`` function parses nothing itself: it calls the library and
 renders the result.
 """
@@ -47,8 +50,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _sub(subs, name: str, help: str, example: str) -> argparse.ArgumentParser:
-    return subs.add_parser(name, help=help, description=help, epilog="example:\n  " + example,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    s = subs.add_parser(name, help=help, description=help, epilog="example:\n  " + example,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="print the traceback of every internal error on standard error (= ENGINE_DEBUG=1)")
+    return s
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"engine {__version__}")
     p.add_argument("--no-cache", action="store_true", help="do not read nor write the compiled-spec cache "
                    "(same as ENGINE_NO_CACHE=1)")
+    p.add_argument("--debug", action="store_true",
+                   help="print the Python traceback of every internal error on standard error (= ENGINE_DEBUG=1)")
     subs = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     s = _sub(subs, "check", "Validate spec files: YAML, schema, expressions, phase graph; report every error.",
@@ -112,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE")
     s.add_argument("--jobs", type=_jobs_arg, metavar="N|auto", help="processes reading the cohort (default: "
                    "automatic, several for a JSONL file of 64 MiB or more; auto: one per available core)")
+    s.add_argument("-o", "--output", help="output file, written atomically (format from --format or the suffix: "
+                   ".json, .md, .csv, else text)")
     s.set_defaults(func=cmd_report)
 
     s = _sub(subs, "diff", "Semantic diff between two spec versions (files or path@gitrev), with the impact on records.",
@@ -139,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = _sub(subs, "graph", "Draw the phase graph of a spec (Mermaid or Graphviz dot).",
              "engine graph --spec specs/travailleurs-independants.yaml --format mermaid")
     s.add_argument("--spec", required=True)
-    s.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    s.add_argument("--format", choices=["mermaid", "dot"], default=None,
+                   help="mermaid (default) or dot (default for an output ending in .dot or .gv)")
+    s.add_argument("-o", "--output", help="output file, written atomically (default: standard output)")
     s.set_defaults(func=cmd_graph)
 
     s = _sub(subs, "docs", "Build a static documentation site: one French page per programme, plus an index.",
@@ -214,37 +226,127 @@ def cmd_docs(args) -> int:
     return run_docs_command(args)
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP received: unwinds like KeyboardInterrupt (temporary files removed), exit 128 + signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _install_signals() -> Callable[[], None]:
+    """SIGTERM and SIGHUP raise :class:`Interrupted` in this process (a forked worker dies of them as usual);
+    returns the function that restores the previous handlers."""
+    import signal
+
+    pid = os.getpid()
+
+    def handler(signum, frame):
+        if os.getpid() != pid:  # a forked worker: die of the signal, as it would without us
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Interrupted(signum)
+
+    old = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            old[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):  # not the main thread (a library call): leave the handlers alone
+            pass
+
+    def restore():
+        for sig, h in old.items():
+            try:
+                signal.signal(sig, h)
+            except (ValueError, OSError, TypeError):
+                pass
+
+    return restore
+
+
+def _silence_stdout() -> None:
+    """After a write to standard output failed (EPIPE, ENOSPC): point descriptor 1 at /dev/null so that the flush at
+    exit cannot print a Python traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    restore = _install_signals()
+    debug_before = os.environ.get("ENGINE_DEBUG")
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        if getattr(args, "debug", False):
+            os.environ["ENGINE_DEBUG"] = "1"
         if not getattr(args, "command", None):
             parser.print_help(sys.stderr)
             return 2
         if getattr(args, "no_cache", False):
             os.environ["ENGINE_NO_CACHE"] = "1"
         func: Callable[[argparse.Namespace], int] = args.func
-        return func(args)
+        code = func(args)
+        sys.stdout.flush()  # a full disk behind standard output is reported here, not at exit
+        return code
     except EngineError as e:
         sys.stderr.write(e.format() + "\n")
         return e.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("engine: interrupted\n")
+        sys.stderr.write("engine : interrompu (SIGINT) ; aucun fichier de sortie n'a été remplacé\n")
         return 130
-    except BrokenPipeError:
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
-        except OSError:
-            pass
-        return 0
+    except Interrupted as e:
+        import signal
+
+        name = signal.Signals(e.signum).name
+        sys.stderr.write(f"engine : interrompu ({name}) ; aucun fichier de sortie n'a été remplacé\n")
+        return 128 + e.signum
+    except BrokenPipeError:  # the reader of the output went away (`engine evaluate ... | head -1`): quietly
+        _silence_stdout()
+        return 141
     except SystemExit as e:  # argparse --help / --version
         return int(e.code or 0) if isinstance(e.code, int) else 0
+    except MemoryError:
+        sys.stderr.write("engine : mémoire insuffisante : une entrée est trop grande pour la mémoire disponible ; "
+                         "découpez-la (ou relancez sur une machine avec plus de mémoire) ; les limites de taille "
+                         "sont décrites dans docs/safety.md\n")
+        return 1
+    except OSError as e:  # an ordinary condition of the system, not an engine bug
+        from .output import os_error_text
+
+        if os.environ.get("ENGINE_DEBUG", "") not in ("", "0"):
+            import traceback
+
+            traceback.print_exc()
+        where = e.filename if isinstance(e.filename, str) else None
+        if where is None and e.errno in (28, 122, 27, 5):  # ENOSPC, EDQUOT, EFBIG, EIO: standard output
+            _silence_stdout()
+            where = "la sortie standard"
+        reason, hint = os_error_text(e, where)
+        sys.stderr.write(f"engine : erreur du système{' sur ' + where if where else ''} : {reason} ; {hint}\n")
+        return 1
     except Exception as e:  # an engine bug, never bad input: say so plainly
-        if os.environ.get("ENGINE_DEBUG"):
-            raise
+        if os.environ.get("ENGINE_DEBUG", "") not in ("", "0"):
+            import traceback
+
+            traceback.print_exc()
         sys.stderr.write(f"engine: internal error ({type(e).__name__}: {e}); this is a bug in the engine, "
-                         "please report it with the command line (set ENGINE_DEBUG=1 for the traceback)\n")
+                         "please report it with the command line (set ENGINE_DEBUG=1 or use --debug for the "
+                         "traceback)\n")
         return 70
+    finally:
+        restore()
+        if debug_before is None:
+            os.environ.pop("ENGINE_DEBUG", None)
+        else:
+            os.environ["ENGINE_DEBUG"] = debug_before
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -305,7 +305,8 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         "funding_plan": _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit,
                                    awarded, grant, plan_rules, plan_ok, env),
         "capacity": capacity,
-        "cohort": {"participants": cohort.participants, "errors": cohort.errors, "error_samples": cohort.error_samples},
+        "cohort": {"participants": cohort.participants, "errors": cohort.errors, "error_samples": cohort.error_samples,
+                   **({"internal_errors": cohort.internal_errors} if cohort.internal_errors else {})},
         "constraints": constraints,
         "indicators": indicators,
         "funding": _funding_dict(cond, secs, grant),
@@ -614,26 +615,46 @@ def run_operation_example(spec, example) -> dict:
     return build_report(spec, op, cohort, example.at or date.today(), dict(example.params))
 
 
+REPORT_SUFFIXES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".csv": "csv"}
+
+
 def run_report_command(args) -> int:
-    """``engine report --spec S --operation OP.json --records COHORT.jsonl [--at D] [--format F]``."""
+    """``engine report --spec S --operation OP.json --records COHORT.jsonl [--at D] [--format F] [-o OUT]``."""
+    import os
     import sys
 
+    from .output import open_output, prepare, refuse_inputs, spec_inputs
     from .parallel import parse_jobs
     from .records import read_records
     from .report_render import render
     from .api import load_spec
 
+    out_path = getattr(args, "output", None)
+    target = prepare(out_path, "-o")  # a bad output name is a usage error before anything is read
     spec = load_spec(args.spec)
+    refuse_inputs([target], spec_inputs(spec) + [("le fichier de l'opération (--operation)", args.operation),
+                                                 ("le fichier de la cohorte (--records)", args.records)])
     op = load_operation(args.operation)
     at = args.at or date.today()
-    fmt = "json" if getattr(args, "json", False) else (args.format or "text")
-    try:
-        report = build_report(spec, op, read_records(args.records, spec=spec), at, dict(args.param or []),
-                              records_path=args.records, jobs=parse_jobs(getattr(args, "jobs", None)))
-    except RecordError as e:  # the operation's checks (engine/operation.py) do not know its file: name it
-        raise RecordError([replace(d, file=args.operation) if d.file is None and d.code.startswith("operation.")
-                           else d for d in e.diagnostics]) from None
-    sys.stdout.write(render(report, fmt))
+    fmt = "json" if getattr(args, "json", False) else args.format
+    if fmt is None and out_path:
+        fmt = REPORT_SUFFIXES.get(os.path.splitext(out_path)[1].lower())
+    fmt = fmt or "text"
+    with open_output(target) as out:  # a folder that cannot be written fails now, before the cohort is read
+        try:
+            report = build_report(spec, op, read_records(args.records, spec=spec), at, dict(args.param or []),
+                                  records_path=args.records, jobs=parse_jobs(getattr(args, "jobs", None)))
+        except RecordError as e:  # the operation's checks (engine/operation.py) do not know its file: name it
+            raise RecordError([replace(d, file=args.operation) if d.file is None and d.code.startswith("operation.")
+                               else d for d in e.diagnostics]) from None
+        out.write(render(report, fmt).encode("utf-8"))
+    internal = report["cohort"].get("internal_errors") or 0
+    if internal:  # the report is complete, but some participants hit an engine bug: say it, exit 3
+        from .faults import EXIT_INTERNAL, summary
+
+        sys.stderr.write(summary("report", internal, None, "participant",
+                                 "comptés comme inconnus dans les chiffres de la cohorte ; le rapport est écrit"))
+        return EXIT_INTERNAL
     return 0
 
 

@@ -185,8 +185,7 @@ def render(result: DiffResult, impact, fmt: str) -> str:
 
 
 def write_output(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, then a rename."""
-    from .impact import AtomicFile
+    """Write ``text`` to ``path`` through :mod:`engine.output` (atomically for a file)."""
+    from .output import prepare, write_bytes
 
-    with AtomicFile(path, "w") as out:
-        out.f.write(text)
+    write_bytes(prepare(path, "-o"), text.encode("utf-8"))

@@ -154,22 +154,39 @@ def _error(rid, code: str, message: str, line: int | None, plan: Plan | None = N
 def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None, typed: bool = False) -> dict:
     if not isinstance(raw, dict):
         return _error(None, "not_an_object", "l'enregistrement n'est pas un objet JSON {...}", line, plan)
+    _stage = "binding"  # read by engine.faults.locate when an engine bug is met
     try:
-        if typed:  # decoded by msgspec against the spec's types (engine.bind_typed)
-            env, dates, index = bind_typed(plan.binder, raw, params, plan.decoder)
-        else:
-            env, dates, index = (plan.binder.bind_with_dates if plan.fast else plan.binder.bind_plain)(raw, params)
-    except BindError as e:
-        return _error(raw.get("id") if isinstance(raw, dict) else None, e.code, e.message, line, plan)
-    try:
-        return _decide(plan, raw["id"], env, dates, index, at)
-    except EngineError as e:
-        d = e.diagnostic
-        return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {d.message}"
-                      + (f" ({d.location()})" if d.file else ""), line, plan)
-    except (ArithmeticError, ValueError, OverflowError, TypeError) as e:
-        # a value the type checker could not foresee (e.g. a date out of range after adding a duration)
-        return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {type(e).__name__}: {e}", line, plan)
+        try:
+            if typed:  # decoded by msgspec against the spec's types (engine.bind_typed)
+                env, dates, index = bind_typed(plan.binder, raw, params, plan.decoder)
+            else:
+                env, dates, index = (plan.binder.bind_with_dates if plan.fast else plan.binder.bind_plain)(raw, params)
+        except BindError as e:
+            return _error(raw.get("id") if isinstance(raw, dict) else None, e.code, e.message, line, plan)
+        _stage = "evaluation"
+        try:
+            return _decide(plan, raw["id"], env, dates, index, at)
+        except EngineError as e:
+            d = e.diagnostic
+            return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {d.message}"
+                          + (f" ({d.location()})" if d.file else ""), line, plan)
+        except (ArithmeticError, ValueError, OverflowError, TypeError) as e:
+            # a value the type checker could not foresee (e.g. a date out of range after adding a duration)
+            return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {type(e).__name__}: {e}", line, plan)
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - an engine bug: this record gets its error line, the run goes on
+        return _internal_error(plan, raw, e, line)
+
+
+def _internal_error(plan: Plan, raw: dict, exc: Exception, line: int | None) -> dict:
+    from .faults import describe
+
+    rid = raw.get("id")
+    rid = rid if isinstance(rid, str) else None
+    out = _error(rid, "internal_error", "", line, plan)
+    out["error"] = describe(exc, plan.spec, record=f"« {rid} »" if rid else (f"la ligne {line}" if line else None))
+    return out
 
 
 def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at: date) -> dict:
@@ -177,6 +194,7 @@ def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at
     out.update(plan.header)
     out["as_of"] = at
     out["status"] = "ok"
+    _stage = "eligibility"  # read by engine.faults.locate when an engine bug is met (costs nothing otherwise)
     eligible, reasons, missing = eligibility(plan, env, at)
     out["eligible"] = eligible
     out["reasons"] = reasons
@@ -186,6 +204,7 @@ def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at
     path_missing: set = set()
     # the record's events by sets of types (conformance.events_of), from its events by type (the binding's)
     fcache: dict | None = {None: index} if plan.fast else None
+    _stage = "path"
     if plan.has_path:
         violations, stays, state, first = C.check_path(plan.path, history, env, at, path_missing, fcache)
         nxt = C.next_steps(plan.path, state, env, at)
@@ -195,6 +214,7 @@ def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at
         first = {}
         for i, h in enumerate(history):
             first.setdefault(h["phase"], (h["date"], i))
+    _stage = "deadlines"
     if plan.deadlines:
         ended = min((first[p][0] for p in plan.final if p in first), default=None)
         deadlines, dv = C.check_deadlines(plan.deadlines, history, events, dates, first, env, at,
@@ -203,6 +223,7 @@ def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at
             violations.extend(dv)
     else:
         deadlines = []
+    _stage = "obligations"
     if not plan.obligations:
         obligations = []
     elif plan.fast:
@@ -216,6 +237,7 @@ def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at
             obligations.append(o)
             if ov:
                 violations.extend(ov)
+    _stage = "output"
     if len(violations) > 1:
         violations = C.sort_violations(violations)
     path = {"legal": not violations, "current_phase": current,

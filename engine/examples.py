@@ -70,6 +70,7 @@ class ExampleResult:
     status: str
     mismatches: tuple[Mismatch, ...] = ()
     message: str | None = None
+    code: str | None = None  # "internal_error" when the engine itself failed on this example (engine.faults)
 
     @property
     def passed(self) -> bool:
@@ -83,6 +84,8 @@ class ExampleResult:
                                 "line": m.pos.line} for m in self.mismatches]
         if self.message:
             d["message"] = self.message
+        if self.code:
+            d["code"] = self.code
         return d
 
 
@@ -207,6 +210,16 @@ def run_example(spec: Spec, example: Example) -> ExampleResult:
         output = runner(spec, example)
     except EngineError as e:
         return ExampleResult(status="error", message=e.format(), **base)
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - an engine bug on this example: reported, the other examples still run
+        from .faults import CODE, describe
+
+        err = describe(e, spec, record=f"l'exemple « {example.name} »")
+        return ExampleResult(status="error", message=err["message"], code=CODE, **base)
+    err = output.get("error") if isinstance(output, dict) and output.get("status") == "error" else None
+    if isinstance(err, dict) and err.get("code") == "internal_error":
+        return ExampleResult(status="error", message=err.get("message"), code="internal_error", **base)
     mismatches = []
     for key, expected in example.expect.items():
         ok, actual = compare(expected, lookup(output, key))
@@ -255,6 +268,15 @@ def run_examples(paths: Iterable[str | Path], keyword: str | None = None) -> lis
             results.append(ExampleResult(spec=path.stem, file=str(path), line=None, name="(spec)", status="error",
                                          message=e.format()))
             continue
+        except MemoryError:
+            raise
+        except Exception as e:  # noqa: BLE001 - an engine bug compiling this spec: the other specs still run
+            from .faults import CODE, describe
+
+            results.append(ExampleResult(spec=path.stem, file=str(path), line=None, name="(spec)", status="error",
+                                         message=describe(e, None, doing="le chargement", what=str(path))["message"],
+                                         code=CODE))
+            continue
         if spec is None:
             continue
         for ex in spec.examples:
@@ -266,9 +288,11 @@ def run_examples(paths: Iterable[str | Path], keyword: str | None = None) -> lis
 def summary_line(results: list[ExampleResult]) -> str:
     passed = sum(r.passed for r in results)
     errors = sum(r.status == "error" for r in results)
+    internal = sum(r.code == "internal_error" for r in results)
     failed = len(results) - passed
     line = f"{len(results)} example{'s' if len(results) != 1 else ''}: {passed} passed, {failed} failed"
-    return line + (f" ({errors} error{'s' if errors != 1 else ''})" if errors else "")
+    line += f" ({errors} error{'s' if errors != 1 else ''})" if errors else ""
+    return line + (f", {internal} internal error{'s' if internal != 1 else ''} (engine bug)" if internal else "")
 
 
 def format_result(r: ExampleResult) -> str:
@@ -286,13 +310,17 @@ def format_result(r: ExampleResult) -> str:
 
 
 def run_test_command(args) -> int:
-    """`engine test [PATHS] [-k TEXT] [--json]`: exit 1 when an example fails or a spec does not load."""
+    """`engine test [PATHS] [-k TEXT] [--json]`: exit 1 when an example fails or a spec does not load, 3 when the
+    engine itself failed on one (an internal error: see engine.faults), whatever the others did."""
+    from .faults import EXIT_INTERNAL, summary
+
     results = run_examples(getattr(args, "paths", None) or ["specs"], getattr(args, "keyword", None))
+    internal = sum(r.code == "internal_error" for r in results)
     if getattr(args, "json", False):
         passed = sum(r.passed for r in results)
         errors = sum(r.status == "error" for r in results)
         doc = {"summary": {"examples": len(results), "passed": passed, "failed": len(results) - passed,
-                           "errors": errors},
+                           "errors": errors, "internal_errors": internal},
                "results": [r.to_json() for r in results]}
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -300,4 +328,8 @@ def run_test_command(args) -> int:
             if not r.passed:
                 sys.stdout.write(format_result(r) + "\n")
         sys.stdout.write(summary_line(results) + "\n")
+    if internal:
+        sys.stderr.write(summary("test", internal, len(results), "exemple", "signalés ERROR ; les autres exemples ont été "
+                                                                          "exécutés"))
+        return EXIT_INTERNAL
     return 0 if all(r.passed for r in results) else 1

@@ -536,7 +536,7 @@ def render_graph(spec: Spec, fmt: str = "mermaid") -> str:
 
 
 def run_graph_command(args) -> int:
-    """`engine graph --spec S [--format mermaid|dot]`: print the phase graph."""
+    """`engine graph --spec S [--format mermaid|dot] [-o OUT]`: print (or write) the phase graph."""
     from .compile import load_spec
     from .errors import Diagnostic as D, SpecError
 
@@ -545,5 +545,12 @@ def run_graph_command(args) -> int:
         what = "is a vocabulary file" if spec.kind == "vocabulary" else "declares no phases"
         raise SpecError(D(f'"{spec.id}" {what}: there is no graph to draw', file=str(args.spec),
                           code="graph.no_phases", hint="give a spec with a `phases:` section (see specs/README.md)"))
-    sys.stdout.write(render_graph(spec, getattr(args, "format", "mermaid") or "mermaid"))
+    from .output import prepare, refuse_inputs, spec_inputs, write_bytes
+
+    out_path = getattr(args, "output", None)
+    fmt = getattr(args, "format", None) or ("dot" if out_path and out_path.lower().endswith((".dot", ".gv"))
+                                            else "mermaid")
+    target = prepare(out_path, "-o")
+    refuse_inputs([target], spec_inputs(spec))
+    write_bytes(target, render_graph(spec, fmt).encode("utf-8"))
     return 0

@@ -14,8 +14,6 @@ record ids as examples. A line that cannot be read as a record is counted in ``u
 from __future__ import annotations
 
 import itertools
-import os
-import tempfile
 from collections import deque
 import sys
 import time
@@ -77,6 +75,7 @@ class Impact:
     unreadable: int       # lines that are not records (bad JSON...): not compared
     kinds: tuple[ImpactKind, ...]
     seconds: float = 0.0
+    internal_errors: int = 0  # records that hit an engine bug under either version (engine.faults)
 
     def to_json(self) -> dict:
         return {"at": self.at.isoformat(), "records": self.records, "changed": self.changed,
@@ -126,9 +125,11 @@ def compare_outputs(pairs: Iterable[tuple], at: date, examples: int = EXAMPLES_P
     where ``unreadable`` says that the input line was not a record at all. ``labels`` maps ``(kind, id)`` of
     deadlines and obligations to their French labels; ``sink`` receives one dict per changed record
     (``{"id", "line", "changes": [{"kind", "item", "old", "new"}]}``), in input order."""
+    from .faults import is_internal
+
     labels = labels or {}
     counts: dict[tuple, list] = {}
-    records = changed = unreadable = 0
+    records = changed = unreadable = internal = 0
     for n, pair in enumerate(pairs, 1):
         records += 1
         bad, a, b, line = (pair if len(pair) == 4 else (pair + (None,)) if len(pair) == 3
@@ -136,6 +137,8 @@ def compare_outputs(pairs: Iterable[tuple], at: date, examples: int = EXAMPLES_P
         if bad:
             unreadable += 1
             continue
+        if a.get("status") == "error" or b.get("status") == "error":
+            internal += is_internal(a) or is_internal(b)
         diffs = record_changes(a, b)
         if not diffs:
             continue
@@ -155,7 +158,7 @@ def compare_outputs(pairs: Iterable[tuple], at: date, examples: int = EXAMPLES_P
     kinds = tuple(ImpactKind(k[0], k[1], k[2], k[3], v[0], tuple(v[1]), labels.get((k[0], k[1])))
                   for k, v in sorted(counts.items(), key=lambda kv: (_KIND_ORDER.get(kv[0][0], 9), kv[0][1] or "",
                                                                      -kv[1][0], _j(kv[0][2]), _j(kv[0][3]))))
-    return Impact(at, records, changed, unreadable, kinds)
+    return Impact(at, records, changed, unreadable, kinds, internal_errors=internal)
 
 
 def evaluate_pairs(old_spec, new_spec, records_path: str, at: date, params: dict | None = None,
@@ -218,50 +221,19 @@ def _with_progress(pairs):
 
 def analyse_impact(old_spec, new_spec, records_path: str, *, at: date, params: dict | None = None,
                    progress: bool = False, examples: int = EXAMPLES_PER_KIND,
-                   changed_path: str | None = None) -> Impact:
+                   changed_path=None) -> Impact:
     """Evaluate every record of ``records_path`` under both compiled specs and count the changes. With
-    ``changed_path``, every changed record is also written there (JSONL, streamed, the file renamed into place
-    at the end: never half-written)."""
+    ``changed_path`` (a file name, or an :class:`engine.output.Output` already checked), every changed record is
+    also written there (JSONL, streamed, through :mod:`engine.output`: atomically for a file, never half-written)."""
     if changed_path is not None:
-        with _AtomicLines(changed_path) as out:
-            return _analyse(old_spec, new_spec, records_path, at, params, progress, examples, out.write)
+        from .output import Output, open_output, prepare
+
+        target = changed_path if isinstance(changed_path, Output) else prepare(changed_path, "--changed")
+        with open_output(target) as out:
+            write = out.write
+            return _analyse(old_spec, new_spec, records_path, at, params, progress, examples,
+                            lambda obj: write(orjson.dumps(obj, default=str) + b"\n"))
     return _analyse(old_spec, new_spec, records_path, at, params, progress, examples, None)
-
-
-class AtomicFile:
-    """A file written into a temporary file of the same folder (``.f``, opened with ``mode``), renamed into place
-    on success and removed on failure. Also used by :func:`engine.diff_render.write_output`."""
-
-    def __init__(self, path: str, mode: str = "wb"):
-        from .errors import UsageError
-
-        self.path = path
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise UsageError(f"cannot write {path}: the folder {folder} does not exist", file="<command line>",
-                             code="usage")
-        fd, self.tmp = tempfile.mkstemp(prefix=".engine-diff-", dir=folder)
-        self.f = os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8")
-
-    def __enter__(self) -> "AtomicFile":
-        return self
-
-    def __exit__(self, et, ev, tb) -> None:
-        self.f.close()
-        if et is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; an output is as readable as any other
-            os.replace(self.tmp, self.path)
-        else:
-            os.unlink(self.tmp)
-
-
-class _AtomicLines(AtomicFile):
-    """A JSONL file written line by line, atomically."""
-
-    def write(self, obj: dict) -> None:
-        self.f.write(orjson.dumps(obj, default=str) + b"\n")
 
 
 def _analyse(old_spec, new_spec, records_path, at, params, progress, examples, sink) -> Impact:
@@ -275,4 +247,4 @@ def _analyse(old_spec, new_spec, records_path, at, params, progress, examples, s
     impact = compare_outputs(evaluate_pairs(old_spec, new_spec, records_path, at, params, progress), at, examples,
                              labels, sink)
     return Impact(impact.at, impact.records, impact.changed, impact.unreadable, impact.kinds,
-                  time.perf_counter() - t0)
+                  time.perf_counter() - t0, impact.internal_errors)

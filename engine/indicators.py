@@ -65,6 +65,7 @@ class PassResult:
     participants: int
     errors: int
     error_samples: list[dict] = field(default_factory=list)
+    internal_errors: int = 0  # records that hit an engine bug (engine.faults): counted, each with a sample
 
 
 def merge_acc(a: Acc, b: Acc) -> Acc:
@@ -86,9 +87,9 @@ def run_pass(aggregates: Iterable, items: Iterable[tuple[int, Any]], bind, base_
     """Evaluate ``aggregates`` (``engine.opspec.Aggregate``, deduplicated by key) over ``items`` (``(line, raw dict
     or BadRecord)``). ``bind(raw) -> env`` binds one record (raising for a bad one); ``base_env`` holds the
     operation names (the participant's own names shadow them)."""
-    plan, count, errors, samples = _accumulate(aggregates, items, bind, base_env, at)
+    plan, count, errors, samples, internal = _accumulate(aggregates, items, bind, base_env, at)
     out = {k: AggResult(k, f, acc.value(), acc.n, acc.unknown) for k, f, _w, _v, acc in plan}
-    return PassResult(out, count, errors, samples)
+    return PassResult(out, count, errors, samples, internal)
 
 
 def _plan(aggregates):
@@ -99,11 +100,23 @@ def _plan(aggregates):
              Acc(a.func)) for a in aggs.values()]
 
 
+def _internal_sample(e: Exception, line, raw, what: str | None) -> dict:
+    from .faults import describe
+
+    rid = raw.get("id") if isinstance(raw, dict) else None
+    rid = rid if isinstance(rid, str) else None
+    err = describe(e, None, doing="le calcul de la cohorte", what=what,
+                   record=f"« {rid} »" if rid else f"la ligne {line}")
+    return {"line": line, "id": rid, **err}
+
+
 def _accumulate(aggregates, items, bind, base_env, at):
+    from .bind import BindError
+    from .faults import CODE as INTERNAL
     from .records import BadRecord
 
     plan = _plan(aggregates)
-    count = errors = 0
+    count = errors = internal = 0
     samples: list[dict] = []
     for line, raw in items:
         if isinstance(raw, BadRecord):
@@ -113,17 +126,28 @@ def _accumulate(aggregates, items, bind, base_env, at):
             continue
         try:
             penv = bind(raw)
-        except Exception as e:  # noqa: BLE001 - a BindError or a RecordError: one bad record, the pass goes on
+        except (BindError, EngineError, ValueError, TypeError, ArithmeticError) as e:  # one bad record: counted
             errors += 1
+            if getattr(e, "code", None) == INTERNAL:  # engine.evaluate met an engine bug on this participant
+                internal += 1
             if len(samples) < MAX_ERRORS_KEPT:
                 rid = raw.get("id") if isinstance(raw, dict) else None
                 samples.append({"line": line, "id": rid if isinstance(rid, str) else None,
                                 "code": getattr(e, "code", "record.invalid"),
                                 "message": getattr(e, "message", None) or str(e)})
             continue
+        except MemoryError:
+            raise
+        except Exception as e:  # noqa: BLE001 - an engine bug while binding: this record is counted, the pass goes on
+            errors += 1
+            internal += 1
+            if len(samples) < MAX_ERRORS_KEPT:
+                samples.append(_internal_sample(e, line, raw, "la lecture du participant"))
+            continue
         count += 1
         env = dict(base_env)
         env.update(penv)
+        hit = False
         for _key, func, where, value, acc in plan:
             try:
                 if where is not None:
@@ -145,7 +169,16 @@ def _accumulate(aggregates, items, bind, base_env, at):
                 acc.unknown += 1
             except (TypeError, ArithmeticError, ValueError):
                 acc.unknown += 1
-    return plan, count, errors, samples
+            except MemoryError:
+                raise
+            except Exception as e:  # noqa: BLE001 - an engine bug: the value is unknown for this participant
+                acc.unknown += 1
+                if not hit:
+                    hit = True
+                    internal += 1
+                    if len(samples) < MAX_ERRORS_KEPT:
+                        samples.append(_internal_sample(e, line, raw, f"l'agrégat « {_key} »"))
+    return plan, count, errors, samples, internal
 
 
 # --------------------------------------------------------------------------------------------- parallel pass

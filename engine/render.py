@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -25,7 +23,7 @@ from typing import IO, Any, Iterable, Iterator
 
 import orjson
 
-from .errors import Diagnostic, UsageError
+from .errors import UsageError
 
 
 def _default(v: Any):
@@ -51,50 +49,12 @@ def dumps(obj: Any) -> bytes:
 
 @contextmanager
 def atomic_output(path: str | None) -> Iterator[IO[bytes]]:
-    """A binary stream to write to: standard output when ``path`` is None or ``-``, else a temporary file in the
-    same folder renamed over ``path`` when the block ends without error."""
-    if path is None or path == "-":
-        out = sys.stdout.buffer
-        try:
-            yield out
-        finally:
-            try:
-                out.flush()
-            except BrokenPipeError:
-                pass
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise UsageError(Diagnostic(f"impossible d'écrire le fichier de sortie : {e.strerror}", file=path,
-                                    code="output.unwritable", hint="vérifiez que le dossier existe et est "
-                                    "accessible en écriture")) from None
-    ok = False
-    try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            mode = 0o666 & ~_umask()
-            os.chmod(tmp, mode)
-        except OSError:
-            pass
-        os.replace(tmp, path)
-        ok = True
-    finally:
-        if not ok:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+    """A binary stream to write to: standard output when ``path`` is None or ``-``, else ``path`` written by
+    :mod:`engine.output` (atomically for a file, in place for a device or a FIFO)."""
+    from .output import open_output, prepare
 
-
-def _umask() -> int:
-    m = os.umask(0)
-    os.umask(m)
-    return m
+    with open_output(prepare(path)) as out:
+        yield out
 
 
 # ----------------------------------------------------------------------------------------------- formats
@@ -269,11 +229,14 @@ def tune_gc():
 def run_evaluate_output(args) -> int:
     from .evaluate import evaluate_stream, plan_for
     from .api import load_spec
+    from .faults import EXIT_INTERNAL, Counter as InternalCounter, summary as internal_summary
+    from .output import open_output, prepare, refuse_inputs, spec_inputs
     from .records import read_records
 
     at = args.at or date.today()
     if sum(1 for p in args.records if p == "-") > 1:
         raise UsageError("l'entrée standard (-) ne peut être lue qu'une fois", file="<command line>", code="usage")
+    target = prepare(args.output, "-o")  # a bad output name is a usage error before anything is read
     spec = load_spec(args.spec)
     plan = plan_for(spec)
     params = dict(args.param or ())
@@ -282,10 +245,11 @@ def run_evaluate_output(args) -> int:
         sys.stderr.write(f"engine evaluate: attention : le paramètre « {name} » n'est pas fourni (--param {name}=...) ; "
                          "les décisions qui en dépendent seront indéterminées (null) et le nommeront dans "
                          "« missing »\n")
+    refuse_inputs([target], spec_inputs(spec) + [("le fichier d'enregistrements", p) for p in args.records])
     if (getattr(args, "jobs", None) not in (None, "1", 1)) or getattr(args, "dask", None):  # several processes
         from .batch import run_chunked_command
 
-        return run_chunked_command(args, spec, at, params, lambda: atomic_output(args.output), tune_gc)
+        return run_chunked_command(args, spec, at, params, lambda: open_output(target), tune_gc)
     sources = [(p, read_records(p, spec=spec, decode=plan.decoder)) for p in args.records]  # open everything first: exit 1 before output
     several = len(sources) > 1
 
@@ -297,8 +261,9 @@ def run_evaluate_output(args) -> int:
                 yield r
 
     summary = Summary() if args.summary else None
-    stream = _progress(results(), summary)
-    with atomic_output(args.output) as out, tune_gc():
+    counter = InternalCounter()
+    stream = _progress(counter.watch(results()), summary)
+    with open_output(target) as out, tune_gc():
         if args.format == "json":
             write_json(out, stream)
         elif args.format == "csv":
@@ -307,4 +272,7 @@ def run_evaluate_output(args) -> int:
             write_jsonl(out, stream)
     if summary is not None:
         sys.stderr.write(summary.format() + "\n")
+    if counter.internal:  # every record has its line; the bug is said, and the exit code says it to scripts
+        sys.stderr.write(internal_summary("evaluate", counter.internal, counter.total))
+        return EXIT_INTERNAL
     return 0

@@ -146,6 +146,9 @@ def render_text(r: dict) -> str:
     co = r["cohort"]
     w("")
     w(f"COHORTE : {co['participants']} participants lus, {co['errors']} enregistrements illisibles")
+    if co.get("internal_errors"):
+        w(f"  ! {co['internal_errors']} participant(s) ont rencontré une erreur interne du moteur (internal_error) : "
+          "les chiffres qui en dépendent les comptent comme inconnus")
     for e in co["error_samples"][:5]:
         w(f"  ! ligne {e['line']} ({e.get('id') or 'sans id'}) : {e['message']}")
     if r["constraints"]:

@@ -209,7 +209,7 @@ def test_markdown_and_html_outputs(tmp_path, capsys):
 
 def test_output_is_atomic_when_the_folder_is_missing(tmp_path, capsys):
     code, _, err = _run(["diff", BASE, BASE, "-o", str(tmp_path / "nope" / "x.json")], capsys)
-    assert code == 2 and "does not exist" in err
+    assert code == 2 and "n'existe pas" in err
 
 
 @pytest.mark.parametrize("argv, code, needle", [

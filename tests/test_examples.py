@@ -110,7 +110,7 @@ def test_failure_message_format(fake_runner, capsys):
 def test_json_output_and_keyword(fake_runner, capsys):
     assert main(["test", str(EX), "--json", "-k", "REFUS"]) == 1
     doc = json.loads(capsys.readouterr().out)
-    assert doc["summary"] == {"examples": 1, "passed": 0, "failed": 1, "errors": 0}
+    assert doc["summary"] == {"examples": 1, "passed": 0, "failed": 1, "errors": 0, "internal_errors": 0}
     (r,) = doc["results"]
     assert r["name"] == "attend à tort un refus" and r["status"] == "failed"
     assert r["mismatches"] == [{"key": "eligible", "expected": False, "actual": True, "line": r["line"] + 7}]
