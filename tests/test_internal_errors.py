@@ -289,3 +289,23 @@ def test_without_a_bug_the_exit_codes_are_unchanged(records, tmp_path, capsys):
     assert main(["evaluate", "--spec", str(MINI), str(records), "--at", AT, *PARAMS, "-o",
                  str(tmp_path / "o.jsonl")]) == 0
     assert all(r.get("error", {}).get("code") != "internal_error" for r in _out(tmp_path / "o.jsonl"))
+
+
+@pytest.mark.parametrize("jobs", ["2", "3"])
+def test_the_same_with_several_processes(records, tmp_path, capsys, monkeypatch, jobs):
+    """`--jobs N`: the per-record capture is in the evaluation of one record, so forked workers give the same lines
+    and the command the same exit code."""
+    real = evaluate._decide
+
+    def decide(plan, rid, *a):
+        if rid == "R-5":
+            raise RuntimeError("injected bug")
+        return real(plan, rid, *a)
+
+    monkeypatch.setattr(evaluate, "_decide", decide)
+    out = tmp_path / "out.jsonl"
+    code = main(["evaluate", "--spec", str(MINI), str(records), "--at", AT, *PARAMS, "--jobs", jobs, "-o", str(out)])
+    assert code == 3, capsys.readouterr().err
+    got = _out(out)
+    assert [r["id"] for r in got] == ["R-1", "R-2", "R-3", None, "R-5", "R-6"]
+    assert [r["error"]["code"] for r in got if r["status"] == "error"] == ["invalid_json", "internal_error"]

@@ -427,3 +427,29 @@ def test_the_complete_run_replaces_the_output_once(work):
     assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == \
         [json.loads(x)["id"] for x in (work / "in.jsonl").read_text().splitlines()]
     assert os.listdir(out.parent) == ["res.jsonl"]
+
+
+def test_a_site_on_a_full_disk_is_a_message_and_the_previous_site_stays(work, capsys, mounted):
+    """`engine docs -o SITE` (a folder written next to the old one, then swapped): a full disk is exit 1, the
+    previous site is left as it was and no temporary folder stays."""
+    pytest.importorskip("jinja2")
+    folder, _ = mounted
+    site = folder / "site"
+    site.mkdir()
+    (site / ".engine-docs").write_text("built by engine docs\n")
+    (site / "index.html").write_bytes(OLD)
+    code = main(["docs", str(work / "coach-jeunesse.yaml"), "-o", str(site)])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "plus de place sur le disque" in err and "intact" in err and "Traceback" not in err
+    assert (site / "index.html").read_bytes() == OLD
+    assert sorted(p.name for p in folder.iterdir()) == ["site"]
+
+
+@pytest.mark.parametrize("inp", ["spec", "import", "records"])
+def test_several_processes_refuse_an_input_as_output_too(work, capsys, inp):
+    argv, inputs = _commands(work)["evaluate"]
+    before = _snapshot(work)
+    assert main(argv + ["--jobs", "2", "-o", str(inputs[inp])]) == 2
+    assert "même fichier" in capsys.readouterr().err
+    assert _snapshot(work) == before and not _leftovers(work)

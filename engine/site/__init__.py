@@ -20,6 +20,7 @@ never half written; an existing ``SITE`` is replaced only when it is empty or wa
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -464,8 +465,15 @@ def _write_site(target: Path, files: Mapping[str, str]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None and not target.exists():
             os.rename(old, target)
-        raise UsageError(Diagnostic(f"engine docs : impossible d'écrire le site dans {target} ({e.strerror})",
-                                    file="<command line>", code="output.write")) from None
+        from ..output import OutputError, os_error_text
+
+        reason, hint = os_error_text(e, str(target), str(target.parent))
+        usage = e.errno in (errno.EISDIR, errno.ENOTDIR, errno.ENOENT, errno.ELOOP, errno.ENAMETOOLONG)
+        cls = UsageError if usage else OutputError  # a full disk or a read-only folder is no usage error: exit 1
+        raise cls(Diagnostic(f"engine docs : impossible d'écrire le site dans {target} : {reason}"
+                             + (" ; le site précédent est intact" if target.is_dir() else ""),
+                             file="<command line>" if usage else str(target), hint=hint,
+                             code="output.write")) from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
