@@ -111,8 +111,14 @@ class _Gen(FilterGen):
         self.span = (0, len(text))
         self.facts: Facts | None = None  # set by _compile before generating
         self.avail: list[dict] = [{}]  # per open region: key -> (value, may be unknown, cost counter or None)
-        self.lazy: dict[int, str] = {}  # id(node) -> slot of a loop invariant computed on first use
+        self.lazy: dict[tuple, str] = {}  # place -> slot of a loop invariant computed on first use (see _filter)
+        self.nh = 0  # loop-invariant slots made so far (_h1, _h2, ...)
         self.value_slots: dict[tuple, str] = {}  # (list name, field) -> are all its values texts (see _filter)
+        self.functions: dict[int, tuple] = {}  # def_key -> (function name, may be unknown, memo slots, free frames)
+        self.function_code: list[tuple[list, list]] = []  # (lines, where) of each definition's function
+        self.in_function = False
+        self.m_slots = 0  # size of the per-call list _m (memoised definitions, and value slots inside functions)
+        self.m_value_slots: dict[tuple, str] = {}
 
     # -- helpers
     def emit(self, line: str, span=None) -> None:
@@ -191,7 +197,7 @@ class _Gen(FilterGen):
                             self.emit(f"cost += {k}")
                             self.emit("if cost > _MAX: _cost_error()")
                         return v, mu
-            slot = self.lazy.get(id(node))
+            slot = self.lazy.get((id(node), id(ann)))
             if slot is not None:
                 self.emit(f"if {slot} is _NS:")
                 self._open()
@@ -306,6 +312,8 @@ class _Gen(FilterGen):
             return r, True
         if kind == "def":
             _, name, tree, sub, text, origin = ref
+            if self.facts is not None and self.facts.function(node, ann):
+                return self._call_definition(node, ann, r)
             saved = (self.text, self.origin)
             self.text, self.origin = text, origin
             try:
@@ -313,6 +321,83 @@ class _Gen(FilterGen):
             finally:
                 self.text, self.origin = saved
         raise AssertionError(ref)
+
+    # -- definitions compiled once, as functions of their own
+    def m_slot(self) -> str:
+        """A new entry of the per-call list ``_m`` (``_NS`` until set)."""
+        self.m_slots += 1
+        return f"_m[{self.m_slots - 1}]"
+
+    def value_slot(self, name: str, field: str) -> str:
+        """The slot that holds, for one call, whether every item of the list ``name`` has a text in ``field`` (or
+        the binder's index of it): a local of the main function, an entry of ``_m`` inside a definition's."""
+        if self.in_function:
+            slot = self.m_value_slots.get((name, field))
+            if slot is None:
+                slot = self.m_value_slots[(name, field)] = self.m_slot()
+            return slot
+        slot = self.value_slots.get((name, field))
+        if slot is None:
+            slot = self.value_slots[(name, field)] = f"_ok{len(self.value_slots)}"
+        return slot
+
+    def _call_definition(self, node: N.Name, ann: Annotations, r: str) -> tuple[str, bool]:
+        """A definition used several times (``Facts.function``): its code is written once, as a function
+        ``_fN(env, today, cost, _m, items it reads...)`` returning ``(value, cost)``; one that reads no item around
+        its uses is memoised for the call in two entries of ``_m`` (its value, and the list items it visited, added
+        again to the cost count at each later use, as the plain evaluation visits them again)."""
+        facts = self.facts
+        dk = facts.def_key(node, ann)
+        fn = self.functions.get(dk)
+        if fn is None:
+            fn = self.functions[dk] = self._function(node, ann)
+        name, mu, memo, free = fn
+        args = "".join(f", {self.frames[i]}" for i in free)
+        if memo is None:
+            self.emit(f"{r}, cost = {name}(env, today, cost, _m{args})")
+            return r, mu
+        value, visited = memo
+        self.emit(f"if {value} is _NS: {r}, cost = {name}(env, today, cost, _m)")
+        self.emit("else:")
+        self.emit(f"    {r} = {value}")
+        if visited is not None:
+            self.emit(f"    cost += {visited}")
+            self.emit("    if cost > _MAX: _cost_error()")
+        return r, mu
+
+    def _function(self, node: N.Name, ann: Annotations) -> tuple:
+        facts = self.facts
+        _, _name, tree, sub, text, origin = ann.refs[id(node)]
+        mask = facts.mask(node, ann)
+        free = tuple(i for i in range(mask.bit_length()) if mask >> i & 1)
+        costly = facts.costly(node, ann)
+        memo = None if mask else (self.m_slot(), self.m_slot() if costly else None)
+        fname = f"_f{len(self.function_code)}"
+        code: tuple[list, list] = ([], [])
+        self.function_code.append(code)
+        saved = (self.lines, self.where, self.ind, self.avail, self.lazy, self.frames, self.text, self.origin,
+                 self.span, self.in_function)
+        self.lines, self.where, self.ind, self.avail, self.lazy = code[0], code[1], 1, [{}], {}
+        self.frames = [f"_it{i}" for i in range(len(self.frames))]
+        self.text, self.origin, self.span, self.in_function = text, origin, tree.span, True
+        try:
+            params = "".join(f", _it{i}" for i in free)
+            self.lines.append(f"def {fname}(env, today, cost, _m{params}):")
+            self.where.append(None)
+            start = None
+            if memo is not None and costly:
+                start = self.tmp()
+                self.emit(f"{start} = cost")
+            v, mu = self.gen(tree, sub)
+            if memo is not None:
+                self.emit(f"{memo[0]} = {v}")
+                if start is not None:
+                    self.emit(f"{memo[1]} = cost - {start}")
+            self.emit(f"return {v}, cost")
+        finally:
+            (self.lines, self.where, self.ind, self.avail, self.lazy, self.frames, self.text, self.origin,
+             self.span, self.in_function) = saved
+        return fname, mu, memo, free
 
     def _boolop(self, node: N.BoolOp, ann: Annotations, r: str) -> tuple[str, bool]:
         stop = "False" if node.op == "and" else "True"
@@ -494,7 +579,7 @@ class _Template:
 
     code: object
     ns: dict
-    where: tuple  # per generated line: (text, origin or None for the expression itself, span)
+    where: tuple  # per line of the source: (text, origin or None for the expression itself, span), None: no node
     offset: int
     text: str
 
@@ -507,7 +592,8 @@ def _make_fail(ns: dict, t: _Template, origin: TextOrigin):
                 lineno = tb.tb_lineno
             tb = tb.tb_next
         idx = (lineno or 0) - t.offset - 1
-        text, where_origin, span = t.where[idx] if 0 <= idx < len(t.where) else (t.text, None, (0, len(t.text)))
+        text, where_origin, span = t.where[idx] if 0 <= idx < len(t.where) and t.where[idx] is not None else \
+            (t.text, None, (0, len(t.text)))
         if isinstance(exc, R.DynamicTypeError):
             message, hint, code = exc.message, exc.hint, exc.code
         elif isinstance(exc, KeyError):  # the caller did not bind a name (absent attributes must be unknown(name))
@@ -529,19 +615,24 @@ def _make_fail(ns: dict, t: _Template, origin: TextOrigin):
 
 def _template(gen: _Gen, result: str) -> tuple[_Template, str]:
     header = ["def _expr(env, today):", "    cost = 0"] + [f"    {v} = _NS" for v in gen.value_slots.values()] + \
-        ["    try:"]
+        ([f"    _m = [_NS] * {gen.m_slots}"] if gen.m_slots else []) + ["    try:"]
     footer = [f"        return {result}", "    except _CATCH as _e:", "        raise _fail(_e) from None"]
-    source = "\n".join(header + gen.lines + footer) + "\n"
+    lines = header + gen.lines + footer
+    where = [None] * len(header) + gen.where + [None] * len(footer)
+    for flines, fwhere in gen.function_code:  # the definitions compiled as functions (errors inside are positioned)
+        lines += flines
+        where += fwhere
+    source = "\n".join(lines) + "\n"
     code = _CODE_CACHE.get(source)
     if code is None:
         code = compile(source, _FILENAME, "exec")
         if len(_CODE_CACHE) >= 4096:
             _CODE_CACHE.pop(next(iter(_CODE_CACHE)))
         _CODE_CACHE[source] = code
-    where = tuple((text, None if origin is gen.main_origin else origin, span) for text, origin, span in gen.where)
+    where = tuple(w and (w[0], None if w[1] is gen.main_origin else w[1], w[2]) for w in where)
     ns = gen.ns
     ns["_CATCH"] = _CATCH
-    return _Template(code, ns, where, len(header), gen.text), source
+    return _Template(code, ns, where, 0, gen.text), source
 
 
 def _instantiate(t: _Template, origin: TextOrigin) -> Callable:

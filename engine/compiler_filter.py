@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from . import nodes as N
 from . import runtime as R
-from .expr_analysis import type_test, walk_all
+from .expr_analysis import type_test
 from .types import DATE, Annotations, ListType, is_numeric, is_text
 
 _FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -43,16 +43,27 @@ class FilterGen:
             self.guard([s], r)
         acc = self.tmp()
         it = f"_it{len(self.frames)}"
+        claimed = []
         if self.facts is not None:  # loop invariants of the predicate: computed once, on first use
-            for inv in self.facts.invariants(node.predicate, ann, len(self.frames), self.lazy):
-                slot = self.lazy[id(inv)] = f"_h{len(self.lazy)}"
-                self.emit(f"{slot} = _NS")
+            for inv, a in self.facts.invariants(node.predicate, ann, len(self.frames), self.lazy):
+                self.nh += 1
+                slot = self.lazy[(id(inv), id(a))] = f"_h{self.nh}"
+                claimed.append((id(inv), id(a)))
+                self.emit(f"{slot} = _NS")  # reset here, on the one path that leads to this loop's code
+        try:
+            return self._filter_code(node, ann, r, s, smu, acc, it)
+        finally:  # the slots belong to this copy of the loop's code (a fallback copy gets its own)
+            for p in claimed:
+                del self.lazy[p]
+
+    def _filter_code(self, node: N.Filter, ann: Annotations, r: str, s: str, smu: bool, acc: str, it: str):
         self.emit(f"cost += len({s})")
         self.emit("if cost > _MAX: _cost_error()")
         self.emit(f"{acc} = None")
         pred = node.predicate
         prefix = self._prefix(node, ann)
-        fast = type_test(pred, ann, len(self.frames)) if self.facts is not None and prefix is None else None
+        fast = type_test(pred, ann, len(self.frames), self.facts) if self.facts is not None and prefix is None \
+            else None
         if prefix is not None:  # `xs where a and b...` after `xs where a` (a list): over that list, with b...
             pv, pvmu = prefix
             if pvmu:
@@ -75,9 +86,7 @@ class FilterGen:
             field, text, rest = fast
             ref = ann.refs.get(id(node.source)) if isinstance(node.source, N.Name) else None
             if ref is not None and ref[0] == "env":  # the same list all along the call: checked once
-                ok = self.value_slots.get((ref[1], field))
-                if ok is None:
-                    ok = self.value_slots[(ref[1], field)] = f"_ok{len(self.value_slots)}"
+                ok = self.value_slot(ref[1], field)
                 key = R.index_key(ref[1], field)  # an index the binder may give (runtime.index_by_text)
                 self.emit(f"if {ok} is _NS: {ok} = _text_index(env, {key!r}, {s}, {field!r})")
             else:
@@ -104,7 +113,7 @@ class FilterGen:
             self.emit("else:")
             self._open()
         self.emit(f"{r} = []")
-        if isinstance(pred, N.BoolOp) and pred.op == "and" and id(pred) not in self.lazy:
+        if isinstance(pred, N.BoolOp) and pred.op == "and" and (id(pred), id(ann)) not in self.lazy:
             pmu2 = self._filter_loop(s, pred.operands, ann, it, r, acc)
         else:
             loop = self._plain_loop if fast is not None else self._filter_loop  # (fast: the fallback)
@@ -126,9 +135,9 @@ class FilterGen:
         when ``a`` visits lists (cost) or ``b...`` holds a filter (its code is written twice)."""
         pred = node.predicate
         facts = self.facts
-        if facts is None or not (isinstance(pred, N.BoolOp) and pred.op == "and") or id(pred) in self.lazy or \
-                facts.costly(pred.operands[0], ann) or \
-                any(isinstance(x, N.Filter) for op in pred.operands[1:] for x in walk_all(op, ann)):
+        if facts is None or not (isinstance(pred, N.BoolOp) and pred.op == "and") or \
+                (id(pred), id(ann)) in self.lazy or facts.costly(pred.operands[0], ann) or \
+                any(facts.holds_filter(op, ann) for op in pred.operands[1:]):
             return None
         key = facts.prefix_key(node, ann)
         for region in reversed(self.avail):
