@@ -17,6 +17,10 @@ class RefError(Exception):
     """An evaluation error (the engine raises EvaluationError in the same cases)."""
 
 
+class RefCostError(RefError):
+    """More list items visited than ``max_cost`` (the engine's ``eval.limit.cost``)."""
+
+
 def is_unknown(v) -> bool:
     return isinstance(v, Unknown)
 
@@ -98,9 +102,20 @@ def equal(a, b):
 
 
 class Ref:
-    def __init__(self, env: dict, today: date, definitions: dict | None = None):
+    """``cost`` counts the list items visited, as the engine's ``eval.limit.cost`` does: every item of a list that
+    is filtered, projected (``xs.field``), searched by ``in`` (not a bracketed list of literals) or aggregated by
+    ``sum avg min max any all`` (not ``count``), each time it is evaluated (a definition at each use)."""
+
+    def __init__(self, env: dict, today: date, definitions: dict | None = None, max_cost: int | None = None):
         self.env, self.today, self.definitions = env, today, definitions or {}
         self.frames: list[dict] = []
+        self.cost, self.max_cost = 0, max_cost
+
+    def visit(self, xs) -> None:
+        if isinstance(xs, list):
+            self.cost += len(xs)
+            if self.max_cost is not None and self.cost > self.max_cost:
+                raise RefCostError("too many list items visited")
 
     def ev(self, n: N.Node):  # noqa: C901 - one case per node
         if isinstance(n, (N.Number, N.String, N.Boolean, N.DateLit, N.DurationLit)):
@@ -144,6 +159,9 @@ class Ref:
         if isinstance(n, N.Compare):
             a, b = self.ev(n.left), self.ev(n.right)
             if n.op in ("in", "not_in"):
+                if not (isinstance(n.right, N.ListLit) and
+                        all(isinstance(i, (N.String, N.Number, N.DateLit)) for i in n.right.items)):
+                    self.visit(b)
                 if is_unknown(a):
                     return a
                 if is_unknown(b):
@@ -180,6 +198,7 @@ class Ref:
             src = self.ev(n.source)
             if is_unknown(src):
                 return src
+            self.visit(src)
             out, unknowns = [], []
             for item in src:
                 self.frames.append({"item": item, "__fields__": self.fields_of(n)})
@@ -197,15 +216,23 @@ class Ref:
             if is_unknown(t):
                 return t
             if isinstance(t, list):
+                self.visit(t)
                 return [x.get(n.name, Unknown(frozenset({n.name}))) for x in t]
             return t.get(n.name, Unknown(frozenset({n.name})))
         raise AssertionError(n)
 
     def fields_of(self, n: N.Filter):
-        """The declared fields of the filtered items: given by the test (``self.item_fields``)."""
+        """The declared fields of the filtered items: by the name of the list filtered (``self.list_fields``, also
+        through filters of filters), else given by the test (``self.item_fields``)."""
+        src = n.source
+        while isinstance(src, N.Filter):
+            src = src.source
+        if isinstance(src, N.Name) and src.name in self.list_fields:
+            return self.list_fields[src.name]
         return self.item_fields
 
     item_fields: frozenset = frozenset()
+    list_fields: dict = {}
 
     def arith(self, op, a, b):
         if op == "+":
@@ -255,6 +282,8 @@ class Ref:
                 raise RefError("round range")
             return Decimal(args[0]).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
         xs = args[0]
+        if len(n.args) == 1:  # min(a, b, ...) of several arguments visits no list
+            self.visit(xs)
         if any(is_unknown(x) for x in xs) and f not in ("any", "all"):
             return union(*xs)
         if f == "sum":
@@ -285,8 +314,16 @@ class Ref:
         raise AssertionError(f)
 
 
-def reference_evaluate(node: N.Node, env: dict, today: date, item_fields=frozenset(), definitions=None):
-    """``definitions``: name -> parsed AST, evaluated where used (item fields in scope inside `where`)."""
-    r = Ref(env, today, definitions)
+def reference_evaluate(node: N.Node, env: dict, today: date, item_fields=frozenset(), definitions=None,
+                       list_fields=None, max_cost=None, costs: list | None = None):
+    """``definitions``: name -> parsed AST, evaluated where used (item fields in scope inside `where`);
+    ``list_fields``: list name -> the fields of its items (else ``item_fields`` for every filter); ``costs``: gets
+    the number of list items visited appended (also when an error is raised)."""
+    r = Ref(env, today, definitions, max_cost)
     r.item_fields = frozenset(item_fields)
-    return r.ev(node)
+    r.list_fields = {k: frozenset(v) for k, v in (list_fields or {}).items()}
+    try:
+        return r.ev(node)
+    finally:
+        if costs is not None:
+            costs.append(r.cost)
