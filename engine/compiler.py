@@ -615,7 +615,7 @@ def _make_fail(ns: dict, t: _Template, origin: TextOrigin):
 
 def _template(gen: _Gen, result: str) -> tuple[_Template, str]:
     header = ["def _expr(env, today):", "    cost = 0"] + [f"    {v} = _NS" for v in gen.value_slots.values()] + \
-        ([f"    _m = [_NS] * {gen.m_slots}"] if gen.m_slots else []) + ["    try:"]
+        ([f"    _m = [_NS] * {gen.m_slots}"] if gen.function_code else []) + ["    try:"]
     footer = [f"        return {result}", "    except _CATCH as _e:", "        raise _fail(_e) from None"]
     lines = header + gen.lines + footer
     where = [None] * len(header) + gen.where + [None] * len(footer)
