@@ -13,9 +13,11 @@ from the line of generated code that failed (a table line -> source span), at no
 
 Work is saved without changing any result (README, "What the compiler does to be fast"): a sub-expression whose
 twin was computed at a point that always runs before is reused (``gen``: one table of available values per region
-of code that may not run; keys from `engine/expr_analysis.py`); a loop invariant of a ``where`` predicate is
-computed on its first use in the loop (a ``_h`` slot); the faster forms of ``where`` are in
-`engine/compiler_filter.py`.
+of code that may not run; keys from `engine/expr_analysis.py`, by place: a definition's tree is shared by its
+uses); a loop invariant of a ``where`` predicate is computed on its first use in that copy of the loop's code (a
+``_h`` slot reset just before it); a definition used several times is written once as a function ``_fN``, memoised
+for the call in the list ``_m`` when it reads no item around it (docs/compiler.md); the faster forms of ``where``
+are in `engine/compiler_filter.py`.
 """
 
 from __future__ import annotations
