@@ -25,22 +25,28 @@ _RESERVED = ("id", "spec", "staff", "financing", "events")
 # --------------------------------------------------------------------------------------------- the operation record
 
 def load_operation(path: str) -> dict:
-    """Read an operation record (one JSON object) from ``path``."""
-    import orjson
+    """Read an operation record (one JSON object) from ``path``: at most :data:`engine.inputs.MAX_OPERATION_BYTES`
+    (16 MiB, a record's limit), whatever ``path`` is (a file, a FIFO, a device); invalid UTF-8, a lone surrogate
+    (``"\\udc80"``) or invalid JSON is a positioned error."""
+    from .inputs import MAX_OPERATION_BYTES, InputTooLarge, load_json_document, read_bounded, size_text
 
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_bounded(path, MAX_OPERATION_BYTES)
+    except InputTooLarge:
+        raise RecordError(Diagnostic(f"le fichier de l'opération est trop volumineux : plus de "
+                                     f"{size_text(MAX_OPERATION_BYTES)}", file=path, code="operation.too_large",
+                                     hint="une opération est un objet JSON de quelques Ko : vérifiez le chemin "
+                                          "donné à --operation")) from None
     except OSError as e:
         raise RecordError(Diagnostic(f"impossible de lire le fichier de l'opération : {e.strerror}", file=path,
                                      code="operation.unreadable", hint="vérifiez le chemin du fichier")) from None
-    try:
-        raw = orjson.loads(data)
-    except orjson.JSONDecodeError as e:
-        line = data[: getattr(e, "pos", 0)].count(b"\n") + 1
-        raise RecordError(Diagnostic(f"le fichier de l'opération n'est pas un JSON valide ({e.msg})", file=path,
-                                     line=line, code="operation.json",
-                                     hint="un objet JSON : {\"id\": ..., \"spec\": ..., ...}")) from None
+    raw, bad, kind = load_json_document(data)
+    if bad is not None:
+        what = "n'est pas du texte UTF-8 valide" if kind == "encoding" else "n'est pas un JSON valide"
+        raise RecordError(Diagnostic(f"le fichier de l'opération {what} : {bad.what}", file=path, line=bad.line,
+                                     col=bad.col, source_line=bad.source_line, code=f"operation.{kind}",
+                                     hint="enregistrez le fichier en UTF-8" if kind == "encoding"
+                                     else "un objet JSON : {\"id\": ..., \"spec\": ..., ...}"))
     if not isinstance(raw, dict):
         raise RecordError(Diagnostic("le fichier de l'opération doit contenir un objet JSON {...}", file=path,
                                      code="operation.shape"))

@@ -289,8 +289,7 @@ def _read_json_array(f: IO[bytes], limit: int, decode: Callable[[bytes], Any]) -
                 if oversize or text.strip() or count:
                     count += 1
                     yield _element(text, start_line, oversize, limit, decode)
-                rest = buf[pos:] + f.read()
-                if rest.strip():
+                if buf[pos:].strip() or _more_after(f):
                     yield line, BadRecord("invalid_json", "contenu inattendu après la fin du tableau JSON")
                 return
         elif c == b"," and depth == 1:
@@ -307,17 +306,39 @@ def _read_json_array(f: IO[bytes], limit: int, decode: Callable[[bytes], Any]) -
                      BadRecord("invalid_json", "fichier JSON tronqué : le tableau n'est pas fermé"))
 
 
+def _more_after(f: IO[bytes]) -> bool:
+    """Whether anything but blanks follows the end of the array (read in chunks: the rest may be endless)."""
+    while True:
+        chunk = f.read(_CHUNK)
+        if not chunk:
+            return False
+        if chunk.strip():
+            return True
+
+
 # ----------------------------------------------------------------------------------------------- CSV
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
 
 def _read_csv(f: IO[bytes], path: str, spec, limit: int) -> Iterator[tuple[int, Item]]:
     text = io.TextIOWrapper(f, encoding="utf-8-sig", errors="surrogateescape", newline="")
     csv.field_size_limit(max(limit, 1024))
-    sample = text.readline()
+    sample = text.readline(limit + 1)
+    if len(sample) > limit and not sample.endswith("\n"):
+        raise RecordError(Diagnostic(f"l'en-tête du fichier CSV est trop long (plus de {limit // (1024 * 1024)} Mio)",
+                                     file=path, line=1, code="input.csv_header",
+                                     hint="la première ligne doit nommer les colonnes, dont « id »"))
     if not sample.strip():
         return iter(())
     dialect = ";" if sample.count(";") > sample.count(",") else ","
     header = next(csv.reader([sample], delimiter=dialect))
     header = [h.strip() for h in header]
+    if any(_SURROGATES.search(h) for h in header):
+        col = next(i for i, ch in enumerate(sample) if "\udc80" <= ch <= "\udcff") + 1
+        raise RecordError(Diagnostic("l'en-tête du fichier CSV n'est pas du texte UTF-8 valide", file=path, line=1,
+                                     col=col, source_line=_SURROGATES.sub("\ufffd", sample.rstrip("\r\n")),
+                                     code="input.encoding", hint="enregistrez le fichier en UTF-8"))
     if "id" not in header:
         raise RecordError(Diagnostic("le fichier CSV n'a pas de colonne « id »", file=path, line=1, source_line=sample,
                                      code="input.csv_no_id",

@@ -223,6 +223,9 @@ def _pos_of_index(file: str, text: str, index: int) -> Pos:
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
+# what an escape of a double-quoted scalar may produce but the file may not hold (see _CONTROL): lone surrogates and
+# control characters other than tab and line feed
+_ESCAPED_BAD = re.compile("[\x00-\x08\x0B-\x1F\x7F-\x9F\ud800-\udfff]")
 
 
 def _decode(file: str, data: bytes, diags: list[Diagnostic]) -> str:
@@ -250,15 +253,20 @@ def _decode(file: str, data: bytes, diags: list[Diagnostic]) -> str:
 
 
 def _read(path: str, text: str | bytes | None) -> bytes | str:
+    """The bytes of ``path``, at most :data:`MAX_FILE_BYTES`: read, never trusted to ``stat`` (a character device,
+    a FIFO or standard input has no size), and never more than the limit plus one byte."""
     if text is not None:
         return text
+    from .inputs import InputTooLarge, read_bounded, size_text
+
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise SpecError(Diagnostic(f"file too large ({size} bytes; the limit is {MAX_FILE_BYTES})",
-                                       file=path, code="yaml.too_large"))
-        with open(path, "rb") as f:
-            return f.read()
+        return read_bounded(path, MAX_FILE_BYTES)
+    except InputTooLarge:
+        raise SpecError(Diagnostic(f"fichier trop volumineux : plus de {MAX_FILE_BYTES} octets "
+                                   f"({size_text(MAX_FILE_BYTES)}), la limite d'un fichier de spec", file=path,
+                                   code="yaml.too_large",
+                                   hint="une spec fait quelques dizaines de Ko : vérifiez le chemin du fichier "
+                                        "(un périphérique comme /dev/zero n'est pas une spec)")) from None
     except IsADirectoryError:
         raise SpecError(Diagnostic("cannot read this file: it is a folder", file=path, code="file.unreadable")) \
             from None
@@ -333,6 +341,20 @@ class _Builder:
         self.diags.append(Diagnostic(message, file=self.src.file, line=pos.line, col=pos.col, source_line=src,
                                      width=width, hint=hint, code=code))
 
+    def escaped_char(self, event, info: "_Info", value: str) -> None:
+        """A double-quoted text whose escapes give a character the file itself may not hold: a lone surrogate
+        (``"\\udc80"``, not Unicode text) or a control character other than tab and line feed (``"\\e[31m"``, a
+        terminal escape sequence)."""
+        ch = _ESCAPED_BAD.search(value).group()
+        if "\ud800" <= ch <= "\udfff":
+            what = (f"caractère U+{ord(ch):04X} invalide (demi-paire de substitution isolée) : ce n'est pas du "
+                    "texte Unicode valide")
+        else:
+            what = f"caractère de contrôle U+{ord(ch):04X} interdit (invisible, ou commande d'un terminal)"
+        self.error(event.start_mark, f"{what}, produit par un échappement « \\ » de ce texte entre guillemets",
+                   "yaml.escape", "retirez l'échappement (\\u..., \\x..., \\e...) : seuls \\n, \\t et les "
+                   "caractères imprimables sont admis", width=info.width)
+
     def token_at(self, mark) -> str:
         m = _TOKEN.match(self.src.text, mark.index)
         return m.group() if m else ""
@@ -404,6 +426,9 @@ class _Builder:
                 style = event.style or None  # libyaml says '' for plain scalars, PyYAML None
                 info = self.info(event, style)
                 value: Any = event.value
+                if style == '"' and _ESCAPED_BAD.search(value):  # "\udc80", "\e[31m": escapes make any character
+                    self.escaped_char(event, info, value)
+                    value = _ESCAPED_BAD.sub("\ufffd", value)
                 if style is None and event.tag is None:
                     try:
                         value = resolve_plain(value)

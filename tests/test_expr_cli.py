@@ -118,23 +118,23 @@ def test_usage_errors_exit_2(capsys, argv):
 
 def test_bad_record_files(tmp_path, capsys):
     code, _, err = run(capsys, "1", "--record", str(tmp_path / "missing.json"))
-    assert code == 1 and "missing.json" in err and "cannot read" in err
+    assert code == 1 and "missing.json" in err and "impossible de lire" in err
     bad = tmp_path / "bad.json"
     bad.write_text('{"a": 1,\n "b": }', encoding="utf-8")
     code, _, err = run(capsys, "1", "--record", str(bad))
-    assert code == 1 and f"{bad}:2:7: error: invalid JSON" in err
+    assert code == 1 and f"{bad}:2:7: error: JSON invalide" in err
     arr = tmp_path / "arr.json"
     arr.write_text("[1]", encoding="utf-8")
     code, _, err = run(capsys, "1", "--record", str(arr))
-    assert code == 1 and "one JSON object" in err
+    assert code == 1 and "un seul objet JSON" in err
     latin = tmp_path / "latin.json"
     latin.write_bytes('{"a": "é"}'.encode("latin-1"))
     code, _, err = run(capsys, "1", "--record", str(latin))
-    assert code == 1 and f"{latin}" in err and "not valid UTF-8" in err and "Traceback" not in err
+    assert code == 1 and f"{latin}:1:8: error:" in err and "pas du texte UTF-8 valide" in err and "Traceback" not in err
     deep = tmp_path / "deep.json"
     deep.write_text('{"a": ' + "[" * 100000 + "]" * 100000 + "}", encoding="utf-8")
     code, _, err = run(capsys, "1", "--record", str(deep))
-    assert code == 1 and f"{deep}" in err and "nested too deeply" in err and "Traceback" not in err
+    assert code == 1 and f"{deep}:1:" in err and "imbrication trop profonde" in err and "Traceback" not in err
 
 
 SPEC = "specs/accompagnement-social-professionnel-intensif.yaml"
