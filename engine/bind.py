@@ -413,7 +413,14 @@ class Binder:
         return in_date_order(evs, dates, index)
 
     def _event_slow(self, evs: list, e) -> tuple[date, tuple]:
-        """An event off the fast path: not a dict, no or an undeclared type, a date not seen yet or invalid."""
+        """An event off the fast path: not a dict, no or an undeclared type, a date not seen yet or invalid. (The
+        event's index, for the message, is only searched for when there is an error: an undeclared type is common,
+        and a search for each would make a record with many such events quadratic.)"""
+        if e.__class__ is dict and e.get("type").__class__ is str:
+            try:
+                return _date_cached(e.get("date"), "date"), self.event_fields.get(e["type"], ())
+            except BindError:
+                pass  # reported below, with the event's index
         i = next(k for k, x in enumerate(evs) if x is e)
         if e.__class__ is not dict:
             raise BindError("wrong_type", f"events[{i}] : un objet {{type, date, ...}} est attendu, pas {_kind(e)}")

@@ -4,6 +4,12 @@
 touched, the path need not exist in it any more). The spec's imports are read at the same revision: the spec and its
 imports are written, with their relative layout, into a private temporary folder that the normal loader then reads;
 diagnostics point back at ``path@rev``. A ref that names an existing file is always that file (even with an ``@``).
+
+Imports at a revision obey the import roots (:func:`engine.loader.import_roots`) as they stood at that revision: the
+spec's folder (and the folders of ``$ENGINE_IMPORT_ROOT`` inside the repository), mapped into the private copy, are
+the copy's only roots; only the files inside them are written there (a symbolic link committed in git is copied as
+a link, so the loader resolves it like a link in the work tree); an import that leaves them, or an absolute one, is
+refused by the loader without being read. Nothing is ever read from the live file system for a git version.
 """
 
 from __future__ import annotations
@@ -71,6 +77,9 @@ class SpecVersion:
 
     def close(self) -> None:
         if self._tmp is not None:
+            from .loader import set_import_roots
+
+            set_import_roots(self.path, None)
             self._tmp.cleanup()
             self._tmp = None
 
@@ -125,7 +134,7 @@ def _fill(version: SpecVersion) -> SpecVersion:
 
 def load_version(ref: str) -> SpecVersion:
     """Read one side of a diff: a spec file, or ``path@rev`` from git. Use as a context manager (temporary files)."""
-    if os.path.isfile(ref):
+    if os.path.isfile(ref) or (os.path.exists(ref) and not os.path.isdir(ref)):  # a FIFO, a device: read bounded
         return _fill(SpecVersion(ref, ref, ref))
     if "@" in ref:
         path, rev = ref.rsplit("@", 1)
@@ -179,33 +188,73 @@ def _from_git(ref: str, path: str, rev: str) -> SpecVersion:
     tmp = tempfile.TemporaryDirectory(prefix="engine-diff-")
     version = SpecVersion(ref, display, "", rev, _tmp=tmp)
     try:
-        version.path = _materialise(top, commit, rel, tmp.name, version, rev, display=display)
+        roots = _roots_at_revision(path, top, rel)
+        version.path = _materialise(top, commit, rel, tmp.name, version, rev, display=display, roots=roots)
+        from .loader import set_import_roots
+
+        set_import_roots(version.path, tuple(os.path.join(tmp.name, *r.split("/")) if r else tmp.name
+                                             for r in roots),
+                         tuple(f"{r or '.'}/ à la révision {rev}" for r in roots))
     except BaseException:
         tmp.cleanup()
         raise
     return version
 
 
+def _roots_at_revision(path: str, top: str, rel: str) -> tuple[str, ...]:
+    """The import roots of ``path`` (engine.loader.import_roots) as folders relative to the repository top ("" is the
+    top): the spec's folder at the revision, and the extra roots that lie inside the repository."""
+    from .loader import import_roots
+
+    spec_dir = os.path.dirname(rel)
+    out = [spec_dir]
+    for r in import_roots(os.path.join(top, *rel.split("/")))[1:]:
+        rr = os.path.relpath(r, top)
+        if rr == ".":
+            rr = ""
+        if not rr.startswith(".."):
+            out.append(rr.replace(os.sep, "/"))
+    return tuple(dict.fromkeys(out))
+
+
+def _in_roots(rel: str, roots: tuple[str, ...]) -> bool:
+    return any(not r or rel == r or rel.startswith(r + "/") for r in roots)
+
+
 def _materialise(top: str, commit: str, rel: str, root: str, version: SpecVersion, rev: str, display: str,
-                 depth: int = 0) -> str:
-    """Write ``rel`` at ``commit`` (and, recursively, its imports) under ``root``; return the private path."""
+                 depth: int = 0, roots: tuple[str, ...] = ("",)) -> str:
+    """Write ``rel`` at ``commit`` (and, recursively, its imports inside ``roots``) under ``root``; return the
+    private path."""
     target = os.path.join(root, *rel.split("/"))
-    if os.path.exists(target) or depth > 20:
+    if os.path.lexists(target) or depth > 20:
         return target
-    r = _git(top, "show", f"{commit}:{rel}")
-    if r.returncode != 0:
+    r = _git(top, "ls-tree", "-z", commit, "--", rel)
+    mode = r.stdout.split(b" ", 1)[0] if r.returncode == 0 and r.stdout else b""
+    r = _git(top, "show", f"{commit}:{rel}") if mode else r
+    if not mode or r.returncode != 0:
         if depth == 0:
             raise SpecError(f"{rel} does not exist at revision {rev}", file=display, code="diff.git_path",
                             hint="check the path and the revision with `git log --stat -- " + rel + "`")
         return target  # a missing import: the loader reports it (positioned) when it reads the spec
     os.makedirs(os.path.dirname(target), exist_ok=True)
+    if mode == b"120000":  # a symbolic link at that revision: a link here too, and its target if inside the roots
+        link = r.stdout.decode("utf-8", errors="surrogateescape")
+        os.symlink(link, target)
+        version._remap[os.path.abspath(target)] = display if depth == 0 else f"{rel}@{rev}"
+        if not os.path.isabs(link):
+            dest = os.path.normpath(os.path.join(os.path.dirname(rel), link)).replace(os.sep, "/")
+            if not dest.startswith("..") and _in_roots(dest, roots):
+                _materialise(top, commit, dest, root, version, rev, display, depth + 1, roots)
+        return target
     with open(target, "wb") as f:
         f.write(r.stdout)
     version._remap[os.path.abspath(target)] = display if depth == 0 else f"{rel}@{rev}"
     for imp in _discover_imports(r.stdout):
+        if os.path.isabs(imp):
+            continue  # refused by the loader, never read
         sub = os.path.normpath(os.path.join(os.path.dirname(rel), imp)).replace(os.sep, "/")
-        if not sub.startswith(".."):
-            _materialise(top, commit, sub, root, version, rev, display, depth + 1)
+        if not sub.startswith("..") and _in_roots(sub, roots):
+            _materialise(top, commit, sub, root, version, rev, display, depth + 1, roots)
     return target
 
 

@@ -6,6 +6,10 @@ The YAML layer (:class:`YMap`, :class:`YList`, :class:`Pos`, :func:`load_yaml`, 
 - ``imports: [common.yaml]`` (paths relative to the importing file): a missing file, a cycle, or importing a file
   that is not ``kind: vocabulary`` are positioned errors; the errors of an imported file are reported too; a name
   defined differently by two imports, or by a vocabulary and one of its imports, is an ``import.conflict``;
+- imports stay inside the *import roots* (:func:`import_roots`: the folder of the top-level file loaded, plus the
+  folders listed in ``$ENGINE_IMPORT_ROOT``): an absolute path, or one that leaves them (``../``, or a symbolic
+  link pointing elsewhere), is an ``import.outside_root`` error, and the file it names is never opened (so its
+  content is never quoted);
 - ``Document.vocabulary``: the merged sections of the imported vocabularies (and, for a vocabulary, its own);
 - ``use:`` blocks: a mapping ``{use: name, ...}`` anywhere in the data is replaced by the block ``name`` of the
   ``shared:`` section of the imported vocabularies; the local keys next to ``use:`` override the block's keys.
@@ -77,32 +81,92 @@ def diag_at(doc_or_file: "Document | str | None", pos: Pos, message: str, *, hin
                       hint=hint, code=code, path=path, severity=severity)
 
 
+IMPORT_ROOT_ENV = "ENGINE_IMPORT_ROOT"
+_ROOTS: dict[str, tuple[str, ...]] = {}  # file (realpath) -> its import roots, for private copies (engine diff)
+
+
+def import_roots(path: str | Path) -> tuple[str, ...]:
+    """The folders that the imports of the top-level file ``path`` (and of what it imports) must stay inside: the
+    folder of ``path``, and the folders listed in ``$ENGINE_IMPORT_ROOT`` (separated by ``:``); symbolic links
+    resolved."""
+    registered = _ROOTS.get(os.path.realpath(path))
+    if registered is not None:
+        return registered
+    roots = [os.path.realpath(os.path.dirname(os.path.abspath(path)))]
+    for extra in (os.environ.get(IMPORT_ROOT_ENV) or "").split(os.pathsep):
+        if extra.strip():
+            roots.append(os.path.realpath(extra))
+    return tuple(dict.fromkeys(roots))
+
+
+_ROOT_NAMES: dict[str, str] = {}  # a registered root -> the name shown in messages ("specs/ (HEAD~1)")
+
+
+def set_import_roots(path: str, roots: tuple[str, ...] | None, shown: tuple[str, ...] = ()) -> None:
+    """Give the file ``path`` its own import roots (None: forget them), shown in messages as ``shown``. `engine
+    diff path@rev` gives its private copy of a git version the roots at that revision, so that nothing is ever read
+    from the live file system."""
+    key = os.path.realpath(path)
+    if roots is None:
+        for r in _ROOTS.pop(key, ()):
+            _ROOT_NAMES.pop(r, None)
+    else:
+        _ROOTS[key] = tuple(os.path.realpath(r) for r in roots)
+        _ROOT_NAMES.update(zip(_ROOTS[key], shown))
+
+
+def inside_roots(target: str, roots: tuple[str, ...]) -> bool:
+    """Whether ``target``, symbolic links resolved, is one of ``roots`` or below one."""
+    real = os.path.realpath(target)
+    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
 def load_document(path: str | Path, *, cache: dict | None = None) -> Document:
-    """Load a spec or vocabulary file, its imports (relative to it) and expand ``use:`` blocks.
+    """Load a spec or vocabulary file, its imports (relative to it, inside :func:`import_roots`) and expand ``use:``
+    blocks.
 
     Raises :class:`SpecError` with all the problems of the file and of the files it imports. ``cache`` (a dict)
     lets a caller share loaded files between several calls (``engine check`` does).
     """
-    return _load_doc(str(path), {} if cache is None else cache, ())
+    return _load_doc(str(path), {} if cache is None else cache, (), import_roots(path))
 
 
-def _load_doc(path: str, cache: dict, chain: tuple[str, ...]) -> Document:
+def _load_doc(path: str, cache: dict, chain: tuple[str, ...], root: tuple[str, ...]) -> Document:
     key = os.path.realpath(path)
     hit = cache.get(key)
-    if isinstance(hit, Document):
-        return hit
-    if isinstance(hit, SpecError):
-        raise hit
+    # a file's imports are checked against the root: loaded under another root, it is loaded again
+    if getattr(hit, "_import_root", None) == root:
+        if isinstance(hit, Document):
+            return hit
+        if isinstance(hit, SpecError):
+            raise hit
     try:
-        doc = _load_doc_uncached(path, cache, chain + (key,))
+        doc = _load_doc_uncached(path, cache, chain + (key,), root)
     except SpecError as e:
+        e._import_root = root
         cache[key] = e
         raise
+    doc._import_root = root
     cache[key] = doc
     return doc
 
 
-def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...]) -> Document:
+def _outside_root(doc: "Document", ipos: Pos, i: int, name: str, roots: tuple[str, ...]) -> Diagnostic:
+    """The error of an import outside the root. It names the import as written and the root, never anything read
+    from the file it points at (which is never opened)."""
+    root = " ou ".join(_ROOT_NAMES.get(r, r) for r in roots)
+    if os.path.isabs(name):
+        msg = (f"import « {name} » refusé : un chemin absolu n'est pas admis, seuls les chemins relatifs qui restent "
+               f"dans le dossier racine des imports ({root}) le sont")
+    else:
+        msg = (f"import « {name} » refusé : il sort du dossier racine des imports ({root}), directement ou par un "
+               "lien symbolique")
+    return diag_at(doc, ipos, msg, code="import.outside_root", path=f"imports[{i + 1}]", width=len(name) or 1,
+                   hint=f"copiez le vocabulaire dans ce dossier (ou un sous-dossier), ou ajoutez son dossier aux racines "
+                        f"admises avec la variable d'environnement {IMPORT_ROOT_ENV} (voir docs/inputs.md)")
+
+
+def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...], root: tuple[str, ...]) -> Document:
     data, src = _load_yaml(path)
     kind = data.get("kind") if data.get("kind") in ("spec", "vocabulary") else "spec"
     diags: list[Diagnostic] = []
@@ -116,12 +180,21 @@ def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...]) -> Docume
     for i, name in enumerate(imports or []):
         ipos = imports.item_pos(i)
         target = os.path.normpath(os.path.join(os.path.dirname(path), name))
+        if os.path.isabs(name) or not inside_roots(target, root):
+            diags.append(_outside_root(doc, ipos, i, name, root))
+            continue
         tkey = os.path.realpath(target)
         if tkey in chain:
             cyc = " -> ".join(os.path.basename(c) for c in chain[chain.index(tkey):]) + " -> " + name
             diags.append(diag_at(doc, ipos, f"import cycle: {cyc}", code="import.cycle", path=f"imports[{i + 1}]",
                                  hint="a vocabulary must not import, directly or not, the file that imports it",
                                  width=len(name)))
+            continue
+        if os.path.exists(target) and not os.path.isfile(target):
+            what = "un dossier" if os.path.isdir(target) else "ni un fichier ni un dossier (un périphérique, un tube...)"
+            diags.append(diag_at(doc, ipos, f"le fichier importé « {name} » n'est pas un fichier ordinaire : c'est "
+                                 f"{what}", code="import.not_file", path=f"imports[{i + 1}]", width=len(name),
+                                 hint="un import nomme un fichier YAML de vocabulaire"))
             continue
         if not os.path.isfile(target):
             here = os.path.dirname(target) or "."
@@ -131,7 +204,7 @@ def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...]) -> Docume
                                  path=f"imports[{i + 1}]", hint=hint, width=len(name)))
             continue
         try:
-            sub = _load_doc(target, cache, chain)
+            sub = _load_doc(target, cache, chain, root)
         except SpecError as e:
             diags.extend(e.diagnostics)
             broken_import = True

@@ -47,7 +47,8 @@ def errors_of(path) -> list:
     return ei.value.diagnostics
 
 
-def test_imports_relative_to_the_importing_file_and_use_blocks(tmp_path):
+def test_imports_relative_to_the_importing_file_and_use_blocks(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENGINE_IMPORT_ROOT", str(tmp_path))  # ../voc is outside the spec's own folder
     write(tmp_path, {"voc/common.yaml": VOCAB, "specs/s.yaml": """\
 id: s
 imports: [../voc/common.yaml]
