@@ -28,6 +28,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .inputs import InputTooLarge, read_bounded
+from .yaml_safe import MAX_FILE_BYTES
+
 MAGIC = b"dispositif-engine compiled spec 1\n"
 _FINGERPRINT: str | None = None
 
@@ -73,10 +76,13 @@ def _sha(data: bytes) -> str:
 
 
 def _read(path: str) -> bytes | None:
+    """The bytes of a spec or import for its key; None (no caching) for anything but a regular file within the
+    spec size bound: a device, a FIFO or standard input must be read once, by the loader, with its bound."""
     try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        return read_bounded(path, MAX_FILE_BYTES)
+    except (OSError, InputTooLarge):
         return None
 
 
