@@ -2,7 +2,7 @@
 [--transition N] [--format text|json] [-o OUT]`: the trace of one record's decision (:mod:`engine.explain`).
 
 ``RECORD`` is a JSON file holding one record, or a JSONL/JSON array/CSV file from which ``--id`` picks one (a file
-of one record needs no ``--id``). The format is ``text`` (French, indented) on a terminal and ``json`` when the
+of one record needs no ``--id``); ``--example NAME`` explains one of the spec's embedded examples instead. The format is ``text`` (French, indented) on a terminal and ``json`` when the
 output is piped, unless ``--format`` or the suffix of ``-o`` (``.json``, ``.txt``) says otherwise.
 
 Errors (exit 1: the spec or the record file is invalid, the id is not in the file, the record cannot be read;
@@ -61,6 +61,19 @@ def pick_record(path: str, spec, rid: str | None) -> tuple[dict, int | None]:
     return item, line
 
 
+def example_of(spec, name: str):
+    """The record example of ``spec`` called ``name`` (UsageError ``explain.unknown_example`` otherwise)."""
+    names = [e.name for e in spec.examples if e.record is not None]
+    for e in spec.examples:
+        if e.name == name and e.record is not None:
+            return e
+    part = [n for n in names if name.lower() in n.lower()]
+    hint = (f"voulez-vous dire « {part[0]} » ?" if len(part) == 1 else None) or did_you_mean(name, names) or \
+        ("exemples de cette spec : " + ("; ".join(names[:5]) or "aucun"))
+    raise UsageError(Diagnostic(f"--example {name} : pas d'exemple de bénéficiaire de ce nom dans la spec {spec.id}",
+                                file="<command line>", code="explain.unknown_example", hint=hint))
+
+
 def output_format(args) -> str:
     if args.format:
         return args.format
@@ -85,14 +98,29 @@ def run_explain_command(args) -> int:
     from .explain import check_selection
 
     check_selection(spec, args.rule or (), args.deadline or (), args.obligation or (), args.transition or ())
-    raw, line = pick_record(args.record, spec, args.id)
+    if args.example is not None:
+        if args.record is not None or args.id is not None:
+            raise UsageError("--example explique un exemple de la spec : ne donnez ni fichier ni --id",
+                             file="<command line>", code="usage")
+        ex = example_of(spec, args.example)
+        from .examples import jsonish
+
+        raw, line = jsonish(ex.record), ex.pos.line
+        at = args.at or ex.at or at
+        params = {**{k: jsonish(v) for k, v in ex.params.items()}, **params}
+        origin = {"file": ex.pos.file or spec.path, "line": line, "example": ex.name}
+    else:
+        if args.record is None:
+            raise UsageError("donnez le fichier de l'enregistrement à expliquer (ou --example NOM)",
+                             file="<command line>", code="usage", hint="engine explain --spec S RECORD [--id ID]")
+        raw, line = pick_record(args.record, spec, args.id)
+        origin = {"file": args.record, "line": line}
     trace = explain_record(spec, raw, at, params, rules=args.rule or (), deadlines=args.deadline or (),
-                           obligations=args.obligation or (), transitions=args.transition or (),
-                           record={"file": args.record, "line": line})
+                           obligations=args.obligation or (), transitions=args.transition or (), record=origin)
     err = trace.get("error")
     if err and err.get("code") != "evaluation_error":  # the record cannot be bound: nothing to explain
         raise RecordError(Diagnostic(f"l'enregistrement {trace['record'].get('id') or ''} ne peut pas être évalué : "
-                                     f"{err.get('message')}".replace("  ", " "), file=args.record, line=line,
+                                     f"{err.get('message')}".replace("  ", " "), file=origin["file"], line=line,
                                      code=err.get("code") or "record.invalid"))
     fmt = output_format(args)
     text = render_text(trace) if fmt == "text" else json.dumps(trace, ensure_ascii=False, indent=2) + "\n"
@@ -110,8 +138,10 @@ def add_parser(subs, sub) -> None:
             "engine explain --spec specs/accompagnement-social-professionnel-intensif.yaml "
             "specs/samples/accompagnement-social-professionnel-intensif.records.jsonl --id B-0001 --at 2026-06-01")
     s.add_argument("--spec", required=True)
-    s.add_argument("record", help="a JSON file with one record, or a JSONL/JSON/CSV file and --id")
+    s.add_argument("record", nargs="?", help="a JSON file with one record, or a JSONL/JSON/CSV file and --id")
     s.add_argument("--id", help="the id of the record to explain, in a file of several")
+    s.add_argument("--example", metavar="NAME", help="explain the spec's embedded example NAME instead of a record "
+                   "file (its record, date and parameters; --at and --param override them)")
     s.add_argument("--at", type=_date_arg, help="evaluation date (default: today)")
     s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE",
                    help="value of a spec parameter (repeatable)")

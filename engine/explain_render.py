@@ -225,8 +225,18 @@ def _display_children(n: dict) -> list:
     return [c for c in kids if c["kind"] not in ("constant", "literal", "today")]
 
 
-def render_expr(n: dict, depth: int, out: list) -> None:
+def render_expr(n: dict, depth: int, out: list, seen: set | None = None) -> None:
+    """``n`` and its working, indented; a definition already detailed with the same value under the same decision
+    (``seen``) is one line."""
     pad = "  " * depth
+    if seen is None:
+        seen = set()
+    if n["kind"] == "definition":
+        key = (n["name"], repr(n.get("value")))
+        if key in seen:
+            out.append(pad + expr_line(n).split("  [", 1)[0] + " (détaillée plus haut)")
+            return
+        seen.add(key)
     out.append(pad + expr_line(n))
     if n["kind"] == "filter":
         kept = n.get("kept") or []
@@ -237,7 +247,7 @@ def render_expr(n: dict, depth: int, out: list) -> None:
         for u in n.get("undecided") or []:
             out.append(pad + "    ? " + item(u["item"]) + f" (manque : {', '.join(u.get('missing') or [])})")
     for c in _display_children(n):
-        render_expr(c, depth + 1, out)
+        render_expr(c, depth + 1, out, seen)
 
 
 # ----------------------------------------------------------------------------------------------- sections
@@ -368,6 +378,9 @@ def render_text(trace: dict) -> str:
     out.append(f"Explication de la décision — {sp.get('title') or sp.get('id')} (spec {sp.get('id')}, version "
                f"{sp.get('version')})")
     where = f" ({rec['file']}" + (f", ligne {rec['line']}" if rec.get("line") else "") + ")" if rec.get("file") else ""
+    if rec.get("example"):
+        where = f" (exemple « {rec['example']} » de {rec.get('file')}" + \
+            (f", ligne {rec['line']}" if rec.get("line") else "") + ")"
     out.append(f"Bénéficiaire {rec.get('id')}{where}, évalué au {fr_date_iso(trace.get('as_of'))}")
     if trace.get("error"):
         e = trace["error"]

@@ -280,3 +280,17 @@ def test_errors(tmp_path, capsys):
     assert main(["explain", "--spec", str(CJ), str(src), "--id", "CJ-X", "--param", "nope=1"]) == 2
     assert main(["explain", "--spec", str(CJ), str(tmp_path / "absent.jsonl")]) == 1
     assert "impossible d'ouvrir" in capsys.readouterr().err
+
+
+def test_an_example_of_the_spec(capsys):
+    name = "Jeune de 21 ans hors radars : repérage, co-construction, accompagnement avec une rencontre par mois"
+    assert main(["explain", "--spec", str(CJ), "--example", name, "--format", "json"]) == 0
+    trace = valid(json.loads(capsys.readouterr().out))
+    assert trace["record"]["example"] == name and trace["as_of"] == "2026-06-01"
+    assert trace["parameters"][0]["value"] == 1  # the example's params
+    assert main(["explain", "--spec", str(CJ), "--example", name, "--param", "min_meetings_per_month=3",
+                 "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["parameters"][0]["value"] == 3
+    assert main(["explain", "--spec", str(CJ), "--example", "Jeune de 21 ans"]) == 2
+    assert f"voulez-vous dire « {name} » ?" in capsys.readouterr().err
+    assert main(["explain", "--spec", str(CJ)]) == 2  # neither a record nor an example
