@@ -852,53 +852,59 @@ def explain_record(spec, raw: dict, at: date, params: dict | None = None, *, rul
     trace["selection"] = {"rules": rules, "deadlines": deadlines, "obligations": obligations,
                           "transitions": transitions} if selected else None
     if decision.get("status") == "error" and decision.get("error", {}).get("code") != "evaluation_error":
-        trace["error"] = decision["error"]
+        trace["error"] = decision["error"]  # the record cannot be bound: nothing to trace
+        trace["parameters"], trace["constants"] = [], []
         return trace
     if decision.get("status") == "error":
         trace["error"] = decision["error"]
     env, dates, _ = plan.binder.bind_plain(_copy(raw), p)
     tr = Tracer(spec, at)
-    history, events = env["history"], env["events"]
-    if not selected or rules:
-        if rules:
-            items = []
-            for rid in rules:
-                r = _find_rule(spec.eligibility_beneficiary, rid)
-                if r is not None:
-                    items.append(_rule_trace(tr, r, env)[1])
-                else:
-                    d = spec.definitions[rid]
-                    t = tr.trace(d.expr, spec.scope, env, d.source, f"definitions.{rid}")
-                    items.append({"kind": "definition", "id": rid, "label": d.label, "at": _pos(d.expr.pos),
-                                  "source": _src(d.source), "interpretation": d.interpretation, "value": t["value"],
-                                  "missing": t.get("missing", []), "expr": t})
-            trace["eligibility"] = None
-            trace["rules"] = items
+    try:
+        history, events = env["history"], env["events"]
+        if not selected or rules:
+            if rules:
+                items = []
+                for rid in rules:
+                    r = _find_rule(spec.eligibility_beneficiary, rid)
+                    if r is not None:
+                        items.append(_rule_trace(tr, r, env)[1])
+                    else:
+                        d = spec.definitions[rid]
+                        t = tr.trace(d.expr, spec.scope, env, d.source, f"definitions.{rid}")
+                        items.append({"kind": "definition", "id": rid, "label": d.label, "at": _pos(d.expr.pos),
+                                      "source": _src(d.source), "interpretation": d.interpretation, "value": t["value"],
+                                      "missing": t.get("missing", []), "expr": t})
+                trace["eligibility"] = None
+                trace["rules"] = items
+            else:
+                tree = spec.eligibility_beneficiary
+                trace["eligibility"] = _rule_trace(tr, tree, env)[1] if tree is not None else None
+                trace["eligible"] = decision.get("eligible")
+        path_missing: set = set()
+        if spec.phases:
+            _v, stays, _state, first = C.check_path(plan.path, history, dict(env), at, path_missing, None)
         else:
-            tree = spec.eligibility_beneficiary
-            trace["eligibility"] = _rule_trace(tr, tree, env)[1] if tree is not None else None
-            trace["eligible"] = decision.get("eligible")
-    path_missing: set = set()
-    if spec.phases:
-        _v, stays, _state, first = C.check_path(plan.path, history, dict(env), at, path_missing, None)
-    else:
-        stays = []
-        first = {}
-        for i, h in enumerate(history):
-            first.setdefault(h["phase"], (h["date"], i))
-    dpath = decision.get("path") or {}
-    if spec.phases and (not selected or transitions):
-        numbers = {_find_transition(spec, x).index + 1 for x in transitions} if transitions else None
-        trace["path"] = _path_trace(tr, env, history, jv(dpath), numbers)
-    if not selected or deadlines:
-        final = tuple(q for q, ph in spec.phases.items() if ph.final)
-        ended = min((first[q][0] for q in final if q in first), default=None)
-        trace["deadlines"] = [_deadline_trace(tr, dl, env, history, events, dates, first, ended,
-                                              plan.binder.item_env)
-                              for dl in spec.deadlines if not deadlines or dl.id in deadlines]
-    if not selected or obligations:
-        trace["obligations"] = [_obligation_trace(tr, ob, env, stays, events, dates)
-                                for ob in spec.obligations if not obligations or ob.id in obligations]
+            stays = []
+            first = {}
+            for i, h in enumerate(history):
+                first.setdefault(h["phase"], (h["date"], i))
+        dpath = decision.get("path") or {}
+        if spec.phases and (not selected or transitions):
+            numbers = {_find_transition(spec, x).index + 1 for x in transitions} if transitions else None
+            trace["path"] = _path_trace(tr, env, history, jv(dpath), numbers)
+        if not selected or deadlines:
+            final = tuple(q for q, ph in spec.phases.items() if ph.final)
+            ended = min((first[q][0] for q in final if q in first), default=None)
+            trace["deadlines"] = [_deadline_trace(tr, dl, env, history, events, dates, first, ended,
+                                                  plan.binder.item_env)
+                                  for dl in spec.deadlines if not deadlines or dl.id in deadlines]
+        if not selected or obligations:
+            trace["obligations"] = [_obligation_trace(tr, ob, env, stays, events, dates)
+                                    for ob in spec.obligations if not obligations or ob.id in obligations]
+    except _EVAL_ERRORS:
+        if decision.get("status") != "error":  # the decision was reached: the walk must reach it too (a bug)
+            raise
+        # the evaluation fails (the decision's error says where): the sections traced up to there are kept
     trace["parameters"] = sorted(tr.params_used.values(), key=lambda x: x["name"])
     trace["constants"] = sorted(tr.constants.values(), key=lambda c: (c.get("in") or "", c.get("at") or ""))
     return trace

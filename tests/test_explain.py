@@ -294,3 +294,42 @@ def test_an_example_of_the_spec(capsys):
     assert main(["explain", "--spec", str(CJ), "--example", "Jeune de 21 ans"]) == 2
     assert f"voulez-vous dire « {name} » ?" in capsys.readouterr().err
     assert main(["explain", "--spec", str(CJ)]) == 2  # neither a record nor an example
+
+
+MINI_FAILING = """\
+id: explain-failing
+version: "1"
+title: Une règle qui divise par un nombre du dossier
+inputs:
+  attributes:
+    income: {type: number, label: Revenus}
+    members: {type: integer, label: Personnes au foyer}
+eligibility:
+  beneficiary:
+    all:
+      - id: per_person
+        label: Revenus par personne sous 500
+        condition: income / members < 500
+        source: "01-dynamisation-des-parcours.txt:20"
+      - id: income_known
+        label: Revenus déclarés
+        condition: income >= 0
+        source: "01-dynamisation-des-parcours.txt:21"
+"""
+
+
+def test_an_evaluation_error_is_explained_where_it_happens(tmp_path):
+    p = tmp_path / "failing.yaml"
+    p.write_text(MINI_FAILING, encoding="utf-8")
+    spec = load_spec(p)
+    trace = valid(explain_record(spec, {"id": "z", "income": 900, "members": 0}, date(2026, 3, 1)))
+    assert trace["status"] == "error" and trace["error"]["code"] == "evaluation_error"
+    leaf = get(trace, "eligibility.children.[per_person]")
+    assert leaf["expr"]["kind"] == "error" and "division by zero" in leaf["expr"]["error"]
+    assert get(trace, "eligibility.children.[income_known].value") is True
+    assert "erreur d'évaluation" in render_text(trace)
+    bad = valid(explain_record(spec, {"id": "x", "income": "900.50", "members": 2}, date(2026, 3, 1)))
+    assert bad["status"] == "error" and "eligibility" not in bad
+    ok = valid(explain_record(spec, json.loads('{"id": "y", "income": 900.50, "members": 2}'), date(2026, 3, 1)))
+    assert get(ok, "eligibility.children.[per_person].expr.children.0.value") == "450.25"
+    assert "450,25 < 500 : vrai" in render_text(ok)
