@@ -140,7 +140,9 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     aggs = [a for ce in exprs for _ph, a in ce.aggregates]
     from .indicators import parallel_jobs, participant_binder, run_pass
 
-    pbind = participant_binder(binder, aggs, pvals, spec=spec, at=at, params=params)
+    # participants are checked against this operation's convention (its dates, else the spec's)
+    bounds = (start if isinstance(start, date) else None, end if isinstance(end, date) else None)
+    pbind = participant_binder(binder, aggs, pvals, spec=spec, at=at, params=params, bounds=bounds)
     n_jobs = parallel_jobs(records_path, jobs) if records_path and cohort_pass is None else 1
     if cohort_pass is not None:
         cohort = cohort_pass(aggs, pbind, env, at)

@@ -300,9 +300,11 @@ def _metadata(ctx: Ctx) -> None:
     c = d.get("convention")
     if isinstance(c, Mapping):
         tr = c.get("tacit_renewal")
+        eae = c.get("events_after_end")
+        eae = ("*",) if eae == "all" else tuple(str(x) for x in eae) if isinstance(eae, (list, tuple)) else ()
         f["convention"] = Convention(ctx.date(c, "start", "convention"), ctx.date(c, "end", "convention"),
                                      ctx.duration(c, "max_duration", "convention"),
-                                     tr if isinstance(tr, bool) else None, ctx.source(c, "convention"))
+                                     tr if isinstance(tr, bool) else None, ctx.source(c, "convention"), eae)
     from .compile_decl import _vocabularies
 
     terr = d.get("territories")

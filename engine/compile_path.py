@@ -267,6 +267,14 @@ def compile_path(ctx) -> None:
                   "declare the phases (see specs/README.md)", "phases")
     ctx.bag.extend(check_graph(phases, transitions, deadlines, obligations, f["events"], f["attributes"],
                                f["section_pos"].get("phases"), ctx.line_of))
+    conv, conv_node = f.get("convention"), ctx.data.get("convention")
+    if conv is not None and isinstance(conv_node, Mapping) and isinstance(conv_node.get("events_after_end"), list):
+        for j, name in enumerate(conv.events_after_end):
+            if name not in f["events"]:
+                ctx.error(ctx.pos(conv_node["events_after_end"], j), f'convention.events_after_end: unknown event '
+                          f'type "{name}"', "spec.unknown_event",
+                          did_you_mean(name, f["events"]) or "name an event type declared in `inputs.events` or the "
+                          "vocabulary", f"convention.events_after_end[{j}]")
     f.update(phases=phases, transitions=transitions, deadlines=deadlines, obligations=obligations,
              tables=compile_tables(phases, transitions))
 

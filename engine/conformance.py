@@ -18,8 +18,10 @@ Rules (documented in the README, section ``engine evaluate``):
   open stay gives ``deadline_missed``. A minimum duration is not a violation while the stay is open.
 - **Renewals.** A self-transition (``contrat -> contrat``) is a renewal; ``max_renewals`` counts them inside one run
   of consecutive stays; ``total_max_duration`` bounds the run from its first entry to its exit (or ``--at``).
-- **After the end.** ``after_end``: a history entry after entering an end (``final``) phase, or dated after the end
-  of the convention.
+- **After the end.** ``after_end``: a history entry after entering an end (``final``) phase.
+- **Inside the convention.** ``outside_convention``: a history entry, or an event, dated before the start of the
+  convention or after its end (the operation's dates in ``engine report``, else the spec's ``convention``); the
+  event types the text still expects after the end (``convention.events_after_end``) may come after it.
 - **Violations** are sorted by date, then by history index; ``first_violation`` is the earliest. Missed deadlines
   (``deadline_missed``) and failed obligation windows (``obligation_unmet``) are violations too.
 - **Obligation windows**: see :mod:`engine.obligations`.
@@ -214,6 +216,9 @@ class PathPlan:
     convention_end: date | None
     convention_source: str | None
     tinfo: dict  # (from, to) -> (Transition, source text, "from->to", event types its guard can see or None)
+    convention_start: date | None = None
+    events_after_end: frozenset = frozenset()  # event types allowed after the end ("*": all)
+    event_labels: Any = None  # event type -> its label
 
 
 def build_path_plan(spec) -> PathPlan:
@@ -238,7 +243,9 @@ def build_path_plan(spec) -> PathPlan:
     tinfo = {k: (t, _src(t.source), f"{t.from_phase}->{t.to_phase}",
                  event_types_seen(t.guard, defs) if t.guard is not None else None) for k, t in trans.items()}
     return PathPlan(phases, ", ".join(initial) or "aucune", trans, conv.end if conv else None,
-                    _src(conv.source) if conv else None, tinfo)
+                    _src(conv.source) if conv else None, tinfo, conv.start if conv else None,
+                    frozenset(getattr(conv, "events_after_end", ()) or ()),
+                    {k: getattr(e, "label", None) or k for k, e in (getattr(spec, "events", None) or {}).items()})
 
 
 def _src(source) -> str | None:
@@ -258,12 +265,13 @@ def _v(code: str, at: int | None, d: date | None, message: str, rule: str | None
 # ----------------------------------------------------------------------------------------------- path
 
 def check_path(plan: PathPlan, history: list, env: dict, at: date, missing: set,
-               fcache: dict | None = None) -> tuple[list, list, Any, dict]:
+               fcache: dict | None = None, bounds: tuple | None = None) -> tuple[list, list, Any, dict]:
     """Walk the history step by step. Returns ``(violations, stays, state, first_entry)``: ``stays`` is a list of
     ``(phase, start, end_exclusive | None, index)``; ``state`` is None (no history) or ``(phase, stay_start,
     run_start, renewals, index, known)`` of the current stay; ``first_entry`` maps a phase to ``(date, index)``.
     ``fcache`` (the record's cache of :func:`events_of`): a guard that only reads events of some types is given
-    those events only (same result, less work); None: every guard sees every event (the plain path)."""
+    those events only (same result, less work); None: every guard sees every event (the plain path). ``bounds``:
+    ``(start, end)`` of the operation's convention (None: the spec's)."""
     phases = plan.phases
     out: list = []
     stays: list = []
@@ -278,7 +286,7 @@ def check_path(plan: PathPlan, history: list, env: dict, at: date, missing: set,
     ended_at: tuple | None = None  # (index, date, label) of the entry into an end phase
     prev_date = None
     stay_index = 0
-    conv_end = plan.convention_end
+    conv_start, conv_end = bounds if bounds is not None else (plan.convention_start, plan.convention_end)
     for i, h in enumerate(history):
         p, d = h["phase"], h["date"]
         ph = phases.get(p)
@@ -295,9 +303,13 @@ def check_path(plan: PathPlan, history: list, env: dict, at: date, missing: set,
             out.append(_v("unknown_phase", i, d, f"La phase « {p} » (étape n° {i + 1}) n'existe pas dans ce "
                                                  "dispositif.", None, None))
         if conv_end is not None and d > conv_end:
-            out.append(_v("after_end", i, d, f"L'étape « {_lab(ph, p)} » du {fr_date(d)} est postérieure à la fin "
-                                             f"de la convention ({fr_date(conv_end)}).", None,
-                          plan.convention_source))
+            out.append(_v("outside_convention", i, d, f"L'étape « {_lab(ph, p)} » du {fr_date(d)} est postérieure à "
+                                                      f"la fin de la convention ({fr_date(conv_end)}).", None,
+                          plan.convention_source, limit=conv_end))
+        elif conv_start is not None and d < conv_start:
+            out.append(_v("outside_convention", i, d, f"L'étape « {_lab(ph, p)} » du {fr_date(d)} est antérieure au "
+                                                      f"début de la convention ({fr_date(conv_start)}).", None,
+                          plan.convention_source, limit=conv_start))
         if i == 0:
             if ph is not None and not ph.initial:
                 out.append(_v("illegal_start", 0, d, f"Le parcours commence par « {ph.label} », qui n'est pas une "
@@ -381,6 +393,31 @@ def check_path(plan: PathPlan, history: list, env: dict, at: date, missing: set,
         _open_stay(out, plan, cur, stay_start, run_start, total_flagged, stay_index, at)
     state = (cur_id, stay_start, run_start, renewals, stay_index, cur is not None)
     return out, stays, state, first
+
+
+def check_event_bounds(plan: PathPlan, events: list, dates: list, bounds: tuple | None = None) -> list:
+    """``outside_convention`` for each event dated before the convention's start or after its end (but the types in
+    ``convention.events_after_end``, after the end). ``dates``: the events' dates (one pass in C when all are in)."""
+    start, end = bounds if bounds is not None else (plan.convention_start, plan.convention_end)
+    if not dates or ((start is None or min(dates) >= start) and (end is None or max(dates) <= end)):
+        return []
+    allowed = plan.events_after_end
+    labels = plan.event_labels or {}
+    out = []
+    for j, e in enumerate(events):
+        d = e.get("date")
+        if not isinstance(d, date):
+            continue
+        t = e.get("type")
+        if start is not None and d < start:
+            out.append(_v("outside_convention", None, d, f"L'événement « {labels.get(t, t)} » du {fr_date(d)} est "
+                          f"antérieur au début de la convention ({fr_date(start)}).", None, plan.convention_source,
+                          event=j, limit=start))
+        elif end is not None and d > end and "*" not in allowed and t not in allowed:
+            out.append(_v("outside_convention", None, d, f"L'événement « {labels.get(t, t)} » du {fr_date(d)} est "
+                          f"postérieur à la fin de la convention ({fr_date(end)}).", None, plan.convention_source,
+                          event=j, limit=end))
+    return out
 
 
 def _lab(ph, p) -> str:

@@ -123,12 +123,15 @@ def eligibility(plan: Plan, env: dict, at: date) -> tuple[Any, list, list]:
 
 # ----------------------------------------------------------------------------------------------- one record
 
-def evaluate_record(spec, raw: dict, at: date, params: dict | None = None, *, line: int | None = None) -> dict:
+def evaluate_record(spec, raw: dict, at: date, params: dict | None = None, *, line: int | None = None,
+                    bounds: tuple | None = None) -> dict:
     """Evaluate one record (a raw dict as read from JSON) at ``at``. Never raises for bad data: a record that cannot
     be bound or evaluated gives ``{"id", "status": "error", "error": {"code", "message"}, "line"}``. ``raw`` is not
-    modified (the streaming path, which owns its freshly decoded dicts, converts them in place instead)."""
+    modified (the streaming path, which owns its freshly decoded dicts, converts them in place instead).
+    ``bounds``: ``(start, end)`` of the convention of the operation the beneficiary belongs to (either may be None);
+    without it, the spec's ``convention`` dates bound the history and the events."""
     plan = plan_for(spec)
-    return _evaluate(plan, _copy(raw), at, plan.binder.params(params), line)
+    return _evaluate(plan, _copy(raw), at, plan.binder.params(params), line, bounds=bounds)
 
 
 def _copy(raw):
@@ -151,7 +154,8 @@ def _error(rid, code: str, message: str, line: int | None, plan: Plan | None = N
     return out
 
 
-def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None, typed: bool = False) -> dict:
+def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None, typed: bool = False,
+              bounds: tuple | None = None) -> dict:
     if not isinstance(raw, dict):
         return _error(None, "not_an_object", "l'enregistrement n'est pas un objet JSON {...}", line, plan)
     _stage = "binding"  # read by engine.faults.locate when an engine bug is met
@@ -165,7 +169,7 @@ def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None, t
             return _error(raw.get("id") if isinstance(raw, dict) else None, e.code, e.message, line, plan)
         _stage = "evaluation"
         try:
-            return _decide(plan, raw["id"], env, dates, index, at)
+            return _decide(plan, raw["id"], env, dates, index, at, bounds)
         except EngineError as e:
             d = e.diagnostic
             return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {d.message}"
@@ -189,7 +193,8 @@ def _internal_error(plan: Plan, raw: dict, exc: Exception, line: int | None) -> 
     return out
 
 
-def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at: date) -> dict:
+def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at: date,
+            bounds: tuple | None = None) -> dict:
     out: dict = {"id": rid}
     out.update(plan.header)
     out["as_of"] = at
@@ -206,7 +211,7 @@ def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at
     fcache: dict | None = {None: index} if plan.fast else None
     _stage = "path"
     if plan.has_path:
-        violations, stays, state, first = C.check_path(plan.path, history, env, at, path_missing, fcache)
+        violations, stays, state, first = C.check_path(plan.path, history, env, at, path_missing, fcache, bounds)
         nxt = C.next_steps(plan.path, state, env, at)
         current = state[0] if state is not None else None
     else:
@@ -214,6 +219,10 @@ def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at
         first = {}
         for i, h in enumerate(history):
             first.setdefault(h["phase"], (h["date"], i))
+    if events and (plan.path.convention_start or plan.path.convention_end or bounds):
+        ev_out = C.check_event_bounds(plan.path, events, dates, bounds)
+        if ev_out:
+            violations.extend(ev_out)
     _stage = "deadlines"
     if plan.deadlines:
         ended = min((first[p][0] for p in plan.final if p in first), default=None)

@@ -235,14 +235,16 @@ def _add(acc: Acc, func: str, v) -> None:
 
 # --------------------------------------------------------------------------------------------- binding a participant
 
-def participant_binder(binder, aggs, pvals: dict, *, spec=None, at: date | None = None, params=None):
+def participant_binder(binder, aggs, pvals: dict, *, spec=None, at: date | None = None, params=None,
+                       bounds: tuple | None = None):
     """A function binding one cohort record to what the aggregates read, and nothing else: only the attributes
     their expressions name (directly or through definitions), ``history`` and ``events`` only when read. The other
     keys of a record are not converted, so a bad value in an attribute the report does not use does not make the
     record unreadable (it is still counted as a participant).
 
     ``eligible``, ``path_legal``, ``current_phase`` and ``deadlines`` (what ``engine evaluate`` says of the
-    participant at ``at``) are computed only when an aggregate reads them (it costs a full evaluation per record)."""
+    participant at ``at``) are computed only when an aggregate reads them (it costs a full evaluation per record),
+    against ``bounds``, the ``(start, end)`` of the operation's convention."""
     from .bind import BindError, _kind
     from .opmodel import EVALUATION_NAMES
 
@@ -256,7 +258,7 @@ def participant_binder(binder, aggs, pvals: dict, *, spec=None, at: date | None 
     evs = getattr(binder, "_events", None) if "events" in needed else None
     wanted = [n for n in EVALUATION_NAMES if n in needed and spec is not None and n not in spec.attributes]
     if wanted:
-        return _evaluating_binder(binder, pvals, spec, at, params, wanted)
+        return _evaluating_binder(binder, pvals, spec, at, params, wanted, bounds)
     if ("history" in needed and hist is None) or ("events" in needed and evs is None) or not hasattr(binder, "attrs"):
         return lambda raw: binder.bind(raw, pvals)
 
@@ -282,14 +284,14 @@ def participant_binder(binder, aggs, pvals: dict, *, spec=None, at: date | None 
     return bind
 
 
-def _evaluating_binder(binder, pvals, spec, at, params, wanted):
+def _evaluating_binder(binder, pvals, spec, at, params, wanted, bounds=None):
     """Full binding plus the beneficiary evaluation's verdict (eligibility, path) for each participant."""
     import copy
 
     from .evaluate import evaluate_record
 
     def bind(raw: dict) -> dict:
-        out = evaluate_record(spec, copy.deepcopy(raw), at, dict(params or {}))
+        out = evaluate_record(spec, copy.deepcopy(raw), at, dict(params or {}), bounds=bounds)
         if out.get("status") == "error":
             from .bind import BindError
 

@@ -163,13 +163,16 @@ class Session:
 
 @dataclass(frozen=True)
 class Convention:
-    """The convention between the Département and the operator: its period and maximum duration."""
+    """The convention between the Département and the operator: its period and maximum duration.
+    ``events_after_end``: the beneficiary event types the text still expects after the end (``("*",)``: all);
+    any other event, and any phase entry, dated outside ``start``..``end`` is an ``outside_convention`` violation."""
 
     start: date | None
     end: date | None
     max_duration: "Duration | None" = None
     tacit_renewal: bool | None = None
     source: Source | None = None
+    events_after_end: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------- eligibility

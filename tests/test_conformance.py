@@ -51,21 +51,24 @@ CASES = [
      ["renewals_exceeded"], 5),
     ("renewals_exceeded neighbour", BASE + [(C, "2026-03-20"), (C, "2026-04-20")], "2026-06-01", {}, [], None),
     # total_duration_exceeded (15 months including renewals; each stay stays under 6 months)
-    ("total_duration_exceeded", [(O, "2025-12-20"), (A, "2025-12-25"), (C, "2026-01-01"), (C, "2026-06-01"),
-                                 (C, "2026-11-01"), (S, "2027-04-02")], "2027-05-01", {},
+    ("total_duration_exceeded", [(O, "2026-01-20"), (A, "2026-01-25"), (C, "2026-02-01"), (C, "2026-07-01"),
+                                 (C, "2026-12-01"), (S, "2027-05-02")], "2027-06-01", {},
      ["total_duration_exceeded"], 5),
-    ("total_duration_exceeded neighbour", [(O, "2025-12-20"), (A, "2025-12-25"), (C, "2026-01-01"),
-                                           (C, "2026-06-01"), (C, "2026-11-01"), (S, "2027-04-01")], "2027-05-01", {},
+    ("total_duration_exceeded neighbour", [(O, "2026-01-20"), (A, "2026-01-25"), (C, "2026-02-01"),
+                                           (C, "2026-07-01"), (C, "2026-12-01"), (S, "2027-05-01")], "2027-06-01", {},
      [], None),
-    ("total_duration_exceeded open stay", [(O, "2025-12-20"), (A, "2025-12-25"), (C, "2026-01-01"),
-                                           (C, "2026-06-01"), (C, "2026-11-01")], "2027-04-02", {},
+    ("total_duration_exceeded open stay", [(O, "2026-01-20"), (A, "2026-01-25"), (C, "2026-02-01"),
+                                           (C, "2026-07-01"), (C, "2026-12-01")], "2027-05-02", {},
      ["total_duration_exceeded"], 4),
-    # after_end: after an end phase, or after the end of the convention
+    # outside_convention: dated before the start of the convention (2026-01-01)
+    ("outside_convention (start)", [(O, "2025-12-31"), (A, "2026-01-05")], "2026-01-10", {}, ["outside_convention"], 0),
+    ("outside_convention (start) neighbour", [(O, "2026-01-01"), (A, "2026-01-05")], "2026-01-10", {}, [], None),
+    # after_end: after an end phase; outside_convention: dated after the end of the convention
     ("after_end (after exit)", [(O, "2026-02-02"), (A, "2026-02-10"), (S, "2026-02-12"), (A, "2026-02-20")],
      "2026-03-01", {}, ["after_end"], 3),
     ("after_end neighbour", [(O, "2026-02-02"), (A, "2026-02-10"), (S, "2026-02-12")], "2026-03-01", {}, [], None),
-    ("after_end (convention)", [(O, "2027-12-20"), (A, "2028-01-02")], "2028-01-03", {}, ["after_end"], 1),
-    ("after_end (convention) neighbour", [(O, "2027-12-20"), (A, "2027-12-31")], "2028-01-03", {}, [], None),
+    ("outside_convention (end)", [(O, "2027-12-20"), (A, "2028-01-02")], "2028-01-03", {}, ["outside_convention"], 1),
+    ("outside_convention (end) neighbour", [(O, "2027-12-20"), (A, "2027-12-31")], "2028-01-03", {}, [], None),
     # deadline_missed on a transition `within`, and for an open stay whose only ways out have passed
     ("deadline_missed (transition)", [(O, "2026-02-02"), (A, "2026-02-18")], "2026-02-20", {}, ["deadline_missed"], 1),
     ("deadline_missed (transition) neighbour", [(O, "2026-02-02"), (A, "2026-02-17")], "2026-02-20", {}, [], None),
@@ -96,7 +99,7 @@ def test_violation_codes(name, history, at, attrs, codes, first_at):
 def test_every_code_is_covered():
     wanted = {"illegal_start", "unknown_phase", "transition_not_allowed", "guard_failed", "dates_out_of_order",
               "min_duration_not_reached", "max_duration_exceeded", "renewals_exceeded", "total_duration_exceeded",
-              "after_end", "deadline_missed"}  # obligation_unmet: test_evaluate_obligations.py
+              "after_end", "outside_convention", "deadline_missed"}  # obligation_unmet: test_evaluate_obligations.py
     assert wanted <= {c for case in CASES for c in case[4]}
 
 

@@ -29,6 +29,7 @@ def test_legal_records_are_mostly_legal_and_have_realistic_sizes():
                                 {"min_barriers": 2}))
     assert all(o["status"] == "ok" for o in outs)
     structural = {"illegal_start", "unknown_phase", "transition_not_allowed", "dates_out_of_order", "after_end",
+                  "outside_convention",
                   "renewals_exceeded", "max_duration_exceeded", "total_duration_exceeded", "min_duration_not_reached"}
     bad = [o["id"] for o in outs if any(v["code"] in structural for v in o["path"]["violations"])]
     assert not bad, bad[:5]

@@ -214,3 +214,97 @@ def test_final_review_counts_from_the_actual_end(tmp_path, operation, at, due, s
 def test_fixed_date_and_relative_delay_together_is_an_error(tmp_path):
     errs = errors_of(tmp_path, FINAL_REVIEW + "    due: 2028-03-31\n", REVIEW_HEAD)
     assert [c for c, _m in errs] == ["spec.reporting_due"]
+
+
+# ------------------------------------------------------------------------------------------------ operation bounds
+
+BOUNDS_HEAD = HEAD.replace('title: Test\n', '''title: Test
+convention: {start: 2026-01-01, end: 2027-12-31, source: "08-appui-dispositifs-insertion.txt:54"EXTRA}
+''')
+
+
+def _path(spec, history, events=(), at="2026-06-01", bounds=None):
+    rec = {"id": "r", "history": [{"phase": p, "date": d} for p, d in history],
+           "events": [{"type": "point", "date": d, "horizon": 6} for d in events]}
+    out = evaluate_record(spec, rec, date.fromisoformat(at), bounds=bounds)
+    return [(v["code"], v["at"], v.get("event"), str(v["date"])) for v in out["path"]["violations"]], out
+
+
+# history, events, bounds -> violations (code, history index, event index, date)
+BOUNDS_CASES = [
+    ([("suivi", "2026-01-01"), ("fin", "2027-12-31")], [], None, []),                     # both limits included
+    ([("suivi", "2025-12-31")], [], None, [("outside_convention", 0, None, "2025-12-31")]),
+    ([("suivi", "2026-03-02"), ("fin", "2028-01-01")], [], None, [("outside_convention", 1, None, "2028-01-01")]),
+    ([("suivi", "2026-03-02")], ["2025-12-20"], None, [("outside_convention", None, 0, "2025-12-20")]),
+    ([("suivi", "2026-03-02")], ["2026-04-01", "2028-02-01"], None, [("outside_convention", None, 1, "2028-02-01")]),
+    # the operation's own convention (engine report): a start later than the spec's
+    ([("suivi", "2026-03-02")], ["2026-04-01"], (date(2026, 4, 1), date(2027, 3, 31)),
+     [("outside_convention", 0, None, "2026-03-02")]),
+    ([("suivi", "2026-04-01")], ["2027-04-01"], (date(2026, 4, 1), date(2027, 3, 31)),
+     [("outside_convention", None, 0, "2027-04-01")]),
+    ([("suivi", "2025-06-01")], [], (None, None), []),                                   # no dates at all: no bound
+]
+
+
+@pytest.mark.parametrize("history,events,bounds,expected", BOUNDS_CASES)
+def test_history_and_events_inside_the_convention(tmp_path, history, events, bounds, expected):
+    spec = spec_of(tmp_path, "", BOUNDS_HEAD.replace("EXTRA", ""))
+    got, _ = _path(spec, history, events, at="2028-03-01", bounds=bounds)
+    assert got == expected
+
+
+def test_outside_convention_messages(tmp_path):
+    spec = spec_of(tmp_path, "", BOUNDS_HEAD.replace("EXTRA", ""))
+    _, out = _path(spec, [("suivi", "2025-12-31")], ["2025-12-30"])
+    msgs = sorted(v["message"] for v in out["path"]["violations"])
+    assert msgs == ["L'étape « Suivi » du 31/12/2025 est antérieure au début de la convention (01/01/2026).",
+                    "L'événement « Point de situation » du 30/12/2025 est antérieur au début de la convention "
+                    "(01/01/2026)."]
+    assert {v["source"] for v in out["path"]["violations"]} == {"08-appui-dispositifs-insertion.txt:54"}
+
+
+@pytest.mark.parametrize("extra,codes", [
+    (", events_after_end: [point]", []),
+    (", events_after_end: all", []),
+    ("", ["outside_convention"]),
+])
+def test_events_the_text_expects_after_the_end(tmp_path, extra, codes):
+    spec = spec_of(tmp_path, "", BOUNDS_HEAD.replace("EXTRA", extra))
+    got, _ = _path(spec, [("suivi", "2027-06-01")], ["2028-01-15"], at="2028-02-01")
+    assert [c for c, *_ in got] == codes
+    # a phase entry after the end is outside the convention whatever the events allowed
+    got, _ = _path(spec, [("suivi", "2027-06-01"), ("fin", "2028-01-15")], at="2028-02-01")
+    assert [c for c, *_ in got] == ["outside_convention"]
+
+
+def test_events_after_end_names_declared_event_types(tmp_path):
+    errs = errors_of(tmp_path, "", BOUNDS_HEAD.replace("EXTRA", ", events_after_end: [pont]"))
+    assert errs == [("spec.unknown_event", 'convention.events_after_end: unknown event type "pont"')]
+
+
+def test_report_checks_participants_against_the_operation_convention(tmp_path):
+    body = MILESTONE + """\
+indicators:
+  - {id: met, label: Points faits, value: 'count(participants where deadlines.six == "met")', source: "10-clauses-sociales.txt:141"}
+  - {id: legal, label: Parcours conformes, value: count(participants where path_legal), source: "10-clauses-sociales.txt:141"}
+inputs:
+  operation:
+    convention_start: {type: date, label: Début}
+    convention_end: {type: date, label: Fin}
+"""
+    head = BOUNDS_HEAD.replace("EXTRA", "").replace("inputs:\n  events:", "inputs_:\n  events:")
+    # one `inputs` block: merge the events into the operation's
+    head = head.replace("inputs_:\n  events:\n    point: {label: Point de situation, fields: {horizon: {type: integer, "
+                        "label: Horizon}}}\n", "")
+    body = body.replace("inputs:\n  operation:", "inputs:\n  events:\n    point: {label: Point de situation, fields: "
+                        "{horizon: {type: integer, label: Horizon}}}\n  operation:")
+    spec = spec_of(tmp_path, body, head)
+    from engine.cohort import build_report
+
+    cohort = [(1, {"id": "a", "history": [{"phase": "suivi", "date": "2026-03-02"}],
+                   "events": [{"type": "point", "date": "2026-09-02", "horizon": 6}]})]
+    rep = build_report(spec, {"id": "op", "convention_start": date(2026, 1, 1)}, iter(cohort), date(2026, 12, 1))
+    assert [r["value"] for r in rep["indicators"]] == [1, 1]
+    # the same participant in an operation that started on 01/04/2026: entered before it, the path is not legal
+    rep = build_report(spec, {"id": "op", "convention_start": date(2026, 4, 1)}, iter(cohort), date(2026, 12, 1))
+    assert [r["value"] for r in rep["indicators"]] == [1, 0]

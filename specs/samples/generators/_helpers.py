@@ -12,6 +12,24 @@ def add_months(d, n):
     import calendar
     return dt.date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
 
+CONVENTION_START = dt.date(2026, 1, 1)
+
+
+def into_convention(name, rec, at):
+    """A scenario whose path starts before the convention (01/01/2026: a long path reaching its renewals by mid-2026)
+    moved one year later, history, events and evaluation date alike (2025 and 2026 have no 29 February, so every
+    date moves by 365 days and day-of-month rules are unchanged): a step or an event before the start of the
+    convention is a violation (outside_convention), which these scenarios are not about. Dates in the name move too."""
+    hist = rec.get("history") or []
+    if not hist or min(d for _p, d in hist) >= CONVENTION_START:
+        return name, rec, at
+    rec = dict(rec)
+    rec["history"] = [(p, add_months(d, 12)) for p, d in hist]
+    rec["events"] = [{**e, "date": add_months(e["date"], 12)} for e in rec.get("events") or []]
+    name = name.replace("/2026", "/2027").replace("/2025", "/2026")
+    return name, rec, iso(add_months(D(at), 12))
+
+
 def months_touching(start, end):
     """first days of calendar months overlapping [start, end)"""
     cur = dt.date(start.year, start.month, 1)

@@ -24,6 +24,7 @@ def contract_events(start, end, hours_override=None, appt=True, sia=True):
 AT = "2026-06-01"
 S = []
 def add(key, name, rec, expect, at=AT, example=True, sample=True, params=PARAMS):
+    name, rec, at = into_convention(name, rec, at)
     rec = {"id": f"{PREFIX}-{key}", **rec}
     S.append((key, name, at, rec, expect, example, sample, params))
 OK = {"eligible": True, "missing": []}

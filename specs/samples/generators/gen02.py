@@ -27,6 +27,7 @@ AT = "2026-06-01"
 S = []   # (key, name, at, record, expect, in_examples)
 
 def add(key, name, rec, expect, at=AT, example=True, sample=True):
+    name, rec, at = into_convention(name, rec, at)
     rec = dict(rec); rec = {"id": f"{PREFIX}-{key}", **rec}
     S.append((key, name, at, rec, expect, example, sample))
 

@@ -7,6 +7,7 @@ BASE = dict(birth_date=D("1980-02-14"), sex="M", department="62", territory="mon
 AT = "2026-06-01"
 S = []
 def add(key, name, rec, expect, at=AT):
+    name, rec, at = into_convention(name, rec, at)
     S.append((name, at, {"id": f"{PREFIX}-{key}", **rec}, expect))
 OK = {"eligible": True, "missing": []}
 H = lambda *xs: [(p, D(d)) for p, d in xs]
