@@ -11,6 +11,7 @@ import html
 import json
 from typing import Iterable
 
+from .escape import md_cell, text_safe
 from .diff import SECTION_ORDER, Change, DiffResult
 from .diff_norm import fr_date
 
@@ -88,7 +89,7 @@ def render_text(result: DiffResult, impact=None) -> str:
     if lines:
         out.append("")
         out.extend(lines)
-    return "\n".join(out) + "\n"
+    return text_safe("\n".join(out) + "\n")
 
 
 # ------------------------------------------------------------------------------------------------ json
@@ -102,7 +103,7 @@ def render_json(result: DiffResult, impact=None) -> str:
 # ------------------------------------------------------------------------------------------------ markdown
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return md_cell(text)
 
 
 def render_markdown(result: DiffResult, impact=None) -> str:

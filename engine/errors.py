@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
+from .escape import text_safe
+
 
 @dataclass(frozen=True)
 class Diagnostic:
@@ -59,7 +61,7 @@ class Diagnostic:
                 out.append(" " * (len(gutter) - 2) + "| " + " " * (col - 1) + "^" * width)
         if self.hint:
             out.append(f"  hint: {self.hint}")
-        return "\n".join(out)
+        return text_safe("\n".join(out))
 
     def with_origin(self, file: str | None, line: int | None, col: int | None, source_line: str | None) -> "Diagnostic":
         return replace(self, file=file, line=line, col=col, source_line=source_line)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from .escape import text_safe
+
 _OPS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "in": "parmi", "not_in": "hors de"}
 _WORDS = {"==": "égal à", "!=": "différent de", "in": "parmi", "not_in": "hors de"}
 _FUNCS = {"sum": "somme", "avg": "moyenne", "min": "minimum", "max": "maximum", "any": "au moins un vrai parmi",
@@ -430,7 +432,7 @@ def render_text(trace: dict) -> str:
         for c in trace["constants"]:
             val = c["text"] if c.get("type") == "duration" else fmt(c.get("value"), c.get("type"))
             out.append(f"  {val} dans {c.get('name') or c.get('in')}{_where(c)}")
-    return "\n".join(out) + "\n"
+    return text_safe("\n".join(out) + "\n")
 
 
 __all__ = ["render_text", "fmt", "truth", "phrase"]

@@ -24,6 +24,7 @@ from typing import IO, Any, Iterable, Iterator
 import orjson
 
 from .errors import UsageError
+from .escape import csv_cell
 
 
 def _default(v: Any):
@@ -128,7 +129,7 @@ def write_csv(out: IO[bytes], results: Iterable[dict], spec) -> None:
         w = csv.DictWriter(text, fieldnames=csv_columns(spec), extrasaction="ignore")
         w.writeheader()
         for r in results:
-            w.writerow({k: _cell(v) for k, v in csv_row(r).items()})
+            w.writerow({k: csv_cell(_cell(v)) if isinstance(v, str) else _cell(v) for k, v in csv_row(r).items()})
         text.flush()
     finally:
         text.detach()

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from .escape import csv_cell, md_cell, text_safe
 from .funding import euros, pct
 
 _STATUS_FR = {"passed": "conforme", "failed": "NON CONFORME", "unknown": "indéterminé", "due": "exigible",
@@ -207,16 +208,16 @@ def render_text(r: dict) -> str:
                   f"{' (' + x['note'] + ')' if x.get('over') and x.get('note') else ''}{_src(x)}")
             for msg in x.get("warnings", ()):
                 w(f"      AVERTISSEMENT : {msg}")
-    return "\n".join(out) + "\n"
+    return text_safe("\n".join(out) + "\n")
 
 
 def render_markdown(r: dict) -> str:
     rows = flat_rows(r)
-    out = [f"# Opération {r['operation']} — {r['spec']} (au {_d(r['as_of'])})", "",
+    out = [f"# Opération {md_cell(str(r['operation']))} — {md_cell(str(r['spec']))} (au {_d(r['as_of'])})", "",
            "| section | id | libellé | valeur | statut | source | gravité |", "|---|---|---|---|---|---|---|"]
     for s, i, lbl, v, st, src, sev in rows:
         cells = [s, i, lbl, v, _st(st) if st else "", src, _st(sev) if sev else ""]
-        out.append("| " + " | ".join(str(c or "").replace("|", "\\|") for c in cells) + " |")
+        out.append("| " + " | ".join(md_cell(str(c or "")) for c in cells) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -225,7 +226,7 @@ def render_csv(r: dict) -> str:
     wr = csv.writer(buf, lineterminator="\n")
     wr.writerow(["section", "id", "label", "value", "status", "source", "severity"])
     for row in flat_rows(r):
-        wr.writerow(["" if c is None else c for c in row])
+        wr.writerow(["" if c is None else csv_cell(str(c)) for c in row])
     return buf.getvalue()
 
 
