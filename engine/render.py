@@ -87,6 +87,9 @@ def csv_columns(spec) -> list[str]:
 
 
 def _cell(v: Any) -> str:
+    """A CSV cell: text that a spreadsheet would run as a formula is neutralised (engine.escape.csv_cell)."""
+    if v.__class__ is str:
+        return csv_cell(v)
     if v is None:
         return ""
     if v is True:
@@ -129,7 +132,7 @@ def write_csv(out: IO[bytes], results: Iterable[dict], spec) -> None:
         w = csv.DictWriter(text, fieldnames=csv_columns(spec), extrasaction="ignore")
         w.writeheader()
         for r in results:
-            w.writerow({k: csv_cell(_cell(v)) if isinstance(v, str) else _cell(v) for k, v in csv_row(r).items()})
+            w.writerow({k: _cell(v) for k, v in csv_row(r).items()})
         text.flush()
     finally:
         text.detach()

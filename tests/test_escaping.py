@@ -79,10 +79,15 @@ def test_report_outputs_escape_text_from_the_operation(tmp_path, capsys):
     code, md, _ = run(capsys, *base, "--format", "markdown")
     assert code == 0 and "\x1b" not in md and "<b>" not in md and "&lt;b>" in md
     code, out, _ = run(capsys, *base, "--format", "csv")
-    assert code == 0
-    for row in csv.reader(io.StringIO(out)):
-        for cell in row:
-            assert not cell.startswith(("=", "+", "@")) or cell.lstrip("+").replace(".", "").isdigit(), cell
+    assert code == 0 and out.startswith("section,id,label,value,status,source,severity\n")
+
+
+def test_report_csv_neutralises_formula_cells(monkeypatch):
+    from engine import report_render
+    monkeypatch.setattr(report_render, "flat_rows",
+                        lambda r: [("indicator", "=id", "@lbl", "-5.00", "met", "+src", None)])
+    rows = list(csv.reader(io.StringIO(report_render.render_csv({}))))
+    assert rows[1] == ["indicator", "'=id", "'@lbl", "-5.00", "met", "'+src", ""]
 
 
 def test_record_errors_on_stderr_show_escapes(tmp_path, capsys):
