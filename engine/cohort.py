@@ -307,14 +307,30 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         "funding_plan": _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit,
                                    awarded, grant, plan_rules, plan_ok, env),
         "capacity": capacity,
-        "cohort": {"participants": cohort.participants, "errors": cohort.errors, "error_samples": cohort.error_samples,
-                   **({"internal_errors": cohort.internal_errors} if cohort.internal_errors else {})},
+        "cohort": _cohort_dict(cohort, at),
         "constraints": constraints,
         "indicators": indicators,
         "funding": _funding_dict(cond, secs, grant),
         "payments": _payments_dict(schedule, secs, tranche_missing),
         "reporting": reporting,
     }
+
+
+def _cohort_dict(cohort, at: date) -> dict:
+    """The cohort actually used: participants who had entered by the report date (first history entry, else
+    ``entry_date``), the records left out and why, the unreadable ones."""
+    read = cohort.participants + cohort.not_entered + cohort.errors
+    d = {"read": read, "participants": cohort.participants, "entered_by": at,
+         "left_out": {"not_entered": cohort.not_entered, "errors": cohort.errors},
+         "entry_unknown": cohort.entry_unknown,
+         "errors": cohort.errors, "error_samples": cohort.error_samples}
+    if cohort.internal_errors:
+        d["internal_errors"] = cohort.internal_errors
+    if cohort.not_entered:
+        d["not_entered_samples"] = cohort.not_entered_samples
+    d["rule"] = (f"participants entrés au plus tard le {at.isoformat()} (date de la première entrée dans une phase, "
+                 "sinon entry_date) ; les entrées postérieures sont écartées")
+    return d
 
 
 class _EvalFailure:

@@ -31,6 +31,9 @@ class CohortPart:
     errors: int = 0
     error_samples: list = field(default_factory=list)
     internal_errors: int = 0
+    not_entered: int = 0  # records left out: entered after the report date
+    not_entered_samples: list = field(default_factory=list)
+    entry_unknown: int = 0
 
     def merge(self, other: "CohortPart") -> "CohortPart":
         """This part followed by ``other`` (a new part; neither is changed)."""
@@ -38,16 +41,16 @@ class CohortPart:
         for k, acc in other.accs.items():
             accs[k] = merge_acc(accs[k], acc) if k in accs else acc
         samples = (list(self.error_samples) + list(other.error_samples))[:MAX_ERRORS_KEPT]
+        late = (list(self.not_entered_samples) + list(other.not_entered_samples))[:MAX_ERRORS_KEPT]
         return CohortPart(accs, {**self.funcs, **other.funcs}, self.participants + other.participants,
-                          self.errors + other.errors, samples, self.internal_errors + other.internal_errors)
+                          self.errors + other.errors, samples, self.internal_errors + other.internal_errors,
+                          self.not_entered + other.not_entered, late, self.entry_unknown + other.entry_unknown)
 
     def result(self) -> PassResult:
         """The pass result the report is built from."""
         out = {k: AggResult(k, self.funcs[k], acc.value(), acc.n, acc.unknown) for k, acc in self.accs.items()}
-        res = PassResult(out, self.participants, self.errors, list(self.error_samples))
-        if self.internal_errors and hasattr(res, "internal_errors"):
-            res.internal_errors = self.internal_errors
-        return res
+        return PassResult(out, self.participants, self.errors, list(self.error_samples), self.internal_errors,
+                          self.not_entered, list(self.not_entered_samples), self.entry_unknown)
 
 
 def merge_parts(parts: Iterable[CohortPart]) -> CohortPart:
@@ -62,11 +65,10 @@ def accumulate(aggregates, items: Iterable[tuple[int, Any]], bind, base_env: dic
     """One partition's accumulators (``engine.indicators``' pass, kept unfinished)."""
     from .indicators import _accumulate
 
-    res = _accumulate(aggregates, items, bind, base_env, at)
-    plan, count, errors, samples = res[:4]
-    internal = res[4] if len(res) > 4 else 0
+    plan, count, errors, samples, internal, (not_entered, late, entry_unknown) = _accumulate(
+        aggregates, items, bind, base_env, at)
     return CohortPart({k: acc for k, _f, _w, _v, acc in plan}, {k: f for k, f, _w, _v, _acc in plan}, count,
-                      errors, list(samples), internal)
+                      errors, list(samples), internal, not_entered, list(late), entry_unknown)
 
 
 class _Captured(Exception):

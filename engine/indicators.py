@@ -1,9 +1,11 @@
 """One streaming pass over a cohort: every aggregate over ``participants`` of every cohort expression of a spec is
 computed while the cohort file is read once, record by record, in bounded memory (only the accumulators are kept).
 
-Rules (documented in specs/README.md): a participant for whom the filter ``where`` (or the projected value) is
-unknown is left out of the aggregate and counted in ``unknown``; a record that cannot be read or bound is counted in
-``errors`` (with its line and message, the first ones kept), never silently lost.
+Rules (documented in specs/README.md and docs/money-and-cohorts.md): the cohort is the one at the report date, so
+a record whose entry (its first history entry, else ``entry_date``) is after that date is left out and counted in
+``not_entered`` (the first ones kept with their line); a participant for whom the filter ``where`` (or the
+projected value) is unknown is left out of the aggregate and counted in ``unknown``; a record that cannot be read or
+bound is counted in ``errors`` (with its line and message, the first ones kept), never silently lost.
 """
 
 from __future__ import annotations
@@ -66,6 +68,35 @@ class PassResult:
     errors: int
     error_samples: list[dict] = field(default_factory=list)
     internal_errors: int = 0  # records that hit an engine bug (engine.faults): counted, each with a sample
+    not_entered: int = 0  # records left out: entered after the report date (first history entry, else entry_date)
+    not_entered_samples: list[dict] = field(default_factory=list)
+    entry_unknown: int = 0  # participants kept whose entry date the record does not give
+
+
+def entry_date(raw: dict):
+    """The date a participant entered the operation: the earliest date of their ``history`` (the first phase
+    entered), else their ``entry_date`` attribute; None when the record gives neither (or not as a date)."""
+    best = None
+    hist = raw.get("history")
+    if isinstance(hist, list):
+        for h in hist:
+            d = _as_date(h.get("date")) if isinstance(h, dict) else None
+            if d is not None and (best is None or d < best):
+                best = d
+    if best is None:
+        best = _as_date(raw.get("entry_date"))
+    return best
+
+
+def _as_date(v):
+    if isinstance(v, date):
+        return v
+    if isinstance(v, str) and len(v) == 10:
+        try:
+            return date.fromisoformat(v)
+        except ValueError:
+            return None
+    return None
 
 
 def merge_acc(a: Acc, b: Acc) -> Acc:
@@ -87,9 +118,9 @@ def run_pass(aggregates: Iterable, items: Iterable[tuple[int, Any]], bind, base_
     """Evaluate ``aggregates`` (``engine.opspec.Aggregate``, deduplicated by key) over ``items`` (``(line, raw dict
     or BadRecord)``). ``bind(raw) -> env`` binds one record (raising for a bad one); ``base_env`` holds the
     operation names (the participant's own names shadow them)."""
-    plan, count, errors, samples, internal = _accumulate(aggregates, items, bind, base_env, at)
+    plan, count, errors, samples, internal, entry = _accumulate(aggregates, items, bind, base_env, at)
     out = {k: AggResult(k, f, acc.value(), acc.n, acc.unknown) for k, f, _w, _v, acc in plan}
-    return PassResult(out, count, errors, samples, internal)
+    return PassResult(out, count, errors, samples, internal, *entry)
 
 
 def _plan(aggregates):
@@ -116,13 +147,22 @@ def _accumulate(aggregates, items, bind, base_env, at):
     from .records import BadRecord
 
     plan = _plan(aggregates)
-    count = errors = internal = 0
+    count = errors = internal = not_entered = entry_unknown = 0
     samples: list[dict] = []
+    late: list[dict] = []
     for line, raw in items:
         if isinstance(raw, BadRecord):
             errors += 1
             if len(samples) < MAX_ERRORS_KEPT:
                 samples.append({"line": line, "id": raw.id, "code": raw.code, "message": raw.message})
+            continue
+        entered = entry_date(raw) if isinstance(raw, dict) else None
+        if entered is not None and entered > at:
+            # the cohort at the report date: someone who enters later is not yet a participant (09:119)
+            not_entered += 1
+            if len(late) < MAX_ERRORS_KEPT:
+                rid = raw.get("id")
+                late.append({"line": line, "id": rid if isinstance(rid, str) else None, "entry": entered})
             continue
         try:
             penv = bind(raw)
@@ -145,6 +185,8 @@ def _accumulate(aggregates, items, bind, base_env, at):
                 samples.append(_internal_sample(e, line, raw, "la lecture du participant"))
             continue
         count += 1
+        if entered is None:
+            entry_unknown += 1
         env = dict(base_env)
         env.update(penv)
         hit = False
@@ -178,7 +220,7 @@ def _accumulate(aggregates, items, bind, base_env, at):
                     internal += 1
                     if len(samples) < MAX_ERRORS_KEPT:
                         samples.append(_internal_sample(e, line, raw, f"l'agrégat « {_key} »"))
-    return plan, count, errors, samples, internal
+    return plan, count, errors, samples, internal, (not_entered, late, entry_unknown)
 
 
 # --------------------------------------------------------------------------------------------- parallel pass

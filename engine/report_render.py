@@ -146,7 +146,12 @@ def render_text(r: dict) -> str:
               f"{_st(c['status'])}{_src(c)}")
     co = r["cohort"]
     w("")
-    w(f"COHORTE : {co['participants']} participants lus, {co['errors']} enregistrements illisibles")
+    ne = co.get("left_out", {}).get("not_entered", 0)
+    w(f"COHORTE : {co['participants']} participants retenus (entrés au plus tard le {_d(co.get('entered_by'))}), "
+      f"{ne} écartés car entrés après cette date, {co['errors']} enregistrements illisibles"
+      + (f" ; {co['entry_unknown']} sans date d'entrée connue, retenus" if co.get("entry_unknown") else ""))
+    for e in co.get("not_entered_samples", [])[:5]:
+        w(f"  - écarté : ligne {e['line']} ({e.get('id') or 'sans id'}), entrée le {_d(e['entry'])}")
     if co.get("internal_errors"):
         w(f"  ! {co['internal_errors']} participant(s) ont rencontré une erreur interne du moteur (internal_error) : "
           "les chiffres qui en dépendent les comptent comme inconnus")
@@ -281,7 +286,10 @@ def flat_rows(r: dict) -> list[tuple]:
         rows.append(("funding_plan", x["id"], x["label"], "", x["status"], x["source"]))
     for c in r["capacity"]:
         rows.append(("capacity", c["id"], c["label"], _cell(c["capacity"]), c["status"], c["source"]))
-    rows.append(("cohort", "participants", "Participants lus", str(r["cohort"]["participants"]), None, None))
+    rows.append(("cohort", "participants", "Participants retenus (entrés à la date du rapport)",
+                 str(r["cohort"]["participants"]), None, None))
+    rows.append(("cohort", "not_entered", "Écartés : entrés après la date du rapport",
+                 str(r["cohort"].get("left_out", {}).get("not_entered", 0)), None, None))
     rows.append(("cohort", "errors", "Enregistrements illisibles", str(r["cohort"]["errors"]), None, None))
     for x in r["constraints"]:
         rows.append(("constraint", x["id"], x["label"], "", x["status"], x["source"]))

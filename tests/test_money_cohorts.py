@@ -125,3 +125,71 @@ def test_no_conditional_part_total_is_the_grant(ti):
     op = {"fund": "ftj", "grant_awarded": 29400, "staff": [{"id": "C1", "role": "Conseillère", "cost": 70000}]}
     r = report(ti, op)
     assert r["funding"]["parts"] == [] and r["funding"]["total"] == D("29400.00")
+
+
+# --------------------------------------------------------------------------------------------- cohort at the date
+
+@pytest.mark.parametrize("raw, entered", [
+    ({"history": [{"phase": "entree", "date": "2026-03-02"}, {"phase": "sortie", "date": "2026-09-01"}]},
+     date(2026, 3, 2)),
+    ({"history": [{"phase": "b", "date": "2026-05-01"}, {"phase": "a", "date": "2026-04-01"}]}, date(2026, 4, 1)),
+    ({"history": [], "entry_date": "2026-02-01"}, date(2026, 2, 1)),       # no history: the entry_date attribute
+    ({"entry_date": "2026-02-30"}, None),                                  # not a date: unknown (kept)
+    ({}, None),
+    ({"history": "nope"}, None),
+])
+def test_entry_date(raw, entered):
+    from engine.indicators import entry_date
+
+    assert entry_date(raw) == entered
+
+
+@pytest.fixture(scope="module")
+def nma():
+    return load_spec(str(SPECS / "nouveaux-modes-accompagnement.yaml"))
+
+
+def entrants(n_before, n_after, n_unknown=0):
+    rows = [{"id": f"B{i}", "rsa": True, "birth_date": "1980-01-01",
+             "history": [{"phase": "entree", "date": "2026-02-02"}]} for i in range(n_before)]
+    rows += [{"id": f"L{i}", "rsa": True, "birth_date": "1980-01-01",
+              "history": [{"phase": "entree", "date": "2026-09-01"}]} for i in range(n_after)]
+    rows += [{"id": f"U{i}", "rsa": True, "birth_date": "1980-01-01"} for i in range(n_unknown)]
+    return rows
+
+
+@pytest.mark.parametrize("before, after, unknown", [(3, 0, 0), (3, 2, 0), (0, 2, 0), (2, 1, 1)])
+def test_cohort_counts_only_those_entered_by_the_report_date(nma, before, after, unknown):
+    # 09:119 "nombre de participants accueillis" at the report date (01/06/2026): entries of 01/09 are not counted
+    r = report(nma, {}, entrants(before, after, unknown), at=date(2026, 6, 1))
+    co = r["cohort"]
+    assert co["participants"] == before + unknown
+    assert co["left_out"]["not_entered"] == after
+    assert co["read"] == before + after + unknown
+    assert co["entry_unknown"] == unknown
+    assert [x["id"] for x in co.get("not_entered_samples", [])] == [f"L{i}" for i in range(after)]
+    assert by_id(r["indicators"], "participants_total")["value"] == before + unknown
+    text = render(r, "text")
+    assert f"{before + unknown} participants retenus (entrés au plus tard le 2026-06-01), {after} écartés" in text
+
+
+def test_the_parallel_pass_leaves_out_the_same_records(nma, tmp_path):
+    import json
+
+    from engine.records import read_records
+
+    rows = entrants(40, 25, 5)
+    rows = [rows[i] for i in sorted(range(len(rows)), key=lambda i: (i * 37) % len(rows))]  # mixed order
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    op = {"id": "OP-T", "spec": nma.id, "convention_start": "2026-01-01", "convention_end": "2027-12-31"}
+    at = date(2026, 6, 1)
+    one = build_report(nma, op, read_records(str(path), spec=nma), at, {})
+    from engine.cohort_parts import report_from_parts, report_parts
+
+    two = report_from_parts(nma, op, report_parts(nma, op, str(path), at, {}, 3, chunk_bytes=700), at, {})
+    for r in (one, two):
+        co = r["cohort"]
+        assert (co["participants"], co["left_out"]["not_entered"], co["entry_unknown"]) == (45, 25, 5)
+    assert one["cohort"]["not_entered_samples"] == two["cohort"]["not_entered_samples"]
+    assert one["indicators"] == two["indicators"]
