@@ -151,8 +151,11 @@ FUNDING_PLAN = _obj({
     "min_staff_allocation": _item({"rate": RATE, "label": _n(STR), "source": SOURCE, "status": CHECK_STATUS},
                                   ("rate", "status")),
     "eligible_cost_categories": _arr(_item({"id": STR, "label": _n(STR), "excluded": BOOL, "source": SOURCE,
-                                            "status": STR}, ("id", "label", "excluded"))),
+                                            "declared": _n(MONEY), "maximum": _n(MONEY), "amount": MONEY,
+                                            "status": _enum("counted", "capped", "excluded", "not_declared"),
+                                            "reason": STR}, ("id", "label", "excluded"))),
     "direct_staff_costs": _n(MONEY), "other_costs": _n(MONEY), "eligible_costs": _n(MONEY),
+    "other_costs_declared": MONEY, "other_costs_excluded": STR,
     "flat_rates": _arr(_item({"id": STR, "label": _n(STR), "rate": RATE, "amount": _n(MONEY), "covers": _arr(STR),
                               "source": SOURCE}, ("id", "rate", "amount"))),
     "department_share": _item({"rate": _n(RATE), "label": _n(STR), "source": SOURCE, "total_funding": _n(MONEY),
@@ -169,6 +172,7 @@ CAPACITY = _item({"id": STR, "label": _n(STR), "per_fte": _n(NUM), "fte": _n(NUM
                   "status": CHECK_STATUS, "source": SOURCE}, ("id", "label", "capacity", "actual", "status"))
 INDICATOR = _item({"id": STR, "label": _n(STR), "unit": _n(STR), "period": PERIOD, "source": SOURCE,
                    "value": _n(NUM), "numerator": _n(NUM), "denominator": _n(NUM), "unknown": INT,
+                   "numerator_label": _n(STR), "denominator_label": _n(STR),
                    "target": _n(NUM), "target_kind": _n(STR), "status": STR, "interpretation": _n(STR)},
                   ("id", "label", "period", "value"))
 FUNDING = _obj({"base": _n(MONEY), "total": _n(MONEY), "note": STR, "cap_applied": _n(STR),
@@ -189,8 +193,10 @@ PAYMENTS = _obj({"grant": _n(MONEY), "earned": _n(MONEY), "tranches": _arr(TRANC
                  "total": _n(MONEY), "due_at": _n(MONEY)}, required=("tranches", "total", "due_at"), closed=False)
 REPORTING = _item({"id": STR, "label": _n(STR), "status": STR, "source": SOURCE, "due": _n(DATE),
                    "submitted": _n(DATE), "note": _n(STR), "condition": _n(STR), "event": STR,
-                   "min": _n(INT), "max": _n(INT),
-                   "windows": _arr(_item({"from": DATE, "to": DATE, "count": INT, "status": STR},
+                   "min": _n(INT), "max": _n(INT), "over": _enum("convention"),
+                   "severity": _enum("warning"), "warnings": _arr(STR),
+                   "windows": _arr(_item({"from": DATE, "to": DATE, "count": INT, "status": STR,
+                                          "severity": _enum("warning")},
                                          ("from", "to", "count", "status")))},
                   ("id", "label", "status", "source"))
 
@@ -202,8 +208,12 @@ def _report() -> dict:
                     "parameters": {"type": "object", "description": "the spec's parameters (null: not given)"},
                     "missing_parameters": _arr(STR), "operator": OPERATOR, "funding_plan": FUNDING_PLAN,
                     "capacity": _arr(CAPACITY),
-                    "cohort": _obj({"participants": INT, "errors": INT,
-                                    "error_samples": _arr({"type": "object"})}),
+                    "cohort": _obj({"read": INT, "participants": INT, "entered_by": DATE,
+                                    "left_out": _obj({"not_entered": INT, "errors": INT}),
+                                    "entry_unknown": INT, "errors": INT,
+                                    "error_samples": _arr({"type": "object"}),
+                                    "not_entered_samples": _arr(_obj({"line": INT, "id": _n(STR), "entry": DATE})),
+                                    "rule": STR}, required=("participants", "errors", "error_samples")),
                     "constraints": _arr(CHECK_ROW), "indicators": _arr(INDICATOR), "funding": FUNDING,
                     "payments": PAYMENTS, "reporting": _arr(REPORTING)})}
 
