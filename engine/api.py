@@ -22,17 +22,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable, Iterator, Mapping
 
-from .parallel import Chunk
+from engine.run.parallel import Chunk
 
 
 # ----------------------------------------------------------------------------------------------- specs
 
 def load_spec(path, *, cache: bool | None = None):
     """The compiled spec of ``path`` (its imports resolved), from the user's cache when it is current
-    (:mod:`engine.spec_cache`; ``cache=False`` or ``ENGINE_NO_CACHE=1`` compiles it anyway). Raises
+    (:mod:`engine.spec.cache`; ``cache=False`` or ``ENGINE_NO_CACHE=1`` compiles it anyway). Raises
     :class:`engine.errors.SpecError` (every problem, positioned) for an invalid spec. The spec is picklable (a
     worker process or a Dask worker receives it whole, without compiling it again)."""
-    from .spec_cache import load_spec_cached
+    from engine.spec.cache import load_spec_cached
 
     return load_spec_cached(path, use_cache=cache)
 
@@ -42,7 +42,7 @@ def load_spec(path, *, cache: bool | None = None):
 def evaluate_record(spec, record: Mapping[str, Any], at: date, params: Mapping[str, Any] | None = None) -> dict:
     """The decision for one record (a dict as read from JSON: dates as ``YYYY-MM-DD`` texts); never raises for bad data
     (an error object instead, ``status: "error"``). ``record`` is not modified."""
-    from .evaluate import evaluate_record as ev
+    from engine.beneficiary.evaluate import evaluate_record as ev
 
     return ev(spec, dict(record), at, dict(params) if params else None)
 
@@ -51,8 +51,8 @@ def evaluate_lines(spec, lines: Iterable[tuple[int, bytes]], at: date,
                    params: Mapping[str, Any] | None = None) -> Iterator[dict]:
     """One decision per record of ``lines`` (``(line number, JSON text of one record)``, e.g. :func:`read_lines`),
     in order; blank lines are not records. The line number is the one error objects carry."""
-    from .evaluate import evaluate_stream, plan_for
-    from .records import BadRecord, decode_object
+    from engine.beneficiary.evaluate import evaluate_stream, plan_for
+    from engine.beneficiary.records import BadRecord, decode_object
 
     decode = plan_for(spec).decoder or decode_object
 
@@ -74,7 +74,7 @@ def read_lines(path: str, part: Chunk | None = None) -> Iterator[tuple[int, byte
     """``(line number, bytes)`` of the records of a JSONL file, or of one of its parts (:func:`split_file`), as
     ``engine evaluate`` reads them (a BOM at the start of the file, blank lines skipped, a line over 16 MiB given
     as ``(line, BadRecord)``)."""
-    from .parallel import read_range
+    from engine.run.parallel import read_range
 
     if part is None:
         import os
@@ -91,7 +91,7 @@ def split_file(path: str, *, parts: int | None = None, chunk_bytes: int | None =
     if chunk_bytes is None:
         size = os.path.getsize(path)
         chunk_bytes = max(1, -(-size // max(1, parts or 1)))
-    from .parallel import file_chunks
+    from engine.run.parallel import file_chunks
 
     return list(file_chunks(path, chunk_bytes))
 
@@ -100,15 +100,15 @@ def to_json(result: dict) -> bytes:
     """The JSON line ``engine evaluate`` writes for one result (with its final newline)."""
     import orjson
 
-    from .render import _default
+    from engine.render.evaluation import _default
 
     return orjson.dumps(result, default=_default, option=orjson.OPT_APPEND_NEWLINE)
 
 
 def summarize(results: Iterable[dict]):
-    """The counts of ``engine evaluate --summary`` for these results (:class:`engine.render.Summary`: ``as_dict()``,
+    """The counts of ``engine evaluate --summary`` for these results (:class:`engine.render.evaluation.Summary`: ``as_dict()``,
     ``format()``)."""
-    from .render import Summary
+    from engine.render.evaluation import Summary
 
     s = Summary()
     for r in results:
@@ -118,7 +118,7 @@ def summarize(results: Iterable[dict]):
 
 def merge_summaries(summaries: Iterable):
     """One summary counting everything the given ones counted (exact: counts add up)."""
-    from .batch import merge_summaries as merge
+    from engine.run.batch import merge_summaries as merge
 
     return merge(summaries)
 
@@ -127,7 +127,7 @@ def merge_summaries(summaries: Iterable):
 
 def load_operation(path: str) -> dict:
     """The operation record of ``engine report --operation`` (raises :class:`engine.errors.RecordError`)."""
-    from .cohort import load_operation as load
+    from engine.operation.report import load_operation as load
 
     return load(path)
 
@@ -136,17 +136,17 @@ def build_report(spec, operation: Mapping[str, Any], cohort: Iterable[tuple[int,
                  params: Mapping[str, Any] | None = None) -> dict:
     """The operation report (``engine report``) of ``operation`` and its ``cohort`` (``(line, raw dict)`` pairs,
     e.g. ``read_records(path)``), in one pass."""
-    from .cohort import build_report as build
+    from engine.operation.report import build_report as build
 
     return build(spec, dict(operation), cohort, at, params)
 
 
 def cohort_part(spec, operation: Mapping[str, Any], cohort: Iterable[tuple[int, Any]], at: date,
                 params: Mapping[str, Any] | None = None):
-    """The accumulators of one partition of the cohort (:class:`engine.cohort_parts.CohortPart`, picklable).
+    """The accumulators of one partition of the cohort (:class:`engine.operation.parts.CohortPart`, picklable).
     ``cohort`` yields ``(line, raw dict | bytes)``: bytes are decoded as JSON (e.g. :func:`read_lines` of a part)."""
-    from .cohort_parts import cohort_part as part
-    from .records import decode_object
+    from engine.operation.parts import cohort_part as part
+    from engine.beneficiary.records import decode_object
 
     items = ((n, decode_object(r) if r.__class__ is bytes else r) for n, r in cohort)
     return part(spec, dict(operation), items, at, params)
@@ -154,7 +154,7 @@ def cohort_part(spec, operation: Mapping[str, Any], cohort: Iterable[tuple[int, 
 
 def merge_parts(parts: Iterable):
     """Partitions merged in input order (exact: the report of the merge is the one-pass report)."""
-    from .cohort_parts import merge_parts as merge
+    from engine.operation.parts import merge_parts as merge
 
     return merge(parts)
 
@@ -162,14 +162,14 @@ def merge_parts(parts: Iterable):
 def report_from_parts(spec, operation: Mapping[str, Any], parts: Iterable, at: date,
                       params: Mapping[str, Any] | None = None) -> dict:
     """The operation report whose cohort is the given partitions (in input order)."""
-    from .cohort_parts import report_from_parts as build
+    from engine.operation.parts import report_from_parts as build
 
     return build(spec, dict(operation), parts, at, params)
 
 
 def render_report(report: dict, fmt: str = "text") -> str:
     """The report as ``engine report --format`` shows it: ``text``, ``json``, ``markdown`` or ``csv``."""
-    from .report_render import render
+    from engine.render.report import render
 
     return render(report, fmt)
 

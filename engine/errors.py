@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
-from .escape import text_safe
+from engine.escape import text_safe
 
 
 @dataclass(frozen=True)

@@ -34,13 +34,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .errors import EngineError, UsageError, Diagnostic
-from .model import Example, Position, Spec
+from engine.errors import EngineError, UsageError, Diagnostic
+from engine.spec.model import Example, Position, Spec
 
 # kind of example -> "module:function" called as fn(spec, example) -> output dict
 EXAMPLE_RUNNERS: dict[str, str] = {
     "record": "engine.examples:run_record_example",
-    "operation": "engine.cohort:run_operation_example",
+    "operation": "engine.operation.report:run_operation_example",
 }
 
 _MISSING = object()
@@ -180,8 +180,8 @@ def compare(expected: Any, actual: Any) -> tuple[bool, Any]:
 # --------------------------------------------------------------------------------------------- running
 
 def run_record_example(spec: Spec, example: Example) -> dict:
-    """Evaluate a beneficiary example with ``engine.evaluate.evaluate_record``."""
-    from .evaluate import evaluate_record
+    """Evaluate a beneficiary example with ``engine.beneficiary.evaluate.evaluate_record``."""
+    from engine.beneficiary.evaluate import evaluate_record
 
     if example.record is None:
         raise EngineError(Diagnostic("the example has no `record`", file=example.pos.file, line=example.pos.line,
@@ -213,7 +213,7 @@ def run_example(spec: Spec, example: Example) -> ExampleResult:
     except MemoryError:
         raise
     except Exception as e:  # noqa: BLE001 - an engine bug on this example: reported, the other examples still run
-        from .faults import CODE, describe
+        from engine.faults import CODE, describe
 
         err = describe(e, spec, record=f"l'exemple « {example.name} »")
         return ExampleResult(status="error", message=err["message"], code=CODE, **base)
@@ -245,8 +245,8 @@ def spec_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def _load(path: Path, cache: dict) -> Spec | None:
     """The compiled spec at ``path``, or None for a vocabulary file (``cache``: files already loaded)."""
-    from .compile import _schema_validator, compile_spec
-    from .loader import load_document
+    from engine.spec.compile import _schema_validator, compile_spec
+    from engine.spec.loader import load_document
 
     doc = load_document(path, cache=cache)
     if str(doc.data.get("kind") or "spec") != "spec":
@@ -271,7 +271,7 @@ def run_examples(paths: Iterable[str | Path], keyword: str | None = None) -> lis
         except MemoryError:
             raise
         except Exception as e:  # noqa: BLE001 - an engine bug compiling this spec: the other specs still run
-            from .faults import CODE, describe
+            from engine.faults import CODE, describe
 
             results.append(ExampleResult(spec=path.stem, file=str(path), line=None, name="(spec)", status="error",
                                          message=describe(e, None, doing="le chargement", what=str(path))["message"],
@@ -312,7 +312,7 @@ def format_result(r: ExampleResult) -> str:
 def run_test_command(args) -> int:
     """`engine test [PATHS] [-k TEXT] [--json]`: exit 1 when an example fails or a spec does not load, 3 when the
     engine itself failed on one (an internal error: see engine.faults), whatever the others did."""
-    from .faults import EXIT_INTERNAL, summary
+    from engine.faults import EXIT_INTERNAL, summary
 
     results = run_examples(getattr(args, "paths", None) or ["specs"], getattr(args, "keyword", None))
     internal = sum(r.code == "internal_error" for r in results)

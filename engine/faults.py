@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import fields, is_dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 CODE = "internal_error"
@@ -38,9 +39,9 @@ _FUNCTION_SECTIONS = {"eligibility": "eligibility", "check_path": "path", "next_
                       "check_deadlines": "deadlines", "check_obligations": "obligations",
                       "check_obligation": "obligations", "bind_typed": "binding", "bind_with_dates": "binding",
                       "bind_plain": "binding", "bind": "binding", "_accumulate": "cohort"}
-_MODULE_SECTIONS = {"bind.py": "binding", "bind_typed.py": "binding", "obligations.py": "obligations",
-                    "conformance.py": "path", "compile_path.py": "path", "indicators.py": "cohort",
-                    "cohort.py": "cohort"}
+_MODULE_SECTIONS = {"beneficiary/bind.py": "binding", "beneficiary/bind_typed.py": "binding",
+                    "beneficiary/obligations.py": "obligations", "beneficiary/conformance.py": "path",
+                    "spec/path.py": "path", "operation/indicators.py": "cohort", "operation/report.py": "cohort"}
 _SKIP_FIELDS = {"pos", "field_pos", "source", "origin", "interpretation", "label", "explanation"}
 _FIELD_NAMES = {"expr": "condition"}  # model field -> the spec key it is written under
 _TABLES: dict[int, tuple[Any, dict]] = {}
@@ -114,7 +115,7 @@ def locate(exc: BaseException, spec=None) -> dict:
             stage = fr.f_locals.get("_stage") if "_stage" in fr.f_code.co_varnames else None
             if not isinstance(stage, str):
                 stage = (_FUNCTION_SECTIONS.get(fr.f_code.co_name)
-                         or _MODULE_SECTIONS.get(os.path.basename(fr.f_code.co_filename)))
+                         or _MODULE_SECTIONS.get("/".join(Path(fr.f_code.co_filename).parts[-2:])))
             if stage:
                 found["stage"] = stage
     out = {}

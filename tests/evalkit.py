@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date
 from types import SimpleNamespace
 
-from engine.model import (Anchor, Attribute, Convention, Deadline, EventType, Expr, Obligation, Phase, RuleGroup,
+from engine.spec.model import (Anchor, Attribute, Convention, Deadline, EventType, Expr, Obligation, Phase, RuleGroup,
                           RuleLeaf, Source, Spec, Transition)
-from engine.runtime import Duration, Unknown
+from engine.expr.runtime import Duration, Unknown
 
 
 def D(s: str) -> date:

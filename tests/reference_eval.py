@@ -9,8 +9,8 @@ import calendar
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from engine import nodes as N
-from engine.runtime import Duration, Unknown
+from engine.expr import nodes as N
+from engine.expr.runtime import Duration, Unknown
 
 
 class RefError(Exception):

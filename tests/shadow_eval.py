@@ -1,7 +1,7 @@
 """Every compiled expression of a spec checked against the reference evaluator, on the very values the engine gives
 it (tests/test_compiler_differential.py, tests/test_compiler_regressions.py).
 
-``shadowed()`` wraps ``engine.compiler.compile_expression`` while a spec is compiled: each compiled expression (a
+``shadowed()`` wraps ``engine.expr.compiler.compile_expression`` while a spec is compiled: each compiled expression (a
 rule, a guard, a deadline's ``where``, an obligation's condition, a definition) keeps its code, and each call of it
 during an evaluation also runs ``reference_eval`` on the same ``env`` and ``today`` and compares the outcomes (the
 value, the unknown's names, or an error of the same kind) and the number of list items visited (the compiled
@@ -15,12 +15,12 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field, replace
 
-from engine import compiler as C
-from engine import nodes as N
+from engine.expr import compiler as C
+from engine.expr import nodes as N
 from engine.errors import EvaluationError
-from engine.parser import parse
-from engine.runtime import MAX_COST, Unknown, to_json
-from engine.types import ListType, RecordType
+from engine.expr.parser import parse
+from engine.expr.runtime import MAX_COST, Unknown, to_json
+from engine.expr.types import ListType, RecordType
 from reference_eval import RefCostError, RefError, reference_evaluate
 
 

@@ -11,7 +11,7 @@ import pytest
 
 import engine
 from engine import api
-from engine.cli import main
+from engine.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "specs" / "samples"
@@ -72,7 +72,7 @@ def test_cohort_parts_give_the_report_of_one_pass():
     op = api.load_operation(str(SAMPLES / f"{name}.operation.json"))
     path = str(SAMPLES / f"{name}.cohort.jsonl")
     at = date(2027, 4, 15)
-    from engine.records import read_records
+    from engine.beneficiary.records import read_records
 
     whole = api.build_report(spec, op, read_records(path, spec=spec), at)
     parts = [api.cohort_part(spec, op, api.read_lines(path, c), at) for c in api.split_file(path, parts=4)]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.bind import Binder
-from engine.compile import load_spec
-from engine.compiler import compile_expression
-from engine.runtime import Unknown
+from engine.beneficiary.bind import Binder
+from engine.spec.compile import load_spec
+from engine.expr.compiler import compile_expression
+from engine.expr.runtime import Unknown
 
 MINI = Path(__file__).parent / "data" / "specs" / "mini.yaml"
 AT = date(2026, 6, 1)

@@ -1,4 +1,4 @@
-"""Typed decoding (engine/bind_typed.py): records msgspec decodes against the spec's types evaluate exactly as the
+"""Typed decoding (engine/beneficiary/bind_typed.py): records msgspec decodes against the spec's types evaluate exactly as the
 ordinary path does (orjson, then the plain binding), whatever the record holds; what msgspec refuses falls back.
 
 The shipped specs are compared in tests/test_evaluate_fastpath.py; here: arbitrary and hostile records (hypothesis),
@@ -15,10 +15,10 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine import evaluate as E
-from engine.bind_typed import Typed, TypedDecoder
-from engine.compile import load_spec
-from engine.records import BadRecord, decode_object, read_records
+from engine.beneficiary import evaluate as E
+from engine.beneficiary.bind_typed import Typed, TypedDecoder
+from engine.spec.compile import load_spec
+from engine.beneficiary.records import BadRecord, decode_object, read_records
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests/data/specs/mini.yaml"
@@ -149,7 +149,7 @@ def test_fractional_numbers_are_exact_decimals(mini_spec):
     plan = E.plan_for(mini_spec)
     item = plan.decoder(line)
     assert isinstance(item, Typed)
-    from engine.bind_typed import bind_typed
+    from engine.beneficiary.bind_typed import bind_typed
 
     env, dates, index = bind_typed(plan.binder, item.raw, plan.binder.params({"min_barriers": 2}), plan.decoder)
     from decimal import Decimal

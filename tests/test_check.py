@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.check import CheckResult, check_paths, find_files
-from engine.cli import main
+from engine.spec.check import CheckResult, check_paths, find_files
+from engine.cli.main import main
 
 VOCAB = """\
 kind: vocabulary
@@ -164,7 +164,7 @@ def test_an_empty_folder_is_a_warning(folder, capsys):
 
 
 def test_an_engine_bug_is_reported_against_its_file_and_the_others_are_checked(folder, capsys, monkeypatch):
-    import engine.check as check
+    import engine.spec.check as check
 
     def broken_compile():
         def compile_spec(doc):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
 BROKEN = REPO / "tests" / "broken"
@@ -38,7 +38,7 @@ def test_there_is_a_case_per_error_kind():
              "schema_missing_required", "schema_wrong_type", "schema_bad_enum", "schema_bad_source",
              "schema_comma_in_flow", "schema_rule_tree", "schema_vocabulary", "import_missing", "import_cycle",
              "import_not_vocabulary", "use_unknown_block", "source_past_end",
-             # compile stage (engine.compile, engine.compiler, engine.graph: their messages, our golden files)
+             # compile stage (engine.spec.compile, engine.expr.compiler, engine.spec.graph: their messages, our golden files)
              "expr_syntax_error", "expr_type_error", "expr_unknown_name", "expr_multiline_error",
              "graph_unknown_phase", "graph_unreachable", "graph_timing"}
     assert kinds <= {Path(c).stem for c in CASES}

@@ -1,4 +1,4 @@
-"""Operations and cohorts end to end (engine/opspec.py + engine/cohort.py + engine/indicators.py), on small specs in
+"""Operations and cohorts end to end (engine/operation/compile.py + engine/operation/report.py + engine/operation/indicators.py), on small specs in
 tests/data/ops/ written from the texts. Expected figures are computed by hand in the comments."""
 
 import json
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine.cohort import build_report, load_operation
-from engine.compile import load_spec
+from engine.operation.report import build_report, load_operation
+from engine.spec.compile import load_spec
 from engine.errors import EngineError, RecordError, SpecError
-from engine.records import BadRecord
+from engine.beneficiary.records import BadRecord
 
 OPS = Path(__file__).parent / "data" / "ops"
 
@@ -496,7 +496,7 @@ def test_a_missing_parameter_makes_figures_unknown_and_is_named(tmp_path):
     assert r["indicators"][0]["value"] is None and r["indicators"][0]["missing"] == ["max_young"]
     adv = r["payments"]["tranches"][0]
     assert adv["share"] is None and adv["planned"] is None and adv["missing"] == ["advance_share"]
-    from engine.report_render import render
+    from engine.render.report import render
 
     text = render(r, "text")
     assert "max_young" in text and "--param" in text

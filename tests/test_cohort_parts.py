@@ -1,4 +1,4 @@
-"""Cohort reports by partitions (engine.cohort_parts): the accumulators of any split of a cohort merge into exactly
+"""Cohort reports by partitions (engine.operation.parts): the accumulators of any split of a cohort merge into exactly
 the one-pass report, for every shipped operation sample; ``engine report --jobs`` uses the same byte ranges as
 ``engine evaluate --jobs``; a failing chunk is counted, never lost."""
 
@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import cohort_parts as CP
-from engine.cohort import build_report, load_operation
-from engine.records import read_records
-from engine.report_render import to_json
-from engine.spec_cache import load_spec_cached
+from engine.operation import parts as CP
+from engine.operation.report import build_report, load_operation
+from engine.beneficiary.records import read_records
+from engine.render.report import to_json
+from engine.spec.cache import load_spec_cached
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "specs" / "samples"
@@ -72,9 +72,9 @@ def test_any_split_of_a_list_of_records_merges_exactly(cuts):
 
 
 def test_report_jobs_on_the_command_line(tmp_path, capsys, monkeypatch):
-    from engine.cli import main
+    from engine.cli.main import main
 
-    monkeypatch.setattr("engine.parallel.MIN_CHUNK_BYTES", 512)  # several ranges even for a small file
+    monkeypatch.setattr("engine.run.parallel.MIN_CHUNK_BYTES", 512)  # several ranges even for a small file
     name = "chantiers-insertion"
     path = cohort_file(tmp_path, name, copies=6)
     outs = []

@@ -1,5 +1,5 @@
-"""Property: streaming the aggregates over ``participants`` (engine/opspec.py lifts them out of the expression,
-engine/indicators.py computes them in one pass) gives the same value as the expression compiled as written and
+"""Property: streaming the aggregates over ``participants`` (engine/operation/compile.py lifts them out of the expression,
+engine/operation/indicators.py computes them in one pass) gives the same value as the expression compiled as written and
 evaluated with the whole cohort in memory as a list (the expression language's own ``count``/``sum``/... on a list).
 Cohorts without missing data (with missing data the streamed count leaves unknown participants out, by design)."""
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine.cohort import _val, build_report
-from engine.compile import load_spec
-from engine.evaluate import plan_for
-from engine.opspec import sections_of
+from engine.operation.report import _val, build_report
+from engine.spec.compile import load_spec
+from engine.beneficiary.evaluate import plan_for
+from engine.operation.compile import sections_of
 
 AT = date(2027, 4, 15)
 EXPRESSIONS = [

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine import compile as C
-from engine.compile import compile_spec, load_spec, parse_duration
+from engine.spec import compile as C
+from engine.spec.compile import compile_spec, load_spec, parse_duration
 from engine.errors import SpecError
-from engine.loader import load_document
-from engine.model import Anchor, RuleGroup, RuleLeaf, iter_rules
-from engine.runtime import Duration
+from engine.spec.loader import load_document
+from engine.spec.model import Anchor, RuleGroup, RuleLeaf, iter_rules
+from engine.expr.runtime import Duration
 
 SPECS = Path(__file__).parent / "specs"
 FULL = SPECS / "ok_full.yaml"
@@ -349,7 +349,7 @@ def test_compile_never_crashes_on_mangled_specs(tmp_path, data):
     except SpecError as e:
         assert e.diagnostics and all(d.message for d in e.diagnostics)
     else:
-        from engine.graph import render_dot, render_mermaid
+        from engine.spec.graph import render_dot, render_mermaid
 
         assert spec.id and render_mermaid(spec).startswith("flowchart") and render_dot(spec).endswith("}\n")
 

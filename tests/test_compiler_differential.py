@@ -22,13 +22,13 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.compile import compile_spec
-from engine.compiler import compile_expression
-from engine.evaluate import evaluate_record
-from engine.loader import load_document
+from engine.spec.compile import compile_spec
+from engine.expr.compiler import compile_expression
+from engine.beneficiary.evaluate import evaluate_record
+from engine.spec.loader import load_document
 from engine.errors import EvaluationError
-from engine.runtime import unknown, value_from_json
-from engine.types import BOOLEAN, DATE, INTEGER, Definition, EnumType, ListType, RecordType, Scope
+from engine.expr.runtime import unknown, value_from_json
+from engine.expr.types import BOOLEAN, DATE, INTEGER, Definition, EnumType, ListType, RecordType, Scope
 from shadow_eval import shadowed
 
 TODAY = date(2026, 9, 1)

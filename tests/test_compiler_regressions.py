@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.compile import load_spec
-from engine.evaluate import evaluate_record
+from engine.cli.main import main
+from engine.spec.compile import load_spec
+from engine.beneficiary.evaluate import evaluate_record
 from shadow_eval import shadowed
 
 DATA = Path(__file__).parent / "data" / "nested-filters"
@@ -47,7 +47,7 @@ CASES = list(EXPR_VALUES)
 
 def _run(*argv) -> tuple[int, str, str]:
     if argv[0] == "evaluate":  # a real process, as in the report (it writes bytes to standard output)
-        p = subprocess.run([sys.executable, "-c", "import sys; from engine.cli import main; sys.exit(main())",
+        p = subprocess.run([sys.executable, "-c", "import sys; from engine.cli.main import main; sys.exit(main())",
                             *map(str, argv)], capture_output=True, text=True, timeout=120)
         return p.returncode, p.stdout, p.stderr
     out, err = io.StringIO(), io.StringIO()

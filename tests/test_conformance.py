@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 import evalkit as K
-from engine.evaluate import evaluate_record
+from engine.beneficiary.evaluate import evaluate_record
 
 SPEC = K.path_spec(deadlines=(), obligations=())
 

@@ -11,8 +11,8 @@ import pytest
 
 distributed = pytest.importorskip("dask.distributed", reason="the [dask] extra is not installed (pip install -e '.[dask]')")
 
-from engine.dask_run import evaluate_files_dask  # noqa: E402
-from engine.spec_cache import load_spec_cached  # noqa: E402
+from engine.run.cluster import evaluate_files_dask  # noqa: E402
+from engine.spec.cache import load_spec_cached  # noqa: E402
 
 from test_jobs import single  # noqa: E402
 

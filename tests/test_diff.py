@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.diff import diff_versions
-from engine.diff_source import load_version
+from engine.cli.main import main
+from engine.audit.diff import diff_versions
+from engine.audit.versions import load_version
 
 HERE = Path(__file__).parent / "diff"
 GOLDEN = HERE / "golden"

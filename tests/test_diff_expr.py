@@ -1,11 +1,11 @@
-"""Expression comparison in the diff (engine/diff_expr.py), data-driven: which spellings are the same expression,
+"""Expression comparison in the diff (engine/audit/expr_canon.py), data-driven: which spellings are the same expression,
 which differences are constant-only (thresholds), and which names an expression reads."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine.diff_expr import constant_changes, default_expr_parser, expr_names, make_expr_parser
+from engine.audit.expr_canon import constant_changes, default_expr_parser, expr_names, make_expr_parser
 
 PARSE = make_expr_parser(default_expr_parser())
 TOKENS = make_expr_parser(None)  # the fallback when the engine's parser is absent
@@ -84,7 +84,7 @@ def test_names_read():
 
 
 def test_a_literal_written_as_an_expression_is_the_same_value():
-    from engine.diff import diff_documents
+    from engine.audit.diff import diff_documents
 
     a = {"capacity": [{"id": "places", "value": 70, "objective": 1}], "x": {"condition": True}}
     b = {"capacity": [{"id": "places", "value": "70", "objective": "1.0"}], "x": {"condition": "vrai"}}

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.diff_source import load_version
-from engine.impact import ImpactKind, analyse_impact, compare_outputs, record_changes
+from engine.cli.main import main
+from engine.audit.versions import load_version
+from engine.audit.impact import ImpactKind, analyse_impact, compare_outputs, record_changes
 
 HERE = Path(__file__).parent / "diff"
 BASE = str(HERE / "base.yaml")
@@ -167,9 +167,9 @@ def test_json_array_input_gives_the_same_impact(tmp_path):
 @pytest.mark.parametrize("variant", ["v_deadline_21.yaml", "v_phase_added.yaml", "base.yaml"])
 def test_lockstep_outputs_equal_separate_evaluations(variant):
     """Both versions read the same decoded records in lockstep: each output must equal that of a separate run."""
-    from engine.evaluate import evaluate_stream
-    from engine.impact import evaluate_pairs
-    from engine.records import read_records
+    from engine.beneficiary.evaluate import evaluate_stream
+    from engine.audit.impact import evaluate_pairs
+    from engine.beneficiary.records import read_records
 
     with load_version(BASE) as a, load_version(str(HERE / variant)) as b:
         sa, sb = a.compiled(), b.compiled()

@@ -19,9 +19,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.diff import diff_documents
-from engine.diff_source import load_version
-from engine.loader import load_yaml
+from engine.audit.diff import diff_documents
+from engine.audit.versions import load_version
+from engine.spec.loader import load_yaml
 
 HERE = Path(__file__).parent / "diff"
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from engine.diff import diff_versions
-from engine.diff_source import load_version
-from engine.impact import analyse_impact
+from engine.audit.diff import diff_versions
+from engine.audit.versions import load_version
+from engine.audit.impact import analyse_impact
 
 SPECS = Path(__file__).parent.parent / "specs"
 S1, S2 = SPECS / "dynamisation-des-parcours.yaml", SPECS / "dynamisation-des-parcours-session-2.yaml"

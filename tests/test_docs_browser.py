@@ -15,7 +15,7 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
-from engine.site import build_site
+from engine.render.site import build_site
 
 from sitekit import ink_fraction
 

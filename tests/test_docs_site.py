@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine.check import seeds_dir
-from engine.cli import main
+from engine.spec.check import seeds_dir
+from engine.cli.main import main
 from engine.errors import SpecError, UsageError
-from engine.site import build_site, fr_money, fr_percent
-from engine.site.layout import layout_graph, wrap
+from engine.render.site import build_site, fr_money, fr_percent
+from engine.render.site.layout import layout_graph, wrap
 
 from sitekit import broken_links, parse_page
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.escape import csv_cell, md_cell, text_safe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ def test_report_outputs_escape_text_from_the_operation(tmp_path, capsys):
 
 
 def test_report_csv_neutralises_formula_cells(monkeypatch):
-    from engine import report_render
+    from engine.render import report as report_render
     monkeypatch.setattr(report_render, "flat_rows",
                         lambda r: [("indicator", "=id", "@lbl", "-5.00", "met", "+src", None)])
     rows = list(csv.reader(io.StringIO(report_render.render_csv({}))))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 
 HERE = Path(__file__).parent
 SPEC = str(HERE / "data/specs/mini.yaml")
@@ -187,7 +187,7 @@ def test_several_inputs_and_csv_input(tmp_path, capsys):
 
 def test_stdout_stream_and_stdin(tmp_path):
     data = Path(RECORDS).read_bytes()
-    p = subprocess.run([sys.executable, "-m", "engine.cli", "evaluate", "--spec", SPEC, "-", "--at", "2026-04-01",
+    p = subprocess.run([sys.executable, "-m", "engine.cli.main", "evaluate", "--spec", SPEC, "-", "--at", "2026-04-01",
                         "--param", "min_barriers=2"], input=data, capture_output=True, cwd=ROOT, timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stdout.decode("utf-8") == GOLDEN.read_text(encoding="utf-8")
@@ -210,8 +210,8 @@ def test_sample_records_evaluate_as_expected(sid):
     spec authors): each expected line gives the record id, the date, and dotted paths into the output."""
     from datetime import date
 
-    from engine.compile import load_spec
-    from engine.evaluate import evaluate_record
+    from engine.spec.compile import load_spec
+    from engine.beneficiary.evaluate import evaluate_record
     from engine.examples import compare, lookup
 
     spec = load_spec(ROOT / "specs" / f"{sid}.yaml")
@@ -236,7 +236,7 @@ def test_sample_records_evaluate_as_expected(sid):
 # ------------------------------------------------------------------------------------------------ atomic output, progress
 
 def test_atomic_output_keeps_the_old_file_when_the_run_fails(tmp_path):
-    from engine.render import atomic_output
+    from engine.render.evaluation import atomic_output
 
     target = tmp_path / "out.jsonl"
     target.write_text("old")
@@ -256,7 +256,7 @@ def test_unwritable_output_folder_is_reported(tmp_path, capsys):
 
 
 def test_progress_only_on_a_terminal_after_two_seconds(monkeypatch):
-    from engine import render
+    from engine.render import evaluation as render
 
     class Tty(io.StringIO):
         def isatty(self):

@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from synth import BAD_LINES, Synth  # noqa: E402
 
-from engine import evaluate as E  # noqa: E402
-from engine.compile import load_spec  # noqa: E402
-from engine.records import decode_object  # noqa: E402
+from engine.beneficiary import evaluate as E  # noqa: E402
+from engine.spec.compile import load_spec  # noqa: E402
+from engine.beneficiary.records import decode_object  # noqa: E402
 
 SPECS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").glob("*.yaml") if p.name != "common.yaml")
 SPECS.append("tests/data/specs/mini.yaml")
@@ -127,9 +127,9 @@ def _typed_lines(spec, n: int, seed: int) -> list[bytes]:
 
 @pytest.mark.parametrize("spec_path", SPECS)
 def test_typed_decoding_equals_plain_path(spec_path):
-    """Records decoded by msgspec against the spec's types (engine.bind_typed, what `engine evaluate` reads JSONL
+    """Records decoded by msgspec against the spec's types (engine.beneficiary.bind_typed, what `engine evaluate` reads JSONL
     with) give exactly the plain path's output; records it refuses go the ordinary way, with the same errors."""
-    from engine.bind_typed import Typed
+    from engine.beneficiary.bind_typed import Typed
 
     spec = load_spec(ROOT / spec_path)
     plan = E.plan_for(spec)

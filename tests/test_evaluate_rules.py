@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import evalkit as K
-from engine.evaluate import evaluate_record
-from engine.model import Obligation
+from engine.beneficiary.evaluate import evaluate_record
+from engine.spec.model import Obligation
 
 O, A, C, S = "orientation", "accueil", "contrat", "sortie"
 
@@ -91,7 +91,7 @@ def _ref(tree, vals):
        st.fixed_dictionaries({"department": st.sampled_from(["62", "59"]), "rsa": st.booleans(),
                               "disability": st.booleans(), "sex": st.sampled_from(["F", "M"])}))
 def test_eligibility_matches_reference_kleene(absent, values):
-    from engine.evaluate import plan_for
+    from engine.beneficiary.evaluate import plan_for
 
     rec = {"id": "H"}
     rec.update({k: v for k, v in values.items() if k not in absent})
@@ -312,7 +312,7 @@ _event = st.fixed_dictionaries({"type": st.sampled_from(["appointment", "activit
 def _mini():
     from pathlib import Path
 
-    from engine.compile import load_spec
+    from engine.spec.compile import load_spec
 
     return load_spec(Path(__file__).parent / "data/specs/mini.yaml")
 
@@ -339,7 +339,7 @@ def test_any_record_gives_an_ok_or_error_object(spec, raw, history, events, stru
 def test_evaluate_stream_leaves_items_untouched_unless_owned():
     import copy
 
-    from engine.evaluate import evaluate_stream
+    from engine.beneficiary.evaluate import evaluate_stream
 
     r = K.rec(BASE, [K.appt("2026-02-10"), {"type": "activity", "date": "2026-02-21", "hours": 2.5}])
     before = copy.deepcopy(r)

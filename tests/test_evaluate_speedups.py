@@ -19,11 +19,11 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from synth import Synth  # noqa: E402
 
-from engine import evaluate as E  # noqa: E402
-from engine.compile import load_spec  # noqa: E402
-from engine.compiler import compile_expression  # noqa: E402
-from engine.model import obligation_scope  # noqa: E402
-from engine.obligations import event_types_seen  # noqa: E402
+from engine.beneficiary import evaluate as E  # noqa: E402
+from engine.spec.compile import load_spec  # noqa: E402
+from engine.expr.compiler import compile_expression  # noqa: E402
+from engine.spec.model import obligation_scope  # noqa: E402
+from engine.beneficiary.obligations import event_types_seen  # noqa: E402
 
 MINI = load_spec(ROOT / "tests/data/specs/mini.yaml")
 
@@ -99,7 +99,7 @@ def test_shortcuts_give_the_plain_results(spec_path):
     ('sum((events where type in ["activity", "appointment"]).hours) >= 7', None),        # hours: not an appointment's
 ])
 def test_content_memo_only_when_the_window_content_decides(text, fields):
-    from engine.obligations import content_memo
+    from engine.beneficiary.obligations import content_memo
 
     cond = _cond(text)
     getter = content_memo(cond, event_types_seen(cond), frozenset(MINI.definitions), MINI.events)

@@ -14,9 +14,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from synth import MUTATIONS, Synth, main as synth_main  # noqa: E402
 
-from engine.compile import load_spec  # noqa: E402
-from engine.evaluate import evaluate_stream  # noqa: E402
-from engine.records import read_records  # noqa: E402
+from engine.spec.compile import load_spec  # noqa: E402
+from engine.beneficiary.evaluate import evaluate_stream  # noqa: E402
+from engine.beneficiary.records import read_records  # noqa: E402
 
 SPEC = load_spec(ROOT / "tests/data/specs/mini.yaml")
 AT = date(2026, 12, 31)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import examples as X
-from engine.cli import main
+from engine.cli.main import main
 from engine.examples import compare, jsonish, lookup, run_examples
 
 SPECS = Path(__file__).parent / "specs"

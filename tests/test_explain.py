@@ -10,14 +10,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from engine.cli import main
-from engine.compile import load_spec
+from engine.cli.main import main
+from engine.spec.compile import load_spec
 from engine.errors import RecordError, UsageError
 from engine.examples import jsonish
-from engine.explain import explain_record
-from engine.explain_cli import pick_record
-from engine.explain_render import fmt, render_text
-from engine.schema import explain_schema
+from engine.beneficiary.explain import explain_record
+from engine.cli.explain import pick_record
+from engine.render.explain import fmt, render_text
+from engine.spec.schema import explain_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted(p for p in (ROOT / "specs").glob("*.yaml") if p.name != "common.yaml")

@@ -35,7 +35,7 @@ def test_the_reproduce_command_prints_the_page_trace(capsys):
     import os
     import shlex
 
-    from engine.cli import main
+    from engine.cli.main import main
 
     page = (ROOT / "docs/examples/mobilite.md").read_text(encoding="utf-8")
     cmd = page.split("```sh\n", 1)[1].split("\n", 1)[0]

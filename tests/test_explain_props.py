@@ -17,9 +17,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from synth import Synth  # noqa: E402
 
-from engine.compile import load_spec  # noqa: E402
-from engine.evaluate import _copy, evaluate_record, plan_for  # noqa: E402
-from engine.explain import explain_record, jv  # noqa: E402
+from engine.spec.compile import load_spec  # noqa: E402
+from engine.beneficiary.evaluate import _copy, evaluate_record, plan_for  # noqa: E402
+from engine.beneficiary.explain import explain_record, jv  # noqa: E402
 
 SPECS = sorted(p for p in (ROOT / "specs").glob("*.yaml") if p.name != "common.yaml")
 _LOADED: dict = {}

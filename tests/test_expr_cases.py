@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.compiler import compile_expression
-from engine.expr_cli import scope_from_record
+from engine.expr.compiler import compile_expression
+from engine.cli.expr import scope_from_record
 from engine.errors import EngineError, EvaluationError, ExpressionError, TextOrigin
-from engine.runtime import Unknown, to_json, value_from_json
-from engine.types import BOOLEAN, type_from_decl
+from engine.expr.runtime import Unknown, to_json, value_from_json
+from engine.expr.types import BOOLEAN, type_from_decl
 
 CASES = yaml.safe_load((Path(__file__).parent / "expr_cases.yaml").read_text(encoding="utf-8"))
 

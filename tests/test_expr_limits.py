@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from engine.compiler import compile_expression, evaluate_expression
+from engine.expr.compiler import compile_expression, evaluate_expression
 from engine.errors import EvaluationError, ExpressionError, TextOrigin
-from engine.parser import MAX_BRACKETS, MAX_DEPTH, MAX_LENGTH, MAX_NODES, parse
-from engine.runtime import MAX_COST, unknown
-from engine.types import BOOLEAN, NUMBER, Definition, ListType, RecordType, Scope
+from engine.expr.parser import MAX_BRACKETS, MAX_DEPTH, MAX_LENGTH, MAX_NODES, parse
+from engine.expr.runtime import MAX_COST, unknown
+from engine.expr.types import BOOLEAN, NUMBER, Definition, ListType, RecordType, Scope
 from reference_eval import reference_evaluate
 
 TODAY = date(2026, 3, 1)

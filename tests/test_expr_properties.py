@@ -14,11 +14,11 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.compiler import compile_expression
+from engine.expr.compiler import compile_expression
 from engine.errors import EngineError, EvaluationError, TextOrigin
-from engine.parser import parse
-from engine.runtime import Duration, Unknown, to_json, unknown
-from engine.types import BOOLEAN, DATE, NUMBER, STRING, Definition, EnumType, ListType, RecordType, Scope
+from engine.expr.parser import parse
+from engine.expr.runtime import Duration, Unknown, to_json, unknown
+from engine.expr.types import BOOLEAN, DATE, NUMBER, STRING, Definition, EnumType, ListType, RecordType, Scope
 from reference_eval import RefError, reference_evaluate
 
 TODAY = date(2026, 3, 1)
@@ -235,7 +235,7 @@ _dates = st.dates(min_value=date(1995, 1, 1), max_value=date(2035, 12, 31))
 @settings(max_examples=400, deadline=None)
 @given(_dates, _dates)
 def test_age_and_months_between_match_the_naive_definitions(a, b):
-    from engine import runtime as R
+    from engine.expr import runtime as R
     import reference_eval as ref
 
     assert R.age(a, b) == ref.whole_years(a, b)
@@ -246,7 +246,7 @@ def test_age_and_months_between_match_the_naive_definitions(a, b):
 @settings(max_examples=400, deadline=None)
 @given(_dates, st.integers(-500, 500))
 def test_add_months_matches_the_naive_definition(d, n):
-    from engine import runtime as R
+    from engine.expr import runtime as R
     import reference_eval as ref
 
     assert R.add_months(d, n) == ref.add_months(d, n)
@@ -257,7 +257,7 @@ def test_add_months_matches_the_naive_definition(d, n):
 
 # ----------------------------------------------------- untyped (ANY) values: run-time checks, never a crash
 
-from engine.types import ANY  # noqa: E402
+from engine.expr.types import ANY  # noqa: E402
 
 ANY_SCOPE = Scope({k: ANY for k in ("n1", "n2", "b1", "b2", "d1", "d2", "xs", "s1", "t1", "v", "ok", "d")},
                   SCOPE.definitions)
@@ -295,7 +295,7 @@ def test_engine_expr_exits_0_or_1(text):
     import contextlib
     import io
 
-    from engine.cli import main
+    from engine.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

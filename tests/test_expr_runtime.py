@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import EvaluationError, RecordError
-from engine.runtime import (Duration, Unknown, add_months, parse_duration, to_json, unknown, unknown_of,
+from engine.expr.runtime import (Duration, Unknown, add_months, parse_duration, to_json, unknown, unknown_of,
                             value_from_json)
-from engine.types import (ANY, BOOLEAN, DATE, DURATION, INTEGER, NUMBER, STRING, EnumType, ListType, RecordType,
+from engine.expr.types import (ANY, BOOLEAN, DATE, DURATION, INTEGER, NUMBER, STRING, EnumType, ListType, RecordType,
                           type_from_decl)
 
 EVENT = RecordType({"type": EnumType(("appointment", "workshop")), "date": DATE, "mode": STRING})
@@ -149,9 +149,9 @@ def test_type_from_decl():
 
 
 def test_unbound_name_is_an_evaluation_error_not_a_key_error():
-    from engine.compiler import compile_expression
+    from engine.expr.compiler import compile_expression
     from engine.errors import EvaluationError
-    from engine.types import Scope
+    from engine.expr.types import Scope
 
     c = compile_expression("x + y", Scope({"x": NUMBER, "y": NUMBER}))
     with pytest.raises(EvaluationError) as info:
@@ -161,9 +161,9 @@ def test_unbound_name_is_an_evaluation_error_not_a_key_error():
 
 def test_runtime_errors_are_positioned_at_each_origin():
     """The same text compiled at two places of a spec gives errors at each place (compilations are shared)."""
-    from engine.compiler import compile_expression
+    from engine.expr.compiler import compile_expression
     from engine.errors import EvaluationError, TextOrigin
-    from engine.types import Scope
+    from engine.expr.types import Scope
 
     scope = Scope({"x": NUMBER})
     a = compile_expression("10 / x", scope, origin=TextOrigin(file="a.yaml", line=3, col=16))
@@ -180,7 +180,7 @@ def test_runtime_errors_are_positioned_at_each_origin():
 def test_to_json_of_huge_numbers_is_writable(value):
     import json
 
-    from engine.expr_cli import _dumps
+    from engine.cli.expr import _dumps
     out = _dumps(to_json(value))
     if isinstance(value, int):
         assert json.loads(out) == value  # whole numbers stay exact
@@ -189,9 +189,9 @@ def test_to_json_of_huge_numbers_is_writable(value):
 # ------------------------------------------------- optional index of a list attribute by a text field (binder)
 
 def test_index_given_in_env_is_used_only_for_its_own_list():
-    from engine.compiler import compile_expression
-    from engine.runtime import index_by_text, index_key
-    from engine.types import NUMBER, STRING, ListType, RecordType, Scope
+    from engine.expr.compiler import compile_expression
+    from engine.expr.runtime import index_by_text, index_key
+    from engine.expr.types import NUMBER, STRING, ListType, RecordType, Scope
 
     scope = Scope({"events": ListType(RecordType({"type": STRING, "v": NUMBER}))})
     text = 'count(events where type == "a") * 10 + count(events where type == "a" and v > 1)'
@@ -230,7 +230,7 @@ _DATE_FILTERS = [
 
 
 def _date_scope():
-    from engine.types import NUMBER, STRING, ListType, RecordType, Scope
+    from engine.expr.types import NUMBER, STRING, ListType, RecordType, Scope
 
     return Scope({"events": ListType(RecordType({"type": STRING, "date": DATE, "v": NUMBER})), "d": DATE,
                   "e": DATE})
@@ -250,8 +250,8 @@ def test_filters_on_dates_of_sorted_events_bisect_with_the_same_result(text):
     every bound (before, between, on and after the dates, duplicates, unknown)."""
     from hypothesis import given, settings, strategies as st
 
-    from engine.compiler import compile_expression
-    from engine.runtime import index_by_text, index_key, sorted_key
+    from engine.expr.compiler import compile_expression
+    from engine.expr.runtime import index_by_text, index_key, sorted_key
 
     c = compile_expression(text, _date_scope())
     assert "_bisect_" in c.source  # the sliced form is generated
@@ -272,8 +272,8 @@ def test_filters_on_dates_of_sorted_events_bisect_with_the_same_result(text):
 
 
 def test_sorted_promise_is_read_only_for_its_own_list():
-    from engine.compiler import compile_expression
-    from engine.runtime import index_by_text, index_key, sorted_key
+    from engine.expr.compiler import compile_expression
+    from engine.expr.runtime import index_by_text, index_key, sorted_key
 
     c = compile_expression('count(events where type == "a" and date <= d)', _date_scope())
     events = [{"type": "a", "date": date(2026, 3, k), "v": 1} for k in (9, 2, 5)]  # NOT sorted

@@ -1,6 +1,6 @@
 """Readings of time the texts need (docs/fidelity.md): milestones "à N mois" (a window around the milestone, status
 ``early``), and the checks `engine check` makes of them. Each case is a small spec compiled from YAML, as a user
-writes it, evaluated with ``engine.evaluate``."""
+writes it, evaluated with ``engine.beneficiary.evaluate``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from datetime import date
 
 import pytest
 
-from engine.compile import load_spec
+from engine.spec.compile import load_spec
 from engine.errors import SpecError
-from engine.evaluate import evaluate_record
+from engine.beneficiary.evaluate import evaluate_record
 
 HEAD = """\
 id: t
@@ -162,7 +162,7 @@ def test_check_rejects_bad_windows(tmp_path, body, code, words):
 def test_default_tolerance_is_documented():
     from pathlib import Path
 
-    from engine.model import MILESTONE_TOLERANCE_MONTHS
+    from engine.spec.model import MILESTONE_TOLERANCE_MONTHS
 
     assert MILESTONE_TOLERANCE_MONTHS == 1
     doc = (Path(__file__).parent.parent / "specs" / "README.md").read_text(encoding="utf-8")
@@ -193,7 +193,7 @@ reporting:
 
 
 def _report(spec, operation, at):
-    from engine.cohort import build_report
+    from engine.operation.report import build_report
 
     return build_report(spec, {"id": "op", **operation}, iter(()), date.fromisoformat(at))
 
@@ -299,7 +299,7 @@ inputs:
     body = body.replace("inputs:\n  operation:", "inputs:\n  events:\n    point: {label: Point de situation, fields: "
                         "{horizon: {type: integer, label: Horizon}}}\n  operation:")
     spec = spec_of(tmp_path, body, head)
-    from engine.cohort import build_report
+    from engine.operation.report import build_report
 
     cohort = [(1, {"id": "a", "history": [{"phase": "suivi", "date": "2026-03-02"}],
                    "events": [{"type": "point", "date": "2026-09-02", "horizon": 6}]})]

@@ -1,4 +1,4 @@
-"""The money core (engine/funding.py), with the cases of issue 5 computed by hand from the texts.
+"""The money core (engine/operation/funding.py), with the cases of issue 5 computed by hand from the texts.
 
 Every expected figure below is worked out in the comment next to it, from the line of the call for projects it
 comes from; none was copied from the engine's output.
@@ -10,7 +10,7 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine.funding import (Cap, PartSpec, ReviewState, StaffMember, TrancheSpec, achievement_ratio, capacity,
+from engine.operation.funding import (Cap, PartSpec, ReviewState, StaffMember, TrancheSpec, achievement_ratio, capacity,
                             check_staff, conditional_funding, departement_share, eligible_costs, euros, max_grant,
                             money, payment_schedule, pct, round_parts, split)
 
@@ -380,7 +380,7 @@ def test_payments_add_up_to_the_money_earned(grant, earned):
     ([], "20000", (), "193600.00", []),
 ])
 def test_eligible_costs_categories_and_covers(categories, other, covers, total, statuses):
-    from engine.funding import CostLine
+    from engine.operation.funding import CostLine
 
     lines = [CostLine(i, None, None if d is None else D(d), None if m is None else D(m)) for i, d, m in categories]
     rates = [("flat_40", None, D("0.40"), covers)] if covers or not categories else []
@@ -392,7 +392,7 @@ def test_eligible_costs_categories_and_covers(categories, other, covers, total, 
 
 
 def test_a_covered_category_is_excluded_with_its_reason():
-    from engine.funding import CostLine, cost_line
+    from engine.operation.funding import CostLine, cost_line
 
     r = cost_line(CostLine("operating", None, D("5000"), None, covered_by="flat_40"))
     assert (r.amount, r.status) == (D(0), "excluded")

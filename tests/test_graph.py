@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
-from engine.cli import main
-from engine.compile import compile_spec
-from engine.graph import always_longer, check_graph, compile_tables, french_duration, render_dot, render_mermaid
-from engine.loader import load_document
-from engine.model import Phase, Transition
-from engine.runtime import Duration
+from engine.cli.main import main
+from engine.spec.compile import compile_spec
+from engine.spec.graph import always_longer, check_graph, compile_tables, french_duration, render_dot, render_mermaid
+from engine.spec.loader import load_document
+from engine.spec.model import Phase, Transition
+from engine.expr.runtime import Duration
 
 from test_compile import SPECS, assert_expected_diagnostics, compile_errors, expectations
 
@@ -36,7 +36,7 @@ def test_graph_check_reports_only_its_problem(path):
 
 
 def test_every_graph_code_has_a_case():
-    import engine.graph as g
+    import engine.spec.graph as g
 
     documented = {line.split("``")[1] for line in g.__doc__.splitlines() if line.startswith("``graph.")}
     covered = {c for p in GRAPH_CASES for c, _, _ in expectations(p)}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.errors import RecordError, SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +71,7 @@ def fifo(tmp_path) -> Path:
 
 
 def test_read_bounded_never_reads_more_than_the_limit_plus_one():
-    from engine.inputs import InputTooLarge, read_stream_bounded
+    from engine.files.inputs import InputTooLarge, read_stream_bounded
 
     class Endless:
         given = 0
@@ -109,7 +109,7 @@ def test_an_endless_fifo_as_spec(capsys, fifo, tmp_path):
 
 
 def test_a_fifo_holding_a_spec_is_read_as_a_stream(fifo):
-    from engine.loader import load_document
+    from engine.spec.loader import load_document
 
     feeder = _Feeder(fifo, data=VOCAB.encode())
     doc = load_document(str(fifo))
@@ -129,7 +129,7 @@ def test_a_device_or_endless_fifo_as_operation(capsys, fifo, source):
 
 
 def test_an_operation_read_from_a_fifo(fifo):
-    from engine.operation import load_operation
+    from engine.operation.record import load_operation
 
     feeder = _Feeder(fifo, data=OPERATION.read_bytes())
     assert load_operation(str(fifo)) == json.loads(OPERATION.read_text(encoding="utf-8"))
@@ -172,9 +172,9 @@ def _huge_record(n: int) -> dict:
 
 
 def test_a_huge_record_in_expr_takes_the_evaluate_binding(tmp_path, capsys, monkeypatch):
-    """350,000 events: bound once by engine.bind.Binder (as evaluate binds), never converted value by value."""
-    import engine.bind as B
-    import engine.runtime_json as RJ
+    """350,000 events: bound once by engine.beneficiary.bind.Binder (as evaluate binds), never converted value by value."""
+    import engine.beneficiary.bind as B
+    import engine.expr.runtime_json as RJ
 
     calls = {"bind": 0, "value_from_json": 0}
     bind, vfj = B.Binder.bind, RJ.value_from_json
@@ -189,7 +189,7 @@ def test_a_huge_record_in_expr_takes_the_evaluate_binding(tmp_path, capsys, monk
 
     monkeypatch.setattr(B.Binder, "bind", spy_bind)
     monkeypatch.setattr(RJ, "value_from_json", spy_vfj)
-    import engine.runtime as R
+    import engine.expr.runtime as R
     monkeypatch.setattr(R, "value_from_json", spy_vfj, raising=False)
     path = record_file(tmp_path, _huge_record(350_000))
     assert os.path.getsize(path) < 16 * 1024 * 1024
@@ -202,7 +202,7 @@ def test_a_huge_record_in_expr_takes_the_evaluate_binding(tmp_path, capsys, monk
 
 
 def test_expr_record_over_the_evaluate_limit(tmp_path, capsys, monkeypatch):
-    import engine.records as REC
+    import engine.beneficiary.records as REC
 
     monkeypatch.setattr(REC, "MAX_RECORD_BYTES", 1000)
     small = record_file(tmp_path, _huge_record(5))
@@ -254,7 +254,7 @@ def test_escapes_that_make_bad_characters_in_a_spec(tmp_path, capsys, escape, wh
 
 
 def _diags(p):
-    from engine.loader import load_yaml
+    from engine.spec.loader import load_yaml
 
     with pytest.raises(SpecError) as ei:
         load_yaml(p)
@@ -262,7 +262,7 @@ def _diags(p):
 
 
 def test_tab_and_newline_escapes_stay_allowed(tmp_path):
-    from engine.loader import load_yaml
+    from engine.spec.loader import load_yaml
 
     p = tmp_path / "s.yaml"
     p.write_text('id: s\nlabel: "a\\tb\\nc \\u00e9 \\U0001F600"\n', encoding="utf-8")
@@ -275,7 +275,7 @@ def test_tab_and_newline_escapes_stay_allowed(tmp_path):
     (b'{"id": "x",\n "a": 1,}', 2, 8, "operation.json"),
 ])
 def test_bad_text_in_an_operation(tmp_path, capsys, data, line, col, code):
-    from engine.operation import load_operation
+    from engine.operation.record import load_operation
 
     p = tmp_path / "op.json"
     p.write_bytes(data)
@@ -384,7 +384,7 @@ def test_an_import_outside_the_root_is_refused_unread(project, capsys, imp):
     assert first[0].startswith(f"{spec}:2:11: error: import « {name} » refusé : ")
     assert (f"dossier racine des imports ({project.resolve()})" in first[0])
     assert first[1:] == [f"    2 | imports: [{name}]", "      |           " + "^" * len(name)]
-    from engine.loader import load_document
+    from engine.spec.loader import load_document
 
     with pytest.raises(SpecError) as ei:
         load_document(spec)
@@ -393,7 +393,7 @@ def test_an_import_outside_the_root_is_refused_unread(project, capsys, imp):
 
 def test_imports_inside_the_root_through_a_link_and_a_subfolder(project, capsys):
     os.symlink(project / "lib" / "v.yaml", project / "alias.yaml")  # a link that stays inside
-    from engine.loader import load_document
+    from engine.spec.loader import load_document
 
     for imp in ("lib/v.yaml", "alias.yaml", "./lib/../lib/v.yaml"):
         doc = load_document(_spec(project, imp))
@@ -401,7 +401,7 @@ def test_imports_inside_the_root_through_a_link_and_a_subfolder(project, capsys)
 
 
 def test_the_environment_adds_a_root(project, monkeypatch):
-    from engine.loader import load_document
+    from engine.spec.loader import load_document
 
     spec = _spec(project, "../../outside/v.yaml")
     with pytest.raises(SpecError):
@@ -416,7 +416,7 @@ def test_the_environment_adds_a_root(project, monkeypatch):
 
 def test_an_imported_vocabulary_is_held_to_the_root_of_the_top_level_spec(project):
     """A vocabulary inside the root cannot reach outside it either."""
-    from engine.loader import load_document
+    from engine.spec.loader import load_document
 
     (project / "lib" / "v2.yaml").write_text(VOCAB.replace("id: v", "id: v2") + "imports: [../../../outside/v.yaml]\n",
                                              encoding="utf-8")
@@ -429,7 +429,7 @@ def test_an_imported_vocabulary_is_held_to_the_root_of_the_top_level_spec(projec
 def test_a_fifo_or_folder_as_import(project, capsys):
     os.mkfifo(project / "pipe.yaml")
     (project / "dir.yaml").mkdir()
-    from engine.loader import load_document
+    from engine.spec.loader import load_document
 
     for name in ("pipe.yaml", "dir.yaml"):
         with pytest.raises(SpecError) as ei:

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import engine.compile as compile_mod
-import engine.conformance as conformance
-import engine.evaluate as evaluate
-import engine.indicators as indicators
-import engine.obligations as obligations
-from engine.cli import main
+import engine.spec.compile as compile_mod
+import engine.beneficiary.conformance as conformance
+import engine.beneficiary.evaluate as evaluate
+import engine.operation.indicators as indicators
+import engine.beneficiary.obligations as obligations
+from engine.cli.main import main
 from engine.faults import EXIT_INTERNAL
 
 HERE = Path(__file__).parent
@@ -123,7 +123,7 @@ def test_a_bug_in_a_stage_is_located_and_the_run_goes_on(records, tmp_path, caps
 
 
 def test_a_bug_while_binding_is_located(records, tmp_path, capsys, monkeypatch):
-    from engine.bind import Binder
+    from engine.beneficiary.bind import Binder
 
     monkeypatch.setattr(Binder, "bind_with_dates", _failing_once_on(1)(Binder.bind_with_dates))
     monkeypatch.setattr(evaluate, "bind_typed", _failing_once_on(1)(evaluate.bind_typed))

@@ -1,4 +1,4 @@
-"""``engine evaluate --jobs N`` (engine.parallel, engine.batch): the output is byte for byte the single-process
+"""``engine evaluate --jobs N`` (engine.run.parallel, engine.run.batch): the output is byte for byte the single-process
 output for every shipped spec's samples and every format, whatever the chunking; hostile files split anywhere; a
 worker that dies is retried, one that keeps dying gives one error line per record of its chunk (never a lost one)."""
 
@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from engine import batch
-from engine.cli import main
-from engine.evaluate import evaluate_stream, plan_for
-from engine.parallel import file_chunks, read_range
-from engine.records import read_records
-from engine.render import Summary, write_csv, write_json, write_jsonl
-from engine.spec_cache import load_spec_cached
+from engine.run import batch
+from engine.cli.main import main
+from engine.beneficiary.evaluate import evaluate_stream, plan_for
+from engine.run.parallel import file_chunks, read_range
+from engine.beneficiary.records import read_records
+from engine.render.evaluation import Summary, write_csv, write_json, write_jsonl
+from engine.spec.cache import load_spec_cached
 
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                                 reason="the failure tests replace the worker function in forked processes")
@@ -37,7 +37,7 @@ HOSTILE = [GOOD % 1, b"", b'{"id": "x\xff\xfe", "rsa": true}', b"   ", b'{"id": 
 
 
 def single(spec, paths, fmt, params=None, summary=None) -> bytes:
-    """What one process writes (engine.render's writers on engine.evaluate's stream)."""
+    """What one process writes (engine.render.evaluation's writers on engine.beneficiary.evaluate's stream)."""
     out = io.BytesIO()
     plan = plan_for(spec)
 
@@ -119,7 +119,7 @@ def test_inputs_read_by_the_parent_json_array_csv_and_stdin(tmp_path):
         got, _ = chunked(spec, [str(arr), str(csvf)], fmt, params, jobs=2, chunk_records=1)
         assert got == want
     data = (ROOT / "tests/data/records/mini.records.jsonl").read_bytes()
-    cmd = [sys.executable, "-m", "engine.cli", "evaluate", "--spec", MINI, "-", "--at", "2026-04-01", "--param",
+    cmd = [sys.executable, "-m", "engine.cli.main", "evaluate", "--spec", MINI, "-", "--at", "2026-04-01", "--param",
            "min_barriers=2"]
     one = subprocess.run(cmd, input=data, capture_output=True, cwd=ROOT, timeout=120)
     two = subprocess.run(cmd + ["--jobs", "2"], input=data, capture_output=True, cwd=ROOT, timeout=120)
@@ -203,7 +203,7 @@ def test_a_chunk_that_keeps_failing_gives_one_error_line_per_record(monkeypatch,
 
 def test_the_command_reports_a_failed_chunk_and_exits_3(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(batch, "evaluate_chunk", _crash_always)
-    monkeypatch.setattr("engine.parallel.MIN_CHUNK_BYTES", 500)
+    monkeypatch.setattr("engine.run.parallel.MIN_CHUNK_BYTES", 500)
     src = tmp_path / "in.jsonl"
     src.write_bytes((SAMPLES / "coach-jeunesse.records.jsonl").read_bytes() * 3)
     out = tmp_path / "out.jsonl"

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import EngineError, SpecError
-from engine.loader import MAX_DEPTH, YList, YMap, load_yaml
+from engine.spec.loader import MAX_DEPTH, YList, YMap, load_yaml
 
 # ---------------------------------------------------------------------------------------------- scalars
 SCALARS = [
@@ -293,7 +293,7 @@ def test_origins_point_at_the_characters_of_the_value(text):
 
 
 def test_size_limits(monkeypatch, tmp_path):
-    import engine.yaml_safe as ys
+    import engine.spec.yaml_safe as ys
 
     monkeypatch.setattr(ys, "MAX_NODES", 50)
     with pytest.raises(SpecError) as ei:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import SpecError
-from engine.loader import Document, diag_at, load_document
+from engine.spec.loader import Document, diag_at, load_document
 
 VOCAB = """\
 kind: vocabulary

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cohort import build_report
-from engine.compile import load_spec
-from engine.report_render import render
+from engine.operation.report import build_report
+from engine.spec.compile import load_spec
+from engine.render.report import render
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -139,7 +139,7 @@ def test_no_conditional_part_total_is_the_grant(ti):
     ({"history": "nope"}, None),
 ])
 def test_entry_date(raw, entered):
-    from engine.indicators import entry_date
+    from engine.operation.indicators import entry_date
 
     assert entry_date(raw) == entered
 
@@ -176,7 +176,7 @@ def test_cohort_counts_only_those_entered_by_the_report_date(nma, before, after,
 def test_the_parallel_pass_leaves_out_the_same_records(nma, tmp_path):
     import json
 
-    from engine.records import read_records
+    from engine.beneficiary.records import read_records
 
     rows = entrants(40, 25, 5)
     rows = [rows[i] for i in sorted(range(len(rows)), key=lambda i: (i * 37) % len(rows))]  # mixed order
@@ -185,7 +185,7 @@ def test_the_parallel_pass_leaves_out_the_same_records(nma, tmp_path):
     op = {"id": "OP-T", "spec": nma.id, "convention_start": "2026-01-01", "convention_end": "2027-12-31"}
     at = date(2026, 6, 1)
     one = build_report(nma, op, read_records(str(path), spec=nma), at, {})
-    from engine.cohort_parts import report_from_parts, report_parts
+    from engine.operation.parts import report_from_parts, report_parts
 
     two = report_from_parts(nma, op, report_parts(nma, op, str(path), at, {}, 3, chunk_bytes=700), at, {})
     for r in (one, two):

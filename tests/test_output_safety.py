@@ -1,4 +1,4 @@
-"""No output path can destroy anything (engine/output.py, docs/safety.md), tried with real files in tmp_path:
+"""No output path can destroy anything (engine/files/output.py, docs/safety.md), tried with real files in tmp_path:
 
 - an output that is one of the command's inputs -- the same path, another spelling, a symbolic link, a hard link --
   is refused with exit 2 and a message naming both, for every command that writes and every input it reads;
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 
 ROOT = Path(__file__).parent.parent
 SPECS = ROOT / "specs"
@@ -122,7 +122,7 @@ def test_standard_input_appended_to_is_refused(work):
     spec = work / "coach-jeunesse.yaml"
     before = (work / "in.jsonl").read_bytes()
     with open(work / "in.jsonl", "rb") as src, open(work / "in.jsonl", "ab") as dst:
-        r = subprocess.run([sys.executable, "-m", "engine.cli", "evaluate", "--spec", str(spec), "-", "--at", AT],
+        r = subprocess.run([sys.executable, "-m", "engine.cli.main", "evaluate", "--spec", str(spec), "-", "--at", AT],
                            stdin=src, stdout=dst, stderr=subprocess.PIPE, timeout=120)
     assert r.returncode == 2, r.stderr
     assert "la sortie standard est le même fichier" in r.stderr.decode()
@@ -223,7 +223,7 @@ def test_dev_stdout_appends_to_what_the_shell_opened(work):
     out.write_bytes(OLD)
     argv, _ = _commands(work)["evaluate"]
     with open(out, "ab") as dst:
-        r = subprocess.run([sys.executable, "-m", "engine.cli", *argv, "-o", "/dev/stdout"], stdout=dst,
+        r = subprocess.run([sys.executable, "-m", "engine.cli.main", *argv, "-o", "/dev/stdout"], stdout=dst,
                            stderr=subprocess.PIPE, timeout=120)
     assert r.returncode == 0, r.stderr
     data = out.read_bytes()
@@ -256,7 +256,7 @@ def test_dev_full_is_a_message(work, capsys, cmd):
 def test_standard_output_on_dev_full_is_a_message(work):
     argv, _ = _commands(work)["evaluate"]
     with open("/dev/full", "wb") as full:
-        r = subprocess.run([sys.executable, "-m", "engine.cli", *argv], stdout=full, stderr=subprocess.PIPE,
+        r = subprocess.run([sys.executable, "-m", "engine.cli.main", *argv], stdout=full, stderr=subprocess.PIPE,
                            timeout=120)
     err = r.stderr.decode()
     assert r.returncode == 1, err
@@ -268,7 +268,7 @@ def test_a_closed_pipe_exits_quietly(work):
     big = work / "big.jsonl"
     line = (work / "in.jsonl").read_bytes().splitlines()[0] + b"\n"
     big.write_bytes(line * 3000)  # far more output than a pipe holds
-    r = subprocess.run(f"{sys.executable} -m engine.cli evaluate --spec {work / 'coach-jeunesse.yaml'} {big} "
+    r = subprocess.run(f"{sys.executable} -m engine.cli.main evaluate --spec {work / 'coach-jeunesse.yaml'} {big} "
                        f"--at {AT} {' '.join(PARAM)} | head -1; echo \"rc=${{PIPESTATUS[0]}}\" >&2", shell=True, executable="/bin/bash",
                        capture_output=True, timeout=300)
     assert len(r.stdout.splitlines()) == 1
@@ -342,7 +342,7 @@ def test_an_immutable_folder_is_a_message(work, capsys):
 
 def test_os_errors_in_the_command_line_are_messages(work, capsys, monkeypatch):
     """Whatever raises an OSError or a MemoryError, the user reads a French message and exit 1, never exit 70."""
-    import engine.render as render
+    import engine.render.evaluation as render
 
     def boom(*a, **k):
         raise OSError(5, "Input/output error", str(work / "in.jsonl"))
@@ -367,7 +367,7 @@ def _slow_child(work: Path, out: Path):
     """A child evaluating records read from a FIFO that is fed one record, then kept open (the run waits)."""
     fifo = work / "slow.fifo"
     os.mkfifo(fifo)
-    child = subprocess.Popen([sys.executable, "-m", "engine.cli", "evaluate", "--spec",
+    child = subprocess.Popen([sys.executable, "-m", "engine.cli.main", "evaluate", "--spec",
                               str(work / "coach-jeunesse.yaml"), str(fifo), "--at", AT, *PARAM, "-o", str(out)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     feed = open(fifo, "wb")  # blocks until the child opens the FIFO

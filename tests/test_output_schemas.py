@@ -15,9 +15,9 @@ import jsonschema
 import orjson
 import pytest
 
-from engine.cli import main
-from engine.compile import load_spec
-from engine.output_schemas import NAMES, output_errors, output_schema
+from engine.cli.main import main
+from engine.spec.compile import load_spec
+from engine.render.schemas import NAMES, output_errors, output_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "specs" / "samples"
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from synth import BAD_LINES, Synth  # noqa: E402
 
-HINT = ("\nthe output does not match its JSON Schema (engine/output_schemas.py); if the output changed on purpose, "
+HINT = ("\nthe output does not match its JSON Schema (engine/render/schemas.py); if the output changed on purpose, "
         "change the schema and docs/output-schemas.md with it")
 
 
@@ -120,9 +120,9 @@ def _compiled(path: Path):
 
 def _report_json(spec, op: Path, co: Path, at: str, params: dict) -> dict:
     """What `engine report --format json` prints, through the same functions (the spec compiled once)."""
-    from engine.cohort import build_report, load_operation
-    from engine.records import read_records
-    from engine.report_render import render
+    from engine.operation.report import build_report, load_operation
+    from engine.beneficiary.records import read_records
+    from engine.render.report import render
 
     report = build_report(spec, load_operation(str(op)), read_records(str(co), spec=spec), date.fromisoformat(at),
                           params, records_path=str(co))

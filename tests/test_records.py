@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 import evalkit as K
-from engine.bind import BindError, Binder
+from engine.beneficiary.bind import BindError, Binder
 from engine.errors import RecordError, UsageError
-from engine.records import BadRecord, read_records
-from engine.runtime import Unknown
+from engine.beneficiary.records import BadRecord, read_records
+from engine.expr.runtime import Unknown
 
 
 def _read(tmp_path, name: str, data: bytes, **kw):
@@ -246,7 +246,7 @@ def test_null_is_unknown():
 
 
 def test_params():
-    from engine.model import Parameter
+    from engine.spec.model import Parameter
 
     spec = K.make_spec(parameters={"min_barriers": Parameter("min_barriers", None, {"type": "integer"})})
     b = Binder(spec)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 
 ROOT = Path(__file__).parent.parent
 SAMPLES = ROOT / "specs" / "samples"
@@ -137,10 +137,10 @@ def test_parallel_pass_gives_the_same_report(tmp_path):
     # one pass, including the line numbers of the bad records
     from datetime import date
 
-    from engine.cohort import build_report, load_operation
-    from engine.compile import load_spec
-    from engine.records import read_records
-    from engine.report_render import to_json
+    from engine.operation.report import build_report, load_operation
+    from engine.spec.compile import load_spec
+    from engine.beneficiary.records import read_records
+    from engine.render.report import to_json
 
     lines = (SAMPLES / "chantiers-insertion.cohort.jsonl").read_text(encoding="utf-8").splitlines()
     out = []

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.cohort import build_report, load_operation
-from engine.compile import load_spec
-from engine.evaluate import evaluate_record
-from engine.records import read_records
+from engine.operation.report import build_report, load_operation
+from engine.spec.compile import load_spec
+from engine.beneficiary.evaluate import evaluate_record
+from engine.beneficiary.records import read_records
 
 ROOT = Path(__file__).parent.parent
 SAMPLES = ROOT / "specs" / "samples"
@@ -198,7 +198,7 @@ def test_logement_d_abord_sample_by_hand():
 
 
 def test_readme_shows_the_real_report_of_the_chantiers_sample(capsys):
-    from engine.cli import main
+    from engine.cli.main import main
 
     rc = main(["report", "--spec", str(ROOT / "specs" / "chantiers-insertion.yaml"), "--operation",
                str(SAMPLES / "chantiers-insertion.operation.json"), "--records",

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.errors import SpecError
-from engine.loader import load_document, load_yaml
-from engine.schema import schema, schema_text, validate, validate_data, validate_document
+from engine.spec.loader import load_document, load_yaml
+from engine.spec.schema import schema, schema_text, validate, validate_data, validate_document
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = sorted(p for p in (REPO / "specs").glob("*.yaml"))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.check import check_paths
+from engine.spec.check import check_paths
 from engine.examples import run_examples
-from engine.loader import load_document
+from engine.spec.loader import load_document
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL = sorted((ROOT / "specs").glob("*.yaml"))
@@ -76,8 +76,8 @@ def test_bundled_sample_records_give_the_expected_decisions(spec_path, records_p
     import json
     from datetime import date
 
-    from engine.compile import load_spec
-    from engine.evaluate import evaluate_record
+    from engine.spec.compile import load_spec
+    from engine.beneficiary.evaluate import evaluate_record
     from engine.examples import compare, lookup
 
     spec = load_spec(spec_path)

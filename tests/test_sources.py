@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import engine.check as check
-from engine.check import locate_seeds
-from engine.cli import main
+import engine.spec.check as check
+from engine.spec.check import locate_seeds
+from engine.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

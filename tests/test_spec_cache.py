@@ -1,4 +1,4 @@
-"""The compiled-spec cache (engine.spec_cache) and the picklable spec (engine.spec_pickle): same outputs from a
+"""The compiled-spec cache (engine.spec.cache) and the picklable spec (engine.spec.snapshot): same outputs from a
 pickled or cached spec as from a freshly compiled one; invalidation when the spec, an import or the engine change;
 corrupted, foreign or shared entries never trusted; concurrent writers."""
 
@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import spec_cache as SC
-from engine.compile import load_spec
+from engine.spec import cache as SC
+from engine.spec.compile import load_spec
 from engine.errors import SpecError
-from engine.evaluate import evaluate_stream
-from engine.records import read_records
-from engine.render import dumps
+from engine.beneficiary.evaluate import evaluate_stream
+from engine.beneficiary.records import read_records
+from engine.render.evaluation import dumps
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -53,7 +53,7 @@ def no_compile(monkeypatch):
     """Make any compilation fail loudly: what is loaded afterwards must come from the cache."""
     def boom(path):
         raise AssertionError(f"compiled {path} again")
-    monkeypatch.setattr("engine.compile.load_spec", boom)
+    monkeypatch.setattr("engine.spec.compile.load_spec", boom)
 
 
 @pytest.mark.parametrize("path", WITH_RECORDS, ids=lambda p: p.stem)
@@ -98,7 +98,7 @@ def test_a_changed_import_makes_the_entry_stale(cache, copied, monkeypatch):
         calls.append(path)
         return real(path)
 
-    monkeypatch.setattr("engine.compile.load_spec", counting)
+    monkeypatch.setattr("engine.spec.compile.load_spec", counting)
     SC.load_spec_cached(str(copied))
     assert calls == []  # unchanged: from the cache
     common.write_text(common.read_text(encoding="utf-8") + "\n# a comment changes the content\n", encoding="utf-8")
@@ -118,7 +118,7 @@ def test_another_engine_never_reads_the_entry(cache, monkeypatch):
     monkeypatch.setattr(SC, "_FINGERPRINT", "another engine version")
     calls = []
     real = load_spec
-    monkeypatch.setattr("engine.compile.load_spec", lambda p: calls.append(p) or real(p))
+    monkeypatch.setattr("engine.spec.compile.load_spec", lambda p: calls.append(p) or real(p))
     SC.load_spec_cached(path)
     assert calls == [path]
 
@@ -143,7 +143,7 @@ def test_a_corrupted_entry_is_ignored_and_rebuilt(cache, monkeypatch, damage):
     entry.write_bytes(data)
     calls = []
     real = load_spec
-    monkeypatch.setattr("engine.compile.load_spec", lambda p: calls.append(p) or real(p))
+    monkeypatch.setattr("engine.spec.compile.load_spec", lambda p: calls.append(p) or real(p))
     spec = SC.load_spec_cached(path)
     assert spec.id == "coach-jeunesse" and calls == [path]
     assert SC.cached_spec(path) is not None  # rebuilt
@@ -214,11 +214,11 @@ def test_concurrent_runs_share_one_whole_entry(cache):
 
 
 def test_check_uses_and_fills_the_cache(cache, monkeypatch):
-    from engine.check import check_paths
+    from engine.spec.check import check_paths
 
     path = str(SPECS / "coach-jeunesse.yaml")
     first = check_paths([path])
     assert first.ok and SC.cached_spec(path) is not None  # check warmed the cache for evaluate
-    monkeypatch.setattr("engine.compile.compile_spec", lambda doc: (_ for _ in ()).throw(AssertionError("compiled")))
+    monkeypatch.setattr("engine.spec.compile.compile_spec", lambda doc: (_ for _ in ()).throw(AssertionError("compiled")))
     second = check_paths([path])
     assert second.ok and second.specs[path].id == "coach-jeunesse"

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import bench  # noqa: E402
 from synth import Synth  # noqa: E402
 
-from engine.compile import load_spec  # noqa: E402
+from engine.spec.compile import load_spec  # noqa: E402
 
 SPEC_PATH = ROOT / "specs/accompagnement-social-professionnel-intensif.yaml"
 

@@ -38,11 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from engine.compile import load_spec  # noqa: E402
-from engine.evaluate import evaluate_stream, plan_for  # noqa: E402
-from engine.records import read_records  # noqa: E402
-from engine.render import tune_gc, write_jsonl  # noqa: E402
-from engine.runtime import Unknown, age  # noqa: E402
+from engine.spec.compile import load_spec  # noqa: E402
+from engine.beneficiary.evaluate import evaluate_stream, plan_for  # noqa: E402
+from engine.beneficiary.records import read_records  # noqa: E402
+from engine.render.evaluation import tune_gc, write_jsonl  # noqa: E402
+from engine.expr.runtime import Unknown, age  # noqa: E402
 
 RULE = """
 department == "62" and rsa
@@ -65,7 +65,7 @@ def hwm():
     except OSError:
         pass
 atexit.register(hwm)
-from engine.cli import main
+from engine.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -131,7 +131,7 @@ def calibration() -> float:
 
 
 def bench_rule(spec, envs, today) -> tuple[float, float, int]:
-    from engine.compiler import compile_expression
+    from engine.expr.compiler import compile_expression
 
     compiled = compile_expression(RULE, spec.scope).fn
     agree = 0
@@ -161,7 +161,7 @@ def raw_floor(src: str, dst: str) -> None:
 
 def full(spec, src: str, dst: str, at: date) -> None:
     with open(dst, "wb") as out:
-        # as `engine evaluate` does: records decoded against the spec's types (engine.bind_typed)
+        # as `engine evaluate` does: records decoded against the spec's types (engine.beneficiary.bind_typed)
         write_jsonl(out, evaluate_stream(spec, read_records(src, decode=plan_for(spec).decoder), at, {}, owned=True))
 
 
@@ -176,11 +176,11 @@ import dataclasses, io, itertools, os, sys
 from datetime import date
 import orjson
 sys.path.insert(0, sys.argv[1])
-from engine import evaluate
-from engine.compile import load_spec
-from engine.evaluate import evaluate_stream, plan_for
-from engine.records import read_records
-from engine.render import tune_gc, write_jsonl
+from engine.beneficiary import evaluate
+from engine.spec.compile import load_spec
+from engine.beneficiary.evaluate import evaluate_stream, plan_for
+from engine.beneficiary.records import read_records
+from engine.render.evaluation import tune_gc, write_jsonl
 what, spec_path, src, n, at = sys.argv[2:7]
 n = int(n)
 out = io.BytesIO()

@@ -26,11 +26,11 @@ from datetime import date
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
-from engine.diff import diff_versions  # noqa: E402
-from engine.diff_source import load_version  # noqa: E402
-from engine.evaluate import evaluate_stream  # noqa: E402
-from engine.impact import analyse_impact  # noqa: E402
-from engine.records import read_records  # noqa: E402
+from engine.audit.diff import diff_versions  # noqa: E402
+from engine.audit.versions import load_version  # noqa: E402
+from engine.beneficiary.evaluate import evaluate_stream  # noqa: E402
+from engine.audit.impact import analyse_impact  # noqa: E402
+from engine.beneficiary.records import read_records  # noqa: E402
 
 
 def main() -> int:

@@ -5,7 +5,7 @@ a base revision (before explain) and with this tree, on the same spec and record
     python tools/bench_explain.py [--base REV] [--spec specs/accompagnement-social-professionnel-intensif.yaml]
                                   [-n 3000] [--seed 1]
 
-``--base`` (default: the parent of the commit that added engine/explain.py) is extracted with ``git archive`` into
+``--base`` (default: the parent of the commit that added engine/beneficiary/explain.py) is extracted with ``git archive`` into
 a temporary folder (engine/ and grammar/); both engines evaluate the same records (tools/synth.py) with the same
 child as ``tools/bench.py --instructions``. Printed: instructions per record (runs over 1,000 and 3,000 records,
 the difference divided by 2,000: start-up and compilation cancel out) and of one whole `engine evaluate` run of
@@ -39,7 +39,7 @@ from bench import INSTR_CHILD  # noqa: E402
 STARTUP_CHILD = """
 import sys
 sys.path.insert(0, sys.argv[1])
-from engine.cli import main
+from engine.cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -49,9 +49,9 @@ def git(*args: str) -> bytes:
 
 
 def default_base() -> str:
-    added = git("log", "--diff-filter=A", "--format=%H", "--", "engine/explain.py").decode().split()
+    added = git("log", "--diff-filter=A", "--format=%H", "--", "engine/beneficiary/explain.py").decode().split()
     if not added:
-        raise SystemExit("bench_explain: engine/explain.py is not in the history yet: give --base REV")
+        raise SystemExit("bench_explain: engine/beneficiary/explain.py is not in the history yet: give --base REV")
     return added[-1] + "^"
 
 
@@ -89,7 +89,7 @@ def main(argv=None) -> int:
         return 1
     base = args.base or default_base()
     base_id = git("rev-parse", "--short", base).decode().strip()
-    from engine.compile import load_spec
+    from engine.spec.compile import load_spec
     from synth import Synth
 
     spec_path = str((ROOT / args.spec).resolve())

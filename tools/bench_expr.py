@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from datetime import date
 
-from engine.compiler import compile_expression
+from engine.expr.compiler import compile_expression
 from engine.errors import EngineError
-from engine.runtime import Unknown, age, unknown
-from engine.types import BOOLEAN, DATE, STRING, EnumType, ListType, RecordType, Scope
+from engine.expr.runtime import Unknown, age, unknown
+from engine.expr.types import BOOLEAN, DATE, STRING, EnumType, ListType, RecordType, Scope
 
 TODAY = date(2026, 3, 1)
 TERR = EnumType(("arrageois", "artois", "lens-lievin", "henin-carvin", "boulonnais"))

@@ -33,7 +33,7 @@ sys.path.insert(0, HERE)
 def write_cohort(spec_path: str, n: int, distinct: int, out: str, seed: int = 11) -> float:
     from synth import Synth
 
-    from engine.compile import load_spec
+    from engine.spec.compile import load_spec
 
     spec = load_spec(spec_path)
     syn = Synth(spec, seed, date(2026, 1, 5))
@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     print(f"cohort: {a.n:,} records, {size / 1e6:.0f} MB (written in {gen:.1f} s)")
     engine = os.path.join(os.path.dirname(sys.executable), "engine")
     cmd = [engine if os.path.exists(engine) else sys.executable, *([] if os.path.exists(engine) else
-                                                                  ["-m", "engine.cli"]),
+                                                                  ["-m", "engine.cli.main"]),
            "report", "--spec", a.spec, "--operation", op, "--records", path, "--at", "2027-04-15", "--format", "json",
            *([] if a.jobs is None else ["--jobs", str(a.jobs)])]
     t0 = time.perf_counter()

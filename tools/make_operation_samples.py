@@ -31,9 +31,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 
-from engine.cohort import build_report, load_operation, windows  # noqa: E402
-from engine.compile import load_spec  # noqa: E402
-from engine.opspec import sections_of  # noqa: E402
+from engine.operation.report import build_report, load_operation, windows  # noqa: E402
+from engine.spec.compile import load_spec  # noqa: E402
+from engine.operation.compile import sections_of  # noqa: E402
 
 AT = date(2027, 4, 15)
 
@@ -150,7 +150,7 @@ def realistic(spec, rec: dict, rng: random.Random) -> dict:
     from the dates of the path (entry of the second phase to the exit or ``AT``), CRE validated, exit proofs
     provided, the SLAI validation dated on the day of entry, an exit type and date only for people who left,
     former BRSA only when not BRSA."""
-    from engine.runtime import months_between
+    from engine.expr.runtime import months_between
 
     attrs = spec.attributes
     hist = rec.get("history") or []
@@ -227,7 +227,7 @@ def chantiers_cohort(rng: random.Random, at: date) -> list[dict]:
     """10 posts filled from January 2026: on each post, participants follow one another (positionnement, SLAI
     validation before entry: 05:19, a CDDI of 6 to 12 months, then an exit, the next one entering two to three
     weeks later). ``support_months`` = whole months of the CDDI up to the exit or ``at`` (the CRE count)."""
-    from engine.runtime import add_months, months_between
+    from engine.expr.runtime import add_months, months_between
 
     out = []
     young_left = 4  # at most 20 % young people (05:17): about 1 in 6 here
@@ -298,7 +298,7 @@ def lda_cohort(rng: random.Random, at: date) -> list[dict]:
     designated before the support starts (11:49), reviews at 3 (informal), 6 and 12 months (11:105), exits
     recorded in 2026 (the convention ends on 31/12/2026: no later step). Some referrals are not validated (the
     coordinator stays a resource: diagnostic -> sortie, 11:53)."""
-    from engine.runtime import add_months
+    from engine.expr.runtime import add_months
 
     end = date(2026, 12, 31)
     out = []
@@ -375,7 +375,7 @@ def clauses_cohort(rng: random.Random, at: date) -> list[dict]:
     (clause hours about 35 h a week), then the follow-up of what became of them, with a point at 6 and at 12
     months after entry (10:34, 141); the follow-up ends after the 12-month point (suivi -> fin_de_suivi, or
     directly from mobilisation for a person still in post after 12 months)."""
-    from engine.runtime import add_months
+    from engine.expr.runtime import add_months
 
     out = []
     for i in range(36):
@@ -429,7 +429,7 @@ def generic_cohort(spec, n: int, seed: int, rng: random.Random, active: int = 0)
     months before ``AT`` and still going on at ``AT`` (the active caseload a capacity in places per ETP is about)."""
     from synth import Synth
 
-    from engine.evaluate import evaluate_record
+    from engine.beneficiary.evaluate import evaluate_record
 
     final = {p for p, ph in spec.phases.items() if ph.final}
     out: list[dict] = []
@@ -468,7 +468,7 @@ def generic_cohort(spec, n: int, seed: int, rng: random.Random, active: int = 0)
 
 def active_target(spec, op: dict) -> int:
     """About 85 % of the places the operation's staff gives (``per_fte`` capacities), at most 90 records."""
-    from engine.cohort import build_report
+    from engine.operation.report import build_report
 
     best = 0
     for c in build_report(spec, op, [], AT, PARAMS.get(spec.id, {}))["capacity"]:

@@ -31,9 +31,9 @@ import orjson
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from engine.compile import load_spec  # noqa: E402
-from engine.conformance import plus  # noqa: E402
-from engine.runtime import Duration  # noqa: E402
+from engine.spec.compile import load_spec  # noqa: E402
+from engine.beneficiary.conformance import plus  # noqa: E402
+from engine.expr.runtime import Duration  # noqa: E402
 
 MUTATIONS = ("illegal_start", "unknown_phase", "transition_not_allowed", "dates_out_of_order",
              "min_duration_not_reached", "max_duration_exceeded", "renewals_exceeded", "after_end",

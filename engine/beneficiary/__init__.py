@@ -1,0 +1,1 @@
+"""One beneficiary: reading and binding records (records, bind, bind_typed), the evaluation (evaluate), path conformance and deadlines (conformance), recurring obligations (obligations), the trace of a decision (explain)."""

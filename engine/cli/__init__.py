@@ -1,0 +1,1 @@
+"""The ``engine`` command line: the only code that reads command-line arguments."""

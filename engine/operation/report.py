@@ -1,0 +1,685 @@
+"""Operations and cohorts: the operation report (``engine report``).
+
+Library API (``load_operation`` and ``windows`` come from :mod:`engine.operation.record`)::
+
+    load_operation(path) -> dict                                     # the raw operation record (RecordError if bad)
+    build_report(spec, operation: dict, items, at, params=None) -> dict
+        # items: (line, raw dict | BadRecord) pairs, e.g. engine.beneficiary.records.read_records(path); streamed once
+    run_operation_example(spec, example) -> dict                     # `engine test` for operation examples
+    run_report_command(args) -> int                                  # the CLI
+
+The report (a dict; money as ``Decimal`` rounded to the cent; dates as ``date``) has: ``operator`` (eligibility
+with reasons), ``funding_plan`` (staff, eligible costs, Département share, caps, plan rules, maximum grant),
+``capacity``, ``cohort`` (participants read, bad records), ``constraints``, ``indicators``, ``funding`` (each
+conditional part), ``payments`` (each tranche: amount, due date, status at ``at``) and ``reporting``. Rendering is
+in :mod:`engine.render.report`. The money rules are in :mod:`engine.operation.funding`, the streaming pass in
+:mod:`engine.operation.indicators`, the compiled sections in :mod:`engine.operation.compile`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+
+from engine.operation import funding as F
+from engine.errors import RecordError
+from engine.operation.compile import CohortExpr, OperationSections, sections_of
+from engine.operation.record import (_bad, _known, _num, _src, attribute_env, financing, load_operation,  # noqa: F401
+                        operation_events, recurring, staff_members, windows)
+from engine.expr.runtime import Unknown, add_duration, unknown
+
+# --------------------------------------------------------------------------------------------- the report
+
+def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: date,
+                 params: Mapping[str, Any] | None = None, *, records_path: str | None = None,
+                 jobs: int | None = None, cohort_pass=None) -> dict:
+    """The report of one operation and its cohort at ``at`` (see the module docstring). With ``records_path`` (the
+    JSONL file ``items`` comes from), a large cohort is read by several processes
+    (:func:`engine.operation.indicators.parallel_jobs`; ``jobs`` forces the number); the result is the same.
+    ``cohort_pass(aggregates, bind, base_env, at) -> PassResult`` replaces the pass over ``items`` (the cohort read
+    by partitions elsewhere: :mod:`engine.operation.parts`)."""
+    from engine.beneficiary.evaluate import plan_for
+
+    secs = sections_of(spec)
+    rid = operation.get("id")
+    if not isinstance(rid, str) or not rid.strip():
+        raise _bad("l'opération n'a pas d'identifiant « id » (texte)", "operation.id")
+    if operation.get("spec") is not None and operation.get("spec") != spec.id:
+        raise _bad(f"l'opération est déclarée pour le dispositif « {operation.get('spec')} », pas « {spec.id} »",
+                   "operation.spec", "passez la bonne spec avec --spec, ou corrigez le champ « spec »")
+    binder = plan_for(spec).binder
+    pvals = binder.params(params)
+    missing_params = {k for k, v in pvals.items() if isinstance(v, Unknown)}
+    env: dict = dict(pvals)
+    env.update(attribute_env(spec, operation))
+    fs = secs.funding or F_EMPTY
+    staff = staff_members(operation.get("staff"))
+    fin = financing(operation.get("financing"))
+
+    # ---- staff, costs, share
+    staff_res = None
+    if staff is not None:
+        staff_res = F.check_staff(staff, fs.min_staff_allocation, fs.support_functions_excluded)
+        env["direct_staff_costs"] = staff_res.direct_staff_costs
+        if not _known(env.get("fte", unknown("fte"))):
+            env["fte"] = staff_res.fte
+        env["full_time_posts"] = staff_res.full_time_posts
+        env["staff"] = [{"id": m.id, "role": m.role or "", "cost": m.cost, "allocation": m.allocation,
+                         "work_time": m.work_time, "fte": m.fte, "support_function": m.support_function}
+                        for m in staff]
+    else:
+        env["staff"] = []
+    for n in ("direct_staff_costs", "fte", "full_time_posts", "other_costs", "total_funding", "department_funding"):
+        env.setdefault(n, unknown(n))
+    if fin is not None:
+        if not _known(env["total_funding"]):
+            env["total_funding"] = sum(fin.values(), Decimal(0))
+        if not _known(env["department_funding"]):
+            env["department_funding"] = fin.get("departement", Decimal(0))
+    dsc = _num(env["direct_staff_costs"])
+    other = _num(env["other_costs"])
+    costs = None
+    if dsc is not None:
+        env["direct_staff_costs"] = dsc
+        costs = F.eligible_costs(dsc, [(r.id, r.label, r.rate, r.covers) for r in fs.flat_rates], other or 0,
+                                 _cost_lines(fs, env, at))
+        env["flat_rate_costs"] = costs.flat_rate_amount
+        env["eligible_costs"] = costs.total
+    else:
+        env["flat_rate_costs"] = unknown("direct_staff_costs")
+        env["eligible_costs"] = unknown("direct_staff_costs")
+    start = env.get("convention_start")
+    end = env.get("convention_end")
+    if not (start is not None and _known(start)) and spec.convention is not None and spec.convention.start:
+        start = env["convention_start"] = spec.convention.start
+    if not (end is not None and _known(end)) and spec.convention is not None and spec.convention.end:
+        end = env["convention_end"] = spec.convention.end
+    if isinstance(start, date) and isinstance(end, date):
+        from engine.expr.runtime import months_between
+
+        env["convention_months"] = months_between(start, end + timedelta(days=1))
+    else:
+        env["convention_months"] = unknown("convention_end")
+    share_rate, share_note = _share_rate(fs.share, env, at)
+    share_check = None
+    share_amount = None
+    if share_rate is not None:
+        tf = _num(env["total_funding"])
+        base = tf if tf is not None else (costs.total if costs is not None else None)
+        if base is not None:
+            share_check = F.departement_share(share_rate, base, _num(env["department_funding"]))
+        if costs is not None:
+            share_amount = F.money(F.mul(costs.total, share_rate))
+    caps = []
+    cap_rows = []
+    for c in fs.caps:
+        if c.on != "grant" or c.amount is None:
+            continue
+        v = _num(_op_eval(c.amount, env, at))
+        cap_rows.append((c, v))
+        if v is not None:
+            caps.append(F.Cap(c.id, c.label, F.money(v)))
+    limit = F.max_grant(share_amount, caps)
+    env["max_grant"] = limit.amount if limit.amount is not None else unknown("max_grant")
+    awarded = _num(env.get("grant_awarded"))
+    grant = F.money(awarded) if awarded is not None else limit.amount
+    env["grant"] = grant if grant is not None else unknown("grant_awarded")
+    from engine.operation.compile import BUILTIN_DATES, BUILTIN_INTEGERS, BUILTIN_NUMBERS
+
+    for n in BUILTIN_NUMBERS + BUILTIN_INTEGERS + BUILTIN_DATES:
+        if n not in env or env[n] is None:
+            env[n] = unknown(n)
+
+    # ---- operator eligibility
+    operator = _operator(spec, env, at)
+
+    # ---- the cohort, in one pass
+    exprs = _cohort_exprs(secs)
+    aggs = [a for ce in exprs for _ph, a in ce.aggregates]
+    from engine.operation.indicators import parallel_jobs, participant_binder, run_pass
+
+    # participants are checked against this operation's convention (its dates, else the spec's)
+    bounds = (start if isinstance(start, date) else None, end if isinstance(end, date) else None)
+    pbind = participant_binder(binder, aggs, pvals, spec=spec, at=at, params=params, bounds=bounds)
+    n_jobs = parallel_jobs(records_path, jobs) if records_path and cohort_pass is None else 1
+    if cohort_pass is not None:
+        cohort = cohort_pass(aggs, pbind, env, at)
+    elif n_jobs > 1:  # byte ranges of the file on several processes (engine.run.parallel), merged exactly
+        from engine.operation.parts import merge_parts, report_parts
+
+        cohort = merge_parts(report_parts(spec, operation, records_path, at, params, n_jobs)).result()
+    else:
+        cohort = run_pass(aggs, items, pbind, env, at)
+    aggvals = {k: r.value for k, r in cohort.aggregates.items()}
+    unknowns = {k: r.unknown for k, r in cohort.aggregates.items()}
+
+    def ev(ce: CohortExpr | None):
+        if ce is None:
+            return None, 0
+        cenv = dict(env)
+        for ph, a in ce.aggregates:
+            cenv[ph] = aggvals[a.key]
+        unk = sum(unknowns[a.key] for _ph, a in ce.aggregates)
+        try:
+            return ce.rewritten.fn(cenv, at), unk
+        except Exception as e:  # noqa: BLE001 - an evaluation error (division by zero...) makes the value unknown
+            return _EvalFailure(getattr(e, "message", None) or str(e)), unk
+
+    # ---- indicators (over the cohort given, for the convention period up to the report date)
+    period = {"from": start if isinstance(start, date) else None,
+              "to": min(at, end) if isinstance(end, date) else at}
+    indicators = []
+    for ind in secs.indicators:
+        row: dict[str, Any] = {"id": ind.id, "label": ind.label, "unit": ind.unit, "period": period,
+                               "source": _src(ind.source)}
+        if ind.value is not None:
+            v, unk = ev(ind.value)
+        else:
+            n, u1 = ev(ind.numerator)
+            d, u2 = ev(ind.denominator)
+            unk = u1 + u2
+            row["numerator"], row["denominator"] = _val(n), _val(d)
+            row["numerator_label"], row["denominator_label"] = ind.numerator_label, ind.denominator_label
+            nn, dd = _num(n), _num(d)
+            v = F.ratio(nn, dd) if nn is not None and dd not in (None, 0) else unknown()
+            if dd == 0:
+                row["note"] = "dénominateur nul"
+        row["value"] = _val(v)
+        miss = sorted(set(_missing(v, *((n, d) if ind.value is None else ())))
+                      | _params_read(missing_params, ind.value, ind.numerator, ind.denominator))
+        if miss:
+            row["missing"] = miss
+        if isinstance(v, _EvalFailure):
+            row["error"] = v.message
+        if unk:
+            row["unknown"] = unk
+        if ind.target is not None:
+            row["target"] = ind.target
+            nv = _num(v) if not isinstance(v, _EvalFailure) else None
+            if ind.target_kind is not None:
+                ok = None if nv is None else {"above": nv > ind.target, "at_least": nv >= ind.target,
+                                              "at_most": nv <= ind.target, "below": nv < ind.target}[ind.target_kind]
+                row["target_kind"] = ind.target_kind
+                row["status"] = _status(ok)
+        if ind.interpretation:
+            row["interpretation"] = ind.interpretation
+        indicators.append(row)
+        env[ind.id] = v if not isinstance(v, _EvalFailure) else unknown(ind.id)
+
+    # ---- constraints, plan rules, capacity
+    constraints = [_check_row(c, *ev(c.condition), _params_read(missing_params, c.condition))
+                   for c in secs.cohort_constraints]
+    plan_rules = [_check_row(c, *ev(c.condition), _params_read(missing_params, c.condition)) for c in fs.plan_rules]
+    capacity = []
+    for c in secs.capacity:
+        actual, unk = ev(c.actual)
+        if c.per_fte is not None:
+            res = F.capacity(c.id, c.label, c.per_fte, _num(env.get("fte")), _num(actual), c.limit)
+        else:
+            res = F.capacity_of(c.id, c.label, _num(_op_eval(c.value, env, at)) if c.value is not None else None,
+                                _num(actual), c.limit)
+        capacity.append({"id": c.id, "label": c.label, "per_fte": c.per_fte, "fte": _val(env.get("fte")),
+                         "capacity": res.capacity, "actual": res.actual, "limit": c.limit, "position": res.position,
+                         "status": _status(res.conforming), "source": _src(c.source)})
+
+    # ---- conditional funding
+    parts = []
+    for p in fs.conditional:
+        obj = Decimal(1) if p.objective is None else _num(_op_eval(p.objective, env, at))
+        ach_v, _unk = ev(p.achieved) if p.achieved is not None else (None, 0)
+        if ach_v is True or ach_v is False:
+            ach = Decimal(1 if ach_v else 0)
+        else:
+            ach = _num(ach_v)
+        parts.append(F.PartSpec(p.id, p.label, p.weight, obj, ach, p.mode, p.threshold))
+    earned_caps = []
+    for c in fs.caps:
+        if c.on == "earned" and c.amount is not None:
+            v = _num(ev(c.amount)[0])
+            cap_rows.append((c, v))
+            if v is not None:
+                earned_caps.append(F.Cap(c.id, c.label, F.money(v)))
+    cond = F.conditional_funding(grant, parts, earned_caps) if parts and grant is not None else None
+
+    # ---- reporting and payments
+    reviews = {}
+    reporting = []
+    op_events = operation_events(operation.get("events"))
+    payment_reviews = {p.due for p in secs.payments}  # a review a tranche waits for, even without a due date
+    for r in secs.reporting:
+        if r.condition is not None:
+            row = _check_row(r, *ev(r.condition), _params_read(missing_params, r.condition))
+            if r.over == "convention":
+                _commitment(row, end, at)
+            reporting.append(row)
+            continue
+        if r.event is not None:
+            reporting.append(recurring(r, op_events, start, end, at))
+            continue
+        if r.kind == "manual" and r.id not in payment_reviews:
+            reporting.append({"id": r.id, "label": r.label, "status": "not_evaluated", "source": _src(r.source),
+                              "note": "à vérifier par le service instructeur (rien à calculer)"})
+            continue
+        due = r.due
+        if due is None and r.within is not None and r.after:
+            base = env.get(r.after)
+            if isinstance(base, date):
+                due = add_duration(base, r.within)
+        sub = env.get(r.submitted or "")
+        sub = sub if isinstance(sub, date) else None
+        rs = F.ReviewState(r.id, r.label, due, sub)
+        reviews[r.id] = rs
+        reporting.append({"id": r.id, "label": r.label, "due": due, "submitted": sub, "status": rs.status(at),
+                          "source": _src(r.source)})
+    signature = env.get("signature_date")
+    signature = signature if isinstance(signature, date) else (start if isinstance(start, date) else None)
+    tranches = []
+    tranche_missing: dict[str, list] = {}
+    for p in secs.payments:
+        share = p.share
+        if p.share_expr is not None:  # an expression (a parameter): unknown -> no planned amount, say what is missing
+            v = _op_eval(p.share_expr, env, at)
+            share = _num(v)
+            if share is None:
+                tranche_missing[p.id] = _missing(v) or ["share"]
+        tranches.append(F.TrancheSpec(p.id, p.label, share, "signature" if p.due == "signature" else "review",
+                                      None if p.due == "signature" else p.due, p.at_most))
+    schedule = None
+    if tranches and grant is not None:
+        earned_total = cond.total if cond is not None else None
+        if cond is not None and cond.total is None:
+            earned_total = None
+        schedule = F.payment_schedule(grant, tranches, at, signature, reviews, earned_total,
+                                      earned_unknown=cond is not None and cond.total is None)
+
+    plan_ok = _all_ok([share_check.conforming if share_check else True,
+                       staff_res.conforming if staff_res else True,
+                       (awarded is None or limit.amount is None or F.money(awarded) <= limit.amount)]
+                      + [r["status"] == "passed" if r["status"] != "unknown" else None for r in plan_rules])
+    return {
+        "spec": spec.id, "spec_version": spec.version, "operation": rid, "as_of": at,
+        "period": period,
+        "parameters": {k: _val(v) for k, v in pvals.items()},
+        "missing_parameters": sorted(k for k, v in pvals.items() if isinstance(v, Unknown)),
+        "operator": operator,
+        "funding_plan": _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit,
+                                   awarded, grant, plan_rules, plan_ok, env),
+        "capacity": capacity,
+        "cohort": _cohort_dict(cohort, at),
+        "constraints": constraints,
+        "indicators": indicators,
+        "funding": _funding_dict(cond, secs, grant),
+        "payments": _payments_dict(schedule, secs, tranche_missing),
+        "reporting": reporting,
+    }
+
+
+def _cohort_dict(cohort, at: date) -> dict:
+    """The cohort actually used: participants who had entered by the report date (first history entry, else
+    ``entry_date``), the records left out and why, the unreadable ones."""
+    read = cohort.participants + cohort.not_entered + cohort.errors
+    d = {"read": read, "participants": cohort.participants, "entered_by": at,
+         "left_out": {"not_entered": cohort.not_entered, "errors": cohort.errors},
+         "entry_unknown": cohort.entry_unknown,
+         "errors": cohort.errors, "error_samples": cohort.error_samples}
+    if cohort.internal_errors:
+        d["internal_errors"] = cohort.internal_errors
+    if cohort.not_entered:
+        d["not_entered_samples"] = cohort.not_entered_samples
+    d["rule"] = (f"participants entrés au plus tard le {at.isoformat()} (date de la première entrée dans une phase, "
+                 "sinon entry_date) ; les entrées postérieures sont écartées")
+    return d
+
+
+class _EvalFailure:
+    def __init__(self, message: str):
+        self.message = message
+
+
+F_EMPTY = None  # replaced below (an empty FundingSpec)
+
+
+def _op_eval(expr, env, at):
+    """Evaluate an operation expression; an evaluation error (division by zero...) gives *unknown*, so one bad
+    figure does not stop the report (the figure shows as unknown)."""
+    try:
+        return expr(env, at)
+    except Exception:  # noqa: BLE001 - EvaluationError, DynamicTypeError
+        return unknown()
+
+
+def _cost_lines(fs, env, at) -> list:
+    """The declared cost categories of the plan (``eligible_costs`` items with ``amount``, or covered by a flat
+    rate): declared amount (an unknown attribute is a category not declared: 0), maximum, covering flat rate."""
+    out = []
+    for d in fs.eligible_costs:
+        cover = next((r.id for r in fs.flat_rates if d.id in r.covers or
+                      (d.amount is not None and "other_costs" in r.covers)), None)
+        if d.amount is None and cover is None:
+            continue
+        declared = _num(_op_eval(d.amount, env, at)) if d.amount is not None else None
+        maximum = _num(_op_eval(d.maximum, env, at)) if d.maximum is not None else None
+        out.append(F.CostLine(d.id, d.label, declared, maximum, cover))
+    return out
+
+
+def _share_rate(rule, env, at) -> tuple[Decimal | None, str | None]:
+    if rule is None:
+        return None, None
+    for when, share in rule.cases:
+        if _op_eval(when, env, at) is True:
+            return share, when.text
+    if rule.by_fund:
+        fund = env.get("fund")
+        if isinstance(fund, str) and fund in rule.by_fund:
+            return rule.by_fund[fund], f"fund == {fund}"
+        if rule.share is None:
+            return None, "fonds inconnu"
+    return rule.share, None
+
+
+def _operator(spec, env, at) -> dict:
+    rule = spec.eligibility_operator
+    if rule is None:
+        return {"eligible": None, "reasons": [], "missing": [], "note": "pas de règle d'éligibilité des porteurs"}
+    reasons: list = []
+
+    def walk(r):
+        if hasattr(r, "children"):
+            vals = [walk(c) for c in r.children]
+            if r.op == "not":
+                v = vals[0]
+                return (not v) if isinstance(v, bool) else v
+            decisive = r.op == "any"
+            unk = None
+            for v in vals:
+                if v is decisive:
+                    return decisive
+                if not isinstance(v, bool):
+                    unk = v if unk is None else unk | v
+            return (not decisive) if unk is None else unk
+        try:
+            v = r.expr.fn(env, at)
+        except Exception as e:  # noqa: BLE001
+            v = unknown()
+            reasons.append({"rule": r.id, "value": None, "text": r.label, "source": _src(r.source),
+                            "error": getattr(e, "message", None) or str(e)})
+            return v
+        if v is True or v is False:
+            reasons.append({"rule": r.id, "value": v, "text": r.label, "source": _src(r.source)})
+            return v
+        names = sorted(getattr(v, "names", ()) or ())
+        reasons.append({"rule": r.id, "value": None, "text": r.label, "source": _src(r.source), "missing": names})
+        return v if isinstance(v, Unknown) else unknown()
+
+    res = walk(rule)
+    if isinstance(res, bool):
+        return {"eligible": res, "reasons": reasons, "missing": []}
+    return {"eligible": None, "reasons": reasons, "missing": sorted(res.names)}
+
+
+def _cohort_exprs(secs: OperationSections) -> list[CohortExpr]:
+    out: list = []
+    for i in secs.indicators:
+        out += [i.value, i.numerator, i.denominator]
+    out += [c.condition for c in secs.cohort_constraints]
+    out += [c.actual for c in secs.capacity]
+    out += [r.condition for r in secs.reporting]
+    if secs.funding is not None:
+        out += [c.condition for c in secs.funding.plan_rules]
+        out += [p.achieved for p in secs.funding.conditional]
+        out += [c.amount for c in secs.funding.caps if c.on == "earned"]
+    return [e for e in out if isinstance(e, CohortExpr)]
+
+
+def _params_read(missing_params: set, *exprs) -> set:
+    """The parameters not supplied that these cohort expressions read (directly, through a definition, or inside
+    an aggregate's filter or projection)."""
+    if not missing_params:
+        return set()
+    names: set = set()
+    for ce in exprs:
+        if ce is None:
+            continue
+        names |= set(getattr(getattr(ce, "rewritten", None), "names", ()) or ())
+        for _ph, a in getattr(ce, "aggregates", ()):
+            for e in (a.where, a.value):
+                if e is not None:
+                    names |= set(getattr(e, "names", ()) or ())
+    return names & missing_params
+
+
+def _missing(*values) -> list[str]:
+    """The names (attributes, parameters) whose absence left these values unknown."""
+    out: set = set()
+    for v in values:
+        if isinstance(v, Unknown):
+            out |= set(v.names or ())
+    return sorted(out)
+
+
+def _val(v):
+    if v is None or isinstance(v, (Unknown, _EvalFailure)):
+        return None
+    if isinstance(v, Decimal):
+        return v.quantize(Decimal("0.0001")).normalize() if v != v.to_integral_value() else v.to_integral_value()
+    return v
+
+
+def _status(ok) -> str:
+    return "passed" if ok is True else "failed" if ok is False else "unknown"
+
+
+def _all_ok(vals) -> bool | None:
+    if any(v is False for v in vals):
+        return False
+    if any(v is None for v in vals):
+        return None
+    return True
+
+
+def _check_row(c, v, unk, params_missing=()) -> dict:
+    row = {"id": c.id, "label": c.label, "status": _status(v if isinstance(v, bool) else None),
+           "condition": c.condition.text if c.condition is not None else None, "source": _src(c.source)}
+    miss = set(v.names or ()) if isinstance(v, Unknown) else set()
+    if v is not True and v is not False:
+        miss |= set(params_missing)  # a parameter not supplied that the condition reads
+    elif unk:
+        miss |= set(params_missing)  # decided, but some participants were left out for want of it
+    if miss:
+        row["missing"] = sorted(miss)
+    if isinstance(v, _EvalFailure):
+        row["error"] = v.message
+    if unk:
+        row["unknown"] = unk
+    if getattr(c, "interpretation", None):
+        row["interpretation"] = c.interpretation
+    return row
+
+
+def _commitment(row: dict, end, at: date) -> None:
+    """A commitment over the whole operation (``over: convention``, e.g. "à minima 3 comités de suivi", 03:76):
+    ``met`` as soon as its condition holds; while it does not, ``pending`` until the convention ends (the target
+    can still be reached), ``failed`` after; ``unknown`` when the condition is."""
+    st = row["status"]
+    row["over"] = "convention"
+    if st == "passed":
+        row["status"] = "met"
+    elif st == "failed":
+        if isinstance(end, date) and at > end:
+            row["note"] = f"convention terminée le {end.isoformat()} sans que l'engagement soit atteint"
+        elif isinstance(end, date):
+            row["status"] = "pending"
+            row["note"] = f"pas encore atteint ; la convention court jusqu'au {end.isoformat()}"
+        else:
+            row["status"] = "pending"
+            row["note"] = "pas encore atteint ; date de fin de la convention inconnue"
+
+
+def _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit, awarded, grant,
+               plan_rules, plan_ok, env) -> dict:
+    d: dict[str, Any] = {"conforming": plan_ok}
+    if staff_res is not None:
+        d["staff"] = [{"id": c.member.id, "role": c.member.role, "cost": F.money(c.member.cost),
+                       "allocation": c.member.allocation, "work_time": c.member.work_time,
+                       "status": "passed" if c.eligible else "excluded" if c.rule == "support_function" else "failed",
+                       "reason": c.reason} for c in staff_res.checks]
+    if fs.min_staff_allocation is not None:
+        d["min_staff_allocation"] = {"rate": fs.min_staff_allocation, "label": fs.min_staff_allocation_label,
+                                     "source": _src(fs.min_staff_allocation_source),
+                                     "status": _status(staff_res.conforming if staff_res else None)}
+    lines = {c.line.id: c for c in (costs.categories if costs else ())}
+    cats = []
+    for x in fs.eligible_costs:
+        row = {"id": x.id, "label": x.label, "excluded": x.excluded, "source": _src(x.source)}
+        c = lines.get(x.id)
+        if c is not None:
+            row.update(declared=None if c.line.declared is None else F.money(c.line.declared),
+                       maximum=None if c.line.maximum is None else F.money(c.line.maximum), amount=c.amount,
+                       status=c.status)
+            if c.reason:
+                row["reason"] = c.reason
+        if x.interpretation:
+            row["interpretation"] = x.interpretation
+        cats.append(row)
+    d["eligible_cost_categories"] = cats
+    d["direct_staff_costs"] = costs.direct_staff_costs if costs else None
+    d["flat_rates"] = ([{"id": f.id, "label": f.label, "rate": f.rate, "amount": f.amount, "covers": list(f.covers),
+                         "source": _src(next((r.source for r in fs.flat_rates if r.id == f.id), None))}
+                        for f in costs.flat_rates] if costs else [])
+    d["other_costs"] = costs.other_costs if costs else None
+    if costs is not None and costs.other_costs_covered_by is not None and costs.other_costs_declared:
+        d["other_costs_declared"] = costs.other_costs_declared
+        d["other_costs_excluded"] = (f"autres dépenses déclarées ({F.euros(costs.other_costs_declared)}) couvertes par "
+                                     f"le forfait « {costs.other_costs_covered_by} » : non ajoutées à l'assiette")
+    d["eligible_costs"] = costs.total if costs else None
+    if fs.share is not None:
+        d["department_share"] = {
+            "rate": share_rate, "label": fs.share.label, "source": _src(fs.share.source),
+            "total_funding": share_check.total_financing if share_check else None,
+            "expected": share_check.expected if share_check else None,
+            "declared": share_check.declared if share_check else None,
+            "status": _status(share_check.conforming if share_check else None),
+            "amount_on_eligible_costs": share_amount}
+        if fs.share.interpretation:
+            d["department_share"]["interpretation"] = fs.share.interpretation
+    d["caps"] = [{"id": c.id, "label": c.label, "on": c.on, "amount": None if v is None else F.money(v),
+                  "expression": getattr(c.amount, "text", None), "source": _src(c.source),
+                  "binding": c.id == limit.binding} for c, v in cap_rows]
+    d["rules"] = plan_rules
+    d["max_grant"] = limit.amount
+    d["max_grant_binding"] = limit.binding
+    d["grant_awarded"] = None if awarded is None else F.money(awarded)
+    d["grant_within_max"] = _status(None if awarded is None or limit.amount is None
+                                    else F.money(awarded) <= limit.amount)
+    d["grant"] = grant
+    return d
+
+
+def _funding_dict(cond, secs, grant) -> dict:
+    if cond is None:
+        if not (secs.funding and secs.funding.conditional):
+            # no part of the grant depends on objectives: the money due is the grant (awarded, else the maximum)
+            return {"base": grant, "parts": [], "total": grant,
+                    "note": "aucune part conditionnelle dans le texte : le total est la subvention retenue"}
+        return {"base": grant, "parts": [], "total": None}
+    rules = {p.id: p for p in (secs.funding.conditional if secs.funding else ())}
+    parts = []
+    for p in cond.parts:
+        r = rules.get(p.spec.id)
+        parts.append({"id": p.spec.id, "label": p.spec.label, "weight": p.spec.weight, "mode": p.spec.mode,
+                      "threshold": p.spec.threshold, "objective": _val(p.spec.objective),
+                      "achieved": _val(p.spec.achieved),
+                      "ratio": None if p.ratio is None else F.round_ratio(p.ratio), "maximum": p.maximum,
+                      "amount": p.amount, "rule": p.rule, "source": _src(r.source if r else None),
+                      "interpretation": r.interpretation if r else None})
+    d = {"base": cond.base, "parts": parts, "total": cond.total}
+    if cond.cap_applied is not None:
+        d["cap_applied"] = cond.cap_applied.id
+        d["uncapped_total"] = cond.uncapped_total
+    return d
+
+
+def _payments_dict(schedule, secs, missing=None) -> dict:
+    if schedule is None:
+        return {"tranches": [], "total": None, "due_at": None}
+    srcs = {p.id: p for p in secs.payments}
+    rows = []
+    for t in schedule.tranches:
+        p = srcs.get(t.spec.id)
+        rows.append({"id": t.spec.id, "label": t.spec.label, "share": t.spec.share, "at_most": t.spec.conditional,
+                     "planned": t.planned, "amount": t.amount, "due_date": t.due_date, "review_due": t.review_due,
+                     "status": t.status,
+                     "note": t.note, "source": _src(p.source if p else None)})
+        if missing and t.spec.id in missing:
+            rows[-1]["missing"] = missing[t.spec.id]
+    return {"grant": schedule.grant, "earned": schedule.earned, "tranches": rows, "planned_total": schedule.planned_total,
+            "total": schedule.total, "due_at": schedule.due_at}
+
+
+# --------------------------------------------------------------------------------------------- entry points
+
+def run_operation_example(spec, example) -> dict:
+    """``engine test`` runner for operation examples (``operation:`` + ``cohort:``)."""
+    from engine.examples import jsonish
+
+    if example.operation is None:
+        raise _bad("l'exemple n'a pas d'« operation »", "example.no_operation")
+    op = jsonish(dict(example.operation))
+    op.setdefault("id", "example")
+    cohort = [(i + 1, jsonish(dict(r))) for i, r in enumerate(example.cohort or ())]
+    return build_report(spec, op, cohort, example.at or date.today(), dict(example.params))
+
+
+REPORT_SUFFIXES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".csv": "csv"}
+
+
+def run_report_command(args) -> int:
+    """``engine report --spec S --operation OP.json --records COHORT.jsonl [--at D] [--format F] [-o OUT]``."""
+    import os
+    import sys
+
+    from engine.files.output import open_output, prepare, refuse_inputs, spec_inputs
+    from engine.run.parallel import parse_jobs
+    from engine.beneficiary.records import read_records
+    from engine.render.report import render
+    from engine.api import load_spec
+
+    out_path = getattr(args, "output", None)
+    target = prepare(out_path, "-o")  # a bad output name is a usage error before anything is read
+    spec = load_spec(args.spec)
+    refuse_inputs([target], spec_inputs(spec) + [("le fichier de l'opération (--operation)", args.operation),
+                                                 ("le fichier de la cohorte (--records)", args.records)])
+    op = load_operation(args.operation)
+    at = args.at or date.today()
+    fmt = "json" if getattr(args, "json", False) else args.format
+    if fmt is None and out_path:
+        fmt = REPORT_SUFFIXES.get(os.path.splitext(out_path)[1].lower())
+    fmt = fmt or "text"
+    with open_output(target) as out:  # a folder that cannot be written fails now, before the cohort is read
+        try:
+            report = build_report(spec, op, read_records(args.records, spec=spec), at, dict(args.param or []),
+                                  records_path=args.records, jobs=parse_jobs(getattr(args, "jobs", None)))
+        except RecordError as e:  # the operation's checks (engine/operation/record.py) do not know its file: name it
+            raise RecordError([replace(d, file=args.operation) if d.file is None and d.code.startswith("operation.")
+                               else d for d in e.diagnostics]) from None
+        out.write(render(report, fmt).encode("utf-8"))
+    internal = report["cohort"].get("internal_errors") or 0
+    if internal:  # the report is complete, but some participants hit an engine bug: say it, exit 3
+        from engine.faults import EXIT_INTERNAL, summary
+
+        sys.stderr.write(summary("report", internal, None, "participant",
+                                 "comptés comme inconnus dans les chiffres de la cohorte ; le rapport est écrit"))
+        return EXIT_INTERNAL
+    return 0
+
+
+def _empty_funding():
+    from engine.operation.compile import FundingSpec
+
+    return FundingSpec()
+
+
+F_EMPTY = _empty_funding()

@@ -1,0 +1,282 @@
+"""Output formats. This part: ``engine evaluate`` (JSONL, JSON, CSV; ``--summary``; atomic ``-o``; progress bar).
+
+- ``jsonl`` (default): one JSON object per input record, in input order, written as it is computed (streamed).
+- ``json``: the same objects as one JSON array (still streamed: ``[`` then one object per line).
+- ``csv``: one row per record, flat columns (see :func:`csv_columns`): decisions, first violation, one column per
+  deadline and per obligation of the spec (their status).
+
+``-o FILE`` is written atomically: a temporary file in the same folder, renamed over ``FILE`` at the end (never a
+half-written file; on error or interruption the temporary file is removed and ``FILE`` is untouched).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+import time
+from collections import Counter
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from typing import IO, Any, Iterable, Iterator
+
+import orjson
+
+from engine.errors import UsageError
+from engine.escape import csv_cell
+
+
+def _default(v: Any):
+    if v.__class__ is Decimal:
+        return orjson.Fragment(format(v, "f"))
+    from engine.expr.runtime import Duration, Unknown
+
+    if isinstance(v, Duration):
+        return v.iso()
+    if isinstance(v, Unknown):
+        return None
+    if isinstance(v, (set, frozenset, tuple)):
+        return sorted(v) if isinstance(v, (set, frozenset)) else list(v)
+    raise TypeError(f"cannot encode {type(v).__name__}")
+
+
+def dumps(obj: Any) -> bytes:
+    """One output object as compact JSON bytes (dates ``YYYY-MM-DD``, decimals as exact JSON numbers)."""
+    return orjson.dumps(obj, default=_default)
+
+
+# ----------------------------------------------------------------------------------------------- atomic output
+
+@contextmanager
+def atomic_output(path: str | None) -> Iterator[IO[bytes]]:
+    """A binary stream to write to: standard output when ``path`` is None or ``-``, else ``path`` written by
+    :mod:`engine.files.output` (atomically for a file, in place for a device or a FIFO)."""
+    from engine.files.output import open_output, prepare
+
+    with open_output(prepare(path)) as out:
+        yield out
+
+
+# ----------------------------------------------------------------------------------------------- formats
+
+def write_jsonl(out: IO[bytes], results: Iterable[dict]) -> None:
+    write = out.write
+    for r in results:
+        write(orjson.dumps(r, default=_default, option=orjson.OPT_APPEND_NEWLINE))
+
+
+def write_json(out: IO[bytes], results: Iterable[dict]) -> None:
+    write = out.write
+    first = True
+    write(b"[")
+    for r in results:
+        write(b"\n" if first else b",\n")
+        first = False
+        write(dumps(r))
+    write(b"\n]\n" if not first else b"]\n")
+
+
+def csv_columns(spec) -> list[str]:
+    cols = ["id", "line", "status", "eligible", "missing", "legal", "current_phase", "first_violation",
+            "first_violation_message", "violations", "next"]
+    cols += [f"deadline.{d.id}" for d in spec.deadlines]
+    cols += [f"obligation.{o.id}" for o in spec.obligations]
+    cols += ["error_code", "error_message"]
+    return cols
+
+
+def _cell(v: Any) -> str:
+    """A CSV cell: text that a spreadsheet would run as a formula is neutralised (engine.escape.csv_cell)."""
+    if v.__class__ is str:
+        return csv_cell(v)
+    if v is None:
+        return ""
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, date):
+        return v.isoformat()
+    return str(v)
+
+
+def csv_row(r: dict) -> dict:
+    row = {"id": r.get("id"), "line": r.get("line"), "status": r.get("status")}
+    if r.get("status") == "error":
+        err = r.get("error") or {}
+        row["error_code"] = err.get("code")
+        row["error_message"] = err.get("message")
+        return row
+    row["eligible"] = "unknown" if r.get("eligible") is None else r.get("eligible")
+    row["missing"] = ";".join(r.get("missing") or ())
+    path = r.get("path") or {}
+    row["legal"] = path.get("legal")
+    row["current_phase"] = path.get("current_phase")
+    fv = path.get("first_violation")
+    if fv:
+        row["first_violation"] = fv["code"]
+        row["first_violation_message"] = fv["message"]
+    row["violations"] = ";".join(v["code"] for v in path.get("violations") or ())
+    row["next"] = ";".join(n["phase"] for n in path.get("next") or ())
+    for d in r.get("deadlines") or ():
+        row[f"deadline.{d['id']}"] = d["status"]
+    for o in r.get("obligations") or ():
+        row[f"obligation.{o['id']}"] = o["status"]
+    return row
+
+
+def write_csv(out: IO[bytes], results: Iterable[dict], spec) -> None:
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+    try:
+        w = csv.DictWriter(text, fieldnames=csv_columns(spec), extrasaction="ignore")
+        w.writeheader()
+        for r in results:
+            w.writerow({k: _cell(v) for k, v in csv_row(r).items()})
+        text.flush()
+    finally:
+        text.detach()
+
+
+# ----------------------------------------------------------------------------------------------- summary, progress
+
+class Summary:
+    """Counts for ``--summary``."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.eligible = Counter()
+        self.legal = Counter()
+        self.first = Counter()
+        self.errors = Counter()
+
+    def add(self, r: dict) -> None:
+        self.total += 1
+        if r.get("status") == "error":
+            self.errors[(r.get("error") or {}).get("code")] += 1
+            return
+        e = r.get("eligible")
+        self.eligible["eligible" if e is True else "not_eligible" if e is False else "unknown"] += 1
+        path = r.get("path") or {}
+        if path.get("legal"):
+            self.legal["legal"] += 1
+        else:
+            self.legal["illegal"] += 1
+            fv = path.get("first_violation") or {}
+            self.first[fv.get("code")] += 1
+
+    def as_dict(self) -> dict:
+        return {"records": self.total, "eligible": self.eligible["eligible"],
+                "not_eligible": self.eligible["not_eligible"], "unknown": self.eligible["unknown"],
+                "legal": self.legal["legal"], "illegal": self.legal["illegal"],
+                "first_violation": dict(sorted(self.first.items())), "errors": sum(self.errors.values()),
+                "errors_by_code": dict(sorted(self.errors.items()))}
+
+    def format(self) -> str:
+        d = self.as_dict()
+        lines = [f"{d['records']} enregistrement(s) évalué(s)",
+                 f"  éligibles : {d['eligible']} · non éligibles : {d['not_eligible']} · indéterminés (données "
+                 f"manquantes) : {d['unknown']}",
+                 f"  parcours conformes : {d['legal']} · non conformes : {d['illegal']}"]
+        for code, n in d["first_violation"].items():
+            lines.append(f"    première anomalie {code} : {n}")
+        lines.append(f"  erreurs (enregistrements illisibles) : {d['errors']}")
+        for code, n in d["errors_by_code"].items():
+            lines.append(f"    {code} : {n}")
+        return "\n".join(lines)
+
+
+def _progress(results: Iterable[dict], summary: Summary | None, stream=None) -> Iterator[dict]:
+    """Pass results through, counting them for the summary; on a terminal, show a progress line on stderr once the
+    run has lasted more than 2 seconds."""
+    stream = stream or sys.stderr
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    start = time.monotonic()
+    shown = 0.0
+    n = 0
+    for r in results:
+        n += 1
+        if summary is not None:
+            summary.add(r)
+        if tty and not n & 1023:
+            now = time.monotonic()
+            if now - start > 2 and now - shown > 0.5:
+                shown = now
+                stream.write(f"\r  {n} enregistrements évalués ({n / (now - start):,.0f}/s)".replace(",", " "))
+                stream.flush()
+        yield r
+    if tty and shown:
+        stream.write("\r" + " " * 60 + "\r")
+        stream.flush()
+
+
+# ----------------------------------------------------------------------------------------------- the command
+
+@contextmanager
+def tune_gc():
+    """For a long streaming run: the records are trees of dicts and lists (freed by reference counting, no cycles),
+    so the cyclic collector need not run every 700 allocations nor walk the compiled spec again and again. The
+    previous settings are restored at the end."""
+    import gc
+
+    old = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 50)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
+
+
+def run_evaluate_output(args) -> int:
+    from engine.beneficiary.evaluate import evaluate_stream, plan_for
+    from engine.api import load_spec
+    from engine.faults import EXIT_INTERNAL, Counter as InternalCounter, summary as internal_summary
+    from engine.files.output import open_output, prepare, refuse_inputs, spec_inputs
+    from engine.beneficiary.records import read_records
+
+    at = args.at or date.today()
+    if sum(1 for p in args.records if p == "-") > 1:
+        raise UsageError("l'entrée standard (-) ne peut être lue qu'une fois", file="<command line>", code="usage")
+    target = prepare(args.output, "-o")  # a bad output name is a usage error before anything is read
+    spec = load_spec(args.spec)
+    plan = plan_for(spec)
+    params = dict(args.param or ())
+    plan.binder.params(params)  # a bad --param is a usage error (exit 2) before anything is read
+    for name in sorted(set(spec.parameters) - set(params)):
+        sys.stderr.write(f"engine evaluate: attention : le paramètre « {name} » n'est pas fourni (--param {name}=...) ; "
+                         "les décisions qui en dépendent seront indéterminées (null) et le nommeront dans "
+                         "« missing »\n")
+    refuse_inputs([target], spec_inputs(spec) + [("le fichier d'enregistrements", p) for p in args.records])
+    if (getattr(args, "jobs", None) not in (None, "1", 1)) or getattr(args, "dask", None):  # several processes
+        from engine.run.batch import run_chunked_command
+
+        return run_chunked_command(args, spec, at, params, lambda: open_output(target), tune_gc)
+    sources = [(p, read_records(p, spec=spec, decode=plan.decoder)) for p in args.records]  # open everything first: exit 1 before output
+    several = len(sources) > 1
+
+    def results() -> Iterator[dict]:
+        for path, items in sources:
+            for r in evaluate_stream(spec, items, at, params, owned=True):
+                if several and r.get("status") == "error":
+                    r["file"] = path
+                yield r
+
+    summary = Summary() if args.summary else None
+    counter = InternalCounter()
+    stream = _progress(counter.watch(results()), summary)
+    with open_output(target) as out, tune_gc():
+        if args.format == "json":
+            write_json(out, stream)
+        elif args.format == "csv":
+            write_csv(out, stream, spec)
+        else:
+            write_jsonl(out, stream)
+    if summary is not None:
+        sys.stderr.write(summary.format() + "\n")
+    if counter.internal:  # every record has its line; the bug is said, and the exit code says it to scripts
+        sys.stderr.write(internal_summary("evaluate", counter.internal, counter.total))
+        return EXIT_INTERNAL
+    return 0

@@ -1,0 +1,306 @@
+"""Rendering of an operation report (:func:`engine.operation.report.build_report`): text (terminal, French), markdown, CSV
+(one row per figure) and JSON (money as JSON numbers with exactly two decimals, e.g. ``45000.00``; rates as exact
+decimals; dates ``YYYY-MM-DD``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from engine.escape import csv_cell, md_cell, text_safe
+from engine.operation.funding import euros, pct
+
+_STATUS_FR = {"passed": "conforme", "failed": "NON CONFORME", "unknown": "indéterminé", "due": "exigible",
+              "scheduled": "à venir", "awaiting_review": "en attente du bilan", "review_late": "bilan en retard",
+              "not_due": "rien à verser", "excluded": "exclu", "met": "respecté", "unmet": "NON RESPECTÉ",
+              "not_evaluated": "à vérifier", "recovery": "reversement", "submitted": "remis",
+              "submitted_late": "remis en retard", "late": "en retard", "pending": "à venir",
+              "counted": "retenu", "warning": "avertissement", "error": "erreur", "capped": "plafonné", "not_declared": "non déclaré"}
+_MONEY_KEYS = {"cost", "amount", "planned", "maximum", "total", "due_at", "grant", "earned", "base", "max_grant",
+               "grant_awarded", "direct_staff_costs", "other_costs", "eligible_costs", "expected", "declared",
+               "total_funding", "amount_on_eligible_costs", "planned_total", "uncapped_total",
+               "other_costs_declared"}
+
+
+def render(report: dict, fmt: str) -> str:
+    if fmt == "json":
+        return to_json(report) + "\n"
+    if fmt == "markdown":
+        return render_markdown(report)
+    if fmt == "csv":
+        return render_csv(report)
+    return render_text(report)
+
+
+# --------------------------------------------------------------------------------------------- JSON
+
+def to_json(value: Any, key: str | None = None) -> str:
+    """Exact JSON: Decimal money as numbers with two decimals, other decimals exactly, dates as text."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(json.dumps(str(k), ensure_ascii=False) + ": " + to_json(v, str(k))
+                               for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(to_json(v, key) for v in value) + "]"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, Decimal):
+        return _decimal_text(value, key in _MONEY_KEYS)
+    if isinstance(value, date):
+        return json.dumps(value.isoformat())
+    if isinstance(value, (int, float, str)):
+        return json.dumps(value, ensure_ascii=False)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------------------------- text
+
+def _d(v) -> str:
+    return v.isoformat() if isinstance(v, date) else "—" if v is None else str(v)
+
+
+def _n(v) -> str:
+    if v is None:
+        return "indéterminé"
+    if isinstance(v, Decimal):
+        return format(v.normalize(), "f").replace(".", ",")
+    return str(v)
+
+
+def _st(s) -> str:
+    return _STATUS_FR.get(s, str(s))
+
+
+def _src(x) -> str:
+    return f"  [{x['source']}]" if x.get("source") else ""
+
+
+def _miss(x) -> str:
+    return f" (manque : {', '.join(x['missing'])})" if x.get("missing") else ""
+
+
+def render_text(r: dict) -> str:
+    out = []
+    w = out.append
+    w(f"Opération {r['operation']} — dispositif {r['spec']} (version {r['spec_version']}), au {_d(r['as_of'])}")
+    w(f"Période : du {_d(r['period']['from'])} au {_d(r['period']['to'])}")
+    if r.get("parameters"):
+        w("")
+        w("PARAMÈTRES")
+        for k, v in r["parameters"].items():
+            w(f"  - {k} = {_n(v)}" if v is not None else
+              f"  - {k} : NON FOURNI — les chiffres qui en dépendent sont indéterminés (--param {k}=VALEUR)")
+    op = r["operator"]
+    w("")
+    w("PORTEUR : " + ("éligible" if op["eligible"] is True else "NON ÉLIGIBLE" if op["eligible"] is False
+                      else "éligibilité indéterminée"))
+    for x in op["reasons"]:
+        v = "oui" if x["value"] is True else "non" if x["value"] is False else "inconnu"
+        extra = f" (manque : {', '.join(x['missing'])})" if x.get("missing") else ""
+        w(f"  - {x['text']} : {v}{extra}{_src(x)}")
+    fp = r["funding_plan"]
+    w("")
+    w("PLAN DE FINANCEMENT : " + {True: "conforme", False: "NON CONFORME", None: "conformité indéterminée"}[
+        fp["conforming"]])
+    for s in fp.get("staff", []):
+        w(f"  - salarié {s['id']} ({s['role'] or '?'}) : {euros(s['cost'])}, affectation {pct(s['allocation'])}"
+          f" — {'retenu' if s['status'] == 'passed' else ('exclu : ' if s['status'] == 'excluded' else 'REFUSÉ : ') + (s['reason'] or '')}")
+    if fp.get("min_staff_allocation"):
+        m = fp["min_staff_allocation"]
+        w(f"  Taux d'affectation minimum {pct(m['rate'])} : {_st(m['status'])}{_src(m)}")
+    w(f"  Dépenses directes de personnel : {euros(fp['direct_staff_costs'])}")
+    for f in fp["flat_rates"]:
+        w(f"  {f['label'] or f['id']} ({pct(f['rate'])}) : {euros(f['amount'])}{_src(f)}")
+    for c in fp.get("eligible_cost_categories", []):
+        if "status" not in c:
+            continue
+        shown = {"counted": f"{euros(c['amount'])}", "capped": f"{euros(c['amount'])} ({c.get('reason')})",
+                 "excluded": f"exclu : {c.get('reason')}", "not_declared": "non déclaré"}.get(c["status"], "")
+        w(f"  {c['label'] or c['id']} : {shown}{_src(c)}")
+    if fp["other_costs"]:
+        w(f"  Autres dépenses : {euros(fp['other_costs'])}")
+    if fp.get("other_costs_excluded"):
+        w(f"  Autres dépenses : exclu : {fp['other_costs_excluded']}")
+    w(f"  Coûts éligibles : {euros(fp['eligible_costs'])}")
+    ds = fp.get("department_share")
+    if ds:
+        w(f"  Part du Département {pct(ds['rate']) if ds['rate'] is not None else '?'} du financement total "
+          f"{euros(ds['total_funding'])} = {euros(ds['expected'])} ; déclarée : {euros(ds['declared'])} — "
+          f"{_st(ds['status'])}{_src(ds)}")
+    for c in fp["caps"]:
+        w(f"  Plafond {c['label'] or c['id']} : {euros(c['amount'])}{' (déterminant)' if c['binding'] else ''}"
+          f"{_src(c)}")
+    for x in fp["rules"]:
+        w(f"  Règle {x['label'] or x['id']} : {_st(x['status'])}{_src(x)}")
+    w(f"  Subvention maximale : {euros(fp['max_grant'])} ; attribuée : {euros(fp['grant_awarded'])}"
+      f" ({_st(fp['grant_within_max'])})")
+    if r["capacity"]:
+        w("")
+        w("CAPACITÉ")
+        for c in r["capacity"]:
+            pos = {"over": "au-dessus", "under": "en dessous", "at": "atteinte", None: "—"}[c["position"]]
+            w(f"  - {c['label'] or c['id']} : capacité {_n(c['capacity'])}, réel {_n(c['actual'])} ({pos}) — "
+              f"{_st(c['status'])}{_src(c)}")
+    co = r["cohort"]
+    w("")
+    ne = co.get("left_out", {}).get("not_entered", 0)
+    w(f"COHORTE : {co['participants']} participants retenus (entrés au plus tard le {_d(co.get('entered_by'))}), "
+      f"{ne} écartés car entrés après cette date, {co['errors']} enregistrements illisibles"
+      + (f" ; {co['entry_unknown']} sans date d'entrée connue, retenus" if co.get("entry_unknown") else ""))
+    for e in co.get("not_entered_samples", [])[:5]:
+        w(f"  - écarté : ligne {e['line']} ({e.get('id') or 'sans id'}), entrée le {_d(e['entry'])}")
+    if co.get("internal_errors"):
+        w(f"  ! {co['internal_errors']} participant(s) ont rencontré une erreur interne du moteur (internal_error) : "
+          "les chiffres qui en dépendent les comptent comme inconnus")
+    for e in co["error_samples"][:5]:
+        w(f"  ! ligne {e['line']} ({e.get('id') or 'sans id'}) : {e['message']}")
+    if r["constraints"]:
+        w("")
+        w("CONTRAINTES DE COHORTE")
+        for x in r["constraints"]:
+            w(f"  - {x['label'] or x['id']} : {_st(x['status'])}"
+              f"{' (' + str(x['unknown']) + ' inconnus)' if x.get('unknown') else ''}{_miss(x)}{_src(x)}")
+    if r["indicators"]:
+        w("")
+        w("INDICATEURS")
+        for x in r["indicators"]:
+            v = x["value"]
+            shown = (pct(v) if x.get("numerator") is not None and v is not None else _n(v))
+            nd = f" ({_n(x['numerator'])} / {_n(x['denominator'])})" if "numerator" in x else ""
+            tgt = ""
+            if x.get("target") is not None:
+                t = pct(x["target"]) if "numerator" in x else _n(x["target"])
+                tgt = f", cible {t}" + (f" — {_st(x['status'])}" if x.get("status") else "")
+            w(f"  - {x['label'] or x['id']} : {shown}{nd}{tgt}"
+              f"{' (' + str(x['unknown']) + ' inconnus)' if x.get('unknown') else ''}{_miss(x)}{_src(x)}")
+    fu = r["funding"]
+    if fu["parts"]:
+        w("")
+        w(f"FINANCEMENT CONDITIONNEL (base {euros(fu['base'])})")
+        for p in fu["parts"]:
+            w(f"  - {p['label'] or p['id']} : poids {pct(p['weight'])}, objectif {_n(p['objective'])}, réalisé "
+              f"{_n(p['achieved'])}, taux {pct(p['ratio']) if p['ratio'] is not None else '?'} -> "
+              f"{euros(p['amount'])} sur {euros(p['maximum'])} ({p['rule']}){_src(p)}")
+        if fu.get("cap_applied"):
+            w(f"  Plafond appliqué ({fu['cap_applied']}) : {euros(fu['uncapped_total'])} ramené à {euros(fu['total'])}")
+        w(f"  Total dû : {euros(fu['total'])}")
+    pa = r["payments"]
+    if pa["tranches"]:
+        w("")
+        w("ÉCHÉANCIER")
+        for t in pa["tranches"]:
+            w(f"  - {t['label'] or t['id']} ({pct(t['share']) if t['share'] is not None else '?'}) : prévu "
+              f"{euros(t['planned'])}, montant {euros(t['amount'])}, date {_d(t['due_date'])}"
+              f"{' (bilan attendu au plus tard le ' + _d(t['review_due']) + ')' if t.get('review_due') and not t['due_date'] else ''}"
+              f" — {_st(t['status'])}"
+              f"{' (' + t['note'] + ')' if t.get('note') else ''}{_miss(t)}{_src(t)}")
+        w(f"  Total : {euros(pa['total'])} ; exigible au {_d(r['as_of'])} : {euros(pa['due_at'])}")
+    if r["reporting"]:
+        w("")
+        w("BILANS ET SUIVI")
+        for x in r["reporting"]:
+            if "due" in x:
+                w(f"  - {x['label'] or x['id']} : échéance {_d(x['due'])}, remis {_d(x['submitted'])} — "
+                  f"{_st(x['status'])}{_src(x)}")
+            elif "windows" in x:
+                counts = ", ".join(f"{_d(v['from'])}..{_d(v['to'])}: {v['count']}" for v in x["windows"][-4:])
+                w(f"  - {x['label'] or x['id']} : {_st(x['status'])} ({counts}){_src(x)}")
+            else:
+                w(f"  - {x['label'] or x['id']} : {_st(x['status'])}"
+                  f"{' (' + x['note'] + ')' if x.get('over') and x.get('note') else ''}{_src(x)}")
+            for msg in x.get("warnings", ()):
+                w(f"      AVERTISSEMENT : {msg}")
+    return text_safe("\n".join(out) + "\n")
+
+
+def render_markdown(r: dict) -> str:
+    rows = flat_rows(r)
+    out = [f"# Opération {md_cell(str(r['operation']))} — {md_cell(str(r['spec']))} (au {_d(r['as_of'])})", "",
+           "| section | id | libellé | valeur | statut | source | gravité |", "|---|---|---|---|---|---|---|"]
+    for s, i, lbl, v, st, src, sev in rows:
+        cells = [s, i, lbl, v, _st(st) if st else "", src, _st(sev) if sev else ""]
+        out.append("| " + " | ".join(md_cell(str(c or "")) for c in cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def render_csv(r: dict) -> str:
+    buf = io.StringIO()
+    wr = csv.writer(buf, lineterminator="\n")
+    wr.writerow(["section", "id", "label", "value", "status", "source", "severity"])
+    for row in flat_rows(r):
+        wr.writerow(["" if c is None else csv_cell(str(c)) for c in row])
+    return buf.getvalue()
+
+
+def _decimal_text(v: Decimal, money: bool) -> str:
+    """A Decimal as plain text (JSON and CSV): an amount with its two decimals, any other number without trailing
+    zeros."""
+    return format(v.quantize(Decimal("0.01")), "f") if money else format(v.normalize(), "f")
+
+
+def _cell(v, money: bool = False) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, Decimal):
+        return _decimal_text(v, money)
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def flat_rows(r: dict) -> list[tuple]:
+    """(section, id, label, value, status, source, severity) for every figure of the report; ``severity`` is
+    ``warning`` for a reporting item whose status stands but that the text wants signalled (a maximum exceeded
+    "sans être bloquant"), else None."""
+    rows = []
+    for k, v in (r.get("parameters") or {}).items():
+        rows.append(("parameter", k, "Paramètre (--param)", _cell(v), "passed" if v is not None else "unknown", None))
+    op = r["operator"]
+    rows.append(("operator", "eligible", "Porteur éligible", _cell(op["eligible"]),
+                 None if op["eligible"] is None else ("passed" if op["eligible"] else "failed"), None))
+    for x in op["reasons"]:
+        rows.append(("operator", x["rule"], x["text"], _cell(x["value"]), None, x.get("source")))
+    fp = r["funding_plan"]
+    for s in fp.get("staff", []):
+        rows.append(("staff", s["id"], s["role"], _cell(s["cost"], True), s["status"], None))
+    for k, lbl in (("direct_staff_costs", "Dépenses directes de personnel"), ("eligible_costs", "Coûts éligibles"),
+                   ("max_grant", "Subvention maximale"), ("grant", "Subvention retenue")):
+        rows.append(("funding_plan", k, lbl, _cell(fp[k], True), None, None))
+    for f in fp["flat_rates"]:
+        rows.append(("funding_plan", f["id"], f["label"], _cell(f["amount"], True), None, f["source"]))
+    for c in fp.get("eligible_cost_categories", []):
+        if "status" in c:
+            rows.append(("funding_plan", c["id"], c["label"], _cell(c["amount"], True), c["status"], c["source"]))
+    ds = fp.get("department_share")
+    if ds:
+        rows.append(("funding_plan", "department_share", ds["label"], _cell(ds["expected"], True), ds["status"],
+                     ds["source"]))
+    for c in fp["caps"]:
+        rows.append(("funding_plan", c["id"], c["label"], _cell(c["amount"], True), None, c["source"]))
+    for x in fp["rules"]:
+        rows.append(("funding_plan", x["id"], x["label"], "", x["status"], x["source"]))
+    for c in r["capacity"]:
+        rows.append(("capacity", c["id"], c["label"], _cell(c["capacity"]), c["status"], c["source"]))
+    rows.append(("cohort", "participants", "Participants retenus (entrés à la date du rapport)",
+                 str(r["cohort"]["participants"]), None, None))
+    rows.append(("cohort", "not_entered", "Écartés : entrés après la date du rapport",
+                 str(r["cohort"].get("left_out", {}).get("not_entered", 0)), None, None))
+    rows.append(("cohort", "errors", "Enregistrements illisibles", str(r["cohort"]["errors"]), None, None))
+    for x in r["constraints"]:
+        rows.append(("constraint", x["id"], x["label"], "", x["status"], x["source"]))
+    for x in r["indicators"]:
+        rows.append(("indicator", x["id"], x["label"], _cell(x["value"]), None, x["source"]))
+    for p in r["funding"]["parts"]:
+        rows.append(("funding", p["id"], p["label"], _cell(p["amount"], True), None, p["source"]))
+    rows.append(("funding", "total", "Total dû", _cell(r["funding"]["total"], True), None, None))
+    for t in r["payments"]["tranches"]:
+        rows.append(("payment", t["id"], t["label"], _cell(t["amount"], True), t["status"], t["source"]))
+    for x in r["reporting"]:
+        rows.append(("reporting", x["id"], x["label"], _cell(x.get("due")), x["status"], x["source"],
+                     x.get("severity")))
+    return [row if len(row) == 7 else row + (None,) for row in rows]

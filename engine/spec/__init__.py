@@ -1,0 +1,1 @@
+"""Specs: safe YAML with positions (yaml_safe, origin), loading with imports (loader), the JSON Schema (schema), compilation into the frozen model (compile, declarations, path, graph, model), ``engine check`` (check), the compiled-spec cache (cache, snapshot)."""

@@ -1,0 +1,282 @@
+"""Compile the path sections of a spec: phases, transitions, deadlines, obligations; then check the phase graph and
+compile its lookup tables (:mod:`engine.spec.graph`). Called by :func:`engine.spec.compile.compile_spec`."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from engine.spec.compile import item_path, quoted, text_of
+from engine.errors import did_you_mean
+from engine.spec.model import (ANCHOR_KINDS, CALENDAR_PERIODS, Anchor, Deadline, Obligation, Phase, Position, Transition,
+                    child_scope, guard_scope, obligation_scope)
+
+
+def _field_pos(ctx, node, keys) -> dict[str, Position]:
+    return {k: ctx.pos(node, k) for k in keys if isinstance(node, Mapping) and k in node}
+
+
+def _int(ctx, node, key: str, path: str) -> int | None:
+    v = node.get(key) if isinstance(node, Mapping) else None
+    if v is None:
+        return None
+    try:
+        if isinstance(v, bool) or int(v) != v or int(v) < 0:
+            raise ValueError
+        return int(v)
+    except (TypeError, ValueError):
+        ctx.error(ctx.pos(node, key), f"{path}.{key}: expected a whole number such as 2, got {quoted(v)}",
+                  "spec.integer", f"write a number of 0 or more in digits, e.g. `{key}: 2`", f"{path}.{key}")
+        return None
+
+
+def _phases(ctx) -> dict[str, Phase]:
+    out: dict[str, Phase] = {}
+    node = ctx.map_at(ctx.data, "phases", "phases")
+    for pid, p in node.items():
+        pid = str(pid)
+        path = f"phases.{pid}"
+        if not isinstance(p, Mapping):
+            p = {}
+        fp = _field_pos(ctx, p, ("min_duration", "max_duration", "max_renewals", "total_max_duration", "initial",
+                                 "final"))
+        out[pid] = Phase(id=pid, label=text_of(p, "label"), initial=p.get("initial") is True,
+                         final=p.get("final") is True,
+                         min_duration=ctx.duration(p, "min_duration", path),
+                         max_duration=ctx.duration(p, "max_duration", path),
+                         max_renewals=_int(ctx, p, "max_renewals", path),
+                         total_max_duration=ctx.duration(p, "total_max_duration", path),
+                         source=ctx.source(p, path), interpretation=text_of(p, "interpretation"),
+                         explanation=text_of(p, "explanation"), pos=ctx.pos(node, pid, of_key=True), field_pos=fp)
+    return out
+
+
+def _transitions(ctx) -> tuple[Transition, ...]:
+    from engine.expr.types import BOOLEAN
+
+    out = []
+    ids: set[str] = set()
+    scope = guard_scope(ctx.scope)
+    for i, t in enumerate(ctx.list_at(ctx.data, "transitions", "transitions")):
+        path = item_path("transitions", t, i)
+        if not isinstance(t, Mapping):
+            continue
+        if t.get("id") is not None:
+            if str(t["id"]) in ids:
+                ctx.error(ctx.pos(t, "id"), f'duplicate transition id "{t["id"]}"', "spec.duplicate_id",
+                          "give each transition its own id", path + ".id")
+            ids.add(str(t["id"]))
+        guard = ctx.expr(t, "guard", scope, BOOLEAN, path + ".guard") if t.get("guard") is not None else None
+        out.append(Transition(index=i, from_phase=str(t.get("from")), to_phase=str(t.get("to")),
+                              label=text_of(t, "label"),
+                              within=ctx.duration(t, "within", path), after=ctx.duration(t, "after", path),
+                              guard=guard, source=ctx.source(t, path), interpretation=text_of(t, "interpretation"),
+                              id=None if t.get("id") is None else str(t.get("id")),
+                              explanation=text_of(t, "explanation"),
+                              pos=ctx.pos(ctx.data.get("transitions"), i),
+                              field_pos=_field_pos(ctx, t, ("from", "to", "within", "after", "guard"))))
+    return tuple(out)
+
+
+def _anchor(ctx, node, role: str, path: str, allowed: tuple[str, ...]) -> Anchor | None:
+    a = node.get(role) if isinstance(node, Mapping) else None
+    if not isinstance(a, Mapping) or len(a) != 1 or next(iter(a)) not in allowed:
+        kinds = " or ".join(f"{{{k}: ...}}" for k in allowed)
+        ctx.error(ctx.pos(node, role) if isinstance(node, Mapping) and role in node else ctx.pos(node),
+                  f"{path}.{role}: expected exactly one of {kinds}", "spec.anchor",
+                  f"e.g. `{role}: {{phase: orientation}}`", f"{path}.{role}")
+        return None
+    kind = str(next(iter(a)))
+    return Anchor(kind, str(a[kind]), ctx.pos(a, kind))
+
+
+def _where_scope(ctx, target: Anchor | None):
+    """The scope of a deadline's ``where``: the target event's fields (type, date and its declared fields)."""
+    from engine.spec.model import event_record_type
+
+    events = ctx.fields["events"]
+    if target is not None and target.kind == "event" and target.name in events:
+        rec = event_record_type({target.name: events[target.name]})
+    else:
+        rec = event_record_type(events)
+    fields = getattr(rec, "fields", None)
+    return child_scope(ctx.scope, dict(fields) if isinstance(fields, Mapping) else {})
+
+
+def _deadlines(ctx) -> tuple[Deadline, ...]:
+    from engine.expr.types import BOOLEAN
+
+    out = []
+    ids: dict[str, str] = {}
+    node = ctx.list_at(ctx.data, "deadlines", "deadlines")
+    for i, d in enumerate(node):
+        path = item_path("deadlines", d, i)
+        if not isinstance(d, Mapping):
+            continue
+        did = str(d.get("id") or f"deadline_{i + 1}")
+        if did in ids:
+            ctx.error(ctx.pos(d, "id"), f'duplicate deadline id "{did}"', "spec.duplicate_id",
+                      "give each deadline its own id", path + ".id")
+        ids[did] = path
+        anchor = _anchor(ctx, d, "from", path, ANCHOR_KINDS)
+        target = _anchor(ctx, d, "to", path, ("phase", "event"))
+        within, not_before, milestone = _deadline_window(ctx, d, did, path)
+        where = None
+        if d.get("where") is not None:
+            if target is not None and target.kind != "event":
+                ctx.error(ctx.pos(d, "where"), f'deadline "{did}": `where` filters target events, but the target is '
+                          f"a {target.kind}", "spec.deadline", "remove `where` or target an event", path + ".where")
+            else:
+                where = ctx.expr(d, "where", _where_scope(ctx, target), BOOLEAN, path + ".where")
+        applies = ctx.expr(d, "applies_if", ctx.scope, BOOLEAN, path + ".applies_if") \
+            if d.get("applies_if") is not None else None
+        if anchor is None or target is None or within is None:
+            continue
+        out.append(Deadline(id=did, label=text_of(d, "label"), anchor=anchor, target=target, within=within, where=where,
+                            not_before=not_before, milestone=milestone,
+                            applies_if=applies, source=ctx.source(d, path), interpretation=text_of(d, "interpretation"),
+                            pos=ctx.pos(node, i), field_pos=_field_pos(ctx, d, ("from", "to", "within", "where",
+                                                                                  "applies_if", "not_before",
+                                                                                  "milestone", "tolerance"))))
+    return tuple(out)
+
+
+def _deadline_window(ctx, d, did: str, path: str):
+    """``(within, not_before, milestone)`` of a deadline: ``within`` (latest) with an optional ``not_before``
+    (earliest), or ``milestone`` +/- ``tolerance`` (a duration, or ``{before: D, after: D}``; default
+    ``MILESTONE_TOLERANCE_MONTHS`` on each side). Reports a deadline with neither or both, a tolerance without a
+    milestone, and a window that can be empty or that opens before the anchor."""
+    from engine.spec.graph import always_longer, french_duration
+    from engine.spec.model import MILESTONE_TOLERANCE_MONTHS
+    from engine.expr.runtime import Duration
+
+    has_within, has_milestone = d.get("within") is not None, d.get("milestone") is not None
+    if not has_within and not has_milestone:
+        ctx.error(ctx.pos(d), f'deadline "{did}" has no `within` (nor `milestone`)', "spec.deadline",
+                  "add e.g. `within: 15 days`, or `milestone: 6 months` for a review « à 6 mois »", path)
+        return None, None, None
+    if has_within and has_milestone:
+        ctx.error(ctx.pos(d, "milestone"), f'deadline "{did}": `milestone` and `within` together', "spec.deadline",
+                  "keep `milestone` (a window around it, see `tolerance`) or `within` (+ `not_before`), not both",
+                  path + ".milestone")
+        return None, None, None
+    if has_within:
+        if d.get("tolerance") is not None:
+            ctx.error(ctx.pos(d, "tolerance"), f'deadline "{did}": `tolerance` only applies to a `milestone`',
+                      "spec.deadline", "write `milestone: 6 months` instead of `within`, or remove `tolerance`",
+                      path + ".tolerance")
+        within = ctx.duration(d, "within", path)
+        not_before = ctx.duration(d, "not_before", path)
+        if within is not None and not_before is not None and always_longer(not_before, within):
+            ctx.error(ctx.pos(d, "not_before"), f'deadline "{did}": not_before ({french_duration(not_before)}) is '
+                      f"longer than within ({french_duration(within)}): the window is empty", "spec.deadline",
+                      "make `not_before` shorter than `within`", path + ".not_before")
+            return None, None, None
+        return within, not_before, None
+    if d.get("not_before") is not None:
+        ctx.error(ctx.pos(d, "not_before"), f'deadline "{did}": `not_before` with a `milestone`', "spec.deadline",
+                  "the window of a milestone is set by `tolerance: {before: ..., after: ...}`", path + ".not_before")
+    milestone = ctx.duration(d, "milestone", path)
+    tol = d.get("tolerance")
+    default = Duration(MILESTONE_TOLERANCE_MONTHS, 0)
+    if isinstance(tol, Mapping):
+        unknown = [k for k in tol if k not in ("before", "after")]
+        if unknown:
+            ctx.error(ctx.pos(tol, unknown[0], of_key=True), f'deadline "{did}": tolerance has no key '
+                      f'"{unknown[0]}"', "spec.deadline", "write `tolerance: {before: 1 month, after: 15 days}`",
+                      path + ".tolerance")
+        before = ctx.duration(tol, "before", path + ".tolerance") if "before" in tol else default
+        after = ctx.duration(tol, "after", path + ".tolerance") if "after" in tol else default
+    elif tol is not None:
+        before = after = ctx.duration(d, "tolerance", path)
+    else:
+        before = after = default
+    if milestone is None or before is None or after is None:
+        return None, None, None
+    if always_longer(before, milestone):
+        ctx.error(ctx.pos(d, "tolerance") if tol is not None else ctx.pos(d, "milestone"),
+                  f'deadline "{did}": the tolerance before the milestone ({french_duration(before)}) is longer than '
+                  f"the milestone ({french_duration(milestone)}): the window would open before its anchor",
+                  "spec.deadline", "give a shorter tolerance, e.g. `tolerance: {before: 15 days, after: 1 month}`",
+                  path + ".tolerance")
+        return None, None, None
+    return milestone + after, milestone - before, milestone
+
+
+def _obligations(ctx) -> tuple[Obligation, ...]:
+    from engine.expr.types import BOOLEAN
+
+    out = []
+    ids: dict[str, str] = {}
+    node = ctx.list_at(ctx.data, "obligations", "obligations")
+    scope = obligation_scope(ctx.scope)
+    for i, o in enumerate(node):
+        path = item_path("obligations", o, i)
+        if not isinstance(o, Mapping):
+            continue
+        oid = str(o.get("id") or f"obligation_{i + 1}")
+        if oid in ids:
+            ctx.error(ctx.pos(o, "id"), f'duplicate obligation id "{oid}"', "spec.duplicate_id",
+                      "give each obligation its own id", path + ".id")
+        ids[oid] = path
+        during_node = o.get("during")
+        if not isinstance(during_node, str):
+            during_node = ctx.list_at(o, "during", path + ".during")
+        during = (during_node,) if isinstance(during_node, str) else tuple(str(x) for x in during_node)
+        fp = _field_pos(ctx, o, ("during", "every", "condition", "partial_windows"))
+        if not isinstance(during_node, str):
+            fp.update({f"during[{j}]": ctx.pos(during_node, j) for j in range(len(during))})
+        every_raw = o.get("every")
+        every: Any = str(every_raw) if every_raw in CALENDAR_PERIODS else ctx.duration(o, "every", path)
+        if every is not None and not isinstance(every, str) and every.months <= 0 and every.days <= 0:
+            ctx.error(ctx.pos(o, "every"), f'obligation "{oid}": a window cannot last {quoted(every_raw)}',
+                      "spec.obligation",
+                      "give a positive duration such as 8 weeks, or week, month, quarter, year", path + ".every")
+            every = None
+        if every_raw is None:
+            ctx.error(ctx.pos(o), f'obligation "{oid}" has no `every`', "spec.obligation",
+                      "add `every: month` (week, month, quarter, year or a duration such as 8 weeks)", path)
+        partial = str(o.get("partial_windows") or "skip")
+        if partial not in ("skip", "check"):
+            ctx.error(ctx.pos(o, "partial_windows"), f'partial_windows must be "skip" or "check", got "{partial}"',
+                      "spec.obligation", "skip: windows not entirely inside a stay are not checked", path)
+        cond = ctx.expr(o, "condition", scope, BOOLEAN, path + ".condition") if o.get("condition") is not None \
+            else None
+        applies = ctx.expr(o, "applies_if", ctx.scope, BOOLEAN, path + ".applies_if") \
+            if o.get("applies_if") is not None else None
+        if cond is None or every is None:
+            continue
+        out.append(Obligation(id=oid, label=text_of(o, "label"), during=during, every=every, condition=cond,
+                              partial_windows=partial, applies_if=applies, source=ctx.source(o, path),
+                              interpretation=text_of(o, "interpretation"), pos=ctx.pos(node, i), field_pos=fp))
+    return tuple(out)
+
+
+def compile_path(ctx) -> None:
+    """Fill ``phases``, ``transitions``, ``deadlines``, ``obligations`` and ``tables`` of ``ctx.fields``, and report
+    the phase-graph problems."""
+    from engine.spec.graph import check_graph, compile_tables
+
+    f = ctx.fields
+    phases = _phases(ctx)
+    transitions = _transitions(ctx)
+    deadlines = _deadlines(ctx)
+    obligations = _obligations(ctx)
+    if (transitions or deadlines or obligations) and not phases and "phases" not in ctx.data:
+        pos = f["section_pos"].get("transitions") or f["section_pos"].get("deadlines") or ctx.pos(ctx.data)
+        ctx.error(pos, "transitions, deadlines or obligations without a `phases` section", "graph.no_phases",
+                  "declare the phases (see specs/README.md)", "phases")
+    ctx.bag.extend(check_graph(phases, transitions, deadlines, obligations, f["events"], f["attributes"],
+                               f["section_pos"].get("phases"), ctx.line_of))
+    conv, conv_node = f.get("convention"), ctx.data.get("convention")
+    if conv is not None and isinstance(conv_node, Mapping) and isinstance(conv_node.get("events_after_end"), list):
+        for j, name in enumerate(conv.events_after_end):
+            if name not in f["events"]:
+                ctx.error(ctx.pos(conv_node["events_after_end"], j), f'convention.events_after_end: unknown event '
+                          f'type "{name}"', "spec.unknown_event",
+                          did_you_mean(name, f["events"]) or "name an event type declared in `inputs.events` or the "
+                          "vocabulary", f"convention.events_after_end[{j}]")
+    f.update(phases=phases, transitions=transitions, deadlines=deadlines, obligations=obligations,
+             tables=compile_tables(phases, transitions))
+
+
+__all__ = ["compile_path", "did_you_mean"]
