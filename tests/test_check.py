@@ -24,7 +24,7 @@ shared:
     source: "99-texte.txt:2"
 """
 SPEC = """\
-# yaml-language-server: $schema=../engine/schema/spec.schema.json
+# yaml-language-server: $schema=../engine/spec/schema/spec.schema.json
 id: {id}
 version: "2026.1"
 title: Spec de test

@@ -17,7 +17,7 @@ from engine.spec.schema import schema, schema_text, validate, validate_data, val
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = sorted(p for p in (REPO / "specs").glob("*.yaml"))
-SCHEMA_LINE = "# yaml-language-server: $schema=../engine/schema/spec.schema.json"
+SCHEMA_LINE = "# yaml-language-server: $schema=../engine/spec/schema/spec.schema.json"
 
 
 def test_schema_is_valid_2020_12_and_printed_by_engine_schema(capsys):
@@ -67,7 +67,7 @@ def test_beneficiary_side_objects_reject_unknown_keys(name):
 
 
 def test_editor_schema_path_of_the_specs_resolves_to_the_packaged_schema():
-    target = (REPO / "specs" / "../engine/schema/spec.schema.json").resolve()
+    target = (REPO / "specs" / "../engine/spec/schema/spec.schema.json").resolve()
     assert json.loads(target.read_text(encoding="utf-8")) == schema()
 
 
