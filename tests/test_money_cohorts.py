@@ -62,6 +62,131 @@ def test_commitment_without_convention_end_stays_pending(ti):
         assert "inconnue" in row["note"]
 
 
+# ------------------------------------------------------------------------- how each kind of commitment settles
+
+COMMITMENTS_SPEC = """id: t
+version: "1"
+title: t
+inputs:
+  attributes:
+    rsa: {type: boolean, label: r}
+    hours: {type: integer, label: h}
+  operation:
+    committees_held: {type: integer, label: comités tenus}
+    dashboards_sent: {type: integer, label: tableaux transmis}
+    charter_signed: {type: boolean, label: charte signée}
+    score: {type: number, label: note}
+    convention_start: {type: date, label: début}
+    convention_end: {type: date, label: fin}
+reporting:
+  - {id: committees, label: c, source: 03-travailleurs-independants.txt:76, over: convention,
+     condition: committees_held >= 3,
+     reachable: 'committees_held + months_between(today, convention_end) + 1 >= 3'}
+  - {id: hours, label: h, source: 03-travailleurs-independants.txt:76, over: convention,
+     condition: sum(participants.hours) >= 100}
+  - {id: no_rsa, label: n, source: 03-travailleurs-independants.txt:76, over: convention,
+     condition: count(participants where rsa) == 0}
+  - {id: rsa_share, label: s, source: 03-travailleurs-independants.txt:76, over: convention,
+     condition: count(participants where rsa) <= 50% * count(participants)}
+  - {id: charter, label: ch, source: 03-travailleurs-independants.txt:76, over: convention, condition: charter_signed}
+  - {id: dashboards, label: d, source: 03-travailleurs-independants.txt:76, over: convention,
+     condition: dashboards_sent >= committees_held}
+  - {id: score, label: sc, source: 03-travailleurs-independants.txt:76, over: convention, condition: score >= 0.8}
+"""
+
+
+@pytest.fixture(scope="module")
+def commitments(tmp_path_factory):
+    p = tmp_path_factory.mktemp("c") / "t.yaml"
+    p.write_text(COMMITMENTS_SPEC, encoding="utf-8")
+    return load_spec(str(p))
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("committees_held >= 3", "at_least"),                   # a count of what was held: reached stays reached
+    ("3 <= committees_held", "at_least"),
+    ("committees_held > places", "at_least"),               # a bound fixed by the convention
+    ("sum(participants.hours) >= 100", "at_least"),
+    ("count(participants where rsa) + committees_held >= n", "at_least"),  # n: a parameter
+    ("count(participants where rsa) == 0", "at_most"),     # kept at zero: one is enough to fail it
+    ("committees_held <= 4", "at_most"),
+    ("sum(participants.hours) < 100", "at_most"),
+    ("count(participants where rsa) == 3", "at_end"),      # can be passed or not yet reached
+    ("count(participants where rsa) <= 50% * count(participants)", "at_end"),  # a share of the cohort: a rate
+    ("count(participants where rsa) / count(participants) >= 50%", "at_end"),
+    ("avg(participants.hours) >= 10", "at_end"),
+    ("dashboards_sent >= committees_held", "at_end"),      # both grow
+    ("score >= 0.8", "at_end"),                            # a number, not a count: it can go down
+    ("charter_signed", "at_end"),                          # a plain yes/no
+    ("charter_signed and committees_held >= 3", "at_end"),
+])
+def test_how_a_commitment_settles(text, kind):
+    from engine.expr.parser import parse
+    from engine.operation.commitments import settles
+
+    assert settles(parse(text), {"committees_held", "dashboards_sent", "places"}, {"n"}) == kind
+
+
+MID, AFTER = date(2027, 4, 15), date(2028, 1, 15)  # the convention runs 2026-01-01 .. 2027-12-31
+
+
+@pytest.mark.parametrize("item, op, cohort, at, status", [
+    # a count to reach: met as soon as reached, pending while it can be, failed at the end
+    ("committees", {"committees_held": 3}, [], MID, "met"),
+    ("committees", {"committees_held": 1}, [], MID, "pending"),
+    ("committees", {"committees_held": 1}, [], AFTER, "failed"),
+    # reachable (here: at most one committee a month): on 2027-12-15, room for one more before the end
+    ("committees", {"committees_held": 1}, [], date(2027, 12, 15), "failed"),
+    ("committees", {"committees_held": 2}, [], date(2027, 12, 15), "pending"),
+    ("committees", {"committees_held": 3}, [], date(2027, 12, 15), "met"),
+    ("committees", {"committees_held": 1}, [], date(2027, 11, 15), "pending"),
+    # a sum to reach, without `reachable:`: the engine cannot know how fast it can still grow
+    ("hours", {}, [{"id": "a", "hours": 60}, {"id": "b", "hours": 40}], MID, "met"),
+    ("hours", {}, [{"id": "a", "hours": 60}], date(2027, 12, 31), "pending"),
+    ("hours", {}, [{"id": "a", "hours": 60}], AFTER, "failed"),
+    # a count kept at zero: failed at once, met only once the convention has ended
+    ("no_rsa", {}, [{"id": "a", "rsa": True}], MID, "failed"),
+    ("no_rsa", {}, [{"id": "a", "rsa": False}], MID, "pending"),
+    ("no_rsa", {}, [{"id": "a", "rsa": False}], AFTER, "met"),
+    # a rate: judged at the end only, whichever way it stands today
+    ("rsa_share", {}, [{"id": "a", "rsa": True}, {"id": "b", "rsa": False}], MID, "pending"),
+    ("rsa_share", {}, [{"id": "a", "rsa": True}, {"id": "b", "rsa": True}], MID, "pending"),
+    ("rsa_share", {}, [{"id": "a", "rsa": True}, {"id": "b", "rsa": False}], AFTER, "met"),
+    ("rsa_share", {}, [{"id": "a", "rsa": True}, {"id": "b", "rsa": True}], AFTER, "failed"),
+    # a plain yes/no cannot be judged before the end
+    ("charter", {"charter_signed": True}, [], MID, "pending"),
+    ("charter", {"charter_signed": False}, [], MID, "pending"),
+    ("charter", {"charter_signed": True}, [], AFTER, "met"),
+    ("charter", {"charter_signed": False}, [], AFTER, "failed"),
+    ("charter", {}, [], MID, "unknown"),
+    # two quantities that both grow, a score: at the end too
+    ("dashboards", {"dashboards_sent": 2, "committees_held": 2}, [], MID, "pending"),
+    ("dashboards", {"dashboards_sent": 1, "committees_held": 2}, [], AFTER, "failed"),
+    ("score", {"score": 0.9}, [], MID, "pending"),
+    ("score", {"score": 0.9}, [], AFTER, "met"),
+])
+def test_each_kind_of_commitment_settles_in_its_time(commitments, item, op, cohort, at, status):
+    row = by_id(report(commitments, op, cohort, at)["reporting"], item)
+    assert row["status"] == status
+    assert row["over"] == "convention"
+    if status == "pending":
+        assert ("tenu à ce jour" in row["note"]) or ("pas" in row["note"])
+    if status == "failed" and at < date(2027, 12, 31):
+        assert "ne peut plus" in row["note"] or "ne permet plus" in row["note"]
+
+
+def test_reachable_needs_a_commitment_over_the_convention(tmp_path):
+    from engine.errors import SpecError
+
+    p = tmp_path / "t.yaml"
+    p.write_text(COMMITMENTS_SPEC.replace("over: convention,\n     condition: committees_held >= 3",
+                                          "condition: committees_held >= 3"), encoding="utf-8")
+    with pytest.raises(SpecError) as e:
+        load_spec(str(p))
+    assert [d.code for d in e.value.diagnostics] == ["spec.reporting_over"]
+    assert "reachable" in e.value.diagnostics[0].message
+
+
 # --------------------------------------------------------------------------------------------- warnings
 
 def meetings(n, year=2026):

@@ -602,16 +602,35 @@ class _Compiler:
                 self.ctx.error(self.ctx.pos(node, "max_severity"), f"{path}.max_severity : sans `max:`, il n'y a pas "
                                "de maximum à signaler", "spec.severity", "ajoutez `max: 4` ou retirez `max_severity:`",
                                path + ".max_severity")
+            if node.get("reachable") is not None and over is None:
+                self.ctx.error(self.ctx.pos(node, "reachable"), f"{path}.reachable : seul un engagement sur la durée "
+                               "de la convention (`over: convention`) peut être jugé impossible avant la fin",
+                               "spec.reporting_over", "ajoutez `over: convention`, ou retirez `reachable:`",
+                               path + ".reachable")
+            condition = self.cohort_expr(node, "condition", T.BOOLEAN, path + ".condition")
+            settles = reachable = None
+            if over == "convention" and condition is not None:
+                from engine.operation.commitments import settles as settles_of
+
+                settles = settles_of(_parse(condition.text), self._count_names(),
+                                     tuple(self.ctx.fields.get("parameters") or ()))
+                reachable = self.cohort_expr(node, "reachable", T.BOOLEAN, path + ".reachable")
             out.append(ReportingRule(rid, node.get("label"), self.ctx.date(node, "due", path),
                                      self.ctx.duration(node, "within", path), None if after is None else str(after),
                                      str(node.get("submitted") or f"{rid}_date"),
-                                     self.cohort_expr(node, "condition", T.BOOLEAN, path + ".condition"),
+                                     condition,
                                      self.src(node, path), node.get("interpretation"), event,
                                      where, every, mn if isinstance(mn, int) else None,
                                      mx if isinstance(mx, int) else None,
                                      "convention" if over == "convention" else None,
-                                     "warning" if sev == "warning" else "error"))
+                                     "warning" if sev == "warning" else "error", settles, reachable))
         return tuple(out)
+
+    def _count_names(self) -> set[str]:
+        """The operation's integer names (attributes counting what was held or done, ``full_time_posts``...)."""
+        from engine.expr import types as T
+
+        return {n for n, t in self.op_scope.names.items() if t == T.INTEGER}
 
 
 def rate_value(v) -> Decimal | None:

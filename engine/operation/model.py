@@ -197,6 +197,8 @@ class ReportingRule:
     max: int | None = None
     over: str | None = None  # "convention": a commitment over the whole operation (pending until it ends)
     max_severity: str = "error"  # "warning": more than `max` is signalled, the status stays met
+    settles: str | None = None  # over: convention -- "at_least" | "at_most" | "at_end" (engine.operation.commitments)
+    reachable: CohortExpr | None = None  # over: convention -- false: the target can no longer be reached in time
 
     @property
     def kind(self) -> str:

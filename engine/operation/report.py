@@ -252,7 +252,10 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         if r.condition is not None:
             row = _check_row(r, *ev(r.condition), _params_read(missing_params, r.condition))
             if r.over == "convention":
-                _commitment(row, end, at)
+                from engine.operation.commitments import settle
+
+                reach = ev(r.reachable)[0] if r.reachable is not None else None
+                settle(row, r.settles or "at_end", end, at, reach if isinstance(reach, bool) else None)
             reporting.append(row)
             continue
         if r.event is not None:
@@ -426,7 +429,7 @@ def _cohort_exprs(secs: OperationSections) -> list[CohortExpr]:
         out += [i.value, i.numerator, i.denominator]
     out += [c.condition for c in secs.cohort_constraints]
     out += [c.actual for c in secs.capacity]
-    out += [r.condition for r in secs.reporting]
+    out += [r.condition for r in secs.reporting] + [r.reachable for r in secs.reporting]
     if secs.funding is not None:
         out += [c.condition for c in secs.funding.plan_rules]
         out += [p.achieved for p in secs.funding.conditional]
@@ -497,25 +500,6 @@ def _check_row(c, v, unk, params_missing=()) -> dict:
     if getattr(c, "interpretation", None):
         row["interpretation"] = c.interpretation
     return row
-
-
-def _commitment(row: dict, end, at: date) -> None:
-    """A commitment over the whole operation (``over: convention``, e.g. "à minima 3 comités de suivi", 03:76):
-    ``met`` as soon as its condition holds; while it does not, ``pending`` until the convention ends (the target
-    can still be reached), ``failed`` after; ``unknown`` when the condition is."""
-    st = row["status"]
-    row["over"] = "convention"
-    if st == "passed":
-        row["status"] = "met"
-    elif st == "failed":
-        if isinstance(end, date) and at > end:
-            row["note"] = f"convention terminée le {end.isoformat()} sans que l'engagement soit atteint"
-        elif isinstance(end, date):
-            row["status"] = "pending"
-            row["note"] = f"pas encore atteint ; la convention court jusqu'au {end.isoformat()}"
-        else:
-            row["status"] = "pending"
-            row["note"] = "pas encore atteint ; date de fin de la convention inconnue"
 
 
 def _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit, awarded, grant,

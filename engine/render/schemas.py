@@ -194,6 +194,7 @@ PAYMENTS = _obj({"grant": _n(MONEY), "earned": _n(MONEY), "tranches": _arr(TRANC
 REPORTING = _item({"id": STR, "label": _n(STR), "status": STR, "source": SOURCE, "due": _n(DATE),
                    "submitted": _n(DATE), "note": _n(STR), "condition": _n(STR), "event": STR,
                    "min": _n(INT), "max": _n(INT), "over": _enum("convention"),
+                   "settles": _enum("at_least", "at_most", "at_end"),
                    "severity": _enum("warning"), "warnings": _arr(STR),
                    "windows": _arr(_item({"from": DATE, "to": DATE, "count": INT, "status": STR,
                                           "severity": _enum("warning")},
