@@ -101,7 +101,7 @@ def test_funding_share_changed():
     assert list(sem) == ["funding.department_share.share"]
     c = sem["funding.department_share.share"]
     assert (c.old, c.new) == ("40%", "30%")
-    assert c.sentence.endswith("part : 40 % -> 30 %")
+    assert c.sentence.endswith("part : 40\u00a0% -> 30\u00a0%")
 
 
 def test_threshold_inside_expression():

@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 from engine.spec.check import seeds_dir
 from engine.cli.main import main
 from engine.errors import SpecError, UsageError
-from engine.render.site import build_site, fr_money, fr_percent
+from engine.render.site import build_site
 from engine.render.site.layout import layout_graph, wrap
 
 from sitekit import broken_links, parse_page
@@ -165,22 +165,6 @@ def test_an_invalid_spec_is_reported_not_drawn(tmp_path):
     with pytest.raises(SpecError):
         build_site([str(bad)], str(tmp_path / "s"), seeds=DATA / "seeds")
     assert not (tmp_path / "s").exists()
-
-
-# --------------------------------------------------------------------------------------------- French notation
-
-@pytest.mark.parametrize("value,text", [("0.4", "40\u00a0%"), ("0.174", "17,4\u00a0%"), ("0.3", "30\u00a0%"),
-                                        ("1", "100\u00a0%")])
-def test_percent(value, text):
-    from decimal import Decimal
-    assert fr_percent(Decimal(value)) == text
-
-
-@pytest.mark.parametrize("value,text", [("22800", "22\u202f800,00\u00a0€"), ("5270.5", "5\u202f270,50\u00a0€"),
-                                        ("0.005", "0,01\u00a0€"), ("1234567.891", "1\u202f234\u202f567,89\u00a0€")])
-def test_money(value, text):
-    from decimal import Decimal
-    assert fr_money(Decimal(value)) == text
 
 
 # --------------------------------------------------------------------------------------------- layout

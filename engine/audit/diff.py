@@ -26,7 +26,8 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from engine.audit.normal_form import (Entity, Norm, NormalSpec, constant_changes, default_expr_parser, field_is_semantic,
-                        fr_date, fr_percent, make_expr_parser, normalise_spec, users_of, NON_SEMANTIC_SECTIONS)
+                                      make_expr_parser, normalise_spec, users_of, NON_SEMANTIC_SECTIONS)
+from engine.fr import fr_date, fr_percent
 
 # ------------------------------------------------------------------------------------------------ results
 

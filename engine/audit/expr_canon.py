@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable
 
+from engine.fr import fr_date
+
 @dataclass(frozen=True)
 class Norm:
     """A normalised value: equal when ``key`` is equal, whatever the spelling."""
@@ -25,24 +27,6 @@ class Norm:
     json: Any = field(compare=False)          # JSON value (the original spelling)
     kind: str = field(compare=False, default="text")  # expr|duration|percent|number|date|bool|set|text|null
     ast: Any = field(compare=False, default=None)     # parsed expression (for constant-only differences)
-
-
-def fr_number(d: Decimal) -> str:
-    """French rendering of a decimal: ``22 800``, ``0,4``."""
-    d = d.normalize() if d == d.to_integral_value() else d
-    if d == d.to_integral_value():
-        s = f"{int(d):,}".replace(",", "\u202f")
-    else:
-        s = format(d, "f").replace(".", ",")
-    return s
-
-
-def fr_date(d: _dt.date) -> str:
-    return d.strftime("%d/%m/%Y")
-
-
-def fr_percent(d: Decimal) -> str:
-    return fr_number((d * 100).normalize()) + " %"
 
 
 # ------------------------------------------------------------------------------------------------ expressions

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
-from engine.audit.expr_canon import (Norm, canon, constant_changes, default_expr_parser, expr_names, fr_date,  # noqa: F401
-                        fr_number, fr_percent, make_expr_parser)
+from engine.audit.expr_canon import (Norm, canon, constant_changes, default_expr_parser, expr_names,  # noqa: F401
+                                     make_expr_parser)
+from engine.fr import fr_date, fr_number, fr_percent
 
 # ------------------------------------------------------------------------------------------------ value normal form
 

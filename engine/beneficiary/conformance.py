@@ -38,6 +38,7 @@ from operator import itemgetter
 from typing import Any
 
 from engine.expr import nodes as N
+from engine.fr import fr_date, fr_days
 from engine.beneficiary.bind import _EVENTS_BY_TYPE, _EVENTS_SORTED, index_by_type
 
 ONE_DAY = timedelta(days=1)
@@ -97,14 +98,6 @@ def fr_duration(dur: Any) -> str:
         else:
             parts.append(f"{days} jour{'s' if days > 1 else ''}")
     return " et ".join(parts) or "0 jour"
-
-
-def fr_date(d: date) -> str:
-    return f"{d.day:02d}/{d.month:02d}/{d.year}"
-
-
-def fr_days(n: int) -> str:
-    return f"{n} jour{'s' if abs(n) > 1 else ''}"
 
 
 # ----------------------------------------------------------------------------------------------- event types

@@ -28,7 +28,8 @@ from datetime import date, timedelta
 
 from engine.expr import nodes as N
 from engine.beneficiary.conformance import (MONTHS_FR, ONE_DAY, _src, _type_requirement, _v, event_types_seen, events_of,  # noqa: F401
-                          fr_date, plus)
+                          plus)
+from engine.fr import fr_date
 
 _NEXT_MONTH: dict = {}
 

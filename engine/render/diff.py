@@ -13,7 +13,7 @@ from typing import Iterable
 
 from engine.escape import md_cell, text_safe
 from engine.audit.diff import SECTION_ORDER, Change, DiffResult
-from engine.audit.normal_form import fr_date
+from engine.fr import fr_date, fr_plural
 
 SECTION_TITLES = {
     "metadata": "Métadonnées", "sessions": "Sessions de l'appel à projets", "convention": "Convention",
@@ -53,18 +53,14 @@ def _summary(result: DiffResult) -> str:
             f"et {n - s} de forme (libellés, sources, interprétations, exemples).")
 
 
-def _n(count: int, singular: str, plural: str) -> str:
-    return f"{count} {singular if count < 2 else plural}"
-
-
 def _impact_lines(impact) -> list[str]:
     if impact is None:
         return []
     same = impact.records - impact.changed - impact.unreadable
-    head = (f"Impact sur {_n(impact.records, 'dossier évalué', 'dossiers évalués')} au {fr_date(impact.at)} : "
-            f"{_n(impact.changed, 'change', 'changent')}, {_n(same, 'inchangé', 'inchangés')}")
+    head = (f"Impact sur {fr_plural(impact.records, 'dossier évalué', 'dossiers évalués')} au {fr_date(impact.at)} : "
+            f"{fr_plural(impact.changed, 'change', 'changent')}, {fr_plural(same, 'inchangé', 'inchangés')}")
     if impact.unreadable:
-        head += f", {_n(impact.unreadable, 'ligne illisible non comparée', 'lignes illisibles non comparées')}"
+        head += f", {fr_plural(impact.unreadable, 'ligne illisible non comparée', 'lignes illisibles non comparées')}"
     lines = [head + "."]
     for k in impact.kinds:
         lines.append(f"  {k.sentence} : {k.count} (ex. {', '.join(k.examples)})")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import date
 
 from engine.escape import text_safe
+from engine.fr import fr_date
 
 _OPS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "in": "parmi", "not_in": "hors de"}
 _WORDS = {"==": "égal à", "!=": "différent de", "in": "parmi", "not_in": "hors de"}
@@ -35,14 +36,6 @@ MAX_ITEMS = 12  # items of a filter listed before "... et N autres"
 def fr_number(text: str) -> str:
     """``"1234.50"`` -> ``"1234,50"`` (decimal comma)."""
     return text.replace(".", ",")
-
-
-def fr_date_iso(text: str) -> str:
-    try:
-        d = date.fromisoformat(text)
-    except (TypeError, ValueError):
-        return str(text)
-    return f"{d.day:02d}/{d.month:02d}/{d.year}"
 
 
 def fr_duration_iso(text: str) -> str:
@@ -70,7 +63,7 @@ def fmt(value, typ: str | None = None, missing=None) -> str:
     if typ == "integer":
         return str(value)
     if typ == "date":
-        return fr_date_iso(value)
+        return fr_date(value)
     if typ == "duration":
         return fr_duration_iso(value)
     if typ == "string":
@@ -104,7 +97,7 @@ def item(e: dict) -> str:
     d = e.get("date")
     rest = [f"{k} : {fmt(v, _guess(v)) if not isinstance(v, str) else v}" for k, v in e.items()
             if k not in ("type", "phase", "date")]
-    return f"{head}" + (f" du {fr_date_iso(d)}" if d else "") + (f" ({', '.join(rest)})" if rest else "")
+    return f"{head}" + (f" du {fr_date(d)}" if d else "") + (f" ({', '.join(rest)})" if rest else "")
 
 
 def _where(n: dict) -> str:
@@ -290,16 +283,16 @@ def render_deadline(d: dict, out: list) -> None:
     a = d.get("anchor")
     if a:
         what = {"phase": "entrée en phase", "event": "premier événement", "attribute": "attribut"}.get(a["kind"], "")
-        when = fr_date_iso(a["date"]) if a.get("date") else "aucune date"
+        when = fr_date(a["date"]) if a.get("date") else "aucune date"
         out.append(f"      point de départ : {what} « {a['name']} » = {when}"
                    + (f" (étape n° {a['history_index'] + 1} de l'historique)" if "history_index" in a else "")
                    + (f"  [{a['at']}]" if a.get("at") else ""))
     w = d.get("within")
     if w and d.get("due"):
-        out.append(f"      délai : {w['text']}  [{w.get('at')}] → échéance le {fr_date_iso(d['due'])}")
+        out.append(f"      délai : {w['text']}  [{w.get('at')}] → échéance le {fr_date(d['due'])}")
     nb = d.get("not_before")
     if nb and d.get("earliest"):
-        out.append(f"      pas avant : {nb['text']}  [{nb.get('at')}] → à partir du {fr_date_iso(d['earliest'])}")
+        out.append(f"      pas avant : {nb['text']}  [{nb.get('at')}] → à partir du {fr_date(d['earliest'])}")
     t = d.get("target")
     if t:
         what = "entrée en phase" if t["kind"] == "phase" else "événement"
@@ -309,7 +302,7 @@ def render_deadline(d: dict, out: list) -> None:
             out.append(f"      candidat : {item(c['event'])} : {'retenu' if ok else 'écarté'}{why}")
             if c.get("where"):
                 render_expr(c["where"], 5, out)
-        got = fr_date_iso(t["date"]) if t.get("date") else "aucun"
+        got = fr_date(t["date"]) if t.get("date") else "aucun"
         out.append(f"      attendu : {what} « {t['name']} » à partir du point de départ → {got}")
     if d.get("reason"):
         out.append(f"      donc : {d['reason']}")
@@ -326,13 +319,13 @@ def render_obligation(o: dict, out: list, every_window: bool = False) -> None:
         out.append("      condition d'application :")
         render_expr(o["applies_if"], 4, out)
     for p in o.get("periods") or []:
-        span = f"du {fr_date_iso(p['start'])} au {fr_date_iso(p['end'])}" if p.get("end") else \
-            f"depuis le {fr_date_iso(p['start'])} (en cours)"
+        span = f"du {fr_date(p['start'])} au {fr_date(p['end'])}" if p.get("end") else \
+            f"depuis le {fr_date(p['start'])} (en cours)"
         out.append(f"      période dans ces phases : {span}")
     for w in o.get("windows") or []:
         n = len(w.get("events") or [])
         evs = f", {n} événement{'s' if n > 1 else ''}" if "events" in w else ""
-        out.append(f"      du {fr_date_iso(w['start'])} au {fr_date_iso(w['end'])} : "
+        out.append(f"      du {fr_date(w['start'])} au {fr_date(w['end'])} : "
                    f"{_WINDOW.get(w['status'], w['status'])}{evs}")
         if w.get("condition") and (every_window or w["status"] in ("failed", "undecided")):
             render_expr(w["condition"], 5, out)
@@ -346,19 +339,19 @@ def render_path(p: dict, out: list) -> None:
                f"phase actuelle : {p.get('current_phase') or 'aucune'}")
     for s in p.get("steps") or []:
         lab = f" ({s['label']})" if s.get("label") else ""
-        out.append(f"  {s['index'] + 1}. {fr_date_iso(s['date'])} : {s['phase']}{lab}{_where(s)}")
+        out.append(f"  {s['index'] + 1}. {fr_date(s['date'])} : {s['phase']}{lab}{_where(s)}")
         t = s.get("transition")
         if t:
             out.append(f"      transition n° {t['number']} {t['from']} → {t['to']}"
                        + (f" : {t['label']}" if t.get("label") else "") + _where(t))
             if "days_in_previous_phase" in s:
                 out.append(f"      {s['days_in_previous_phase']} jour(s) après l'entrée en « {t['from']} » du "
-                           f"{fr_date_iso(s['stay_start'])}")
+                           f"{fr_date(s['stay_start'])}")
             for key, word in (("within", "au plus tard"), ("after", "pas avant")):
                 lim = t.get(key)
                 if lim:
                     res = "" if not lim.get("checked") else " : respecté" if lim.get("ok") else " : NON respecté"
-                    out.append(f"      délai {lim['text']} → {word} le {fr_date_iso(lim['limit'])}{res}"
+                    out.append(f"      délai {lim['text']} → {word} le {fr_date(lim['limit'])}{res}"
                                f"  [{lim.get('at')}]")
             if t.get("guard"):
                 out.append("      condition du passage :")
@@ -368,7 +361,7 @@ def render_path(p: dict, out: list) -> None:
     nxt = p.get("next") or []
     if nxt:
         out.append("  étapes possibles ensuite : " + ", ".join(
-            n.get("phase") + (f" (au plus tard le {fr_date_iso(n['latest'])})" if n.get("latest") else "")
+            n.get("phase") + (f" (au plus tard le {fr_date(n['latest'])})" if n.get("latest") else "")
             for n in nxt))
 
 
@@ -383,7 +376,7 @@ def render_text(trace: dict) -> str:
     if rec.get("example"):
         where = f" (exemple « {rec['example']} » de {rec.get('file')}" + \
             (f", ligne {rec['line']}" if rec.get("line") else "") + ")"
-    out.append(f"Bénéficiaire {rec.get('id')}{where}, évalué au {fr_date_iso(trace.get('as_of'))}")
+    out.append(f"Bénéficiaire {rec.get('id')}{where}, évalué au {fr_date(trace.get('as_of'))}")
     if trace.get("error"):
         e = trace["error"]
         out.append(f"ERREUR ({e.get('code')}) : {e.get('message')}")

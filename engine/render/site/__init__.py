@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from engine.errors import Diagnostic, SpecError, UsageError
+from engine.fr import fr_long_date, fr_money, fr_number, fr_percent
 
 MARKER = ".engine-docs"
 QUOTE_LINES = 4  # lines of a source range quoted under a rule (the source page shows them all)
@@ -43,53 +44,6 @@ _REF_RE = re.compile(r"^(\d{2}-[a-z0-9-]+\.txt):(\d+)(?:-(\d+))?$")
 
 
 # --------------------------------------------------------------------------------------------- French formatting
-
-def fr_number(d: Any) -> str:
-    """``Decimal("22800.5")`` -> "22 800,5" (narrow no-break space between thousands, decimal comma)."""
-    if isinstance(d, bool) or d is None:
-        return "" if d is None else ("oui" if d else "non")
-    if not isinstance(d, Decimal):
-        d = Decimal(str(d))
-    sign = "-" if d < 0 else ""
-    text = format(abs(d).normalize(), "f")
-    whole, _, frac = text.partition(".")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    return sign + "\u202f".join(groups) + ("," + frac if frac else "")
-
-
-def fr_percent(d: Any) -> str:
-    """``Decimal("0.4")`` -> "40 %", ``Decimal("0.174")`` -> "17,4 %"."""
-    if d is None:
-        return ""
-    return fr_number(Decimal(str(d)) * 100) + "\u00a0%"
-
-
-def fr_money(d: Any) -> str:
-    if d is None:
-        return ""
-    q = Decimal(str(d)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = fr_number(q)
-    if "," not in text:
-        text += ",00"
-    elif len(text.split(",")[1]) == 1:
-        text += "0"
-    return text + "\u00a0€"
-
-
-_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-           "novembre", "décembre"]
-
-
-def fr_date(d: Any) -> str:
-    """``date(2026, 3, 1)`` -> "1er mars 2026"."""
-    if not isinstance(d, date):
-        return "" if d is None else str(d)
-    return f"{'1er' if d.day == 1 else d.day} {_MONTHS[d.month - 1]} {d.year}"
-
 
 def fr_duration(d: Any) -> str:
     from engine.spec.graph import french_duration
@@ -242,7 +196,7 @@ class _Renderer:
             loader=jinja2.PackageLoader("engine.render.site", "templates"),
             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
             keep_trailing_newline=True)
-        self.env.filters.update(num=fr_number, pct=fr_percent, money=fr_money, frdate=fr_date, dur=fr_duration,
+        self.env.filters.update(num=fr_number, pct=fr_percent, money=fr_money, frdate=fr_long_date, dur=fr_duration,
                                 every=fr_every, expr=expr_text, territories=fr_territories, tojson_fr=to_json, slug=_slug)
         self.env.globals.update(src=self.source, anchor=anchor, kind_of=self.kind_of)
 
@@ -500,4 +454,4 @@ def run_docs_command(args) -> int:
     return 0
 
 
-__all__ = ["SiteResult", "build_site", "fr_date", "fr_money", "fr_number", "fr_percent", "run_docs_command"]
+__all__ = ["SiteResult", "build_site", "run_docs_command"]
