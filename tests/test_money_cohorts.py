@@ -214,8 +214,9 @@ def test_warning_is_shown_in_every_format(cs):
     text = render(r, "text")
     assert "AVERTISSEMENT : 5 du 2026-01-01 au 2026-12-31, au-delà du maximum de 4" in text
     md = render(r, "markdown")
-    assert "| section | id | libellé | valeur | statut | source | gravité |" in md
-    assert any("departmental_meetings" in line and line.rstrip().endswith("| avertissement |")
+    label = next(x["label"] for x in r["reporting"] if x["id"] == "departmental_meetings")
+    assert "| Libellé | Échéance | Statut | Source | Gravité |" in md
+    assert any(line.startswith(f"| {label} |") and line.rstrip().endswith("| avertissement |")
                for line in md.splitlines())
     csv = render(r, "csv").splitlines()
     assert csv[0] == "section,id,label,value,status,source,severity"

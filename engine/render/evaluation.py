@@ -11,7 +11,6 @@ half-written file; on error or interruption the temporary file is removed and ``
 
 from __future__ import annotations
 
-import csv
 import io
 import sys
 import time
@@ -25,6 +24,7 @@ import orjson
 
 from engine.errors import UsageError
 from engine.escape import csv_cell
+from engine.render.spreadsheet import STANDARD, Dialect, write_table
 
 
 def _default(v: Any):
@@ -126,13 +126,13 @@ def csv_row(r: dict) -> dict:
     return row
 
 
-def write_csv(out: IO[bytes], results: Iterable[dict], spec) -> None:
+def write_csv(out: IO[bytes], results: Iterable[dict], spec, dialect: Dialect = STANDARD) -> None:
+    """One row per result; ``dialect`` is the standard CSV or French Excel's (engine.render.spreadsheet)."""
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+    cols = csv_columns(spec)
     try:
-        w = csv.DictWriter(text, fieldnames=csv_columns(spec), extrasaction="ignore")
-        w.writeheader()
-        for r in results:
-            w.writerow({k: _cell(v) for k, v in csv_row(r).items()})
+        rows = ([_cell(row.get(k)) for k in cols] for row in map(csv_row, results))
+        write_table(text, cols, rows, dialect)
         text.flush()
     finally:
         text.detach()

@@ -4,7 +4,6 @@ decimals; dates ``YYYY-MM-DD``)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import date
@@ -12,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from engine.escape import csv_cell, md_cell, text_safe
+from engine.fr import fr_date, fr_money, fr_number, fr_percent
+from engine.render.spreadsheet import STANDARD, Dialect, write_table
 from engine.operation.funding import euros, pct
 
 _STATUS_FR = {"passed": "conforme", "failed": "NON CONFORME", "unknown": "indéterminé", "due": "exigible",
@@ -26,13 +27,13 @@ _MONEY_KEYS = {"cost", "amount", "planned", "maximum", "total", "due_at", "grant
                "other_costs_declared"}
 
 
-def render(report: dict, fmt: str) -> str:
+def render(report: dict, fmt: str, dialect: Dialect = STANDARD) -> str:
     if fmt == "json":
         return to_json(report) + "\n"
     if fmt == "markdown":
         return render_markdown(report)
     if fmt == "csv":
-        return render_csv(report)
+        return render_csv(report, dialect)
     return render_text(report)
 
 
@@ -216,22 +217,69 @@ def render_text(r: dict) -> str:
     return text_safe("\n".join(out) + "\n")
 
 
+MD_SECTIONS = {"parameter": "Paramètres", "operator": "Porteur", "staff": "Personnel", "funding_plan": "Plan de financement",
+               "capacity": "Capacité", "cohort": "Cohorte", "constraint": "Contraintes de cohorte",
+               "indicator": "Indicateurs", "funding": "Financement dû", "payment": "Versements",
+               "reporting": "Bilans et rendus"}
+MD_VALUE_HEAD = {"operator": "Valeur", "staff": "Coût", "funding_plan": "Montant", "funding": "Montant",
+                 "payment": "Montant", "reporting": "Échéance", "capacity": "Capacité"}
+UNITS_FR = {"months": "mois", "days": "jours", "weeks": "semaines", "hours": "heures", "people": "personnes"}
+
+
 def render_markdown(r: dict) -> str:
-    rows = flat_rows(r)
-    out = [f"# Opération {md_cell(str(r['operation']))} — {md_cell(str(r['spec']))} (au {_d(r['as_of'])})", "",
-           "| section | id | libellé | valeur | statut | source | gravité |", "|---|---|---|---|---|---|---|"]
-    for s, i, lbl, v, st, src, sev in rows:
-        cells = [s, i, lbl, v, _st(st) if st else "", src, _st(sev) if sev else ""]
-        out.append("| " + " | ".join(md_cell(str(c or "")) for c in cells) + " |")
+    """A French document: a heading per section, a table of its figures with French labels and values in French
+    notation (``45 000,00 €``, ``16,67 %``, ``31/03/2027``); a column that no row of a section fills is left out."""
+    period = r.get("period") or {}
+    head = [f"# Rapport de l'opération {md_cell(str(r['operation']))}", "",
+            f"Programme `{md_cell(str(r['spec']))}`" + (f" (version {md_cell(str(r['spec_version']))})"
+                                                       if r.get("spec_version") else "")
+            + f", au {fr_date(r['as_of'])}"
+            + (f", période du {fr_date(period['from'])} au {fr_date(period['to'])}"
+               if period.get("from") and period.get("to") else "") + "."]
+    out = head
+    sections: dict[str, list] = {}
+    for row in flat_rows(r):
+        sections.setdefault(row[0], []).append(row)
+    for sec, rows in sections.items():
+        out += ["", f"## {MD_SECTIONS.get(sec, sec)}", ""]
+        cols = [("Libellé", lambda x: x[2] or x[1]), (MD_VALUE_HEAD.get(sec, "Valeur"), lambda x: _md_value(x[3])),
+                ("Statut", lambda x: _st(x[4]) if x[4] else ""), ("Source", lambda x: x[5] or ""),
+                ("Gravité", lambda x: _st(x[6]) if x[6] else "")]
+        table = [[f(x) for _h, f in cols] for x in rows]
+        keep = [i for i in range(len(cols)) if i == 0 or any(t[i] for t in table)]
+        out.append("| " + " | ".join(cols[i][0] for i in keep) + " |")
+        out.append("|" + "|".join("---:" if cols[i][0] in MD_VALUE_HEAD.values() or cols[i][0] == "Valeur"
+                                  else "---" for i in keep) + "|")
+        for t in table:
+            out.append("| " + " | ".join(md_cell(str(t[i])) for i in keep) + " |")
     return "\n".join(out) + "\n"
 
 
-def render_csv(r: dict) -> str:
+def _md_value(v) -> str:
+    """A figure in French notation, from its kind (money, rate, number, date, bool); text as it is."""
+    kind = getattr(v, "kind", None)
+    raw = getattr(v, "raw", v)
+    if v is None or v == "":
+        return ""
+    if kind == "money":
+        return fr_money(raw)
+    if kind == "rate":
+        return fr_percent(raw, 1)
+    if kind == "bool":
+        return "oui" if raw else "non"
+    if kind == "date":
+        return fr_date(raw)
+    if kind == "number":
+        unit = getattr(v, "unit", None)
+        return fr_number(raw) + (f" {UNITS_FR.get(unit, unit)}" if unit else "")
+    return str(v)
+
+
+def render_csv(r: dict, dialect: Dialect = STANDARD) -> str:
+    """One row per figure; ``dialect`` is the standard CSV or French Excel's (engine.render.spreadsheet)."""
     buf = io.StringIO()
-    wr = csv.writer(buf, lineterminator="\n")
-    wr.writerow(["section", "id", "label", "value", "status", "source", "severity"])
-    for row in flat_rows(r):
-        wr.writerow(["" if c is None else csv_cell(str(c)) for c in row])
+    rows = (["" if c is None else csv_cell(str(c)) for c in row] for row in flat_rows(r))
+    write_table(buf, ["section", "id", "label", "value", "status", "source", "severity"], rows, dialect, "\n")
     return buf.getvalue()
 
 
@@ -241,15 +289,30 @@ def _decimal_text(v: Decimal, money: bool) -> str:
     return format(v.quantize(Decimal("0.01")), "f") if money else format(v.normalize(), "f")
 
 
-def _cell(v, money: bool = False) -> str:
+class Figure(str):
+    """The standard text of a figure (what CSV writes), carrying its value and kind for the French renderings."""
+
+    raw: Any
+    kind: str
+    unit: str | None
+
+    def __new__(cls, text: str, raw: Any, kind: str, unit: str | None = None):
+        f = super().__new__(cls, text)
+        f.raw, f.kind, f.unit = raw, kind, unit
+        return f
+
+
+def _cell(v, money: bool = False, kind: str | None = None, unit: str | None = None) -> str:
     if v is None:
         return ""
-    if isinstance(v, Decimal):
-        return _decimal_text(v, money)
-    if isinstance(v, date):
-        return v.isoformat()
     if isinstance(v, bool):
-        return "true" if v else "false"
+        return Figure("true" if v else "false", v, "bool")
+    if isinstance(v, Decimal):
+        return Figure(_decimal_text(v, money), v, "money" if money else kind or "number", unit)
+    if isinstance(v, int):
+        return Figure(str(v), v, "money" if money else kind or "number", unit)
+    if isinstance(v, date):
+        return Figure(v.isoformat(), v, "date")
     return str(v)
 
 
@@ -287,14 +350,16 @@ def flat_rows(r: dict) -> list[tuple]:
     for c in r["capacity"]:
         rows.append(("capacity", c["id"], c["label"], _cell(c["capacity"]), c["status"], c["source"]))
     rows.append(("cohort", "participants", "Participants retenus (entrés à la date du rapport)",
-                 str(r["cohort"]["participants"]), None, None))
+                 _cell(r["cohort"]["participants"]), None, None))
     rows.append(("cohort", "not_entered", "Écartés : entrés après la date du rapport",
-                 str(r["cohort"].get("left_out", {}).get("not_entered", 0)), None, None))
-    rows.append(("cohort", "errors", "Enregistrements illisibles", str(r["cohort"]["errors"]), None, None))
+                 _cell(r["cohort"].get("left_out", {}).get("not_entered", 0)), None, None))
+    rows.append(("cohort", "errors", "Enregistrements illisibles", _cell(r["cohort"]["errors"]), None, None))
     for x in r["constraints"]:
         rows.append(("constraint", x["id"], x["label"], "", x["status"], x["source"]))
     for x in r["indicators"]:
-        rows.append(("indicator", x["id"], x["label"], _cell(x["value"]), None, x["source"]))
+        rate = "rate" if x.get("denominator") is not None else None
+        rows.append(("indicator", x["id"], x["label"], _cell(x["value"], kind=rate, unit=x.get("unit")), None,
+                     x["source"]))
     for p in r["funding"]["parts"]:
         rows.append(("funding", p["id"], p["label"], _cell(p["amount"], True), None, p["source"]))
     rows.append(("funding", "total", "Total dû", _cell(r["funding"]["total"], True), None, None))
