@@ -363,13 +363,19 @@ def test_os_errors_in_the_command_line_are_messages(work, capsys, monkeypatch):
 
 # ------------------------------------------------------------------------------------------------ signals
 
+def _interruptible():
+    """In the child, before exec: SIGINT as a terminal delivers it. A shell script's background job starts with
+    SIGINT ignored, and Python then installs no KeyboardInterrupt handler: the SIGINT test would wait forever."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _slow_child(work: Path, out: Path):
     """A child evaluating records read from a FIFO that is fed one record, then kept open (the run waits)."""
     fifo = work / "slow.fifo"
     os.mkfifo(fifo)
     child = subprocess.Popen([sys.executable, "-m", "engine.cli.main", "evaluate", "--spec",
                               str(work / "coach-jeunesse.yaml"), str(fifo), "--at", AT, *PARAM, "-o", str(out)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_interruptible)
     feed = open(fifo, "wb")  # blocks until the child opens the FIFO
     feed.write((work / "in.jsonl").read_bytes().splitlines()[0] + b"\n")
     feed.flush()
