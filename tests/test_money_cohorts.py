@@ -319,3 +319,42 @@ def test_the_parallel_pass_leaves_out_the_same_records(nma, tmp_path):
         assert (co["participants"], co["left_out"]["not_entered"], co["entry_unknown"]) == (45, 25, 5)
     assert one["cohort"]["not_entered_samples"] == two["cohort"]["not_entered_samples"]
     assert one["indicators"] == two["indicators"]
+
+
+# ------------------------------------------------------------------ a settled commitment stays settled (property)
+
+from datetime import timedelta  # noqa: E402
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=12), st.integers(0, 8),
+       st.sampled_from([">=", ">", "<=", "<", "=="]), st.integers(0, 14))
+def test_a_settled_commitment_stays_settled_as_what_is_done_grows(steps, bound, op, end_index):
+    # a cumulative quantity (committees held) grows month by month; the convention ends after month end_index
+    from engine.expr.parser import parse
+    from engine.operation.commitments import settle, settles
+
+    text = f"committees_held {op} {bound}"
+    kind = settles(parse(text), {"committees_held"})
+    end = date(2026, 1, 1) + timedelta(days=31 * end_index)
+    held, seen = 0, []
+    holds_at_end = None
+    for month, more in enumerate(steps):
+        at = date(2026, 1, 1) + timedelta(days=31 * month)
+        if at <= end:
+            held += more  # nothing more is done once the convention has ended
+        holds = {">=": held >= bound, ">": held > bound, "<=": held <= bound, "<": held < bound,
+                 "==": held == bound}[op]
+        if at <= end:
+            holds_at_end = holds
+        row = {"status": "passed" if holds else "failed"}
+        settle(row, kind, end, at)
+        seen.append(row["status"])
+        if at > end:  # once ended: the condition as it stood at the end
+            assert row["status"] == ("met" if holds_at_end else "failed")
+    # never back from a settled status: met stays met, failed stays failed
+    for a, b in zip(seen, seen[1:]):
+        if a in ("met", "failed"):
+            assert b == a, (text, kind, seen)
