@@ -133,12 +133,14 @@ def load_operation(path: str) -> dict:
 
 
 def build_report(spec, operation: Mapping[str, Any], cohort: Iterable[tuple[int, Any]], at: date,
-                 params: Mapping[str, Any] | None = None) -> dict:
+                 params: Mapping[str, Any] | None = None, *, records_path: str | None = None,
+                 jobs: int | None = None) -> dict:
     """The operation report (``engine report``) of ``operation`` and its ``cohort`` (``(line, raw dict)`` pairs,
-    e.g. ``read_records(path)``), in one pass."""
-    from engine.operation.report import build_report as build
+    e.g. ``read_records(path)``), in one pass. With ``records_path`` (the JSONL file ``cohort`` is read from), a
+    large cohort is read by several processes (``jobs`` forces their number); the report is the same."""
+    from engine.run.cohort import build_report as build
 
-    return build(spec, dict(operation), cohort, at, params)
+    return build(spec, dict(operation), cohort, at, params, records_path=records_path, jobs=jobs)
 
 
 def cohort_part(spec, operation: Mapping[str, Any], cohort: Iterable[tuple[int, Any]], at: date,

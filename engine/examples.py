@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from engine.errors import EngineError, UsageError, Diagnostic
-from engine.spec.model import Example, Position, Spec
+from engine.spec.model import Example, Position, Spec, jsonish  # noqa: F401  (jsonish: re-exported)
 
 # kind of example -> "module:function" called as fn(spec, example) -> output dict
 EXAMPLE_RUNNERS: dict[str, str] = {
@@ -90,20 +89,6 @@ class ExampleResult:
 
 
 # --------------------------------------------------------------------------------------------- values
-
-def jsonish(value: Any) -> Any:
-    """A YAML value as a JSON decoder would give it: dates as ``YYYY-MM-DD``, integral decimals as ``int``, other
-    decimals as ``float``."""
-    if isinstance(value, dict):
-        return {k: jsonish(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonish(v) for v in value]
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
-
 
 def _num(v: Any) -> Decimal | None:
     if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
@@ -309,27 +294,3 @@ def format_result(r: ExampleResult) -> str:
     return "\n".join(lines)
 
 
-def run_test_command(args) -> int:
-    """`engine test [PATHS] [-k TEXT] [--json]`: exit 1 when an example fails or a spec does not load, 3 when the
-    engine itself failed on one (an internal error: see engine.faults), whatever the others did."""
-    from engine.faults import EXIT_INTERNAL, summary
-
-    results = run_examples(getattr(args, "paths", None) or ["specs"], getattr(args, "keyword", None))
-    internal = sum(r.code == "internal_error" for r in results)
-    if getattr(args, "json", False):
-        passed = sum(r.passed for r in results)
-        errors = sum(r.status == "error" for r in results)
-        doc = {"summary": {"examples": len(results), "passed": passed, "failed": len(results) - passed,
-                           "errors": errors, "internal_errors": internal},
-               "results": [r.to_json() for r in results]}
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
-    else:
-        for r in results:
-            if not r.passed:
-                sys.stdout.write(format_result(r) + "\n")
-        sys.stdout.write(summary_line(results) + "\n")
-    if internal:
-        sys.stderr.write(summary("test", internal, len(results), "exemple", "signalés ERROR ; les autres exemples ont été "
-                                                                          "exécutés"))
-        return EXIT_INTERNAL
-    return 0 if all(r.passed for r in results) else 1

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.operation import parts as CP
+from engine.run import cohort as RC
 from engine.operation.report import build_report, load_operation
 from engine.beneficiary.records import read_records
 from engine.render.report import to_json
@@ -50,9 +51,9 @@ def test_parts_of_every_sample_cohort_merge_into_the_one_pass_report(tmp_path, n
     path = cohort_file(tmp_path, name)
     want = one_pass(spec, op, path)
     for size in (1, 400, 10 ** 7):  # one record per part, a few parts, one part
-        parts = CP.report_parts(spec, op, str(path), AT, None, 1, chunk_bytes=size)
+        parts = RC.report_parts(spec, op, str(path), AT, None, 1, chunk_bytes=size)
         assert to_json(CP.report_from_parts(spec, op, parts, AT)) == want, size
-    parts = CP.report_parts(spec, op, str(path), AT, None, 2, chunk_bytes=700)  # on two processes
+    parts = RC.report_parts(spec, op, str(path), AT, None, 2, chunk_bytes=700)  # on two processes
     assert len(parts) > 2 and to_json(CP.report_from_parts(spec, op, parts, AT)) == want
 
 
@@ -93,18 +94,18 @@ def _fail_on_second(state, chunk):
     return REAL(state, chunk)
 
 
-REAL = CP.part_of_chunk
+REAL = RC.part_of_chunk
 
 
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="replaces the worker function")
 def test_a_chunk_that_keeps_failing_is_counted_not_lost(tmp_path, monkeypatch):
-    monkeypatch.setattr(CP, "part_of_chunk", _fail_on_second)
+    monkeypatch.setattr(RC, "part_of_chunk", _fail_on_second)
     name = "chantiers-insertion"
     spec = load_spec_cached(ROOT / "specs" / f"{name}.yaml")
     op = load_operation(str(SAMPLES / f"{name}.operation.json"))
     path = cohort_file(tmp_path, name)
     whole = json.loads(one_pass(spec, op, path))["cohort"]
-    parts = CP.report_parts(spec, op, str(path), AT, None, 2, chunk_bytes=700)
+    parts = RC.report_parts(spec, op, str(path), AT, None, 2, chunk_bytes=700)
     report = CP.report_from_parts(spec, op, parts, AT)
     c = report["cohort"]
     assert c["participants"] + c["errors"] == whole["participants"] + whole["errors"]  # every record counted

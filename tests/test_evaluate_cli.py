@@ -266,9 +266,9 @@ def test_progress_only_on_a_terminal_after_two_seconds(monkeypatch):
     monkeypatch.setattr(render.time, "monotonic", lambda: next(clock))
     tty, pipe = Tty(), io.StringIO()
     results = [{"status": "ok"}] * 5000
-    assert len(list(render._progress(iter(results), None, tty))) == 5000
+    assert len(list(render.progress_bar(iter(results), None, tty))) == 5000
     assert "enregistrements évalués" in tty.getvalue()
-    assert len(list(render._progress(iter(results), None, pipe))) == 5000 and pipe.getvalue() == ""
+    assert len(list(render.progress_bar(iter(results), None, pipe))) == 5000 and pipe.getvalue() == ""
 
 
 def test_missing_parameter_warns_and_leaves_decisions_unknown(tmp_path, capsys):

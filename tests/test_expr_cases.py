@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from engine.expr.compiler import compile_expression
-from engine.cli.expr import scope_from_record
+from engine.expr.record_scope import scope_from_record
 from engine.errors import EngineError, EvaluationError, ExpressionError, TextOrigin
 from engine.expr.runtime import Unknown, to_json, value_from_json
 from engine.expr.types import BOOLEAN, type_from_decl

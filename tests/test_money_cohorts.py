@@ -311,7 +311,8 @@ def test_the_parallel_pass_leaves_out_the_same_records(nma, tmp_path):
     op = {"id": "OP-T", "spec": nma.id, "convention_start": "2026-01-01", "convention_end": "2027-12-31"}
     at = date(2026, 6, 1)
     one = build_report(nma, op, read_records(str(path), spec=nma), at, {})
-    from engine.operation.parts import report_from_parts, report_parts
+    from engine.operation.parts import report_from_parts
+    from engine.run.cohort import report_parts
 
     two = report_from_parts(nma, op, report_parts(nma, op, str(path), at, {}, 3, chunk_bytes=700), at, {})
     for r in (one, two):

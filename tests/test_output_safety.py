@@ -342,7 +342,7 @@ def test_an_immutable_folder_is_a_message(work, capsys):
 
 def test_os_errors_in_the_command_line_are_messages(work, capsys, monkeypatch):
     """Whatever raises an OSError or a MemoryError, the user reads a French message and exit 1, never exit 70."""
-    import engine.render.evaluation as render
+    import engine.cli.evaluate as render  # the command's writer of the output lines
 
     def boom(*a, **k):
         raise OSError(5, "Input/output error", str(work / "in.jsonl"))

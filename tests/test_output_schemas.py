@@ -120,7 +120,7 @@ def _compiled(path: Path):
 
 def _report_json(spec, op: Path, co: Path, at: str, params: dict) -> dict:
     """What `engine report --format json` prints, through the same functions (the spec compiled once)."""
-    from engine.operation.report import build_report, load_operation
+    from engine.api import build_report, load_operation
     from engine.beneficiary.records import read_records
     from engine.render.report import render
 

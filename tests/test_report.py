@@ -137,7 +137,7 @@ def test_parallel_pass_gives_the_same_report(tmp_path):
     # one pass, including the line numbers of the bad records
     from datetime import date
 
-    from engine.operation.report import build_report, load_operation
+    from engine.api import build_report, load_operation
     from engine.spec.compile import load_spec
     from engine.beneficiary.records import read_records
     from engine.render.report import to_json

@@ -17,9 +17,7 @@ of its ``parent`` field; an expression that differs only by constants is reporte
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -391,76 +389,3 @@ from engine.audit.versions import SpecVersion, load_version  # noqa: E402  (re-e
 def diff_versions(old: SpecVersion, new: SpecVersion) -> DiffResult:
     return diff_documents(old.doc, new.doc, old.vocabularies, new.vocabularies, old_ref=old.display,
                           new_ref=new.display, old_files=old.shown_file, new_files=new.shown_file)
-
-
-# ------------------------------------------------------------------------------------------------ command
-
-def _version_inputs(version, label: str) -> list[tuple[str, str]]:
-    """The files a version was read from (its spec and the vocabularies it imports); none for ``path@rev``, read
-    from git into a private folder."""
-    if getattr(version, "rev", None):
-        return []
-    files = [getattr(getattr(version.doc, "pos", None), "file", None) or version.path]
-    files += [getattr(getattr(v, "pos", None), "file", None) for v in version.vocabularies]
-    out = []
-    for i, f in enumerate(files):
-        if f:
-            out.append((label if i == 0 else f"un fichier importé par {label}", str(f)))
-    return out
-
-
-def run_diff_command(args) -> int:
-    """`engine diff OLD NEW [--records R] [--at D] [--format text|json|markdown|html] [-o OUT] [--changed C]`."""
-    from contextlib import ExitStack
-
-    from engine.render.diff import render
-    from engine.files.output import open_output, prepare, refuse_inputs
-
-    fmt = args.format or ("json" if getattr(args, "json", False) else None)
-    out_path = getattr(args, "output", None)
-    if fmt is None and out_path:
-        fmt = {".json": "json", ".md": "markdown", ".html": "html", ".htm": "html"}.get(
-            os.path.splitext(out_path)[1].lower(), "text")
-    fmt = fmt or "text"
-    params = dict(getattr(args, "param", None) or [])
-    records = getattr(args, "records", None)
-    changed = getattr(args, "changed", None)
-    if changed is not None and not records:
-        from engine.errors import UsageError
-
-        raise UsageError("--changed demande --records (les enregistrements à comparer)", file="<command line>",
-                         code="usage", hint="ajoutez --records FICHIER.jsonl, ou retirez --changed")
-    # the outputs are checked before anything is read (usage errors, exit 2), and refused if they are an input
-    target = prepare(out_path, "-o")
-    changed_target = prepare(changed, "--changed") if changed is not None else None
-    with ExitStack() as stack:
-        old = stack.enter_context(load_version(args.old))
-        new = stack.enter_context(load_version(args.new))
-        inputs = _version_inputs(old, "l'ancienne version") + _version_inputs(new, "la nouvelle version")
-        if records:
-            inputs.append(("le fichier d'enregistrements (--records)", records))
-        refuse_inputs([t for t in (target, changed_target) if t is not None], inputs)
-        out = stack.enter_context(open_output(target)) if out_path else None  # a folder we cannot write: now
-        result = diff_versions(old, new)
-        impact = None
-        if records:
-            from engine.audit.impact import analyse_impact
-            at = getattr(args, "at", None) or date.today()
-            progress = sys.stderr.isatty()
-            impact = analyse_impact(old.compiled(), new.compiled(), records, at=at, params=params,
-                                    progress=progress, changed_path=changed_target)
-        text = render(result, impact, fmt)
-        if out is not None:
-            out.write(text.encode("utf-8"))
-        else:
-            sys.stdout.write(text)
-    if out_path or fmt != "text":  # the text output shows them already
-        for w in result.warnings:
-            sys.stderr.write(f"engine diff: attention : {w}\n")
-    if impact is not None and impact.internal_errors:
-        from engine.faults import EXIT_INTERNAL, summary
-
-        sys.stderr.write(summary("diff", impact.internal_errors, impact.records, "enregistrement",
-                                 "comptés comme des changements d'évaluation ; le reste de la comparaison est complet"))
-        return EXIT_INTERNAL
-    return 0

@@ -4,7 +4,6 @@ Library API::
 
     evaluate_record(spec, raw: dict, at: date, params: dict | None = None) -> dict   # the output object
     evaluate_stream(spec, items, at, params=None) -> Iterator[dict]                  # items: (line_no, dict|BadRecord)
-    run_evaluate_command(args) -> int                                                # the CLI
 
 Everything that depends only on the spec is precomputed once (:class:`Plan`, cached per spec object); the per-record
 work binds the record (:mod:`engine.beneficiary.bind`), evaluates the compiled leaves of the rule tree, walks the history and
@@ -278,13 +277,4 @@ def evaluate_stream(spec, items: Iterable[tuple[int, Any]], at: date, params: di
             yield _evaluate(plan, item if owned else _copy(item), at, p, line)
 
 
-# ----------------------------------------------------------------------------------------------- CLI
-
-def run_evaluate_command(args) -> int:
-    from engine.render.evaluation import run_evaluate_output
-
-    return run_evaluate_output(args)
-
-
-__all__ = ["Plan", "plan_for", "evaluate_record", "evaluate_stream", "eligibility", "run_evaluate_command",
-           "coerce_params"]
+__all__ = ["Plan", "plan_for", "evaluate_record", "evaluate_stream", "eligibility", "coerce_params"]

@@ -14,15 +14,21 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 
+from engine.beneficiary.evaluate import plan_for
+from engine.beneficiary.explain import check_selection, explain_record
+from engine.beneficiary.records import BadRecord, read_records
+from engine.cli import args as A
+from engine.clock import evaluation_date
 from engine.errors import Diagnostic, RecordError, UsageError, did_you_mean
+from engine.render.evaluation import atomic_output
+from engine.render.explain import render_text
+from engine.spec.compile import load_spec
+from engine.spec.model import jsonish
 
 
 def pick_record(path: str, spec, rid: str | None) -> tuple[dict, int | None]:
     """The raw record ``rid`` of the file (or its only record) and its line; RecordError/UsageError otherwise."""
-    from engine.beneficiary.records import BadRecord, read_records
-
     ids: list = []
     found = None
     count = 0
@@ -75,6 +81,8 @@ def example_of(spec, name: str):
 
 
 def output_format(args) -> str:
+    """``--format``, else the suffix of ``-o`` (``.json``/``.jsonl``: json, anything else: text), else text on a
+    terminal and json when the output is piped."""
     if args.format:
         return args.format
     out = getattr(args, "output", None)
@@ -83,36 +91,25 @@ def output_format(args) -> str:
     return "text" if sys.stdout.isatty() else "json"
 
 
-def run_explain_command(args) -> int:
-    from engine.spec.compile import load_spec
-    from engine.beneficiary.explain import explain_record
-    from engine.render.explain import render_text
-    from engine.render.evaluation import atomic_output
-
+def run(args) -> int:
     spec = load_spec(args.spec)
-    at = args.at or date.today()
-    params = dict(args.param or ())
-    from engine.beneficiary.evaluate import plan_for
-
+    params = A.params(args)
     plan_for(spec).binder.params(params)  # a bad --param is a usage error before the record is read
-    from engine.beneficiary.explain import check_selection
-
     check_selection(spec, args.rule or (), args.deadline or (), args.obligation or (), args.transition or ())
     if args.example is not None:
         if args.record is not None or args.id is not None:
             raise UsageError("--example explique un exemple de la spec : ne donnez ni fichier ni --id",
                              file="<command line>", code="usage")
         ex = example_of(spec, args.example)
-        from engine.examples import jsonish
-
         raw, line = jsonish(ex.record), ex.pos.line
-        at = args.at or ex.at or at
+        at = evaluation_date(args.at, ex.at)
         params = {**{k: jsonish(v) for k, v in ex.params.items()}, **params}
         origin = {"file": ex.pos.file or spec.path, "line": line, "example": ex.name}
     else:
         if args.record is None:
             raise UsageError("donnez le fichier de l'enregistrement à expliquer (ou --example NOM)",
                              file="<command line>", code="usage", hint="engine explain --spec S RECORD [--id ID]")
+        at = evaluation_date(args.at)
         raw, line = pick_record(args.record, spec, args.id)
         origin = {"file": args.record, "line": line}
     trace = explain_record(spec, raw, at, params, rules=args.rule or (), deadlines=args.deadline or (),
@@ -127,32 +124,3 @@ def run_explain_command(args) -> int:
     with atomic_output(args.output) as out:
         out.write(text.encode("utf-8"))
     return 0
-
-
-def add_parser(subs, sub) -> None:
-    """The `explain` subcommand (``sub`` is cli._sub)."""
-    from engine.cli.main import _date_arg, _param_arg
-
-    s = sub(subs, "explain", "Explain one record's decision: every rule, deadline, obligation window and path step "
-            "with its intermediate values, its place in the spec and its source in the text.",
-            "engine explain --spec specs/accompagnement-social-professionnel-intensif.yaml "
-            "specs/samples/accompagnement-social-professionnel-intensif.records.jsonl --id B-0001 --at 2026-06-01")
-    s.add_argument("--spec", required=True)
-    s.add_argument("record", nargs="?", help="a JSON file with one record, or a JSONL/JSON/CSV file and --id")
-    s.add_argument("--id", help="the id of the record to explain, in a file of several")
-    s.add_argument("--example", metavar="NAME", help="explain the spec's embedded example NAME instead of a record "
-                   "file (its record, date and parameters; --at and --param override them)")
-    s.add_argument("--at", type=_date_arg, help="evaluation date (default: today)")
-    s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE",
-                   help="value of a spec parameter (repeatable)")
-    s.add_argument("--rule", action="append", metavar="ID", help="only this eligibility rule or definition "
-                   "(repeatable)")
-    s.add_argument("--deadline", action="append", metavar="ID", help="only this deadline (repeatable)")
-    s.add_argument("--obligation", action="append", metavar="ID", help="only this obligation, with the working of "
-                   "every window (repeatable)")
-    s.add_argument("--transition", action="append", metavar="N", help="only the path steps taking this transition: "
-                   "its number in `transitions` (1-based), its id or FROM->TO (repeatable)")
-    s.add_argument("--format", choices=["text", "json"], default=None,
-                   help="text (French) on a terminal, json when piped (default)")
-    s.add_argument("-o", "--output", help="output file, written atomically (format from the suffix)")
-    s.set_defaults(func=run_explain_command)

@@ -1,78 +1,22 @@
-"""`engine expr`: evaluate one expression on an optional record; the types of a JSON record's values.
+"""`engine expr EXPR [--record FILE.json] [--spec S] [--at D]`: evaluate one expression on an optional record.
 
-``scope_from_record`` puts every key of a JSON record in scope with a type inferred from its value (ISO date
-strings are dates, ``null`` is unknown of any type); ``events`` and ``history`` are always there (empty lists when
-absent). With ``--spec``, the spec's declared inputs, parameters and definitions type the names instead.
+Without ``--spec`` the record's keys are in scope with the types of their values
+(:mod:`engine.expr.record_scope`); with ``--spec``, the spec's declared inputs, parameters and definitions type the
+names instead.
 """
 
 from __future__ import annotations
 
 import sys
 from datetime import date
-from decimal import Decimal
 
+from engine.clock import evaluation_date
 from engine.expr import runtime as R
 from engine.expr.compiler import compile_expression
 from engine.errors import Diagnostic, ExpressionError, RecordError, TextOrigin
-from engine.expr.types import ANY, BOOLEAN, DATE, DURATION, NUMBER, STRING, ListType, RecordType, Scope, Type, unify
+from engine.expr.record_scope import EVENT_TYPE, HISTORY_TYPE, infer_type, merge_types
+from engine.expr.types import ANY, BOOLEAN, DATE, NUMBER, STRING, ListType, RecordType, Scope, Type
 
-
-
-def infer_type(value) -> Type:
-    """The type of a runtime value (for `engine expr --record` and evaluate_expression without a scope)."""
-    c = value.__class__
-    if c is bool:
-        return BOOLEAN
-    if c is int or c is Decimal:
-        return NUMBER
-    if c is str:
-        return STRING
-    if c is date:
-        return DATE
-    if c is R.Duration:
-        return DURATION
-    if c is dict:
-        return RecordType({k: infer_type(v) for k, v in value.items()})
-    if c is list:
-        t: Type | None = None
-        for item in value:
-            it = infer_type(item)
-            t = it if t is None else _merge(t, it)
-        return ListType(t or ANY)
-    return ANY
-
-
-def _merge(a: Type, b: Type) -> Type:
-    if isinstance(a, RecordType) and isinstance(b, RecordType):
-        fields = dict(a.fields)
-        for k, v in b.fields.items():
-            fields[k] = _merge(fields[k], v) if k in fields else v
-        return RecordType(fields)
-    u = unify(a, b)
-    return u if u is not None else ANY
-
-
-_EVENT = RecordType({"type": STRING, "date": DATE})
-_HISTORY = RecordType({"phase": STRING, "date": DATE})
-
-
-def scope_from_record(record: dict) -> tuple[Scope, dict]:
-    """Scope and env for a JSON record whose keys are all in scope (types inferred from the values)."""
-    names, env = {}, {}
-    for k, raw in record.items():
-        v = R.value_from_json(raw, ANY, k)
-        env[k] = v
-        names[k] = infer_type(v)
-    for k, item in (("events", _EVENT), ("history", _HISTORY)):
-        t = names.get(k)
-        if k not in names or t == ListType(ANY):
-            names[k] = ListType(item)
-            env.setdefault(k, [])
-            if env[k].__class__ is R.Unknown:
-                env[k] = []
-        elif isinstance(t, ListType) and isinstance(t.item, RecordType):
-            names[k] = ListType(_merge(item, t.item))
-    return Scope(names), env
 
 
 # ------------------------------------------------------------------------------------------ engine expr
@@ -262,9 +206,9 @@ def _bind(record: dict, path: str, spec=None) -> tuple[Scope, dict]:
                                 e[f] = R.value_from_json(e[f], ANY, f)
             for f, d in fs.items():
                 ft = ANY if d is _MIXED or d is None else _decl_type(d)
-                ev_fields[f] = _merge(ev_fields[f], ft) if f in ev_fields else ft
-        scope_names["events"] = ListType(_merge(_EVENT, RecordType(ev_fields)) if ev_fields else _EVENT)
-        scope_names["history"] = ListType(_HISTORY)
+                ev_fields[f] = merge_types(ev_fields[f], ft) if f in ev_fields else ft
+        scope_names["events"] = ListType(merge_types(EVENT_TYPE, RecordType(ev_fields)) if ev_fields else EVENT_TYPE)
+        scope_names["history"] = ListType(HISTORY_TYPE)
     return Scope(scope_names), env
 
 
@@ -309,7 +253,7 @@ def _dumps(value) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def run_expr_command(args) -> int:
+def run(args) -> int:
     """`engine expr EXPR [--record FILE.json] [--at DATE] [--spec S]`: print the value as JSON."""
     _check_expression_text(args.expression)
     record_path = getattr(args, "record", None)
@@ -322,6 +266,6 @@ def run_expr_command(args) -> int:
         scope = Scope({**scope.names, **names}, {**spec_scope.definitions, **scope.definitions})
     origin = TextOrigin(file="<expr>")
     compiled = compile_expression(args.expression, scope, origin=origin)
-    value = compiled.fn(env, args.at or date.today())
+    value = compiled.fn(env, evaluation_date(args.at))
     sys.stdout.write(_dumps(R.to_json(value)) + "\n")
     return 0

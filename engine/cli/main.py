@@ -4,226 +4,150 @@ Exit codes (docs/safety.md): 0 the run completed, 1 a spec or an input is invali
 written: disk full, permission...), 2 usage error, 3 the run completed but some records (or examples) hit an
 internal error of the engine (each has its ``internal_error`` line), 70 an engine bug that stopped the run,
 128+N stopped by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP, 141 the reader of the output went away).
-Every command has --help with an example. Each ``cmd_*`` function parses nothing itself: it calls the library and
-renders the result.
+Every command has --help with an example. This module holds the parser table; each command's handler is
+``engine/cli/<command>.py``: its ``run(args)`` turns the arguments into calls of the library and writes the result.
+No module outside engine/cli/ reads the command line (tests/test_layout.py holds it).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-from datetime import date
 from typing import Callable, Sequence
 
 from engine import __version__
-from engine.errors import Diagnostic, EngineError, UsageError
-
-
-def _date_arg(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date such as 2026-03-01, got {text!r}") from None
-
-
-def _jobs_arg(text: str) -> str:
-    t = text.strip().lower()
-    if t == "auto" or (t.isdigit() and int(t) >= 1):
-        return t
-    raise argparse.ArgumentTypeError(f"expected a number of processes (1, 2, ...) or auto, got {text!r}")
-
-
-def _param_arg(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    return name.strip(), value.strip()
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises UsageError (exit 2, our message format) instead of printing and exiting."""
-
-    def error(self, message: str):  # type: ignore[override]
-        raise UsageError(Diagnostic(f"{self.prog}: {message}", file="<command line>",
-                                    hint=f"see '{self.prog} --help'", code="usage"))
-
-
-def _sub(subs, name: str, help: str, example: str) -> argparse.ArgumentParser:
-    s = subs.add_parser(name, help=help, description=help, epilog="example:\n  " + example,
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                   help="print the traceback of every internal error on standard error (= ENGINE_DEBUG=1)")
-    return s
+from engine.cli.args import Parser, add_at, add_format, add_jobs, add_output, add_param, subcommand
+from engine.errors import EngineError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="engine", description="dispositif engine: declarative rules for the Pas-de-Calais programmes.",
-                epilog="example:\n  engine check specs/", formatter_class=argparse.RawDescriptionHelpFormatter)
+    """The parser table: every command, its arguments and its example (the handlers are in engine/cli/<command>.py,
+    imported only for the command that runs)."""
+    p = Parser(prog="engine", description="dispositif engine: declarative rules for the Pas-de-Calais programmes.",
+               epilog="example:\n  engine check specs/", formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"engine {__version__}")
     p.add_argument("--no-cache", action="store_true", help="do not read nor write the compiled-spec cache "
                    "(same as ENGINE_NO_CACHE=1)")
     p.add_argument("--debug", action="store_true",
                    help="print the Python traceback of every internal error on standard error (= ENGINE_DEBUG=1)")
-    subs = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subs = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    s = _sub(subs, "check", "Validate spec files: YAML, schema, expressions, phase graph; report every error.",
-             "engine check specs/")
+    def sub(name: str, help: str, example: str) -> argparse.ArgumentParser:
+        s = subcommand(subs, name, help, example)
+        s.set_defaults(handler=name)
+        return s
+
+    s = sub("check", "Validate spec files: YAML, schema, expressions, phase graph; report every error.",
+            "engine check specs/")
     s.add_argument("paths", nargs="*", default=["specs"], help="spec files or folders (default: specs/)")
     s.add_argument("--json", action="store_true", help="print the diagnostics as JSON")
     s.add_argument("--seeds", metavar="DIR", help="folder of the source texts the source: citations are checked "
                    "against (default: $ENGINE_SEEDS, else ../shared/seeds)")
-    s.set_defaults(func=cmd_check)
 
-    s = _sub(subs, "expr", "Evaluate one expression and print its value as JSON.",
-             'engine expr "age(2000-05-01, today) >= 18 et 40% * 100 == 40" --at 2026-03-01')
+    s = sub("expr", "Evaluate one expression and print its value as JSON.",
+            'engine expr "age(2000-05-01, today) >= 18 et 40% * 100 == 40" --at 2026-03-01')
     s.add_argument("expression")
     s.add_argument("--record", help="a JSON file with one record whose attributes are in scope")
     s.add_argument("--spec", help="declare the attributes of this spec (and its imports) for type checking")
-    s.add_argument("--at", type=_date_arg, help="the evaluation date (`today`); default: the current date")
-    s.set_defaults(func=cmd_expr)
+    add_at(s, "the evaluation date (`today`); default: the current date")
 
-    s = _sub(subs, "schema", "Print the JSON Schema of the spec format, or of an output (--output).",
-             "engine schema > spec.schema.json\n  engine schema --output evaluate > evaluate.output.schema.json")
+    s = sub("schema", "Print the JSON Schema of the spec format, or of an output (--output).",
+            "engine schema > spec.schema.json\n  engine schema --output evaluate > evaluate.output.schema.json")
     s.add_argument("--output", choices=["evaluate", "report", "diff", "explain"], default=None,
                    metavar="evaluate|report|diff|explain",
                    help="print the JSON Schema of this command's JSON output instead (docs/output-schemas.md; "
                         "explain: the trace of `engine explain --format json`)")
-    s.set_defaults(func=cmd_schema)
 
-    s = _sub(subs, "evaluate", "Evaluate beneficiary records against a spec: one output line per input record.",
-             "engine evaluate --spec specs/coach-jeunesse.yaml specs/samples/coach-jeunesse.records.jsonl "
-             "--at 2026-06-01 -o out.jsonl")
+    s = sub("evaluate", "Evaluate beneficiary records against a spec: one output line per input record.",
+            "engine evaluate --spec specs/coach-jeunesse.yaml specs/samples/coach-jeunesse.records.jsonl "
+            "--at 2026-06-01 -o out.jsonl")
     s.add_argument("--spec", required=True)
     s.add_argument("records", nargs="+", help="JSONL, JSON array or CSV files ('-' for standard input)")
-    s.add_argument("--at", type=_date_arg, help="evaluation date (default: today)")
-    s.add_argument("-o", "--output", help="output file, written atomically (default: standard output)")
-    s.add_argument("--format", choices=["jsonl", "json", "csv"], default="jsonl")
+    add_at(s, "evaluation date (default: today)")
+    add_output(s, "output file, written atomically (default: standard output)")
+    add_format(s, ["jsonl", "json", "csv"], default="jsonl")
     s.add_argument("--summary", action="store_true", help="print counts on standard error at the end")
-    s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE",
-                   help="value of a spec parameter (repeatable)")
-    s.add_argument("--jobs", type=_jobs_arg, metavar="N|auto", help="processes evaluating the records (default 1; "
-                   "auto: one per available core); the output is the same, in the same order")
+    add_param(s, "value of a spec parameter (repeatable)")
+    add_jobs(s, "processes evaluating the records (default 1; auto: one per available core); the output is the "
+                "same, in the same order")
     s.add_argument("--dask", metavar="local|tcp://HOST:PORT", help="evaluate on a Dask cluster (extra [dask]): "
                    "'local' starts one on this machine (--jobs workers), else the scheduler's address")
-    s.set_defaults(func=cmd_evaluate)
 
-    s = _sub(subs, "report", "Operation report: operator eligibility, funding plan, capacity, indicators, money due.",
-             "engine report --spec specs/chantiers-insertion.yaml --operation specs/samples/chantiers-insertion"
-             ".operation.json --records specs/samples/chantiers-insertion.cohort.jsonl --at 2027-04-15")
+    s = sub("report", "Operation report: operator eligibility, funding plan, capacity, indicators, money due.",
+            "engine report --spec specs/chantiers-insertion.yaml --operation specs/samples/chantiers-insertion"
+            ".operation.json --records specs/samples/chantiers-insertion.cohort.jsonl --at 2027-04-15")
     s.add_argument("--spec", required=True)
     s.add_argument("--operation", required=True)
     s.add_argument("--records", required=True)
-    s.add_argument("--at", type=_date_arg)
-    s.add_argument("--format", choices=["text", "json", "markdown", "csv"], default=None)
-    s.add_argument("--json", action="store_true", help="same as --format json")
-    s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE")
-    s.add_argument("--jobs", type=_jobs_arg, metavar="N|auto", help="processes reading the cohort (default: "
-                   "automatic, several for a JSONL file of 64 MiB or more; auto: one per available core)")
-    s.add_argument("-o", "--output", help="output file, written atomically (format from --format or the suffix: "
-                   ".json, .md, .csv, else text)")
-    s.set_defaults(func=cmd_report)
+    add_at(s)
+    add_format(s, ["text", "json", "markdown", "csv"], json_flag=True)
+    add_param(s)
+    add_jobs(s, "processes reading the cohort (default: automatic, several for a JSONL file of 64 MiB or more; "
+                "auto: one per available core)")
+    add_output(s, "output file, written atomically (format from --format or the suffix: .json, .md, .csv, else text)")
 
-    s = _sub(subs, "diff", "Semantic diff between two spec versions (files or path@gitrev), with the impact on records.",
-             "engine diff specs/mobilite.yaml@HEAD~3 specs/mobilite.yaml --records specs/samples/mobilite.records.jsonl")
+    s = sub("diff", "Semantic diff between two spec versions (files or path@gitrev), with the impact on records.",
+            "engine diff specs/mobilite.yaml@HEAD~3 specs/mobilite.yaml --records specs/samples/mobilite.records.jsonl")
     s.add_argument("old", help="the old version: a spec file or path@gitrev (e.g. specs/mobilite.yaml@HEAD~3)")
     s.add_argument("new", help="the new version: a spec file or path@gitrev")
     s.add_argument("--records", help="also evaluate these records (JSONL, JSON, CSV) under both versions")
-    s.add_argument("--at", type=_date_arg, help="evaluation date for --records (default: today)")
-    s.add_argument("--format", choices=["text", "json", "markdown", "html"], default=None,
-                   help="text (default), json, markdown, or html (one self-contained page)")
-    s.add_argument("--json", action="store_true", help="same as --format json")
-    s.add_argument("-o", "--output", help="output file, written atomically (format from --format or the suffix)")
-    s.add_argument("--param", action="append", type=_param_arg, default=[], metavar="NAME=VALUE",
-                   help="value of a spec parameter for --records (repeatable)")
+    add_at(s, "evaluation date for --records (default: today)")
+    add_format(s, ["text", "json", "markdown", "html"],
+               "text (default), json, markdown, or html (one self-contained page)", json_flag=True)
+    add_output(s, "output file, written atomically (format from --format or the suffix)")
+    add_param(s, "value of a spec parameter for --records (repeatable)")
     s.add_argument("--changed", metavar="OUT.jsonl",
                    help="with --records: write every record that changes, with its changes (JSONL, atomically)")
-    s.set_defaults(func=cmd_diff)
 
-    s = _sub(subs, "test", "Run the examples embedded in specs.", "engine test specs/")
+    s = sub("test", "Run the examples embedded in specs.", "engine test specs/")
     s.add_argument("paths", nargs="*", default=["specs"])
     s.add_argument("--json", action="store_true")
     s.add_argument("-k", dest="keyword", help="only examples whose name contains this text")
-    s.set_defaults(func=cmd_test)
 
-    s = _sub(subs, "graph", "Draw the phase graph of a spec (Mermaid or Graphviz dot).",
-             "engine graph --spec specs/travailleurs-independants.yaml --format mermaid")
+    s = sub("graph", "Draw the phase graph of a spec (Mermaid or Graphviz dot).",
+            "engine graph --spec specs/travailleurs-independants.yaml --format mermaid")
     s.add_argument("--spec", required=True)
-    s.add_argument("--format", choices=["mermaid", "dot"], default=None,
-                   help="mermaid (default) or dot (default for an output ending in .dot or .gv)")
-    s.add_argument("-o", "--output", help="output file, written atomically (default: standard output)")
-    s.set_defaults(func=cmd_graph)
+    add_format(s, ["mermaid", "dot"], "mermaid (default) or dot (default for an output ending in .dot or .gv)")
+    add_output(s, "output file, written atomically (default: standard output)")
 
-    s = _sub(subs, "docs", "Build a static documentation site: one French page per programme, plus an index.",
-             "engine docs specs/ -o site/")
+    s = sub("docs", "Build a static documentation site: one French page per programme, plus an index.",
+            "engine docs specs/ -o site/")
     s.add_argument("paths", nargs="*", default=["specs"], help="spec files or folders (default: specs/)")
-    s.add_argument("-o", "--output", required=True, metavar="SITE",
-                   help="the site's folder: created, or replaced when it was built by engine docs")
+    add_output(s, "the site's folder: created, or replaced when it was built by engine docs", required=True,
+               metavar="SITE")
     s.add_argument("--seeds", metavar="DIR", help="folder of the source texts NN-file.txt (default: $ENGINE_SEEDS, "
                    "else ../shared/seeds)")
-    s.set_defaults(func=cmd_docs)
 
-    from engine.cli.explain import add_parser as add_explain
-
-    add_explain(subs, _sub)
+    s = sub("explain", "Explain one record's decision: every rule, deadline, obligation window and path step "
+            "with its intermediate values, its place in the spec and its source in the text.",
+            "engine explain --spec specs/accompagnement-social-professionnel-intensif.yaml "
+            "specs/samples/accompagnement-social-professionnel-intensif.records.jsonl --id B-0001 --at 2026-06-01")
+    s.add_argument("--spec", required=True)
+    s.add_argument("record", nargs="?", help="a JSON file with one record, or a JSONL/JSON/CSV file and --id")
+    s.add_argument("--id", help="the id of the record to explain, in a file of several")
+    s.add_argument("--example", metavar="NAME", help="explain the spec's embedded example NAME instead of a record "
+                   "file (its record, date and parameters; --at and --param override them)")
+    add_at(s, "evaluation date (default: today)")
+    add_param(s, "value of a spec parameter (repeatable)")
+    s.add_argument("--rule", action="append", metavar="ID", help="only this eligibility rule or definition "
+                   "(repeatable)")
+    s.add_argument("--deadline", action="append", metavar="ID", help="only this deadline (repeatable)")
+    s.add_argument("--obligation", action="append", metavar="ID", help="only this obligation, with the working of "
+                   "every window (repeatable)")
+    s.add_argument("--transition", action="append", metavar="N", help="only the path steps taking this transition: "
+                   "its number in `transitions` (1-based), its id or FROM->TO (repeatable)")
+    add_format(s, ["text", "json"], "text (French) on a terminal, json when piped (default)")
+    add_output(s, "output file, written atomically (format from the suffix)")
     return p
 
 
-# --------------------------------------------------------------------------------------------- commands
-# Each command is implemented by the stage module that owns it; imports are local to keep `engine --help` fast.
-
-def cmd_check(args) -> int:
-    from engine.spec.check import run_check_command
-    return run_check_command(args)
-
-
-def cmd_expr(args) -> int:
-    from engine.expr.compiler import run_expr_command
-    return run_expr_command(args)
-
-
-def cmd_schema(args) -> int:
-    if getattr(args, "output", None) == "explain":
-        from engine.spec.schema import explain_schema_text
-        sys.stdout.write(explain_schema_text())
-        return 0
-    if getattr(args, "output", None):
-        from engine.render.schemas import output_schema_text
-        sys.stdout.write(output_schema_text(args.output))
-        return 0
-    from engine.spec.schema import schema_text
-    sys.stdout.write(schema_text())
-    return 0
-
-
-def cmd_evaluate(args) -> int:
-    from engine.beneficiary.evaluate import run_evaluate_command
-    return run_evaluate_command(args)
-
-
-def cmd_report(args) -> int:
-    from engine.operation.report import run_report_command
-    return run_report_command(args)
-
-
-def cmd_diff(args) -> int:
-    from engine.audit.diff import run_diff_command
-    return run_diff_command(args)
-
-
-def cmd_test(args) -> int:
-    from engine.examples import run_test_command
-    return run_test_command(args)
-
-
-def cmd_graph(args) -> int:
-    from engine.spec.graph import run_graph_command
-    return run_graph_command(args)
-
-
-def cmd_docs(args) -> int:
-    from engine.render.site import run_docs_command
-    return run_docs_command(args)
+def run_command(args: argparse.Namespace) -> int:
+    """Run the handler of ``args.command``: ``engine.cli.<command>.run(args)``. The module is imported here, for the
+    command that runs only, so that `engine --help` and a small command do not load every stage of the engine."""
+    module = importlib.import_module(f"engine.cli.{args.handler}")
+    return module.run(args)
 
 
 class Interrupted(BaseException):
@@ -292,8 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         if getattr(args, "no_cache", False):
             os.environ["ENGINE_NO_CACHE"] = "1"
-        func: Callable[[argparse.Namespace], int] = args.func
-        code = func(args)
+        code = run_command(args)
         sys.stdout.flush()  # a full disk behind standard output is reported here, not at exit
         return code
     except EngineError as e:

@@ -29,10 +29,12 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Callable
 
+from engine.clock import evaluation_date
 from engine.expr import nodes as N
 from engine.expr import runtime as R
 from engine.errors import EvaluationError, ExpressionError, TextOrigin
 from engine.expr.compiler_filter import FilterGen
+from engine.expr.record_scope import scope_from_record
 from engine.expr.analysis import Facts
 from engine.expr.types import (ANY, BOOLEAN, DATE, DURATION, ALIASES, Annotations, Checker, ListType, RecordType, Scope, Type,
                     arith_type, is_numeric, unify)
@@ -711,19 +713,10 @@ def evaluate_expression(text: str, env: dict | None = None, today: date | None =
                         scope: Scope | None = None, origin: TextOrigin | None = None):
     """Compile and evaluate ``text`` once (tests, `engine expr`). ``env`` holds JSON-like or runtime values;
     without ``scope`` every key of ``env`` is in scope with an inferred type."""
-    from engine.cli.expr import scope_from_record
-
     env = dict(env or {})
     if scope is None:
         scope, env = scope_from_record(env)
     else:
         env = {k: (R.value_from_json(env[k], t, k) if k in env else R.unknown(k)) for k, t in scope.names.items()}
     compiled = compile_expression(text, scope, origin=origin or TextOrigin(file="<expr>"))
-    return compiled.fn(env, today or date.today())
-
-
-def run_expr_command(args) -> int:
-    """`engine expr EXPR [--record FILE.json] [--at DATE] [--spec S]` (in engine/cli/expr.py)."""
-    from engine.cli.expr import run_expr_command as run
-
-    return run(args)
+    return compiled.fn(env, evaluation_date(today))

@@ -84,12 +84,12 @@ def _cumulative(n, counts) -> bool:
     attribute that counts (what was held or done: ``follow_up_committees_held``, an integer), or a sum of those; never a division, an
     average, a minimum or a maximum (they can go down)."""
     from engine.expr import nodes as N
-    from engine.operation.compile import _canonical
+    from engine.expr.types import ALIASES
 
     if isinstance(n, N.Name):
         return n.name in counts
     if isinstance(n, N.Call):
-        return _canonical(n.func) in ("count", "sum") and len(n.args) == 1
+        return ALIASES.get(n.func, n.func) in ("count", "sum") and len(n.args) == 1
     if isinstance(n, N.Arith):
         return all(op == "+" for op in n.ops) and all(_cumulative(c, counts) for c in n.operands)
     return False

@@ -223,34 +223,6 @@ def _accumulate(aggregates, items, bind, base_env, at):
     return plan, count, errors, samples, internal, (not_entered, late, entry_unknown)
 
 
-# --------------------------------------------------------------------------------------------- parallel pass
-
-PARALLEL_MIN_BYTES = 64 * 1024 * 1024  # below this, one process is faster than starting workers
-
-
-def parallel_jobs(path: str | None, jobs: int | None = None) -> int:
-    """How many processes to use for the cohort file ``path``: ``jobs`` when given (``ENGINE_JOBS`` otherwise), else
-    the number of CPUs (at most 4) for a regular JSONL file of 64 MiB or more, else 1. The pass is then run by
-    :mod:`engine.operation.parts` on :mod:`engine.run.parallel`'s byte ranges (the mechanism of ``engine evaluate
-    --jobs``)."""
-    import os
-
-    if path is None or path == "-" or not os.path.isfile(path):
-        return 1
-    if not path.lower().endswith((".jsonl", ".ndjson")):
-        return 1
-    env = os.environ.get("ENGINE_JOBS")
-    if jobs is None and env and env.isdigit():
-        jobs = int(env)
-    if jobs is None:
-        if os.path.getsize(path) < PARALLEL_MIN_BYTES:
-            return 1
-        from engine.run.parallel import available_cpus
-
-        jobs = min(4, available_cpus())
-    return max(1, jobs)
-
-
 def _add(acc: Acc, func: str, v) -> None:
     acc.n += 1
     if func == "count":

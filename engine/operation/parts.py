@@ -9,7 +9,8 @@ report made from the merged parts is the report of one pass over the whole cohor
 A part is computed from picklable inputs only (the spec, the operation record, the date, the parameters and the
 records), so it can run in a forked or spawned process (``engine report --jobs``) or on a Dask worker
 (``engine report --dask``): :func:`cohort_part` prepares the operation's names exactly as :func:`engine.operation.report.
-build_report` does (it runs it with the partition as its cohort and keeps the accumulators).
+build_report` does (it runs it with the partition as its cohort and keeps the accumulators). Reading a cohort file
+by byte ranges on several processes is :mod:`engine.run.cohort`'s.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import date
 from typing import Any, Iterable, Mapping
 
 from engine.operation.indicators import MAX_ERRORS_KEPT, Acc, AggResult, PassResult, merge_acc
+from engine.operation.report import build_report
 
 
 @dataclass
@@ -79,8 +81,6 @@ def cohort_part(spec, operation: dict, items: Iterable[tuple[int, Any]], at: dat
                 params: Mapping[str, Any] | None = None) -> CohortPart:
     """The accumulators of ``items`` (``(line, raw dict | BadRecord)``, a partition of the cohort) for the report of
     ``operation`` at ``at``. Raises what :func:`engine.operation.report.build_report` raises for a bad operation."""
-    from engine.operation.report import build_report
-
     got: list = []
 
     def capture(aggs, bind, env, when):
@@ -99,47 +99,8 @@ def cohort_part(spec, operation: dict, items: Iterable[tuple[int, Any]], at: dat
 def report_from_parts(spec, operation: dict, parts: Iterable[CohortPart], at: date,
                       params: Mapping[str, Any] | None = None) -> dict:
     """The report whose cohort is the given partitions (in input order), identical to the one-pass report."""
-    from engine.operation.report import build_report
-
     merged = merge_parts(parts)
     return build_report(spec, operation, (), at, params, cohort_pass=lambda *_a: merged.result())
 
 
-# --------------------------------------------------------------------------------------------- --jobs
-
-def part_of_chunk(state: dict, chunk) -> CohortPart:
-    """The worker's function (engine.run.parallel): the part of one chunk of the cohort file."""
-    from engine.run.parallel import chunk_items
-    from engine.beneficiary.records import decode_object
-
-    return cohort_part(state["spec"], state["operation"], chunk_items(chunk, decode_object), state["at"],
-                       state["params"])
-
-
-def failed_part(failure) -> CohortPart:
-    """A chunk no worker could read: its records are counted as bad records (engine bug), never lost."""
-    from engine.run.parallel import read_range
-
-    n = 0
-    samples = []
-    for line, _raw in read_range(failure.chunk.path, failure.chunk.start, failure.chunk.end, failure.chunk.first_line):
-        n += 1
-        if len(samples) < MAX_ERRORS_KEPT:
-            samples.append({"line": line, "id": None, "code": "internal_error",
-                            "message": f"erreur interne du moteur : la partie de la cohorte qui contient cette ligne "
-                                       f"n'a pas pu être lue ({failure.reason})"})
-    return CohortPart(errors=n, error_samples=samples, internal_errors=n)
-
-
-def report_parts(spec, operation: dict, path: str, at: date, params: Mapping[str, Any] | None, jobs: int,
-                 chunk_bytes: int | None = None) -> list[CohortPart]:
-    """The parts of a JSONL cohort file, computed on ``jobs`` processes (byte ranges, engine.run.parallel)."""
-    from engine.run.parallel import chunk_size, file_chunks, ordered_map
-
-    state = {"spec": spec, "operation": operation, "at": at, "params": dict(params or {})}
-    chunks = file_chunks(path, chunk_bytes or chunk_size(path, jobs))
-    return list(ordered_map(part_of_chunk, chunks, state, jobs, on_failure=failed_part))
-
-
-__all__ = ["CohortPart", "accumulate", "cohort_part", "merge_parts", "part_of_chunk", "report_from_parts",
-           "report_parts"]
+__all__ = ["CohortPart", "accumulate", "cohort_part", "merge_parts", "report_from_parts"]

@@ -5,8 +5,8 @@ Library API (``load_operation`` and ``windows`` come from :mod:`engine.operation
     load_operation(path) -> dict                                     # the raw operation record (RecordError if bad)
     build_report(spec, operation: dict, items, at, params=None) -> dict
         # items: (line, raw dict | BadRecord) pairs, e.g. engine.beneficiary.records.read_records(path); streamed once
+        # (a large cohort file read on several processes: engine.run.cohort.build_report)
     run_operation_example(spec, example) -> dict                     # `engine test` for operation examples
-    run_report_command(args) -> int                                  # the CLI
 
 The report (a dict; money as ``Decimal`` rounded to the cent; dates as ``date``) has: ``operator`` (eligibility
 with reasons), ``funding_plan`` (staff, eligible costs, Département share, caps, plan rules, maximum grant),
@@ -18,14 +18,16 @@ in :mod:`engine.render.report`. The money rules are in :mod:`engine.operation.fu
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
+from engine.clock import evaluation_date
 from engine.operation import funding as F
-from engine.errors import RecordError
+from engine.spec.model import jsonish
 from engine.operation.compile import CohortExpr, OperationSections, sections_of
+from engine.operation.report_sections import (_all_ok, _check_row, _cohort_dict, _EvalFailure, _funding_dict,
+                                              _missing, _payments_dict, _plan_dict, _status, _val)
 from engine.operation.record import (_bad, _known, _num, _src, attribute_env, financing, load_operation,  # noqa: F401
                         operation_events, recurring, staff_members, windows)
 from engine.expr.runtime import Unknown, add_duration, unknown
@@ -33,13 +35,10 @@ from engine.expr.runtime import Unknown, add_duration, unknown
 # --------------------------------------------------------------------------------------------- the report
 
 def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: date,
-                 params: Mapping[str, Any] | None = None, *, records_path: str | None = None,
-                 jobs: int | None = None, cohort_pass=None) -> dict:
-    """The report of one operation and its cohort at ``at`` (see the module docstring). With ``records_path`` (the
-    JSONL file ``items`` comes from), a large cohort is read by several processes
-    (:func:`engine.operation.indicators.parallel_jobs`; ``jobs`` forces the number); the result is the same.
-    ``cohort_pass(aggregates, bind, base_env, at) -> PassResult`` replaces the pass over ``items`` (the cohort read
-    by partitions elsewhere: :mod:`engine.operation.parts`)."""
+                 params: Mapping[str, Any] | None = None, *, cohort_pass=None) -> dict:
+    """The report of one operation and its cohort at ``at`` (see the module docstring), in one pass over ``items``.
+    ``cohort_pass(aggregates, bind, base_env, at) -> PassResult`` replaces that pass (the cohort read by partitions
+    elsewhere: :mod:`engine.operation.parts`, or by byte ranges on several processes: :mod:`engine.run.cohort`)."""
     from engine.beneficiary.evaluate import plan_for
 
     secs = sections_of(spec)
@@ -138,18 +137,13 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     # ---- the cohort, in one pass
     exprs = _cohort_exprs(secs)
     aggs = [a for ce in exprs for _ph, a in ce.aggregates]
-    from engine.operation.indicators import parallel_jobs, participant_binder, run_pass
+    from engine.operation.indicators import participant_binder, run_pass
 
     # participants are checked against this operation's convention (its dates, else the spec's)
     bounds = (start if isinstance(start, date) else None, end if isinstance(end, date) else None)
     pbind = participant_binder(binder, aggs, pvals, spec=spec, at=at, params=params, bounds=bounds)
-    n_jobs = parallel_jobs(records_path, jobs) if records_path and cohort_pass is None else 1
     if cohort_pass is not None:
         cohort = cohort_pass(aggs, pbind, env, at)
-    elif n_jobs > 1:  # byte ranges of the file on several processes (engine.run.parallel), merged exactly
-        from engine.operation.parts import merge_parts, report_parts
-
-        cohort = merge_parts(report_parts(spec, operation, records_path, at, params, n_jobs)).result()
     else:
         cohort = run_pass(aggs, items, pbind, env, at)
     aggvals = {k: r.value for k, r in cohort.aggregates.items()}
@@ -319,28 +313,6 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     }
 
 
-def _cohort_dict(cohort, at: date) -> dict:
-    """The cohort actually used: participants who had entered by the report date (first history entry, else
-    ``entry_date``), the records left out and why, the unreadable ones."""
-    read = cohort.participants + cohort.not_entered + cohort.errors
-    d = {"read": read, "participants": cohort.participants, "entered_by": at,
-         "left_out": {"not_entered": cohort.not_entered, "errors": cohort.errors},
-         "entry_unknown": cohort.entry_unknown,
-         "errors": cohort.errors, "error_samples": cohort.error_samples}
-    if cohort.internal_errors:
-        d["internal_errors"] = cohort.internal_errors
-    if cohort.not_entered:
-        d["not_entered_samples"] = cohort.not_entered_samples
-    d["rule"] = (f"participants entrés au plus tard le {at.isoformat()} (date de la première entrée dans une phase, "
-                 "sinon entry_date) ; les entrées postérieures sont écartées")
-    return d
-
-
-class _EvalFailure:
-    def __init__(self, message: str):
-        self.message = message
-
-
 F_EMPTY = None  # replaced below (an empty FundingSpec)
 
 
@@ -454,210 +426,16 @@ def _params_read(missing_params: set, *exprs) -> set:
     return names & missing_params
 
 
-def _missing(*values) -> list[str]:
-    """The names (attributes, parameters) whose absence left these values unknown."""
-    out: set = set()
-    for v in values:
-        if isinstance(v, Unknown):
-            out |= set(v.names or ())
-    return sorted(out)
-
-
-def _val(v):
-    if v is None or isinstance(v, (Unknown, _EvalFailure)):
-        return None
-    if isinstance(v, Decimal):
-        return v.quantize(Decimal("0.0001")).normalize() if v != v.to_integral_value() else v.to_integral_value()
-    return v
-
-
-def _status(ok) -> str:
-    return "passed" if ok is True else "failed" if ok is False else "unknown"
-
-
-def _all_ok(vals) -> bool | None:
-    if any(v is False for v in vals):
-        return False
-    if any(v is None for v in vals):
-        return None
-    return True
-
-
-def _check_row(c, v, unk, params_missing=()) -> dict:
-    row = {"id": c.id, "label": c.label, "status": _status(v if isinstance(v, bool) else None),
-           "condition": c.condition.text if c.condition is not None else None, "source": _src(c.source)}
-    miss = set(v.names or ()) if isinstance(v, Unknown) else set()
-    if v is not True and v is not False:
-        miss |= set(params_missing)  # a parameter not supplied that the condition reads
-    elif unk:
-        miss |= set(params_missing)  # decided, but some participants were left out for want of it
-    if miss:
-        row["missing"] = sorted(miss)
-    if isinstance(v, _EvalFailure):
-        row["error"] = v.message
-    if unk:
-        row["unknown"] = unk
-    if getattr(c, "interpretation", None):
-        row["interpretation"] = c.interpretation
-    return row
-
-
-def _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit, awarded, grant,
-               plan_rules, plan_ok, env) -> dict:
-    d: dict[str, Any] = {"conforming": plan_ok}
-    if staff_res is not None:
-        d["staff"] = [{"id": c.member.id, "role": c.member.role, "cost": F.money(c.member.cost),
-                       "allocation": c.member.allocation, "work_time": c.member.work_time,
-                       "status": "passed" if c.eligible else "excluded" if c.rule == "support_function" else "failed",
-                       "reason": c.reason} for c in staff_res.checks]
-    if fs.min_staff_allocation is not None:
-        d["min_staff_allocation"] = {"rate": fs.min_staff_allocation, "label": fs.min_staff_allocation_label,
-                                     "source": _src(fs.min_staff_allocation_source),
-                                     "status": _status(staff_res.conforming if staff_res else None)}
-    lines = {c.line.id: c for c in (costs.categories if costs else ())}
-    cats = []
-    for x in fs.eligible_costs:
-        row = {"id": x.id, "label": x.label, "excluded": x.excluded, "source": _src(x.source)}
-        c = lines.get(x.id)
-        if c is not None:
-            row.update(declared=None if c.line.declared is None else F.money(c.line.declared),
-                       maximum=None if c.line.maximum is None else F.money(c.line.maximum), amount=c.amount,
-                       status=c.status)
-            if c.reason:
-                row["reason"] = c.reason
-        if x.interpretation:
-            row["interpretation"] = x.interpretation
-        cats.append(row)
-    d["eligible_cost_categories"] = cats
-    d["direct_staff_costs"] = costs.direct_staff_costs if costs else None
-    d["flat_rates"] = ([{"id": f.id, "label": f.label, "rate": f.rate, "amount": f.amount, "covers": list(f.covers),
-                         "source": _src(next((r.source for r in fs.flat_rates if r.id == f.id), None))}
-                        for f in costs.flat_rates] if costs else [])
-    d["other_costs"] = costs.other_costs if costs else None
-    if costs is not None and costs.other_costs_covered_by is not None and costs.other_costs_declared:
-        d["other_costs_declared"] = costs.other_costs_declared
-        d["other_costs_excluded"] = (f"autres dépenses déclarées ({F.euros(costs.other_costs_declared)}) couvertes par "
-                                     f"le forfait « {costs.other_costs_covered_by} » : non ajoutées à l'assiette")
-    d["eligible_costs"] = costs.total if costs else None
-    if fs.share is not None:
-        d["department_share"] = {
-            "rate": share_rate, "label": fs.share.label, "source": _src(fs.share.source),
-            "total_funding": share_check.total_financing if share_check else None,
-            "expected": share_check.expected if share_check else None,
-            "declared": share_check.declared if share_check else None,
-            "status": _status(share_check.conforming if share_check else None),
-            "amount_on_eligible_costs": share_amount}
-        if fs.share.interpretation:
-            d["department_share"]["interpretation"] = fs.share.interpretation
-    d["caps"] = [{"id": c.id, "label": c.label, "on": c.on, "amount": None if v is None else F.money(v),
-                  "expression": getattr(c.amount, "text", None), "source": _src(c.source),
-                  "binding": c.id == limit.binding} for c, v in cap_rows]
-    d["rules"] = plan_rules
-    d["max_grant"] = limit.amount
-    d["max_grant_binding"] = limit.binding
-    d["grant_awarded"] = None if awarded is None else F.money(awarded)
-    d["grant_within_max"] = _status(None if awarded is None or limit.amount is None
-                                    else F.money(awarded) <= limit.amount)
-    d["grant"] = grant
-    return d
-
-
-def _funding_dict(cond, secs, grant) -> dict:
-    if cond is None:
-        if not (secs.funding and secs.funding.conditional):
-            # no part of the grant depends on objectives: the money due is the grant (awarded, else the maximum)
-            return {"base": grant, "parts": [], "total": grant,
-                    "note": "aucune part conditionnelle dans le texte : le total est la subvention retenue"}
-        return {"base": grant, "parts": [], "total": None}
-    rules = {p.id: p for p in (secs.funding.conditional if secs.funding else ())}
-    parts = []
-    for p in cond.parts:
-        r = rules.get(p.spec.id)
-        parts.append({"id": p.spec.id, "label": p.spec.label, "weight": p.spec.weight, "mode": p.spec.mode,
-                      "threshold": p.spec.threshold, "objective": _val(p.spec.objective),
-                      "achieved": _val(p.spec.achieved),
-                      "ratio": None if p.ratio is None else F.round_ratio(p.ratio), "maximum": p.maximum,
-                      "amount": p.amount, "rule": p.rule, "source": _src(r.source if r else None),
-                      "interpretation": r.interpretation if r else None})
-    d = {"base": cond.base, "parts": parts, "total": cond.total}
-    if cond.cap_applied is not None:
-        d["cap_applied"] = cond.cap_applied.id
-        d["uncapped_total"] = cond.uncapped_total
-    return d
-
-
-def _payments_dict(schedule, secs, missing=None) -> dict:
-    if schedule is None:
-        return {"tranches": [], "total": None, "due_at": None}
-    srcs = {p.id: p for p in secs.payments}
-    rows = []
-    for t in schedule.tranches:
-        p = srcs.get(t.spec.id)
-        rows.append({"id": t.spec.id, "label": t.spec.label, "share": t.spec.share, "at_most": t.spec.conditional,
-                     "planned": t.planned, "amount": t.amount, "due_date": t.due_date, "review_due": t.review_due,
-                     "status": t.status,
-                     "note": t.note, "source": _src(p.source if p else None)})
-        if missing and t.spec.id in missing:
-            rows[-1]["missing"] = missing[t.spec.id]
-    return {"grant": schedule.grant, "earned": schedule.earned, "tranches": rows, "planned_total": schedule.planned_total,
-            "total": schedule.total, "due_at": schedule.due_at}
-
-
 # --------------------------------------------------------------------------------------------- entry points
 
 def run_operation_example(spec, example) -> dict:
     """``engine test`` runner for operation examples (``operation:`` + ``cohort:``)."""
-    from engine.examples import jsonish
-
     if example.operation is None:
         raise _bad("l'exemple n'a pas d'« operation »", "example.no_operation")
     op = jsonish(dict(example.operation))
     op.setdefault("id", "example")
     cohort = [(i + 1, jsonish(dict(r))) for i, r in enumerate(example.cohort or ())]
-    return build_report(spec, op, cohort, example.at or date.today(), dict(example.params))
-
-
-REPORT_SUFFIXES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".csv": "csv"}
-
-
-def run_report_command(args) -> int:
-    """``engine report --spec S --operation OP.json --records COHORT.jsonl [--at D] [--format F] [-o OUT]``."""
-    import os
-    import sys
-
-    from engine.files.output import open_output, prepare, refuse_inputs, spec_inputs
-    from engine.run.parallel import parse_jobs
-    from engine.beneficiary.records import read_records
-    from engine.render.report import render
-    from engine.api import load_spec
-
-    out_path = getattr(args, "output", None)
-    target = prepare(out_path, "-o")  # a bad output name is a usage error before anything is read
-    spec = load_spec(args.spec)
-    refuse_inputs([target], spec_inputs(spec) + [("le fichier de l'opération (--operation)", args.operation),
-                                                 ("le fichier de la cohorte (--records)", args.records)])
-    op = load_operation(args.operation)
-    at = args.at or date.today()
-    fmt = "json" if getattr(args, "json", False) else args.format
-    if fmt is None and out_path:
-        fmt = REPORT_SUFFIXES.get(os.path.splitext(out_path)[1].lower())
-    fmt = fmt or "text"
-    with open_output(target) as out:  # a folder that cannot be written fails now, before the cohort is read
-        try:
-            report = build_report(spec, op, read_records(args.records, spec=spec), at, dict(args.param or []),
-                                  records_path=args.records, jobs=parse_jobs(getattr(args, "jobs", None)))
-        except RecordError as e:  # the operation's checks (engine/operation/record.py) do not know its file: name it
-            raise RecordError([replace(d, file=args.operation) if d.file is None and d.code.startswith("operation.")
-                               else d for d in e.diagnostics]) from None
-        out.write(render(report, fmt).encode("utf-8"))
-    internal = report["cohort"].get("internal_errors") or 0
-    if internal:  # the report is complete, but some participants hit an engine bug: say it, exit 3
-        from engine.faults import EXIT_INTERNAL, summary
-
-        sys.stderr.write(summary("report", internal, None, "participant",
-                                 "comptés comme inconnus dans les chiffres de la cohorte ; le rapport est écrit"))
-        return EXIT_INTERNAL
-    return 0
+    return build_report(spec, op, cohort, evaluation_date(example_at=example.at), dict(example.params))
 
 
 def _empty_funding():

@@ -22,7 +22,6 @@ from typing import IO, Any, Iterable, Iterator
 
 import orjson
 
-from engine.errors import UsageError
 from engine.escape import csv_cell
 from engine.render.spreadsheet import STANDARD, Dialect, write_table
 
@@ -186,7 +185,7 @@ class Summary:
         return "\n".join(lines)
 
 
-def _progress(results: Iterable[dict], summary: Summary | None, stream=None) -> Iterator[dict]:
+def progress_bar(results: Iterable[dict], summary: Summary | None, stream=None) -> Iterator[dict]:
     """Pass results through, counting them for the summary; on a terminal, show a progress line on stderr once the
     run has lasted more than 2 seconds."""
     stream = stream or sys.stderr
@@ -228,55 +227,3 @@ def tune_gc():
     finally:
         gc.set_threshold(*old)
         gc.unfreeze()
-
-
-def run_evaluate_output(args) -> int:
-    from engine.beneficiary.evaluate import evaluate_stream, plan_for
-    from engine.api import load_spec
-    from engine.faults import EXIT_INTERNAL, Counter as InternalCounter, summary as internal_summary
-    from engine.files.output import open_output, prepare, refuse_inputs, spec_inputs
-    from engine.beneficiary.records import read_records
-
-    at = args.at or date.today()
-    if sum(1 for p in args.records if p == "-") > 1:
-        raise UsageError("l'entrée standard (-) ne peut être lue qu'une fois", file="<command line>", code="usage")
-    target = prepare(args.output, "-o")  # a bad output name is a usage error before anything is read
-    spec = load_spec(args.spec)
-    plan = plan_for(spec)
-    params = dict(args.param or ())
-    plan.binder.params(params)  # a bad --param is a usage error (exit 2) before anything is read
-    for name in sorted(set(spec.parameters) - set(params)):
-        sys.stderr.write(f"engine evaluate: attention : le paramètre « {name} » n'est pas fourni (--param {name}=...) ; "
-                         "les décisions qui en dépendent seront indéterminées (null) et le nommeront dans "
-                         "« missing »\n")
-    refuse_inputs([target], spec_inputs(spec) + [("le fichier d'enregistrements", p) for p in args.records])
-    if (getattr(args, "jobs", None) not in (None, "1", 1)) or getattr(args, "dask", None):  # several processes
-        from engine.run.batch import run_chunked_command
-
-        return run_chunked_command(args, spec, at, params, lambda: open_output(target), tune_gc)
-    sources = [(p, read_records(p, spec=spec, decode=plan.decoder)) for p in args.records]  # open everything first: exit 1 before output
-    several = len(sources) > 1
-
-    def results() -> Iterator[dict]:
-        for path, items in sources:
-            for r in evaluate_stream(spec, items, at, params, owned=True):
-                if several and r.get("status") == "error":
-                    r["file"] = path
-                yield r
-
-    summary = Summary() if args.summary else None
-    counter = InternalCounter()
-    stream = _progress(counter.watch(results()), summary)
-    with open_output(target) as out, tune_gc():
-        if args.format == "json":
-            write_json(out, stream)
-        elif args.format == "csv":
-            write_csv(out, stream, spec)
-        else:
-            write_jsonl(out, stream)
-    if summary is not None:
-        sys.stderr.write(summary.format() + "\n")
-    if counter.internal:  # every record has its line; the bug is said, and the exit code says it to scripts
-        sys.stderr.write(internal_summary("evaluate", counter.internal, counter.total))
-        return EXIT_INTERNAL
-    return 0

@@ -237,38 +237,3 @@ def _evaluate_chunk(state: dict, chunk: Chunk) -> ChunkResult:
 
 __all__ = ["ChunkResult", "RunStats", "Writer", "evaluate_chunk", "evaluate_files", "failed_chunk", "input_chunks",
            "merge_summaries", "render", "results_of", "run_chunks"]
-
-
-EXIT_INTERNAL = 3  # as engine.faults: the run completed, but some records met an engine bug
-
-
-def run_chunked_command(args, spec, at: date, params: dict, open_out, tune_gc) -> int:
-    """``engine evaluate`` with ``--jobs N`` (N > 1) or ``--dask ADDRESS``: same output, same summary, written
-    through ``open_out()`` (the command's atomic output)."""
-    import sys
-
-    from engine.run.parallel import parse_jobs
-
-    jobs = parse_jobs(getattr(args, "jobs", None)) or 1
-    dask = getattr(args, "dask", None)
-    with open_out() as out, tune_gc():
-        if dask:
-            from engine.run.cluster import evaluate_files_dask
-
-            stats = evaluate_files_dask(spec, list(args.records), at, params, out, address=dask, fmt=args.format,
-                                        workers=getattr(args, "jobs", None) and jobs, summary=args.summary)
-        else:
-            stats = evaluate_files(spec, list(args.records), at, params, out, fmt=args.format, jobs=jobs,
-                                   summary=args.summary)
-    for f in stats.failures or ():
-        where = f"{f.chunk.path}, lignes {f.chunk.lines}" if f.chunk.items is not None else \
-            f"{f.chunk.path}, octets {f.chunk.start}-{f.chunk.end} (à partir de la ligne {f.chunk.first_line})"
-        sys.stderr.write(f"engine evaluate: erreur interne : une partie de l'entrée n'a pas pu être évaluée ({where}) : "
-                         f"{f.reason} ; chacun de ses enregistrements a sa ligne d'erreur « {INTERNAL} »\n")
-    if stats.summary is not None:
-        sys.stderr.write(stats.summary.format() + "\n")
-    if stats.internal:
-        sys.stderr.write(f"engine evaluate: {stats.internal} enregistrement(s) sur {stats.records} ont rencontré une "
-                         f"erreur interne du moteur (code « {INTERNAL} ») ; les autres sont évalués normalement\n")
-        return EXIT_INTERNAL
-    return 0

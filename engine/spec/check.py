@@ -17,10 +17,8 @@ with the source line and a caret, on standard error; exit 1 on any error. Otherw
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -310,22 +308,4 @@ def check_paths(paths: list[str], seeds: "Path | str | None" = "auto") -> CheckR
     return CheckResult(files=names, diagnostics=ordered, specs=specs, compiled=compiled)
 
 
-def run_check_command(args) -> int:
-    """`engine check [PATHS] [--json]`: exit 1 on any error, else 0 with a one-line summary."""
-    paths = list(getattr(args, "paths", None) or ["specs"])
-    explicit = getattr(args, "seeds", None)
-    result = check_paths(paths, seeds=locate_seeds(explicit)[0] if explicit is not None else "auto")
-    if getattr(args, "json", False):
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
-        return 0 if result.ok else 1
-    if result.diagnostics:
-        sys.stderr.write("\n".join(d.format() for d in result.diagnostics) + "\n")
-    if result.ok:
-        sys.stdout.write(result.summary() + "\n")
-        return 0
-    sys.stderr.write(result.summary() + "\n")
-    return 1
-
-
-__all__ = ["CheckResult", "check_paths", "check_sources", "find_files", "locate_seeds", "run_check_command",
-           "seeds_dir"]
+__all__ = ["CheckResult", "check_paths", "check_sources", "find_files", "locate_seeds", "seeds_dir"]

@@ -33,7 +33,6 @@ turns the graph into plain dicts (:class:`engine.spec.model.PhaseTables`).
 from __future__ import annotations
 
 import calendar
-import sys
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Callable, Iterable, Mapping, Sequence
@@ -535,22 +534,3 @@ def render_graph(spec: Spec, fmt: str = "mermaid") -> str:
     return render_dot(spec) if fmt == "dot" else render_mermaid(spec)
 
 
-def run_graph_command(args) -> int:
-    """`engine graph --spec S [--format mermaid|dot] [-o OUT]`: print (or write) the phase graph."""
-    from engine.spec.compile import load_spec
-    from engine.errors import Diagnostic as D, SpecError
-
-    spec = load_spec(args.spec)
-    if not spec.phases:
-        what = "is a vocabulary file" if spec.kind == "vocabulary" else "declares no phases"
-        raise SpecError(D(f'"{spec.id}" {what}: there is no graph to draw', file=str(args.spec),
-                          code="graph.no_phases", hint="give a spec with a `phases:` section (see specs/README.md)"))
-    from engine.files.output import prepare, refuse_inputs, spec_inputs, write_bytes
-
-    out_path = getattr(args, "output", None)
-    fmt = getattr(args, "format", None) or ("dot" if out_path and out_path.lower().endswith((".dot", ".gv"))
-                                            else "mermaid")
-    target = prepare(out_path, "-o")
-    refuse_inputs([target], spec_inputs(spec))
-    write_bytes(target, render_graph(spec, fmt).encode("utf-8"))
-    return 0

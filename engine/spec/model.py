@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Mapping, Union
 
 if TYPE_CHECKING:  # the expression language is another engineer's module; imported lazily at run time
@@ -383,6 +384,20 @@ class Example:
     def kind(self) -> str:
         """``record`` for a beneficiary example, ``operation`` for an operation/cohort example."""
         return "operation" if self.operation is not None or self.cohort is not None else "record"
+
+
+def jsonish(value: Any) -> Any:
+    """An example's YAML value as a JSON decoder would give it: dates as ``YYYY-MM-DD``, integral decimals as
+    ``int``, other decimals as ``float`` (what a record read from a JSONL line holds)."""
+    if isinstance(value, dict):
+        return {k: jsonish(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonish(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 # --------------------------------------------------------------------------------------------- the spec

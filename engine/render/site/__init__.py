@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -438,20 +437,4 @@ def _umask() -> int:
     return m
 
 
-def run_docs_command(args) -> int:
-    """`engine docs SPECS -o SITE [--seeds DIR]`."""
-    seeds = getattr(args, "seeds", None)
-    if seeds is not None and not Path(seeds).is_dir():
-        raise UsageError(Diagnostic(f"engine docs : --seeds {seeds} n'est pas un dossier", file="<command line>",
-                                    code="usage", hint="le dossier des textes sources NN-fichier.txt"))
-    res = build_site(list(args.paths or ["specs"]), args.output, seeds if seeds is not None else "auto")
-    for w in res.warnings:
-        sys.stderr.write(w.format() + "\n")
-    n = res.programmes
-    sys.stdout.write(f"site écrit dans {res.folder} : {n} page{'s' if n > 1 else ''} de programme, "
-                     f"{len([p for p in res.pages if p.endswith('.html')])} pages en tout ; ouvrir "
-                     f"{os.path.join(res.folder, 'index.html')}\n")
-    return 0
-
-
-__all__ = ["SiteResult", "build_site", "run_docs_command"]
+__all__ = ["SiteResult", "build_site"]

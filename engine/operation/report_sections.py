@@ -1,0 +1,187 @@
+"""The sections of an operation report as plain data (:func:`engine.operation.report.build_report` computes, this
+module shapes): the cohort used, each constraint and indicator row with its status, the commitments over the
+convention, the funding plan, each conditional part of the funding and the payment schedule. Money stays
+``Decimal`` (rounded by :mod:`engine.operation.funding`), dates stay ``date``; the renderers of
+:mod:`engine.render.report` turn these dicts into text, Markdown, CSV or JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from engine.expr.runtime import Unknown
+from engine.operation import funding as F
+from engine.operation.record import _src
+
+
+def _cohort_dict(cohort, at: date) -> dict:
+    """The cohort actually used: participants who had entered by the report date (first history entry, else
+    ``entry_date``), the records left out and why, the unreadable ones."""
+    read = cohort.participants + cohort.not_entered + cohort.errors
+    d = {"read": read, "participants": cohort.participants, "entered_by": at,
+         "left_out": {"not_entered": cohort.not_entered, "errors": cohort.errors},
+         "entry_unknown": cohort.entry_unknown,
+         "errors": cohort.errors, "error_samples": cohort.error_samples}
+    if cohort.internal_errors:
+        d["internal_errors"] = cohort.internal_errors
+    if cohort.not_entered:
+        d["not_entered_samples"] = cohort.not_entered_samples
+    d["rule"] = (f"participants entrés au plus tard le {at.isoformat()} (date de la première entrée dans une phase, "
+                 "sinon entry_date) ; les entrées postérieures sont écartées")
+    return d
+
+
+class _EvalFailure:
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _missing(*values) -> list[str]:
+    """The names (attributes, parameters) whose absence left these values unknown."""
+    out: set = set()
+    for v in values:
+        if isinstance(v, Unknown):
+            out |= set(v.names or ())
+    return sorted(out)
+
+
+def _val(v):
+    if v is None or isinstance(v, (Unknown, _EvalFailure)):
+        return None
+    if isinstance(v, Decimal):
+        return v.quantize(Decimal("0.0001")).normalize() if v != v.to_integral_value() else v.to_integral_value()
+    return v
+
+
+def _status(ok) -> str:
+    return "passed" if ok is True else "failed" if ok is False else "unknown"
+
+
+def _all_ok(vals) -> bool | None:
+    if any(v is False for v in vals):
+        return False
+    if any(v is None for v in vals):
+        return None
+    return True
+
+
+def _check_row(c, v, unk, params_missing=()) -> dict:
+    row = {"id": c.id, "label": c.label, "status": _status(v if isinstance(v, bool) else None),
+           "condition": c.condition.text if c.condition is not None else None, "source": _src(c.source)}
+    miss = set(v.names or ()) if isinstance(v, Unknown) else set()
+    if v is not True and v is not False:
+        miss |= set(params_missing)  # a parameter not supplied that the condition reads
+    elif unk:
+        miss |= set(params_missing)  # decided, but some participants were left out for want of it
+    if miss:
+        row["missing"] = sorted(miss)
+    if isinstance(v, _EvalFailure):
+        row["error"] = v.message
+    if unk:
+        row["unknown"] = unk
+    if getattr(c, "interpretation", None):
+        row["interpretation"] = c.interpretation
+    return row
+
+
+def _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit, awarded, grant,
+               plan_rules, plan_ok, env) -> dict:
+    d: dict[str, Any] = {"conforming": plan_ok}
+    if staff_res is not None:
+        d["staff"] = [{"id": c.member.id, "role": c.member.role, "cost": F.money(c.member.cost),
+                       "allocation": c.member.allocation, "work_time": c.member.work_time,
+                       "status": "passed" if c.eligible else "excluded" if c.rule == "support_function" else "failed",
+                       "reason": c.reason} for c in staff_res.checks]
+    if fs.min_staff_allocation is not None:
+        d["min_staff_allocation"] = {"rate": fs.min_staff_allocation, "label": fs.min_staff_allocation_label,
+                                     "source": _src(fs.min_staff_allocation_source),
+                                     "status": _status(staff_res.conforming if staff_res else None)}
+    lines = {c.line.id: c for c in (costs.categories if costs else ())}
+    cats = []
+    for x in fs.eligible_costs:
+        row = {"id": x.id, "label": x.label, "excluded": x.excluded, "source": _src(x.source)}
+        c = lines.get(x.id)
+        if c is not None:
+            row.update(declared=None if c.line.declared is None else F.money(c.line.declared),
+                       maximum=None if c.line.maximum is None else F.money(c.line.maximum), amount=c.amount,
+                       status=c.status)
+            if c.reason:
+                row["reason"] = c.reason
+        if x.interpretation:
+            row["interpretation"] = x.interpretation
+        cats.append(row)
+    d["eligible_cost_categories"] = cats
+    d["direct_staff_costs"] = costs.direct_staff_costs if costs else None
+    d["flat_rates"] = ([{"id": f.id, "label": f.label, "rate": f.rate, "amount": f.amount, "covers": list(f.covers),
+                         "source": _src(next((r.source for r in fs.flat_rates if r.id == f.id), None))}
+                        for f in costs.flat_rates] if costs else [])
+    d["other_costs"] = costs.other_costs if costs else None
+    if costs is not None and costs.other_costs_covered_by is not None and costs.other_costs_declared:
+        d["other_costs_declared"] = costs.other_costs_declared
+        d["other_costs_excluded"] = (f"autres dépenses déclarées ({F.euros(costs.other_costs_declared)}) couvertes par "
+                                     f"le forfait « {costs.other_costs_covered_by} » : non ajoutées à l'assiette")
+    d["eligible_costs"] = costs.total if costs else None
+    if fs.share is not None:
+        d["department_share"] = {
+            "rate": share_rate, "label": fs.share.label, "source": _src(fs.share.source),
+            "total_funding": share_check.total_financing if share_check else None,
+            "expected": share_check.expected if share_check else None,
+            "declared": share_check.declared if share_check else None,
+            "status": _status(share_check.conforming if share_check else None),
+            "amount_on_eligible_costs": share_amount}
+        if fs.share.interpretation:
+            d["department_share"]["interpretation"] = fs.share.interpretation
+    d["caps"] = [{"id": c.id, "label": c.label, "on": c.on, "amount": None if v is None else F.money(v),
+                  "expression": getattr(c.amount, "text", None), "source": _src(c.source),
+                  "binding": c.id == limit.binding} for c, v in cap_rows]
+    d["rules"] = plan_rules
+    d["max_grant"] = limit.amount
+    d["max_grant_binding"] = limit.binding
+    d["grant_awarded"] = None if awarded is None else F.money(awarded)
+    d["grant_within_max"] = _status(None if awarded is None or limit.amount is None
+                                    else F.money(awarded) <= limit.amount)
+    d["grant"] = grant
+    return d
+
+
+def _funding_dict(cond, secs, grant) -> dict:
+    if cond is None:
+        if not (secs.funding and secs.funding.conditional):
+            # no part of the grant depends on objectives: the money due is the grant (awarded, else the maximum)
+            return {"base": grant, "parts": [], "total": grant,
+                    "note": "aucune part conditionnelle dans le texte : le total est la subvention retenue"}
+        return {"base": grant, "parts": [], "total": None}
+    rules = {p.id: p for p in (secs.funding.conditional if secs.funding else ())}
+    parts = []
+    for p in cond.parts:
+        r = rules.get(p.spec.id)
+        parts.append({"id": p.spec.id, "label": p.spec.label, "weight": p.spec.weight, "mode": p.spec.mode,
+                      "threshold": p.spec.threshold, "objective": _val(p.spec.objective),
+                      "achieved": _val(p.spec.achieved),
+                      "ratio": None if p.ratio is None else F.round_ratio(p.ratio), "maximum": p.maximum,
+                      "amount": p.amount, "rule": p.rule, "source": _src(r.source if r else None),
+                      "interpretation": r.interpretation if r else None})
+    d = {"base": cond.base, "parts": parts, "total": cond.total}
+    if cond.cap_applied is not None:
+        d["cap_applied"] = cond.cap_applied.id
+        d["uncapped_total"] = cond.uncapped_total
+    return d
+
+
+def _payments_dict(schedule, secs, missing=None) -> dict:
+    if schedule is None:
+        return {"tranches": [], "total": None, "due_at": None}
+    srcs = {p.id: p for p in secs.payments}
+    rows = []
+    for t in schedule.tranches:
+        p = srcs.get(t.spec.id)
+        rows.append({"id": t.spec.id, "label": t.spec.label, "share": t.spec.share, "at_most": t.spec.conditional,
+                     "planned": t.planned, "amount": t.amount, "due_date": t.due_date, "review_due": t.review_due,
+                     "status": t.status,
+                     "note": t.note, "source": _src(p.source if p else None)})
+        if missing and t.spec.id in missing:
+            rows[-1]["missing"] = missing[t.spec.id]
+    return {"grant": schedule.grant, "earned": schedule.earned, "tranches": rows, "planned_total": schedule.planned_total,
+            "total": schedule.total, "due_at": schedule.due_at}
