@@ -39,9 +39,9 @@ KNOWN_UPWARD = {
 # private names taken across subpackages (importer, imported module, name): being made public or moved
 KNOWN_PRIVATE = {
     ("engine.api", "engine.render.evaluation", "_default"),
-    ("engine.beneficiary.explain", "engine.expr.compiler", "_as_list"),
-    ("engine.beneficiary.explain", "engine.expr.compiler", "_field"),
-    ("engine.beneficiary.explain", "engine.expr.compiler", "_item_get"),
+    ("engine.beneficiary.explain_expr", "engine.expr.compiler", "_as_list"),
+    ("engine.beneficiary.explain_expr", "engine.expr.compiler", "_field"),
+    ("engine.beneficiary.explain_expr", "engine.expr.compiler", "_item_get"),
     ("engine.examples", "engine.spec.compile", "_schema_validator"),
     ("engine.operation.indicators", "engine.beneficiary.bind", "_kind"),
     ("engine.run.batch", "engine.beneficiary.evaluate", "_error"),
