@@ -70,6 +70,31 @@ def evaluate_lines(spec, lines: Iterable[tuple[int, bytes]], at: date,
     return evaluate_stream(spec, items(), at, dict(params) if params else None, owned=True)
 
 
+def evaluate_bytes(spec, data: bytes, at: date, params: Mapping[str, Any] | None = None, *,
+                   fmt: str = "jsonl") -> Iterator[dict]:
+    """One decision per record of ``data``, the content of a JSONL (``fmt="jsonl"``) or JSON (``"json"``: one
+    object or an array of them) file already in memory, e.g. an HTTP request's body: the results, line numbers
+    included, are those of ``engine evaluate`` on a file holding these bytes. Raises
+    :class:`engine.errors.RecordError` when a JSON text is neither an object nor an array."""
+    from engine.beneficiary.evaluate import evaluate_stream, plan_for
+    from engine.beneficiary.records import read_records_bytes
+
+    items = read_records_bytes(data, fmt, spec=spec, decode=plan_for(spec).decoder)
+    return evaluate_stream(spec, items, at, dict(params) if params else None, owned=True)
+
+
+def explain_record(spec, record: Mapping[str, Any], at: date, params: Mapping[str, Any] | None = None, *,
+                   rules: Iterable[str] = (), deadlines: Iterable[str] = (), obligations: Iterable[str] = (),
+                   transitions: Iterable[str] = ()) -> dict:
+    """The trace of the decision on one record (``engine explain --format json``, ``docs/explain.md``): plain JSON
+    data. The selections narrow it (nothing given: everything); a name the spec does not have raises
+    :class:`engine.errors.UsageError` (``explain.unknown_*``)."""
+    from engine.beneficiary.explain import explain_record as explain
+
+    return explain(spec, dict(record), at, dict(params) if params else None, rules=rules, deadlines=deadlines,
+                   obligations=obligations, transitions=transitions)
+
+
 def read_lines(path: str, part: Chunk | None = None) -> Iterator[tuple[int, bytes]]:
     """``(line number, bytes)`` of the records of a JSONL file, or of one of its parts (:func:`split_file`), as
     ``engine evaluate`` reads them (a BOM at the start of the file, blank lines skipped, a line over 16 MiB given
@@ -121,6 +146,32 @@ def merge_summaries(summaries: Iterable):
     from engine.run.batch import merge_summaries as merge
 
     return merge(summaries)
+
+
+# ----------------------------------------------------------------------------------------------- versions
+
+def diff_texts(old_text: str | bytes, new_text: str | bytes, *, import_folders: Iterable[str] = ()) -> dict:
+    """The semantic diff of two spec texts (``engine diff --format json`` as data), never read from a path given
+    by the caller. Their ``imports:`` are resolved only inside ``import_folders`` (an absolute import, or one that
+    leaves them, is refused without being opened; see :func:`engine.audit.versions.text_version`). Raises
+    :class:`engine.errors.SpecError` for a text that does not load; its diagnostics name the texts ``old`` and
+    ``new``."""
+    import json
+
+    from engine.audit.diff import diff_versions
+    from engine.audit.versions import forget_text_version, text_version
+    from engine.render.diff import render
+
+    folders = tuple(import_folders)
+    old = text_version(old_text, "old", folders)
+    try:
+        new = text_version(new_text, "new", folders)
+        try:
+            return json.loads(render(diff_versions(old, new), None, "json"))
+        finally:
+            forget_text_version(new)
+    finally:
+        forget_text_version(old)
 
 
 # ----------------------------------------------------------------------------------------------- cohorts
@@ -176,6 +227,7 @@ def render_report(report: dict, fmt: str = "text") -> str:
     return render(report, fmt)
 
 
-__all__ = ["Chunk", "build_report", "cohort_part", "evaluate_lines", "evaluate_record", "load_operation",
+__all__ = ["Chunk", "build_report", "cohort_part", "diff_texts", "evaluate_bytes", "evaluate_lines", "evaluate_record",
+           "explain_record", "load_operation",
            "load_spec", "merge_parts", "merge_summaries", "read_lines", "render_report", "report_from_parts",
            "split_file", "summarize", "to_json"]

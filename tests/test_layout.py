@@ -20,7 +20,7 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 
 # the floor order, lowest first (HELPERS and docs/architecture.md): a module may import its own floor or lower ones
 ORDER = [("errors", "faults", "escape", "fr", "clock"), ("files",), ("expr",), ("spec",), ("beneficiary",), ("operation",),
-         ("audit",), ("render",), ("run",), ("examples", "api"), ("cli",)]
+         ("audit",), ("render",), ("run",), ("examples", "api"), ("server",), ("cli",)]
 FLOOR = {name: i for i, names in enumerate(ORDER) for name in names}
 
 # imports that close a cycle inside expr/ and spec/ (importer, imported): being removed there

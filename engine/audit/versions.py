@@ -269,3 +269,64 @@ def _discover_imports(data: bytes) -> list[str]:
     except EngineError:
         return []
     return _import_list(doc)
+
+
+# ------------------------------------------------------------------------------------------------ posted texts
+
+POSTED_NAME = ".texte-envoye.yaml"  # the name of a posted text in its private folder (never a served file's name)
+
+
+def text_version(text: str | bytes, display: str, import_folders: tuple[str, ...] = ()) -> SpecVersion:
+    """One side of a diff given as a spec's text (an HTTP request's body), never as a path. The text is written
+    into a private temporary folder; its ``imports:`` are resolved only inside ``import_folders`` (the served
+    folders, each entry of which the private folder links to): an absolute import, one that leaves them
+    (``../``, a symbolic link pointing elsewhere) or names a file they do not hold is the loader's positioned
+    error (``import.outside_root``, ``import.missing``), and the file it names is never opened. Without
+    ``import_folders`` every import is missing. Diagnostics name the text ``display`` (and an imported file by its
+    name inside the served folder), never a path of the server. Use as a context manager."""
+    from engine.spec.loader import set_import_roots
+
+    tmp = tempfile.TemporaryDirectory(prefix="engine-diff-text-")
+    try:
+        path = os.path.join(tmp.name, POSTED_NAME)
+        with open(path, "wb") as f:
+            f.write(text.encode("utf-8", errors="surrogateescape") if isinstance(text, str) else text)
+        version = SpecVersion(display, display, path, _tmp=tmp)
+        version._remap[os.path.abspath(path)] = display
+        for folder in import_folders:
+            for name in sorted(os.listdir(folder)):
+                link = os.path.join(tmp.name, name)
+                if name == POSTED_NAME or os.path.lexists(link):
+                    continue
+                os.symlink(os.path.join(os.path.realpath(folder), name), link)
+                version._remap[os.path.abspath(link)] = name
+        set_import_roots(path, (tmp.name, *import_folders), ("le texte envoyé",
+                                                             *("le dossier des specs servies",) * len(import_folders)))
+    except BaseException:
+        tmp.cleanup()
+        raise
+    private = tmp.name
+    try:
+        return _fill(version)
+    except EngineError as e:  # a message may quote a path of the private folder: never show it
+        def clean(t):
+            return t.replace(private + os.sep, "").replace(private, ".") if isinstance(t, str) else t
+
+        e.diagnostics = [replace(d, message=clean(d.message), hint=clean(d.hint)) for d in e.diagnostics]
+        e.args = (e.format(),)
+        raise
+    finally:
+        if version._tmp is None:  # closed by _fill on an error
+            from engine.spec.loader import forget_loaded
+
+            forget_loaded(private)
+
+
+def forget_text_version(version: SpecVersion) -> None:
+    """Close a :func:`text_version` and drop what the loader kept of its private files (a server diffs many)."""
+    from engine.spec.loader import forget_loaded
+
+    private = version._tmp.name if version._tmp is not None else None
+    version.close()
+    if private:
+        forget_loaded(private)

@@ -106,6 +106,20 @@ def read_records(path: str, *, spec=None, fmt: str | None = None, max_record_byt
     (a compiled spec) is needed for CSV only, to convert cells to the declared attribute types.
     """
     f = _open_binary(path)
+    return _records_of(f, path, spec=spec, fmt=fmt, max_record_bytes=max_record_bytes, decode=decode)
+
+
+def read_records_bytes(data: bytes, fmt: str, *, spec=None, max_record_bytes: int = MAX_RECORD_BYTES,
+                       decode: Callable[[bytes], Any] | None = None) -> Iterator[tuple[int, Item]]:
+    """The records of ``data`` (the content of a ``jsonl`` or ``json`` file, already in memory: an HTTP request's
+    body), read exactly as :func:`read_records` reads a file holding these bytes (same line numbers, same errors)."""
+    name = "<requête>.jsonl" if fmt == "jsonl" else "<requête>.json"
+    return _records_of(io.BufferedReader(io.BytesIO(data)), name, spec=spec, fmt=fmt,
+                       max_record_bytes=max_record_bytes, decode=decode)
+
+
+def _records_of(f, path: str, *, spec, fmt: str | None, max_record_bytes: int,
+                decode: Callable[[bytes], Any] | None) -> Iterator[tuple[int, Item]]:
     try:
         if not hasattr(f, "peek"):
             f = io.BufferedReader(f)  # type: ignore[arg-type]

@@ -49,6 +49,28 @@ def subcommand(subs, name: str, help: str, example: str) -> argparse.ArgumentPar
     return s
 
 
+def positive_int_arg(text: str) -> int:
+    if text.strip().isdigit() and int(text) >= 1:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+
+
+def seconds_arg(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if 0 < v < float("inf"):
+        return v
+    raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+
+
+def port_arg(text: str) -> int:
+    if text.strip().isdigit() and 0 <= int(text) <= 65535:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"expected a port number (0-65535), got {text!r}")
+
+
 # ------------------------------------------------------------------------------------- shared arguments
 
 def add_at(s, help: str | None = None) -> None:
@@ -92,4 +114,5 @@ def output_format(args, suffixes: dict[str, str], default: str) -> str:
 
 
 __all__ = ["Parser", "add_at", "add_format", "add_jobs", "add_output", "add_param", "date_arg", "jobs_arg",
+           "port_arg", "positive_int_arg", "seconds_arg",
            "output_format", "param_arg", "params", "subcommand"]

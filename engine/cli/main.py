@@ -18,7 +18,8 @@ import sys
 from typing import Callable, Sequence
 
 from engine import __version__
-from engine.cli.args import Parser, add_at, add_format, add_jobs, add_output, add_param, subcommand
+from engine.cli.args import (Parser, add_at, add_format, add_jobs, add_output, add_param, port_arg, positive_int_arg,
+                             seconds_arg, subcommand)
 from engine.errors import EngineError
 
 
@@ -140,6 +141,25 @@ def build_parser() -> argparse.ArgumentParser:
                    "its number in `transitions` (1-based), its id or FROM->TO (repeatable)")
     add_format(s, ["text", "json"], "text (French) on a terminal, json when piped (default)")
     add_output(s, "output file, written atomically (format from the suffix)")
+
+    from engine.server.limits import Limits
+
+    lim = Limits()
+    s = sub("serve", "Serve specs over HTTP: evaluate, report, explain, diff (extra [server], docs/server.md).",
+            "engine serve specs/ --port 8000\n  curl -s -X POST 'http://127.0.0.1:8000/v1/specs/coach-jeunesse/"
+            "evaluate?at=2026-06-01' -H 'content-type: application/json' -d '{\"id\": \"B-1\"}'")
+    s.add_argument("paths", nargs="*", default=["specs"], help="spec files or folders (default: specs/)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine "
+                   "only; 0.0.0.0 for every interface, behind a reverse proxy)")
+    s.add_argument("--port", type=port_arg, default=8000, help="port to listen on (default: 8000)")
+    s.add_argument("--token-file", metavar="FILE", help="require 'Authorization: Bearer TOKEN' on every request "
+                   "but /healthz, TOKEN being the first line of FILE")
+    s.add_argument("--max-body-bytes", type=positive_int_arg, default=lim.max_body_bytes, metavar="N",
+                   help=f"largest request body, in bytes (default: {lim.max_body_bytes}, 10 MiB)")
+    s.add_argument("--max-records", type=positive_int_arg, default=lim.max_records, metavar="N",
+                   help=f"most records in one request (evaluate, report cohort; default: {lim.max_records})")
+    s.add_argument("--max-seconds", type=seconds_arg, default=lim.max_seconds, metavar="S",
+                   help=f"longest time of one request, in seconds (default: {lim.max_seconds:g})")
     return p
 
 

@@ -369,3 +369,13 @@ def iter_strings(node: Any, path: str = "") -> Iterator[tuple[YMap | YList, Any,
                     yield cur, i, sub, v
                 elif isinstance(v, (YMap, YList)):
                     todo.append((v, sub))
+
+
+def forget_loaded(folder: str) -> None:
+    """Drop the lines kept for diagnostics (and the import roots) of every file loaded from under ``folder``: a
+    private folder about to be removed (a long-running server loads many posted texts)."""
+    prefix = os.path.abspath(folder).rstrip(os.sep) + os.sep
+    for f in [f for f in _SOURCES if isinstance(f, str) and os.path.abspath(f).startswith(prefix)]:
+        _SOURCES.pop(f, None)
+    for f in [f for f in _ROOTS if f.startswith(os.path.realpath(folder).rstrip(os.sep) + os.sep)]:
+        set_import_roots(f, None)
