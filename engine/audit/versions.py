@@ -312,7 +312,13 @@ def text_version(text: str | bytes, display: str, import_folders: tuple[str, ...
         def clean(t):
             return t.replace(private + os.sep, "").replace(private, ".") if isinstance(t, str) else t
 
-        e.diagnostics = [replace(d, message=clean(d.message), hint=clean(d.hint)) for d in e.diagnostics]
+        def hint(d):
+            if d.code == "import.outside_root":
+                return ("un texte envoyé n'importe que les fichiers du dossier des specs servies, par un chemin "
+                        "relatif (par exemple common.yaml)")
+            return clean(d.hint)
+
+        e.diagnostics = [replace(d, message=clean(d.message), hint=hint(d)) for d in e.diagnostics]
         e.args = (e.format(),)
         raise
     finally:

@@ -63,6 +63,13 @@ def run(args) -> int:
     ids = sorted({s.id for s in specs})
     sys.stderr.write(f"engine serve: {len(specs)} spec(s) servie(s) ({', '.join(ids)}) sur "
                      f"http://{args.host}:{args.port}/ ; Ctrl-C pour arrêter\n")
-    uvicorn.run(app, host=args.host, port=args.port, log_level=os.environ.get("ENGINE_SERVE_LOG", "info"),
-                server_header=False, proxy_headers=False)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=os.environ.get("ENGINE_SERVE_LOG", "info"),
+                    server_header=False, proxy_headers=False)
+    except BaseException as e:  # uvicorn finished the requests under way, then re-raised the signal: a clean stop
+        # engine.cli.main.Interrupted (SIGTERM, SIGHUP), by name: under `python -m engine.cli.main` the running
+        # module is __main__, whose class is not the one an import would give
+        if not (isinstance(e, KeyboardInterrupt) or (type(e).__name__ == "Interrupted" and hasattr(e, "signum"))):
+            raise
+    sys.stderr.write("engine serve: arrêté\n")
     return 0
