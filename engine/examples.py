@@ -35,6 +35,10 @@ from typing import Any, Callable, Iterable
 
 from engine.errors import EngineError, UsageError, Diagnostic
 from engine.spec.model import Example, Position, Spec, jsonish  # noqa: F401  (jsonish: re-exported)
+from engine.beneficiary.evaluate import evaluate_record
+from engine.faults import CODE, describe
+from engine.spec.compile import _schema_validator, compile_spec
+from engine.spec.loader import load_document
 
 # kind of example -> "module:function" called as fn(spec, example) -> output dict
 EXAMPLE_RUNNERS: dict[str, str] = {
@@ -166,8 +170,6 @@ def compare(expected: Any, actual: Any) -> tuple[bool, Any]:
 
 def run_record_example(spec: Spec, example: Example) -> dict:
     """Evaluate a beneficiary example with ``engine.beneficiary.evaluate.evaluate_record``."""
-    from engine.beneficiary.evaluate import evaluate_record
-
     if example.record is None:
         raise EngineError(Diagnostic("the example has no `record`", file=example.pos.file, line=example.pos.line,
                                      col=example.pos.col, code="example.no_record",
@@ -198,8 +200,6 @@ def run_example(spec: Spec, example: Example) -> ExampleResult:
     except MemoryError:
         raise
     except Exception as e:  # noqa: BLE001 - an engine bug on this example: reported, the other examples still run
-        from engine.faults import CODE, describe
-
         err = describe(e, spec, record=f"l'exemple « {example.name} »")
         return ExampleResult(status="error", message=err["message"], code=CODE, **base)
     err = output.get("error") if isinstance(output, dict) and output.get("status") == "error" else None
@@ -230,9 +230,6 @@ def spec_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def _load(path: Path, cache: dict) -> Spec | None:
     """The compiled spec at ``path``, or None for a vocabulary file (``cache``: files already loaded)."""
-    from engine.spec.compile import _schema_validator, compile_spec
-    from engine.spec.loader import load_document
-
     doc = load_document(path, cache=cache)
     if str(doc.data.get("kind") or "spec") != "spec":
         return None
@@ -256,8 +253,6 @@ def run_examples(paths: Iterable[str | Path], keyword: str | None = None) -> lis
         except MemoryError:
             raise
         except Exception as e:  # noqa: BLE001 - an engine bug compiling this spec: the other specs still run
-            from engine.faults import CODE, describe
-
             results.append(ExampleResult(spec=path.stem, file=str(path), line=None, name="(spec)", status="error",
                                          message=describe(e, None, doing="le chargement", what=str(path))["message"],
                                          code=CODE))

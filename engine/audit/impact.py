@@ -23,6 +23,11 @@ from typing import Any, Callable, Iterable, Iterator
 
 import orjson
 
+from engine.faults import is_internal
+from engine.beneficiary.evaluate import evaluate_stream, plan_for
+from engine.beneficiary.records import BadRecord, read_records
+from engine.files.output import Output, open_output, prepare
+
 EXAMPLES_PER_KIND = 5
 
 _BOOL_FR = {True: "éligible", False: "non éligible", None: "inconnu"}
@@ -125,8 +130,6 @@ def compare_outputs(pairs: Iterable[tuple], at: date, examples: int = EXAMPLES_P
     where ``unreadable`` says that the input line was not a record at all. ``labels`` maps ``(kind, id)`` of
     deadlines and obligations to their French labels; ``sink`` receives one dict per changed record
     (``{"id", "line", "changes": [{"kind", "item", "old", "new"}]}``), in input order."""
-    from engine.faults import is_internal
-
     labels = labels or {}
     counts: dict[tuple, list] = {}
     records = changed = unreadable = internal = 0
@@ -165,9 +168,6 @@ def evaluate_pairs(old_spec, new_spec, records_path: str, at: date, params: dict
                    progress: bool = False) -> Iterator[tuple[bool, dict, dict, int]]:
     """``(unreadable, old output, new output, line)`` for each record of the file, streamed (one reader, two
     evaluations in lockstep)."""
-    from engine.beneficiary.evaluate import evaluate_stream
-    from engine.beneficiary.records import BadRecord, read_records
-
     p_old, p_new = split_params(old_spec, new_spec, params or {})
     items = read_records(records_path, spec=new_spec)
     flags: deque = deque()
@@ -194,8 +194,6 @@ def split_params(old_spec, new_spec, params: dict) -> tuple[dict, dict]:
     """The ``--param`` values for each version: a parameter declared by one version only is given to that one;
     a name neither declares goes to both, so that the usual usage error names it. Checked before any record is
     read (a bad value is a usage error, exit 2)."""
-    from engine.beneficiary.evaluate import plan_for
-
     decl_old = set(plan_for(old_spec).binder.param_decls)
     decl_new = set(plan_for(new_spec).binder.param_decls)
     either = decl_old | decl_new
@@ -226,8 +224,6 @@ def analyse_impact(old_spec, new_spec, records_path: str, *, at: date, params: d
     ``changed_path`` (a file name, or an :class:`engine.files.output.Output` already checked), every changed record is
     also written there (JSONL, streamed, through :mod:`engine.files.output`: atomically for a file, never half-written)."""
     if changed_path is not None:
-        from engine.files.output import Output, open_output, prepare
-
         target = changed_path if isinstance(changed_path, Output) else prepare(changed_path, "--changed")
         with open_output(target) as out:
             write = out.write

@@ -24,6 +24,7 @@ from engine.errors import EngineError
 from engine.beneficiary.bind import BindError, Binder, coerce_params
 from engine.beneficiary.bind_typed import Typed, bind_typed, typed_decoder
 from engine.beneficiary.records import BadRecord
+from engine.faults import describe
 
 # ----------------------------------------------------------------------------------------------- plan (per spec)
 
@@ -183,8 +184,6 @@ def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None, t
 
 
 def _internal_error(plan: Plan, raw: dict, exc: Exception, line: int | None) -> dict:
-    from engine.faults import describe
-
     rid = raw.get("id")
     rid = rid if isinstance(rid, str) else None
     out = _error(rid, "internal_error", "", line, plan)

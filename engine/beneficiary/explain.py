@@ -31,7 +31,9 @@ from engine.beneficiary.explain_expr import (EVAL_ERRORS, TRACE_FORMAT, Tracer, 
                                              pos_text, source_text, value_names, vtype)
 from engine.expr import runtime as R
 from engine.errors import Diagnostic, UsageError, did_you_mean
-from engine.spec.model import RuleGroup, RuleLeaf, guard_scope, obligation_scope
+from engine.spec.model import (RuleGroup, RuleLeaf, child_scope, event_record_type, guard_scope, iter_rules,
+                               obligation_scope)
+from engine.beneficiary.evaluate import _copy, evaluate_record, plan_for
 
 # ----------------------------------------------------------------------------------------------- eligibility
 
@@ -95,8 +97,6 @@ def _find_rule(rule, rid: str):
 
 
 def _rule_ids(rule) -> list:
-    from engine.spec.model import iter_rules
-
     return [r.id for r in iter_rules(rule) if r.id]
 
 
@@ -233,8 +233,6 @@ def _deadline_trace(tr: Tracer, dl, env: dict, history: list, events: list, date
 
 
 def _where_scope(spec, target):
-    from engine.spec.model import child_scope, event_record_type
-
     events = spec.events
     if target is not None and target.kind == "event" and target.name in events:
         rec = event_record_type({target.name: events[target.name]})
@@ -425,8 +423,6 @@ def explain_record(spec, raw: dict, at: date, params: dict | None = None, *, rul
     nothing given: everything. ``record``: where the record comes from (``{"file", "line"}``), copied into the
     trace. Raises :class:`UsageError` (code ``explain.unknown_*``) for a name the spec does not have and a bad
     parameter; a record that cannot be bound gives a trace with ``status: error``."""
-    from engine.beneficiary.evaluate import _copy, evaluate_record, plan_for
-
     rules, deadlines, obligations, transitions = (list(x) for x in (rules, deadlines, obligations, transitions))
     check_selection(spec, rules, deadlines, obligations, transitions)
     plan = plan_for(spec)

@@ -16,6 +16,10 @@ from engine.expr.compiler import compile_expression
 from engine.errors import Diagnostic, ExpressionError, RecordError, TextOrigin
 from engine.expr.record_scope import EVENT_TYPE, HISTORY_TYPE, infer_type, merge_types
 from engine.expr.types import ANY, BOOLEAN, DATE, NUMBER, STRING, ListType, RecordType, Scope, Type
+from engine.files.inputs import InputTooLarge, load_json_document, read_bounded, surrogate_problem
+from engine.expr.runtime_json import parse_date
+from engine.beneficiary.bind import BindError, Binder, value_converter
+from engine.spec.compile import load_spec
 
 
 
@@ -27,8 +31,7 @@ from engine.expr.types import ANY, BOOLEAN, DATE, NUMBER, STRING, ListType, Reco
 # without it, the declarations are inferred from the record's values (one pass) and given to a Binder.
 
 def _read_record(path: str) -> dict:
-    from engine.files.inputs import InputTooLarge, load_json_document, read_bounded
-    from engine.beneficiary.records import MAX_RECORD_BYTES
+    from engine.beneficiary.records import MAX_RECORD_BYTES  # read at call time: the limit can be lowered (tests do)
 
     try:
         data = read_bounded(path, MAX_RECORD_BYTES)
@@ -90,8 +93,6 @@ def _decl_of(v):
     if c is str:
         d = _DATE_DECLS.get(v)
         if d is None:
-            from engine.expr.runtime_json import parse_date
-
             d = _DATE if parse_date(v) is not None else _STR
             if len(_DATE_DECLS) < 10_000:
                 _DATE_DECLS[v] = d
@@ -164,8 +165,6 @@ def _infer(record: dict, skip=()) -> tuple[dict, dict, dict, dict]:
 
 def _bind(record: dict, path: str, spec=None) -> tuple[Scope, dict]:
     """The scope and environment of ``record``, bound like ``engine evaluate`` binds it."""
-    from engine.beneficiary.bind import BindError, Binder
-
     attrs, events, names, loose = _infer(record, skip=spec.attributes if spec is not None else ())
     inferred = spec is None
     if inferred:
@@ -214,14 +213,10 @@ def _bind(record: dict, path: str, spec=None) -> tuple[Scope, dict]:
 
 def binder_value(v, decl: dict, name: str):
     """One value converted to its inferred declaration, as the Binder converts attributes."""
-    from engine.beneficiary.bind import value_converter
-
     return value_converter(decl, f"attribut « {name} »")(v)
 
 
 def _spec_of(path: str):
-    from engine.spec.compile import load_spec
-
     spec = load_spec(path)
     if getattr(spec, "scope", None) is None:
         raise ExpressionError(Diagnostic("this spec declares no expression scope", file=path, code="usage.spec"))
@@ -231,8 +226,6 @@ def _spec_of(path: str):
 def _check_expression_text(text: str) -> None:
     """An expression from the command line holding bytes that are not UTF-8 (the shell passes them through as lone
     surrogates) or a lone surrogate: a positioned error, never an encoding traceback on output."""
-    from engine.files.inputs import surrogate_problem
-
     bad = surrogate_problem(text)
     if bad is not None:
         ch = ord(text[[i for i, c in enumerate(text) if "\ud800" <= c <= "\udfff"][0]])

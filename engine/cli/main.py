@@ -21,6 +21,7 @@ from engine import __version__
 from engine.cli.args import (Parser, add_at, add_format, add_jobs, add_output, add_param, port_arg, positive_int_arg,
                              seconds_arg, subcommand)
 from engine.errors import EngineError
+from engine.files.output import os_error_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -262,8 +263,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "sont décrites dans docs/safety.md\n")
         return 1
     except OSError as e:  # an ordinary condition of the system, not an engine bug
-        from engine.files.output import os_error_text
-
         if os.environ.get("ENGINE_DEBUG", "") not in ("", "0"):
             import traceback
 

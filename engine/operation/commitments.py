@@ -27,6 +27,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from engine.expr import nodes as N
+from engine.expr.types import ALIASES
+
 SETTLES = ("at_least", "at_most", "at_end")
 
 # operation figures fixed by the convention: a bound may read them (the places, posts, FTE, dates, money)
@@ -40,8 +43,6 @@ def settles(tree, counts=frozenset(), parameters=frozenset(), fixed=FIXED_NAMES)
     end of the convention: ``at_least``, ``at_most`` or ``at_end`` (see the module docstring). ``counts``: the names
     in scope that count what was held or done (the operation's integer attributes; an indicator, a score or an
     amount is not one of them); ``parameters``: the spec's parameters (fixed, like ``fixed``)."""
-    from engine.expr import nodes as N
-
     if not isinstance(tree, N.Compare) or tree.op not in (">=", ">", "<=", "<", "=="):
         return "at_end"
     left, right, op = tree.left, tree.right, tree.op
@@ -60,16 +61,12 @@ def settles(tree, counts=frozenset(), parameters=frozenset(), fixed=FIXED_NAMES)
 
 
 def _is_zero(n) -> bool:
-    from engine.expr import nodes as N
-
     return isinstance(n, N.Number) and n.value == 0
 
 
 def _is_bound(n, fixed_names) -> bool:
     """Numbers, parameters and fixed operation figures, combined by arithmetic: nothing that moves during the
     operation, no aggregate over the cohort."""
-    from engine.expr import nodes as N
-
     if isinstance(n, N.Number):
         return True
     if isinstance(n, N.Name):
@@ -83,9 +80,6 @@ def _cumulative(n, counts) -> bool:
     """A quantity that only grows while the operation runs: a count or a sum over the cohort or a list, an operation
     attribute that counts (what was held or done: ``follow_up_committees_held``, an integer), or a sum of those; never a division, an
     average, a minimum or a maximum (they can go down)."""
-    from engine.expr import nodes as N
-    from engine.expr.types import ALIASES
-
     if isinstance(n, N.Name):
         return n.name in counts
     if isinstance(n, N.Call):

@@ -17,6 +17,11 @@ from typing import Any, Iterable
 
 from engine.errors import EngineError
 from engine.expr.runtime import Unknown, unknown
+from engine.faults import CODE as INTERNAL, describe
+from engine.beneficiary.bind import BindError, _kind
+from engine.beneficiary.records import BadRecord
+from engine.operation.model import EVALUATION_NAMES
+from engine.beneficiary.evaluate import evaluate_record
 
 MAX_ERRORS_KEPT = 20
 
@@ -132,8 +137,6 @@ def _plan(aggregates):
 
 
 def _internal_sample(e: Exception, line, raw, what: str | None) -> dict:
-    from engine.faults import describe
-
     rid = raw.get("id") if isinstance(raw, dict) else None
     rid = rid if isinstance(rid, str) else None
     err = describe(e, None, doing="le calcul de la cohorte", what=what,
@@ -142,10 +145,6 @@ def _internal_sample(e: Exception, line, raw, what: str | None) -> dict:
 
 
 def _accumulate(aggregates, items, bind, base_env, at):
-    from engine.beneficiary.bind import BindError
-    from engine.faults import CODE as INTERNAL
-    from engine.beneficiary.records import BadRecord
-
     plan = _plan(aggregates)
     count = errors = internal = not_entered = entry_unknown = 0
     samples: list[dict] = []
@@ -259,9 +258,6 @@ def participant_binder(binder, aggs, pvals: dict, *, spec=None, at: date | None 
     ``eligible``, ``path_legal``, ``current_phase`` and ``deadlines`` (what ``engine evaluate`` says of the
     participant at ``at``) are computed only when an aggregate reads them (it costs a full evaluation per record),
     against ``bounds``, the ``(start, end)`` of the operation's convention."""
-    from engine.beneficiary.bind import BindError, _kind
-    from engine.operation.model import EVALUATION_NAMES
-
     needed: set = set()
     for a in aggs:
         for e in (a.where, a.value):
@@ -302,13 +298,9 @@ def _evaluating_binder(binder, pvals, spec, at, params, wanted, bounds=None):
     """Full binding plus the beneficiary evaluation's verdict (eligibility, path) for each participant."""
     import copy
 
-    from engine.beneficiary.evaluate import evaluate_record
-
     def bind(raw: dict) -> dict:
         out = evaluate_record(spec, copy.deepcopy(raw), at, dict(params or {}), bounds=bounds)
         if out.get("status") == "error":
-            from engine.beneficiary.bind import BindError
-
             err = out.get("error") or {}
             raise BindError(err.get("code", "record.invalid"), err.get("message", "enregistrement illisible"))
         env = binder.bind(raw, pvals)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Mapping
 
-from engine.operation.indicators import MAX_ERRORS_KEPT, Acc, AggResult, PassResult, merge_acc
+from engine.operation.indicators import Acc, AggResult, MAX_ERRORS_KEPT, PassResult, _accumulate, merge_acc
 from engine.operation.report import build_report
 
 
@@ -65,8 +65,6 @@ def merge_parts(parts: Iterable[CohortPart]) -> CohortPart:
 
 def accumulate(aggregates, items: Iterable[tuple[int, Any]], bind, base_env: dict, at: date) -> CohortPart:
     """One partition's accumulators (``engine.operation.indicators``' pass, kept unfinished)."""
-    from engine.operation.indicators import _accumulate
-
     plan, count, errors, samples, internal, (not_entered, late, entry_unknown) = _accumulate(
         aggregates, items, bind, base_env, at)
     return CohortPart({k: acc for k, _f, _w, _v, acc in plan}, {k: f for k, f, _w, _v, _acc in plan}, count,

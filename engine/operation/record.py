@@ -18,6 +18,9 @@ from typing import Any
 from engine.operation import funding as F
 from engine.errors import Diagnostic, RecordError
 from engine.expr.runtime import Unknown, add_duration, add_months, unknown
+from engine.files.inputs import InputTooLarge, MAX_OPERATION_BYTES, load_json_document, read_bounded, size_text
+from engine.operation.compile import rate_value
+from engine.beneficiary.bind import BindError, parse_date, value_converter
 
 _RESERVED = ("id", "spec", "staff", "financing", "events")
 
@@ -28,8 +31,6 @@ def load_operation(path: str) -> dict:
     """Read an operation record (one JSON object) from ``path``: at most :data:`engine.files.inputs.MAX_OPERATION_BYTES`
     (16 MiB, a record's limit), whatever ``path`` is (a file, a FIFO, a device); invalid UTF-8, a lone surrogate
     (``"\\udc80"``) or invalid JSON is a positioned error."""
-    from engine.files.inputs import MAX_OPERATION_BYTES, InputTooLarge, load_json_document, read_bounded, size_text
-
     try:
         data = read_bounded(path, MAX_OPERATION_BYTES)
     except InputTooLarge:
@@ -64,8 +65,6 @@ def _dec(v, what: str) -> Decimal:
     elif isinstance(v, float):
         r = Decimal(repr(v))
     elif isinstance(v, str):
-        from engine.operation.compile import rate_value
-
         r = rate_value(v)
     if r is None or not r.is_finite():
         raise _bad(f"{what} : un nombre est attendu, pas {v!r}", "operation.number")
@@ -108,8 +107,6 @@ def financing(raw) -> dict[str, Decimal] | None:
 
 
 def attribute_env(spec, raw: dict) -> dict:
-    from engine.beneficiary.bind import BindError, value_converter
-
     env: dict = {}
     for name, a in spec.operation_attributes.items():
         v = raw.get(name)
@@ -142,8 +139,6 @@ def _src(s) -> str | None:
 
 def operation_events(raw) -> list[dict]:
     """The operation's events (committees held, reports sent...): ``[{type, date, ...}]``, dates parsed."""
-    from engine.beneficiary.bind import BindError, parse_date
-
     if raw is None:
         return []
     if not isinstance(raw, list):

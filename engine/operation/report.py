@@ -25,12 +25,16 @@ from typing import Any, Iterable, Mapping
 from engine.clock import evaluation_date
 from engine.operation import funding as F
 from engine.spec.model import jsonish
-from engine.operation.compile import CohortExpr, OperationSections, sections_of
+from engine.operation.compile import (BUILTIN_DATES, BUILTIN_INTEGERS, BUILTIN_NUMBERS, CohortExpr, FundingSpec,
+                                      OperationSections, sections_of)
 from engine.operation.report_sections import (_all_ok, _check_row, _cohort_dict, _EvalFailure, _funding_dict,
                                               _missing, _payments_dict, _plan_dict, _status, _val)
 from engine.operation.record import (_bad, _known, _num, _src, attribute_env, financing, load_operation,  # noqa: F401
                         operation_events, recurring, staff_members, windows)
-from engine.expr.runtime import Unknown, add_duration, unknown
+from engine.expr.runtime import Unknown, add_duration, months_between, unknown
+from engine.beneficiary.evaluate import plan_for
+from engine.operation.indicators import participant_binder, run_pass
+from engine.operation.commitments import settle
 
 # --------------------------------------------------------------------------------------------- the report
 
@@ -39,8 +43,6 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     """The report of one operation and its cohort at ``at`` (see the module docstring), in one pass over ``items``.
     ``cohort_pass(aggregates, bind, base_env, at) -> PassResult`` replaces that pass (the cohort read by partitions
     elsewhere: :mod:`engine.operation.parts`, or by byte ranges on several processes: :mod:`engine.run.cohort`)."""
-    from engine.beneficiary.evaluate import plan_for
-
     secs = sections_of(spec)
     rid = operation.get("id")
     if not isinstance(rid, str) or not rid.strip():
@@ -96,8 +98,6 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     if not (end is not None and _known(end)) and spec.convention is not None and spec.convention.end:
         end = env["convention_end"] = spec.convention.end
     if isinstance(start, date) and isinstance(end, date):
-        from engine.expr.runtime import months_between
-
         env["convention_months"] = months_between(start, end + timedelta(days=1))
     else:
         env["convention_months"] = unknown("convention_end")
@@ -125,8 +125,6 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     awarded = _num(env.get("grant_awarded"))
     grant = F.money(awarded) if awarded is not None else limit.amount
     env["grant"] = grant if grant is not None else unknown("grant_awarded")
-    from engine.operation.compile import BUILTIN_DATES, BUILTIN_INTEGERS, BUILTIN_NUMBERS
-
     for n in BUILTIN_NUMBERS + BUILTIN_INTEGERS + BUILTIN_DATES:
         if n not in env or env[n] is None:
             env[n] = unknown(n)
@@ -137,8 +135,6 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     # ---- the cohort, in one pass
     exprs = _cohort_exprs(secs)
     aggs = [a for ce in exprs for _ph, a in ce.aggregates]
-    from engine.operation.indicators import participant_binder, run_pass
-
     # participants are checked against this operation's convention (its dates, else the spec's)
     bounds = (start if isinstance(start, date) else None, end if isinstance(end, date) else None)
     pbind = participant_binder(binder, aggs, pvals, spec=spec, at=at, params=params, bounds=bounds)
@@ -246,8 +242,6 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         if r.condition is not None:
             row = _check_row(r, *ev(r.condition), _params_read(missing_params, r.condition))
             if r.over == "convention":
-                from engine.operation.commitments import settle
-
                 reach = ev(r.reachable)[0] if r.reachable is not None else None
                 settle(row, r.settles or "at_end", end, at, reach if isinstance(reach, bool) else None)
             reporting.append(row)
@@ -439,8 +433,6 @@ def run_operation_example(spec, example) -> dict:
 
 
 def _empty_funding():
-    from engine.operation.compile import FundingSpec
-
     return FundingSpec()
 
 

@@ -14,6 +14,7 @@ from typing import Iterable
 from engine.escape import md_cell, text_safe
 from engine.audit.diff import SECTION_ORDER, Change, DiffResult
 from engine.fr import fr_date, fr_plural
+from engine.files.output import prepare, write_bytes
 
 SECTION_TITLES = {
     "metadata": "Métadonnées", "sessions": "Sessions de l'appel à projets", "convention": "Convention",
@@ -183,6 +184,4 @@ def render(result: DiffResult, impact, fmt: str) -> str:
 
 def write_output(path: str, text: str) -> None:
     """Write ``text`` to ``path`` through :mod:`engine.files.output` (atomically for a file)."""
-    from engine.files.output import prepare, write_bytes
-
     write_bytes(prepare(path, "-o"), text.encode("utf-8"))

@@ -24,13 +24,13 @@ import orjson
 
 from engine.escape import csv_cell
 from engine.render.spreadsheet import STANDARD, Dialect, write_table
+from engine.expr.runtime import Duration, Unknown
+from engine.files.output import open_output, prepare
 
 
 def _default(v: Any):
     if v.__class__ is Decimal:
         return orjson.Fragment(format(v, "f"))
-    from engine.expr.runtime import Duration, Unknown
-
     if isinstance(v, Duration):
         return v.iso()
     if isinstance(v, Unknown):
@@ -51,8 +51,6 @@ def dumps(obj: Any) -> bytes:
 def atomic_output(path: str | None) -> Iterator[IO[bytes]]:
     """A binary stream to write to: standard output when ``path`` is None or ``-``, else ``path`` written by
     :mod:`engine.files.output` (atomically for a file, in place for a device or a FIFO)."""
-    from engine.files.output import open_output, prepare
-
     with open_output(prepare(path)) as out:
         yield out
 

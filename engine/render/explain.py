@@ -17,6 +17,8 @@ from datetime import date
 
 from engine.escape import text_safe
 from engine.fr import fr_date
+from engine.beneficiary.conformance import fr_duration
+from engine.expr.runtime import parse_duration
 
 _OPS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "in": "parmi", "not_in": "hors de"}
 _WORDS = {"==": "égal à", "!=": "différent de", "in": "parmi", "not_in": "hors de"}
@@ -39,9 +41,6 @@ def fr_number(text: str) -> str:
 
 
 def fr_duration_iso(text: str) -> str:
-    from engine.beneficiary.conformance import fr_duration
-    from engine.expr.runtime import parse_duration
-
     try:
         return fr_duration(parse_duration(text))
     except (TypeError, ValueError, AttributeError):

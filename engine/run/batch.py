@@ -18,7 +18,11 @@ from typing import IO, Any, Iterable, Iterator
 
 import orjson
 
-from engine.run.parallel import Chunk, Failure, chunk_items
+from engine.run.parallel import (CHUNK_RECORDS, Chunk, Failure, chunk_items, chunk_size, file_chunks, item_chunks,
+                                 ordered_map, progress, splittable)
+from engine.render.evaluation import Summary, _cell, _default, csv_columns, csv_row, dumps
+from engine.beneficiary.evaluate import _error, evaluate_stream, plan_for
+from engine.beneficiary.records import decode_object, read_records
 
 INTERNAL = "internal_error"
 
@@ -37,8 +41,6 @@ class ChunkResult:
 def render(results: Iterable[dict], fmt: str, spec, summary=None) -> tuple[bytes, int, int]:
     """``(bytes, records, internal errors)`` of the results in ``fmt`` (``jsonl``, ``json``: elements joined by
     ``,\\n``, ``csv``: rows without the header), counting them in ``summary`` when given."""
-    from engine.render.evaluation import _cell, _default, csv_columns, csv_row, dumps
-
     n = internal = 0
     parts: list = []
     add = summary.add if summary is not None else None
@@ -64,9 +66,6 @@ def render(results: Iterable[dict], fmt: str, spec, summary=None) -> tuple[bytes
 
 def results_of(spec, chunk: Chunk, at: date, params: dict, several: bool) -> Iterator[dict]:
     """The evaluation of the chunk's records, in order (what the single-process run gives for them)."""
-    from engine.beneficiary.evaluate import evaluate_stream, plan_for
-    from engine.beneficiary.records import decode_object
-
     plan = plan_for(spec)
     items = chunk_items(chunk, plan.decoder or decode_object)
     for r in evaluate_stream(spec, items, at, params, owned=True):
@@ -77,8 +76,6 @@ def results_of(spec, chunk: Chunk, at: date, params: dict, several: bool) -> Ite
 
 def evaluate_chunk(state: dict, chunk: Chunk) -> ChunkResult:
     """The worker's function: ``state`` holds ``spec``, ``at``, ``params``, ``format``, ``several``, ``summary``."""
-    from engine.render.evaluation import Summary
-
     spec = state["spec"]
     summary = Summary() if state.get("summary") else None
     data, n, internal = render(results_of(spec, chunk, state["at"], state["params"], state["several"]),
@@ -89,10 +86,6 @@ def evaluate_chunk(state: dict, chunk: Chunk) -> ChunkResult:
 def failed_chunk(state: dict, failure: Failure) -> ChunkResult:
     """A chunk no worker could evaluate: one ``internal_error`` line per record (with its id when it can be read, and
     its line), so that N records in still give N lines out."""
-    from engine.beneficiary.evaluate import _error, plan_for
-    from engine.beneficiary.records import decode_object
-    from engine.render.evaluation import Summary
-
     spec = state["spec"]
     plan = plan_for(spec)
     message = (f"erreur interne du moteur : l'enregistrement n'a pas pu être évalué ({failure.reason}) ; "
@@ -113,8 +106,6 @@ def failed_chunk(state: dict, failure: Failure) -> ChunkResult:
 
 def merge_summaries(summaries: Iterable) -> Any:
     """One :class:`engine.render.evaluation.Summary` counting what the given ones counted (they merge exactly)."""
-    from engine.render.evaluation import Summary
-
     out = Summary()
     for s in summaries:
         if s is None:
@@ -135,8 +126,6 @@ class Writer:
         if fmt == "json":
             out.write(b"[")
         elif fmt == "csv":
-            from engine.render.evaluation import csv_columns
-
             text = io.StringIO()
             csv.DictWriter(text, fieldnames=csv_columns(spec), extrasaction="ignore").writeheader()
             out.write(text.getvalue().encode("utf-8"))
@@ -158,9 +147,6 @@ def input_chunks(spec, paths: list[str], jobs: int, chunk_bytes: int | None = No
                  chunk_records: int | None = None) -> Iterator[Chunk]:
     """The chunks of every input, in order: byte ranges of regular JSONL files, batches of records read here for
     anything else. Every input is opened first (a missing file is an error before anything is written)."""
-    from engine.run.parallel import CHUNK_RECORDS, chunk_size, file_chunks, item_chunks, splittable
-    from engine.beneficiary.records import read_records
-
     plans = []
     for p in paths:
         if splittable(p):
@@ -191,8 +177,6 @@ class RunStats:
 
 def run_chunks(results: Iterator[ChunkResult], out: IO[bytes], fmt: str, spec, *, summary: bool) -> RunStats:
     """Write the chunk results (in order) to ``out``; counts for the summary and the exit code."""
-    from engine.run.parallel import progress
-
     writer = Writer(out, fmt, spec)
     tick = progress()
     n = internal = 0
@@ -214,8 +198,6 @@ def evaluate_files(spec, paths: list[str], at: date, params: dict, out: IO[bytes
                    chunk_records: int | None = None) -> RunStats:
     """``engine evaluate --jobs N``: the records of ``paths`` evaluated on ``jobs`` processes, written to ``out`` in
     input order, byte for byte as one process writes them."""
-    from engine.run.parallel import ordered_map
-
     state = {"spec": spec, "at": at, "params": params, "format": fmt, "several": len(paths) > 1,
              "summary": summary}
     failures: list = []

@@ -36,6 +36,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
+from engine.beneficiary.records import detect_format
+from engine.spec.snapshot import dumps, loads
+
 MIN_CHUNK_BYTES = 64 * 1024
 MAX_CHUNK_BYTES = 4 * 1024 * 1024
 CHUNK_RECORDS = 2000  # records per batch for inputs the parent reads itself
@@ -86,8 +89,6 @@ def parse_jobs(text: str | int | None) -> int | None:
 
 def splittable(path: str) -> bool:
     """A regular JSONL file (by name, as the reader decides), which workers can read by byte ranges."""
-    from engine.beneficiary.records import detect_format
-
     if path == "-" or not os.path.isfile(path):
         return False
     try:
@@ -165,7 +166,7 @@ def read_range(path: str, start: int, end: int, first_line: int = 1, *, limit: i
     :func:`engine.beneficiary.records.read_records` reads them from the whole file (a BOM at the start of the file, blank lines
     skipped, a line over ``limit`` is one ``record_too_large`` error). ``decode`` turns a line into an item (default:
     the line's bytes)."""
-    from engine.beneficiary.records import MAX_RECORD_BYTES, _too_large
+    from engine.beneficiary.records import MAX_RECORD_BYTES, _too_large  # at call time: the limit can be lowered
 
     limit = MAX_RECORD_BYTES if limit is None else limit
     with open(path, "rb") as f:
@@ -210,8 +211,6 @@ def _init(state: bytes | None) -> None:
     import gc
 
     if state is not None:
-        from engine.spec.snapshot import loads
-
         _STATE.update(loads(state))
     gc.collect()
     gc.freeze()
@@ -247,8 +246,6 @@ class _Pool:
                 self.executor = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init,
                                                     initargs=(None,))
             else:
-                from engine.spec.snapshot import dumps
-
                 ctx = multiprocessing.get_context("spawn")
                 self.executor = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init,
                                                     initargs=(dumps(self.state),))
