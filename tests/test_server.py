@@ -315,7 +315,7 @@ def test_explain_selection_and_errors(client):
         assert r.status_code == 200 and r.json()["selection"]["rules"] == [rule]
     b = problem(client.post(_url("mobilite", "explain"), json={"record": record, "rules": ["nope"]}), 400,
                 "explain.unknown_rule")
-    assert "nope" in b["detail"]
+    assert b["detail"].startswith("« rules » : nope") and "--rule" not in b["detail"]
     problem(client.post(_url("mobilite", "explain"), json={"rules": []}), 400, "server.bad_request")
     problem(client.post(_url("mobilite", "explain"), json={"record": record, "rules": [True]}), 400,
             "server.bad_request")

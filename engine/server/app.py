@@ -13,6 +13,7 @@ import hmac
 import os
 import re
 import time
+from dataclasses import replace
 from datetime import date
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -20,7 +21,7 @@ import orjson
 
 from engine import api
 from engine.clock import evaluation_date
-from engine.errors import Diagnostic, EngineError, SpecError, did_you_mean
+from engine.errors import Diagnostic, EngineError, SpecError, UsageError, did_you_mean
 from engine.server.limits import Limits
 from engine.server.problems import MEDIA_TYPE, Problem, from_engine_error
 
@@ -287,6 +288,10 @@ def _names(req: dict, key: str) -> list[str]:
     return [str(x) for x in v]
 
 
+_SELECTION_KEYS = (("--rule ", "rules"), ("--deadline ", "deadlines"), ("--obligation ", "obligations"),
+                   ("--transition ", "transitions"))
+
+
 def explain_body(spec, body: bytes, at: date, params: dict) -> bytes:
     req = parse_json_object(body)
     record = req.get("record")
@@ -295,7 +300,17 @@ def explain_body(spec, body: bytes, at: date, params: dict) -> bytes:
                       "expliquer", hint='{"record": {"id": ...}, "rules": ["..."]} (rules, deadlines, '
                       "obligations, transitions : facultatifs)")
     sel = {k: _names(req, k) for k in ("rules", "deadlines", "obligations", "transitions")}
-    trace = api.explain_record(spec, record, at, params, **sel)
+    try:
+        trace = api.explain_record(spec, record, at, params, **sel)
+    except UsageError as e:  # the library names the command's options: name the body's keys instead
+        def key(text):
+            for flag, name in _SELECTION_KEYS:
+                if isinstance(text, str) and text.startswith(flag):
+                    return f"« {name} » : " + text[len(flag):]
+            return text
+
+        e.diagnostics = [replace(d, message=key(d.message), file=None) for d in e.diagnostics]
+        raise
     return orjson.dumps(trace, default=_plain) + b"\n"
 
 
