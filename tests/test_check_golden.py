@@ -2,7 +2,7 @@
 
 Each ``tests/broken/<name>.yaml`` must make `engine check` exit 1, print nothing on stdout, name the file, print no
 traceback, and print exactly ``tests/broken/<name>.expected`` on stderr. Regenerate the golden files with
-``UPDATE_GOLDEN=1 python -m pytest tests/test_check_golden.py`` and review the diff by eye.
+``python -m pytest tests/test_check_golden.py --update-goldens`` and review the diff by eye.
 Sources are checked against the tiny text ``tests/broken/seeds/99-texte-de-test.txt`` (20 lines).
 The ``expr_*`` and ``graph_*`` files hold messages written by the expression compiler and the phase-graph checker:
 when their wording changes on purpose, regenerate and review.
@@ -10,7 +10,6 @@ when their wording changes on purpose, regenerate and review.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ def in_repo(monkeypatch):
     monkeypatch.setenv("ENGINE_SEEDS", str(Path("tests") / "broken" / "seeds"))
 
 
-def test_there_is_a_case_per_error_kind():
+def test_there_is_a_case_per_error_kind(golden):
     kinds = {"yaml_duplicate_key", "yaml_alias_bomb", "yaml_tag_python_object", "yaml_tag_include",
              "yaml_tag_binary", "yaml_tag_set", "yaml_tag_str", "yaml_multi_document", "yaml_empty",
              "yaml_comments_only", "yaml_top_level_scalar", "yaml_top_level_list", "yaml_non_string_key",
@@ -43,11 +42,11 @@ def test_there_is_a_case_per_error_kind():
              "graph_unknown_phase", "graph_unreachable", "graph_timing"}
     assert kinds <= {Path(c).stem for c in CASES}
     for c in CASES:
-        assert (BROKEN / c).with_suffix(".expected").exists() or os.environ.get("UPDATE_GOLDEN"), c
+        assert (BROKEN / c).with_suffix(".expected").exists() or golden.update, c
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_broken_spec_golden(name, in_repo, capsys):
+def test_broken_spec_golden(name, in_repo, capsys, golden):
     rel = f"tests/broken/{name}"
     rc = main(["check", rel])
     out, err = capsys.readouterr()
@@ -58,10 +57,7 @@ def test_broken_spec_golden(name, in_repo, capsys):
     first = err.split(": error:", 1)[0]
     if Path(name).stem not in ("yaml_empty", "yaml_comments_only"):
         assert first.count(":") == 2, f"expected file:line:col, got {first!r}"
-    golden = (BROKEN / name).with_suffix(".expected")
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(err, encoding="utf-8")
-    assert err == golden.read_text(encoding="utf-8")
+    golden((BROKEN / name).with_suffix(".expected"), err)
 
 
 @pytest.mark.parametrize("name", ["schema_unknown_key.yaml", "yaml_duplicate_key.yaml"])

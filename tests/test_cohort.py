@@ -13,6 +13,7 @@ from engine.operation.report import build_report, load_operation
 from engine.spec.compile import load_spec
 from engine.errors import EngineError, RecordError, SpecError
 from engine.beneficiary.records import BadRecord
+from yamlkit import read_yaml, yaml_text
 
 OPS = Path(__file__).parent / "data" / "ops"
 
@@ -386,24 +387,61 @@ _keys = st.sampled_from(["id", "spec", "staff", "financing", "events", "posts", 
                          "intermediate_review_date", "cdiae_agreement_all_sites"])
 
 
+def _blamed_key(e: RecordError) -> str:
+    """The key of the operation record an error of the operation record is about (read from its code and message)."""
+    code = e.code.removeprefix("operation.")
+    message = e.diagnostics[0].message
+    if code in ("wrong_type", "invalid_value"):  # « attribut d'opération « posts » : ... »
+        return message.split("« ", 1)[1].split(" »", 1)[0]
+    if code == "number":  # « financing.fse : un nombre est attendu ... »
+        return message.split(".", 1)[0]
+    return code  # id, spec, staff, financing, events: the code names the section
+
+
+def _of_type(v, decl) -> bool:
+    """Whether a JSON value is one of the declared type (the oracle of the record's attribute checks)."""
+    t = decl["type"]
+    if t == "boolean":
+        return isinstance(v, bool)
+    if t == "enum":
+        return isinstance(v, str) and v in decl["values"]
+    if t == "date":
+        try:
+            return isinstance(v, str) and date.fromisoformat(v).isoformat() == v
+        except ValueError:
+            return False
+    if t == "integer":
+        return isinstance(v, int) and not isinstance(v, bool) or isinstance(v, float) and v.is_integer()
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.dictionaries(_keys, _json | st.lists(st.dictionaries(st.sampled_from(
     ["id", "cost", "allocation", "work_time", "support_function", "type", "date"]), _json, max_size=4), max_size=3),
-    max_size=8))
+    max_size=8).map(lambda d: {**d, "id": "op-1"} if len(d) % 2 else d))  # half with a valid id: past the first check
 def test_any_operation_record_gives_a_report_or_an_engine_error(aci, op):
+    """Whatever the operation record holds, the report is built or one error of the record names its faulty key."""
     try:
-        build_report(aci, op, items(aci_cohort()[:3]), date(2027, 4, 15))
-    except EngineError:
-        pass
+        r = build_report(aci, op, items(aci_cohort()[:3]), date(2027, 4, 15))
+    except RecordError as e:
+        assert len(e.diagnostics) == 1 and e.code.startswith("operation."), e.format()
+        key = _blamed_key(e)
+        assert key in op or key == "id", (key, e.format())
+        if key == "id":
+            assert not isinstance(op.get("id"), str) or not op["id"], op.get("id")
+        return
+    assert isinstance(op.get("id"), str) and r["operation"] == op["id"]
+    assert r["as_of"] == date(2027, 4, 15) and r["cohort"]["read"] == 3
+    for name, a in aci.operation_attributes.items():  # accepted: each given attribute has a value of its type
+        assert op.get(name) is None or _of_type(op[name], a.decl), (name, op[name])
+    assert [i["id"] for i in r["indicators"]] == [i["id"] for i in read_yaml(OPS / "aci.yaml")["indicators"]]
 
 
 def _mutations(n, seed=5):
     """(path, value) pairs: one value of the operation sections of tests/data/ops/aci.yaml replaced by junk."""
     import random
 
-    import yaml
-
-    doc = yaml.safe_load((OPS / "aci.yaml").read_text(encoding="utf-8"))
+    doc = read_yaml(OPS / "aci.yaml")
     rng = random.Random(seed)
     junk = [True, 5, "x", None, [], {}, [1], {"a": 1}, "count(participants", "participants", -3, "150%", "1 / 0"]
     out = []
@@ -421,23 +459,26 @@ def _mutations(n, seed=5):
 
 @pytest.mark.parametrize("path,value", _mutations(30))
 def test_mangled_operation_sections_give_engine_errors_only(tmp_path, path, value):
-    import yaml
-
-    doc = yaml.safe_load((OPS / "aci.yaml").read_text(encoding="utf-8"))
-    for c in doc["funding"]["caps"]:
-        if True in c:  # PyYAML (YAML 1.1) reads the key `on` as true
-            c["on"] = c.pop(True)
+    """A junk value anywhere in the operation sections is a positioned spec error, or a report (never a crash)."""
+    doc = read_yaml(OPS / "aci.yaml")
     target = doc
     for k in path[:-1]:
         target = target[k]
     target[path[-1]] = value
     p = tmp_path / "m.yaml"
-    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    p.write_text(yaml_text(doc), encoding="utf-8")
     try:
         s = load_spec(str(p))
-        build_report(s, load_operation(str(OPS / "aci.operation.json")), items(aci_cohort()), date(2027, 4, 15))
-    except EngineError:
-        pass
+    except SpecError as e:
+        assert e.diagnostics and all(d.file == str(p) and d.line and d.message for d in e.diagnostics), e.format()
+        return
+    try:
+        r = build_report(s, load_operation(str(OPS / "aci.operation.json")), items(aci_cohort()), date(2027, 4, 15))
+    except EngineError as e:
+        assert not isinstance(e, SpecError) and e.diagnostics and e.diagnostics[0].message, e.format()
+        return
+    assert r["operation"] and r["cohort"]["read"] == len(aci_cohort())
+    assert [i["id"] for i in r["indicators"]] == [i["id"] for i in doc["indicators"] if isinstance(i, dict)]
 
 
 # --------------------------------------------------------------------------------------------- parameters in scope

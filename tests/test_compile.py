@@ -325,11 +325,11 @@ def test_compile_never_crashes_on_mangled_specs(tmp_path, data):
     called without the schema validation in front of it."""
     import copy
 
-    import yaml
+    from yamlkit import read_yaml, yaml_text
 
     global _BASE
     if _BASE is None:
-        _BASE = yaml.safe_load(FULL.read_text(encoding="utf-8"))
+        _BASE = read_yaml(FULL)
     doc = copy.deepcopy(_BASE)
     for _ in range(data.draw(st.integers(1, 3))):
         path = data.draw(st.sampled_from([p for p in _paths(doc) if p]))
@@ -343,7 +343,7 @@ def test_compile_never_crashes_on_mangled_specs(tmp_path, data):
             node[path[-1]] = copy.deepcopy(junk)
     (tmp_path / "vocab.yaml").write_text((SPECS / "vocab.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     f = tmp_path / "s.yaml"
-    f.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    f.write_text(yaml_text(doc), encoding="utf-8")
     try:
         spec = compile_spec(load_document(f))
     except SpecError as e:

@@ -173,8 +173,33 @@ def test_next_steps_without_history_and_after_end():
     assert out["path"]["current_phase"] == S and out["path"]["next"] == []
 
 
+DETERMINISTIC = [(O, "2026-02-10"), (A, "2026-02-02"), (C, "2026-01-01"), ("x", "2026-01-02"), (S, "2029-01-01")]
+
+
+def _violations_json() -> str:
+    """The violations of a history with several faults, as JSON (run in a child process too)."""
+    import json
+
+    return json.dumps(_run(DETERMINISTIC, "2026-03-01", {})["path"]["violations"], default=str, ensure_ascii=False)
+
+
 def test_deterministic():
-    h = [(O, "2026-02-10"), (A, "2026-02-02"), (C, "2026-01-01"), ("x", "2026-01-02"), (S, "2029-01-01")]
-    a = _run(h, "2026-03-01", {})
-    b = _run(h, "2026-03-01", {})
-    assert a == b and len(a["path"]["violations"]) >= 3
+    """Several violations come in one order, by date then step, the same in every run and under any hash seed."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    a = _run(DETERMINISTIC, "2026-03-01", {})
+    assert a == _run(DETERMINISTIC, "2026-03-01", {})
+    assert [(v["code"], v["at"]) for v in a["path"]["violations"]] == [
+        ("dates_out_of_order", 2), ("unknown_phase", 3), ("dates_out_of_order", 1), ("outside_convention", 4)]
+    assert a["path"]["first_violation"] == a["path"]["violations"][0]
+    here = Path(__file__).resolve().parent
+    code = "import test_conformance as t; print(t._violations_json())"
+    for seed in ("0", "1", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": os.pathsep.join([str(here), str(here.parent)])}
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=here, capture_output=True, text=True,
+                             check=True).stdout
+        assert json.loads(out) == json.loads(_violations_json()), seed

@@ -2,7 +2,7 @@
 
 The pairs live in tests/diff/: ``base.yaml`` and variants ``v_*.yaml`` that each change one thing (the comment at the
 top of each variant says what). Golden files: tests/diff/golden/<variant>.{txt,json}; regenerate with
-``UPDATE_GOLDEN=1 python -m pytest tests/test_diff.py`` and review the change before committing.
+``python -m pytest tests/test_diff.py --update-goldens`` and review the change before committing.
 """
 
 from __future__ import annotations
@@ -34,26 +34,17 @@ def _run(argv, capsys):
     return code, out.out, out.err
 
 
-def _check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        GOLDEN.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path} (run with UPDATE_GOLDEN=1 and review it)"
-    assert text == path.read_text(encoding="utf-8")
-
-
 def _rel(text: str) -> str:
     return text.replace(str(HERE) + os.sep, "tests/diff/")
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("fmt, suffix", [("text", "txt"), ("json", "json"), ("markdown", "md"), ("html", "html")])
-def test_golden_outputs(variant, fmt, suffix, capsys):
+def test_golden_outputs(variant, fmt, suffix, capsys, golden):
     new = str(HERE / f"{variant}.yaml")
     code, out, _ = _run(["diff", BASE, new, "--format", fmt], capsys)
     assert code == 0
-    _check_golden(f"{variant}.{suffix}", _rel(out))
+    golden(GOLDEN / f"{variant}.{suffix}", _rel(out))
 
 
 def _semantic(result) -> dict:

@@ -1,7 +1,7 @@
 """`engine evaluate` end to end on a real YAML spec (tests/data/specs/mini.yaml): hostile inputs, exit codes,
 formats, atomic output, summary, the golden output, and the bundled sample records of the programmes.
 
-Regenerate the golden file after an intended change with ``UPDATE_GOLDEN=1 python -m pytest tests/test_evaluate_cli.py``
+Regenerate the golden file after an intended change with ``python -m pytest tests/test_evaluate_cli.py --update-goldens``
 and review the diff: the decisions in it were checked by hand (see test_golden_decisions_read_from_the_text).
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -122,13 +121,11 @@ def test_bad_param_is_a_usage_error(capsys):
 
 # ------------------------------------------------------------------------------------------------ golden, formats
 
-def test_golden_output(tmp_path, capsys):
+def test_golden_output(tmp_path, capsys, golden):
     out = tmp_path / "out.jsonl"
     rc, _ = run([RECORDS, "-o", str(out)], capsys)
     assert rc == 0
-    if os.environ.get("UPDATE_GOLDEN"):
-        GOLDEN.write_bytes(out.read_bytes())
-    assert out.read_text(encoding="utf-8") == GOLDEN.read_text(encoding="utf-8")
+    golden(GOLDEN, out.read_bytes())
 
 
 def test_golden_decisions_read_from_the_text():

@@ -1,10 +1,9 @@
 """The phase graph: one broken spec per check (positioned), calendar-aware duration comparison, lookup tables,
-and `engine graph` output (golden files in tests/specs/golden/; regenerate with UPDATE_GOLDEN=1 after checking the
+and `engine graph` output (golden files in tests/specs/golden/; regenerate with --update-goldens after checking the
 diff by eye)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -95,24 +94,17 @@ def test_tables_ignore_unknown_phases_and_keep_first_duplicate():
 
 # --------------------------------------------------------------------------------------------- rendering
 
-def _golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def full():
     return compile_spec(load_document(SPECS / "ok_full.yaml"))
 
 
-def test_mermaid_golden(full):
-    _golden("ok_full.mmd", render_mermaid(full))
+def test_mermaid_golden(full, golden):
+    golden(GOLDEN / "ok_full.mmd", render_mermaid(full))
 
 
-def test_dot_golden(full):
-    _golden("ok_full.dot", render_dot(full))
+def test_dot_golden(full, golden):
+    golden(GOLDEN / "ok_full.dot", render_dot(full))
 
 
 def test_mermaid_content(full):

@@ -268,10 +268,21 @@ def test_arbitrary_text_raises_only_engine_errors(text):
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=40))
 def test_arbitrary_bytes_raise_only_engine_errors(data):
+    """Any bytes give a mapping holding ``a``, or positioned YAML errors; bytes that are not UTF-8 always fail so."""
     try:
-        load_yaml("fuzz.yaml", b"a: " + data)
-    except EngineError:
-        pass
+        data.decode("utf-8")
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    try:
+        doc = load_yaml("fuzz.yaml", b"a: " + data)
+    except SpecError as e:
+        assert e.diagnostics and all(d.code.startswith("yaml.") and d.file == "fuzz.yaml" and d.line >= 1
+                                     and d.col >= 1 and d.message for d in e.diagnostics), e.format()
+        assert utf8 or "yaml.encoding" in {d.code for d in e.diagnostics}, e.format()
+        return
+    assert utf8, "bytes that are not UTF-8 were accepted"
+    assert isinstance(doc, YMap) and "a" in doc
 
 
 @settings(max_examples=300, deadline=None)
