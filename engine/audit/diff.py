@@ -83,6 +83,7 @@ class Change:
     constants: tuple[tuple[str, str], ...] = ()
     where: str | None = None  # "file:line" of the change in the new version (the old one for a removal)
     used_by: tuple[str, ...] = ()  # for a definition, parameter or attribute: paths of the elements reading it
+    source: str | None = None  # the element's `source:` citation (NN-file.txt:LINE), new version first
 
     def to_json(self) -> dict:
         d = {"section": self.section, "path": self.path, "kind": self.kind, "old": self.old, "new": self.new,
@@ -93,6 +94,8 @@ class Change:
             d["where"] = self.where
         if self.used_by:
             d["used_by"] = list(self.used_by)
+        if self.source:
+            d["source"] = self.source
         return d
 
 
@@ -269,7 +272,7 @@ def diff_normal(old: NormalSpec, new: NormalSpec, old_files: Callable[[str], str
             data = jsonable(e.data)
             changes.append(Change(e.section, e.path, kind, None if a is None else data, data if a is None else None,
                                   _entity_sentence(e, kind), e.section not in NON_SEMANTIC_SECTIONS, (),
-                                  _where(e.pos, new_files if a is None else old_files)))
+                                  _where(e.pos, new_files if a is None else old_files), source=_source_of(b, a)))
             continue
         for fpath in sorted(set(a.fields) | set(b.fields)):
             fa, fb = a.fields.get(fpath), b.fields.get(fpath)
@@ -283,8 +286,17 @@ def diff_normal(old: NormalSpec, new: NormalSpec, old_files: Callable[[str], str
             changes.append(Change(
                 b.section, f"{b.path}.{fpath}", kind, None if fa is None else fa.json, None if fb is None else fb.json,
                 _field_sentence(b, fpath, fa, fb, consts), field_is_semantic(b.section, fpath),
-                tuple(consts or ()), where))
+                tuple(consts or ()), where, source=_source_of(b, a)))
     return [_with_users(c, old, new) for c in changes]
+
+
+def _source_of(*entities: Entity | None) -> str | None:
+    """The `source:` citation of the first of ``entities`` that has one (a text line such as NN-file.txt:LINE)."""
+    for e in entities:
+        n = e.fields.get("source") if e is not None else None
+        if n is not None and isinstance(n.json, str):
+            return n.json
+    return None
 
 
 MAX_USERS = 4

@@ -13,8 +13,9 @@ from typing import Iterable
 
 from engine.escape import md_cell, text_safe
 from engine.audit.diff import SECTION_ORDER, Change, DiffResult
-from engine.fr import fr_date, fr_plural
+from engine.fr import fr_date, fr_money, fr_plural
 from engine.files.output import prepare, write_bytes
+from engine.render.report import STATUS_FR
 
 SECTION_TITLES = {
     "metadata": "Métadonnées", "sessions": "Sessions de l'appel à projets", "convention": "Convention",
@@ -68,9 +69,42 @@ def _impact_lines(impact) -> list[str]:
     return lines
 
 
+def _money_head(money) -> str:
+    n = len(money.changed)
+    return (f"Impact financier sur l'opération {money.operation} au {fr_date(money.at)} : "
+            + (f"{fr_plural(n, 'montant change', 'montants changent')}." if n else "aucun montant ne change."))
+
+
+def _amount(v) -> str:
+    return fr_money(v) if v is not None else "—"
+
+
+def _delta(a) -> str:
+    d = a.delta
+    if d is None:
+        return "ajouté" if a.old is None else "retiré"
+    return ("+" if d > 0 else "") + fr_money(d) if d else "="
+
+
+def _status_change(a) -> str:
+    if a.old_status == a.new_status:
+        return ""
+    return f" ; statut : {STATUS_FR.get(a.old_status, a.old_status or '—')} -> " \
+           f"{STATUS_FR.get(a.new_status, a.new_status or '—')}"
+
+
+def _money_lines(money) -> list[str]:
+    if money is None:
+        return []
+    lines = [_money_head(money)]
+    for a in money.changed:
+        lines.append(f"  {a.label or a.id} : {_amount(a.old)} -> {_amount(a.new)} ({_delta(a)}){_status_change(a)}")
+    return lines
+
+
 # ------------------------------------------------------------------------------------------------ text
 
-def render_text(result: DiffResult, impact=None) -> str:
+def render_text(result: DiffResult, impact=None, money=None, sources=None) -> str:
     out = [f"Ancienne version : {_version_line(result.old)}", f"Nouvelle version : {_version_line(result.new)}",
            _summary(result)]
     for w in result.warnings:
@@ -82,18 +116,20 @@ def render_text(result: DiffResult, impact=None) -> str:
             tag = "" if c.semantic else "  (forme)"
             out.append(f"  {_MARK[c.kind]} {c.sentence}{tag}")
             out.append(f"      [{c.path}]" + (f" {c.where}" if c.where else ""))
-    lines = _impact_lines(impact)
-    if lines:
-        out.append("")
-        out.extend(lines)
+    for lines in (_impact_lines(impact), _money_lines(money)):
+        if lines:
+            out.append("")
+            out.extend(lines)
     return text_safe("\n".join(out) + "\n")
 
 
 # ------------------------------------------------------------------------------------------------ json
 
-def render_json(result: DiffResult, impact=None) -> str:
+def render_json(result: DiffResult, impact=None, money=None, sources=None) -> str:
     d = result.to_json()
     d["impact"] = impact.to_json() if impact is not None else None
+    if money is not None:
+        d["money"] = money.to_json()
     return json.dumps(d, ensure_ascii=False, indent=2, default=str) + "\n"
 
 
@@ -103,7 +139,7 @@ def _md(text: str) -> str:
     return md_cell(text)
 
 
-def render_markdown(result: DiffResult, impact=None) -> str:
+def render_markdown(result: DiffResult, impact=None, money=None, sources=None) -> str:
     out = ["# Différences entre deux versions", "", f"- Ancienne version : {_md(_version_line(result.old))}",
            f"- Nouvelle version : {_md(_version_line(result.new))}", "", _summary(result)]
     for w in result.warnings:
@@ -121,6 +157,13 @@ def render_markdown(result: DiffResult, impact=None) -> str:
             out += ["", "| changement | dossiers | exemples |", "|---|---|---|"]
             for k in impact.kinds:
                 out.append(f"| {_md(k.sentence)} | {k.count} | {_md(', '.join(k.examples))} |")
+    if money is not None:
+        out += ["", "## Impact financier", "", _md(_money_head(money))]
+        if money.changed:
+            out += ["", "| montant | avant | après | écart |", "|---|---:|---:|---:|"]
+            for a in money.changed:
+                out.append(f"| {_md(a.label or a.id)}{_md(_status_change(a))} | {_amount(a.old)} | {_amount(a.new)} "
+                           f"| {_delta(a)} |")
     return "\n".join(out) + "\n"
 
 
@@ -136,6 +179,8 @@ text-align:left}th{background:#f2f4f7}code{font-size:.85em;color:#4a5568}
 .changed td:first-child{color:#9a6700;font-weight:bold}.form{color:#6b7280}
 .warn{background:#fff8c5;border:1px solid #d4a72c;padding:.5rem .75rem;border-radius:4px}
 .meta td:first-child{width:12rem;font-weight:bold}
+blockquote.src{margin:.3rem 0 0;padding:.2rem .6rem;border-left:3px solid #d5d9e0;color:#4a5568;font-size:.9em}
+td.num{text-align:right;white-space:nowrap}
 @media print{body{margin:0}}
 """
 
@@ -144,7 +189,17 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def render_html(result: DiffResult, impact=None) -> str:
+def _quote_html(c, sources) -> str:
+    """The words of the text line the changed element cites, when the source texts are available."""
+    if sources is None or not c.source:
+        return ""
+    words = sources.quote(c.source)
+    if not words:
+        return ""
+    return f'<blockquote class="src" cite="{_e(c.source)}">« {_e(" ".join(words))} » <code>{_e(c.source)}</code></blockquote>'
+
+
+def render_html(result: DiffResult, impact=None, money=None, sources=None) -> str:
     out = ["<!DOCTYPE html>", '<html lang="fr"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>Différences : {_e(result.new.id or result.new.ref)}</title>", f"<style>{_CSS}</style>",
@@ -159,7 +214,7 @@ def render_html(result: DiffResult, impact=None) -> str:
         out.append("<table><tr><th></th><th>changement</th><th>chemin</th><th>effet</th></tr>")
         for c in changes:
             effect = "décisions" if c.semantic else '<span class="form">forme</span>'
-            out.append(f'<tr class="{c.kind}"><td>{_MARK[c.kind]}</td><td>{_e(c.sentence)}</td>'
+            out.append(f'<tr class="{c.kind}"><td>{_MARK[c.kind]}</td><td>{_e(c.sentence)}{_quote_html(c, sources)}</td>'
                        f"<td><code>{_e(c.path)}</code>{'<br>' + _e(c.where) if c.where else ''}</td>"
                        f"<td>{effect}</td></tr>")
         out.append("</table>")
@@ -171,6 +226,15 @@ def render_html(result: DiffResult, impact=None) -> str:
             for k in impact.kinds:
                 out.append(f"<tr><td>{_e(k.sentence)}</td><td>{k.count}</td><td>{_e(', '.join(k.examples))}</td></tr>")
             out.append("</table>")
+    if money is not None:
+        out.append("<h2>Impact financier</h2>")
+        out.append(f"<p>{_e(_money_head(money))}</p>")
+        if money.changed:
+            out.append("<table><tr><th>montant</th><th>avant</th><th>après</th><th>écart</th></tr>")
+            for a in money.changed:
+                out.append(f"<tr><td>{_e(a.label or a.id)}{_e(_status_change(a))}</td><td class=\"num\">{_e(_amount(a.old))}</td>"
+                           f"<td class=\"num\">{_e(_amount(a.new))}</td><td class=\"num\">{_e(_delta(a))}</td></tr>")
+            out.append("</table>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
@@ -178,8 +242,10 @@ def render_html(result: DiffResult, impact=None) -> str:
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": render_html}
 
 
-def render(result: DiffResult, impact, fmt: str) -> str:
-    return RENDERERS[fmt](result, impact)
+def render(result: DiffResult, impact, fmt: str, money=None, sources=None) -> str:
+    """``result`` in ``fmt``; ``impact`` (records), ``money`` (an operation's amounts, engine.audit.money) and
+    ``sources`` (engine.spec.sources.SourceTexts: the HTML page quotes the cited lines) are optional."""
+    return RENDERERS[fmt](result, impact, money, sources)
 
 
 def write_output(path: str, text: str) -> None:

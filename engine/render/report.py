@@ -15,7 +15,7 @@ from engine.fr import fr_date, fr_money, fr_number, fr_percent
 from engine.render.spreadsheet import STANDARD, Dialect, write_table
 from engine.operation.funding import euros, pct
 
-_STATUS_FR = {"passed": "conforme", "failed": "NON CONFORME", "unknown": "indéterminé", "due": "exigible",
+STATUS_FR = {"passed": "conforme", "failed": "NON CONFORME", "unknown": "indéterminé", "due": "exigible",
               "scheduled": "à venir", "awaiting_review": "en attente du bilan", "review_late": "bilan en retard",
               "not_due": "rien à verser", "excluded": "exclu", "met": "respecté", "unmet": "NON RESPECTÉ",
               "not_evaluated": "à vérifier", "recovery": "reversement", "submitted": "remis",
@@ -72,7 +72,7 @@ def _n(v) -> str:
 
 
 def _st(s) -> str:
-    return _STATUS_FR.get(s, str(s))
+    return STATUS_FR.get(s, str(s))
 
 
 def _src(x) -> str:

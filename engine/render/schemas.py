@@ -225,14 +225,21 @@ VERSION = _obj({"ref": STR, "id": _n(STR), "version": _n(STR), "title": _n(STR),
                 "valid_until": _n(DATE)})
 CHANGE = _obj({"section": STR, "path": STR, "kind": _enum("added", "removed", "changed"), "old": ANY, "new": ANY,
                "sentence": STR, "semantic": BOOL, "constants": _arr(_obj({"old": STR, "new": STR})),
-               "where": STR, "used_by": _arr(STR)},
+               "where": STR, "used_by": _arr(STR), "source": STR},
               required=("section", "path", "kind", "old", "new", "sentence", "semantic"),
               description="One difference: `path` is section.id.field, `sentence` the French wording, `semantic` "
                           "whether it can change a decision, `constants` the thresholds of an expression that "
-                          "differs only by them, `where` file:line of the change.")
+                          "differs only by them, `where` file:line of the change, `source` the text line the "
+                          "changed element cites.")
 IMPACT_KIND = _item({"kind": _enum("status", "eligibility", "path", "deadline", "obligation"), "item": _n(STR),
                      "old": ANY, "new": ANY, "count": INT, "examples": _arr(STR), "key": STR, "sentence": STR},
                     ("kind", "item", "old", "new", "count", "examples", "sentence"))
+AMOUNT = _obj({"section": _enum("funding_plan", "funding", "payment"), "id": STR, "label": _n(STR),
+               "old": _n(MONEY), "new": _n(MONEY), "delta": _n(MONEY), "old_status": _n(STR), "new_status": _n(STR)},
+              required=("section", "id", "label", "old", "new", "delta"),
+              description="One amount of the operation under both versions (null on the side that lacks it).")
+MONEY_IMPACT = _obj({"operation": STR, "at": DATE, "changed": INT, "amounts": _arr(AMOUNT)},
+                    description="engine diff --operation: the operation's amounts under both versions.")
 IMPACT = _obj({"at": DATE, "records": INT, "changed": INT, "unchanged": INT, "unreadable": INT,
                "kinds": _arr(IMPACT_KIND)}, required=("at", "records", "changed", "unchanged", "unreadable", "kinds"),
               closed=False)
@@ -243,7 +250,8 @@ def _diff() -> dict:
             "title": "engine diff --format json: the semantic diff of two spec versions and its impact",
             **_obj({"old": VERSION, "new": VERSION, "warnings": _arr(STR),
                     "summary": _obj({"changes": INT, "semantic": INT}), "changes": _arr(CHANGE),
-                    "impact": _n(IMPACT)})}
+                    "impact": _n(IMPACT), "money": _n(MONEY_IMPACT)}, required=("old", "new", "warnings", "summary",
+                                                                                  "changes", "impact"))}
 
 
 # --------------------------------------------------------------------------------------------- access

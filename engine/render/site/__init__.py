@@ -35,6 +35,7 @@ from typing import Any, Iterable, Mapping
 
 from engine.errors import Diagnostic, SpecError, UsageError
 from engine.fr import fr_long_date, fr_money, fr_number, fr_percent
+from engine.spec.sources import SourceTexts
 
 MARKER = ".engine-docs"
 QUOTE_LINES = 4  # lines of a source range quoted under a rule (the source page shows them all)
@@ -96,31 +97,6 @@ def to_json(v: Any, indent: int | None = 2) -> str:
 
 
 # --------------------------------------------------------------------------------------------- source texts
-
-class SourceTexts:
-    """The source texts (``NN-file.txt``), read once; ``None`` folder: references are shown without quotes."""
-
-    def __init__(self, folder: Path | None):
-        self.folder = folder
-        self._lines: dict[str, list[str] | None] = {}
-        self.used: set[str] = set()
-
-    def lines(self, name: str) -> list[str] | None:
-        if name not in self._lines:
-            text = None
-            if self.folder is not None and re.fullmatch(r"\d{2}-[a-z0-9-]+\.txt", name):
-                try:
-                    text = (self.folder / name).read_text(encoding="utf-8", errors="replace").splitlines()
-                except OSError:
-                    text = None
-            self._lines[name] = text
-        return self._lines[name]
-
-    def names(self) -> list[str]:
-        if self.folder is None:
-            return []
-        return sorted(p.name for p in self.folder.glob("*.txt") if re.fullmatch(r"\d{2}-[a-z0-9-]+\.txt", p.name))
-
 
 @dataclass(frozen=True)
 class SourceRef:
