@@ -615,6 +615,7 @@ class _Compiler:
                 settles = settles_of(_parse(condition.text), self._count_names(),
                                      tuple(self.ctx.fields.get("parameters") or ()))
                 reachable = self.cohort_expr(node, "reachable", T.BOOLEAN, path + ".reachable")
+            timing = self._recurring_timing(node, path, event)
             out.append(ReportingRule(rid, node.get("label"), self.ctx.date(node, "due", path),
                                      self.ctx.duration(node, "within", path), None if after is None else str(after),
                                      str(node.get("submitted") or f"{rid}_date"),
@@ -623,7 +624,7 @@ class _Compiler:
                                      where, every, mn if isinstance(mn, int) else None,
                                      mx if isinstance(mx, int) else None,
                                      "convention" if over == "convention" else None,
-                                     "warning" if sev == "warning" else "error", settles, reachable))
+                                     "warning" if sev == "warning" else "error", settles, reachable, *timing))
         return tuple(out)
 
     def _count_names(self) -> set[str]:
@@ -631,6 +632,45 @@ class _Compiler:
         from engine.expr import types as T
 
         return {n for n, t in self.op_scope.names.items() if t == T.INTEGER}
+
+    def _recurring_timing(self, node: Mapping, path: str, event: str | None) -> tuple:
+        """``(partial_windows, max_gap, before_each)`` of a reporting item that counts operation events: how a window
+        cut by the convention's start or end is judged, the longest gap allowed between consecutive events (07:38,
+        04:39 read as a rhythm), and the event type each of which needs its own ``event`` dated before it (07:80)."""
+        pw = node.get("partial_windows", "skip")
+        if pw not in ("skip", "check"):
+            self.ctx.error(self.ctx.pos(node, "partial_windows"), f"{path}.partial_windows : `skip` ou `check` "
+                           f"attendu, pas {pw!r}", "spec.operation",
+                           "`skip` (défaut) : une période coupée par le début ou la fin de la convention n'exige pas "
+                           "le minimum ; `check` : elle l'exige", path + ".partial_windows")
+            pw = "skip"
+        gap = self.ctx.duration(node, "max_gap", path)
+        before = node.get("before_each")
+        for key, value in (("max_gap", node.get("max_gap")), ("before_each", before)):
+            if value is None:
+                continue
+            if event is None:
+                self.ctx.error(self.ctx.pos(node, key), f"{path}.{key} : il faut `event:` (le type d'événement "
+                               "contrôlé)", "spec.operation", "ajoutez `event: follow_up_committee`", f"{path}.{key}")
+            for other in ("every", "min", "max", "condition", "due", "within"):
+                if node.get(other) is not None:
+                    self.ctx.error(self.ctx.pos(node, key), f"{path}.{key} et `{other}:` ensemble : deux lectures "
+                                   "du même engagement", "spec.operation",
+                                   f"gardez `{key}:` seul (avec `event:`), ou retirez-le", f"{path}.{key}")
+        if gap is not None and before is not None:
+            self.ctx.error(self.ctx.pos(node, "before_each"), f"{path} : `max_gap` et `before_each` ensemble",
+                           "spec.operation", "un élément de bilan par règle", path + ".before_each")
+        if before is not None:
+            before = str(before)
+            if before not in (self.ctx.fields.get("events") or {}):
+                from engine.errors import did_you_mean
+
+                self.ctx.error(self.ctx.pos(node, "before_each"), f'{path}.before_each : type d\'événement inconnu '
+                               f'"{before}"', "spec.operation",
+                               did_you_mean(before, self.ctx.fields.get("events") or {}) or
+                               "déclarez-le dans `events:` du vocabulaire ou dans `inputs.events`",
+                               path + ".before_each")
+        return pw, gap, before
 
 
 def rate_value(v) -> Decimal | None:

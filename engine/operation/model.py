@@ -199,6 +199,9 @@ class ReportingRule:
     max_severity: str = "error"  # "warning": more than `max` is signalled, the status stays met
     settles: str | None = None  # over: convention -- "at_least" | "at_most" | "at_end" (engine.operation.commitments)
     reachable: CohortExpr | None = None  # over: convention -- false: the target can no longer be reached in time
+    partial_windows: str = "skip"  # "skip": a window cut by the convention's start or end needs no minimum | "check"
+    max_gap: Any = None  # Duration: the longest allowed gap between consecutive events (start and end included)
+    before_each: str | None = None  # an event type each of which needs its own `event` dated before it
 
     @property
     def kind(self) -> str:

@@ -159,8 +159,14 @@ def windows(start: date, end: date, every) -> list[tuple[date, date]]:
     """The windows of a recurring obligation between ``start`` and ``end`` (inclusive): calendar weeks (ISO,
     Monday-Sunday), months, quarters or years, clipped to [start, end]; or windows of a fixed ``Duration`` counted
     from ``start``; or the whole period when ``every`` is None."""
+    return [(ws, we) for ws, we, _partial in framed_windows(start, end, every)]
+
+
+def framed_windows(start: date, end: date, every) -> list[tuple[date, date, bool]]:
+    """:func:`windows` with, for each, whether it is *partial*: cut by the convention's start or end (a calendar
+    quarter begun before the convention, the last fixed-length window cut by its end)."""
     if every is None:
-        return [(start, end)]
+        return [(start, end, False)]
     out = []
     if isinstance(every, str):
         if every == "week":
@@ -174,7 +180,8 @@ def windows(start: date, end: date, every) -> list[tuple[date, date]]:
         step = {"week": None, "month": 1, "quarter": 3, "year": 12}[every]
         while s <= end:
             nxt = s + timedelta(days=7) if step is None else add_months(s, step)
-            out.append((max(s, start), min(nxt - timedelta(days=1), end)))
+            last = nxt - timedelta(days=1)
+            out.append((max(s, start), min(last, end), s < start or last > end))
             s = nxt
         return out
     s = start
@@ -183,7 +190,8 @@ def windows(start: date, end: date, every) -> list[tuple[date, date]]:
         nxt = add_duration(start, every.scaled(k))
         if nxt <= s:
             break
-        out.append((s, min(nxt - timedelta(days=1), end)))
+        last = nxt - timedelta(days=1)
+        out.append((s, min(last, end), last > end))
         s = nxt
         k += 1
     return out
@@ -198,21 +206,18 @@ def recurring(r, events: list[dict], start, end, at: date) -> dict:
     if not isinstance(start, date) or not isinstance(end, date):
         row.update(status="unknown", note="dates de la convention inconnues")
         return row
-    evs = [e for e in events if e["type"] == r.event]
-    if r.where is not None:
-        kept = []
-        for e in evs:
-            try:
-                ok = r.where.fn({**e, "today": at}, at)
-            except Exception:  # noqa: BLE001 - an event that cannot be read does not count
-                ok = False
-            if ok is True:
-                kept.append(e)
-        evs = kept
+    evs = _kept(r, [e for e in events if e["type"] == r.event], at)
+    if getattr(r, "max_gap", None) is not None:
+        row.update(_gaps(r, evs, start, end, at))
+        return row
+    if getattr(r, "before_each", None) is not None:
+        row.update(_preceded(r, evs, [e for e in events if e["type"] == r.before_each], start, end, at))
+        return row
     wins = []
     warn = getattr(r, "max_severity", "error") == "warning"
     warnings = []
-    for ws, we in windows(start, end, r.every):
+    skip_partial = getattr(r, "partial_windows", "skip") == "skip"
+    for ws, we, partial in framed_windows(start, end, r.every):
         if ws > at:
             break
         n = sum(1 for e in evs if ws <= e["date"] <= we)
@@ -221,9 +226,13 @@ def recurring(r, events: list[dict], start, end, at: date) -> dict:
             st = "unmet"  # more than the maximum cannot be undone: failed at once, even before the window ends
         elif n >= (r.min or 0):
             st = "met"
+        elif partial and skip_partial:
+            st = "skipped"  # a window cut by the convention's start or end does not require the full minimum
         else:
             st = "unmet" if we < at else "pending"
         w = {"from": ws, "to": we, "count": n, "status": st}
+        if partial:
+            w["partial"] = True
         if over and warn:
             w["severity"] = "warning"
             warnings.append(f"{n} du {ws.isoformat()} au {we.isoformat()}, au-delà du maximum de {r.max} "
@@ -234,6 +243,69 @@ def recurring(r, events: list[dict], start, end, at: date) -> dict:
         row["severity"] = "warning"
         row["warnings"] = warnings
     statuses = {w["status"] for w in wins}
-    row["status"] = ("unmet" if "unmet" in statuses else "pending" if "pending" in statuses
-                     else "met" if wins else "pending")
+    if statuses & {"unmet", "pending", "met"}:
+        row["status"] = next(x for x in ("unmet", "pending", "met") if x in statuses)
+    else:  # no window yet, or only partial ones, which require nothing: met once the operation ended
+        row["status"] = "met" if wins and end < at else "pending"
     return row
+
+
+def _kept(r, evs: list[dict], at: date) -> list[dict]:
+    """The events that ``r.where`` keeps (all without it); an event that cannot be read does not count."""
+    if r.where is None:
+        return evs
+    kept = []
+    for e in evs:
+        try:
+            ok = r.where.fn({**e, "today": at}, at)
+        except Exception:  # noqa: BLE001 - an event that cannot be read does not count
+            ok = False
+        if ok is True:
+            kept.append(e)
+    return kept
+
+
+def _gaps(r, evs: list[dict], start: date, end: date, at: date) -> dict:
+    """``max_gap``: the rhythm read as a longest gap. The gaps run from the convention's start to the first event,
+    between consecutive events, and from the last one to the end (or to ``at`` while the operation runs). A gap
+    longer than ``max_gap`` is ``unmet`` as soon as it is (it cannot be undone); the open gap up to ``at`` within the
+    limit leaves the item ``pending``; ``met`` once the operation ended with every gap within the limit."""
+    horizon = min(end, at)
+    dates = sorted(e["date"] for e in evs if start <= e["date"] <= horizon)
+    marks = [start] + dates + [horizon]
+    gaps, late = [], []
+    for a, b in zip(marks, marks[1:]):
+        limit = add_duration(a, r.max_gap)
+        g = {"from": a, "to": b, "days": (b - a).days, "limit": limit,
+             "status": "unmet" if b > limit else "met"}
+        gaps.append(g)
+        if b > limit:
+            late.append(g)
+    if gaps and horizon < end and gaps[-1]["status"] == "met":
+        gaps[-1]["status"] = "pending"  # the open gap: the next event may still come in time
+    status = "unmet" if late else "pending" if horizon < end else "met"
+    return {"max_gap": r.max_gap, "gaps": gaps, "count": len(dates), "status": status,
+            **({"note": f"{len(late)} écart(s) au-delà du délai, le premier du {late[0]['from'].isoformat()} au "
+                        f"{late[0]['to'].isoformat()}"} if late else {})}
+
+
+def _preceded(r, evs: list[dict], anchors: list[dict], start: date, end: date, at: date) -> dict:
+    """``before_each``: every anchor event (a committee) held by ``at`` needs its own ``r.event`` (a dashboard) dated
+    on or before it and after the previous anchor (the first one: on or after the convention's start). Each anchor
+    is ``met`` or ``unmet``; the item is ``unmet`` when one is, else ``met`` once the operation ended, else
+    ``pending``."""
+    horizon = min(end, at)
+    held = sorted(a["date"] for a in anchors if start <= a["date"] <= horizon)
+    own = sorted(e["date"] for e in evs if start <= e["date"] <= horizon)
+    rows, prev = [], None
+    for d in held:
+        mine = [x for x in own if (prev is None or x > prev) and x <= d]
+        rows.append({"date": d, "preceded_by": mine[-1] if mine else None, "status": "met" if mine else "unmet"})
+        prev = d
+    missing = [x for x in rows if x["status"] == "unmet"]
+    status = "unmet" if missing else "met" if horizon >= end else "pending"
+    out = {"before_each": r.before_each, "anchors": rows, "count": len(own), "status": status}
+    if missing:
+        out["note"] = (f"{len(missing)} sans {r.event} propre avant eux, le premier le "
+                       f"{missing[0]['date'].isoformat()}")
+    return out

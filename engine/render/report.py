@@ -20,7 +20,7 @@ STATUS_FR = {"passed": "conforme", "failed": "NON CONFORME", "unknown": "indéte
               "not_due": "rien à verser", "excluded": "exclu", "met": "respecté", "unmet": "NON RESPECTÉ",
               "not_evaluated": "à vérifier", "recovery": "reversement", "submitted": "remis",
               "submitted_late": "remis en retard", "late": "en retard", "pending": "à venir",
-              "counted": "retenu", "warning": "avertissement", "error": "erreur", "capped": "plafonné", "not_declared": "non déclaré"}
+              "counted": "retenu", "skipped": "non exigé (période partielle)", "warning": "avertissement", "error": "erreur", "capped": "plafonné", "not_declared": "non déclaré"}
 _MONEY_KEYS = {"cost", "amount", "planned", "maximum", "total", "due_at", "grant", "earned", "base", "max_grant",
                "grant_awarded", "direct_staff_costs", "other_costs", "eligible_costs", "expected", "declared",
                "total_funding", "amount_on_eligible_costs", "planned_total", "uncapped_total",
@@ -207,8 +207,23 @@ def render_text(r: dict) -> str:
                 w(f"  - {x['label'] or x['id']} : échéance {_d(x['due'])}, remis {_d(x['submitted'])} — "
                   f"{_st(x['status'])}{_src(x)}")
             elif "windows" in x:
-                counts = ", ".join(f"{_d(v['from'])}..{_d(v['to'])}: {v['count']}" for v in x["windows"][-4:])
+                counts = ", ".join(f"{_d(v['from'])}..{_d(v['to'])}: {v['count']}"
+                                   + (" (période partielle, non exigée)" if v["status"] == "skipped" else "")
+                                   for v in x["windows"][-4:])
                 w(f"  - {x['label'] or x['id']} : {_st(x['status'])} ({counts}){_src(x)}")
+            elif "gaps" in x:
+                longest = max(x["gaps"], key=lambda g: g["days"]) if x["gaps"] else None
+                w(f"  - {x['label'] or x['id']} : {_st(x['status'])} ({x['count']} événement(s)"
+                  + (f", écart le plus long {longest['days']} jours du {_d(longest['from'])} au {_d(longest['to'])}"
+                     if longest else "") + f"){_src(x)}")
+                if x.get("note"):
+                    w(f"      {x['note']}")
+            elif "anchors" in x:
+                done = sum(1 for a in x["anchors"] if a["status"] == "met")
+                w(f"  - {x['label'] or x['id']} : {_st(x['status'])} ({done} sur {len(x['anchors'])} précédé(s) de "
+                  f"leur propre envoi){_src(x)}")
+                if x.get("note"):
+                    w(f"      {x['note']}")
             else:
                 w(f"  - {x['label'] or x['id']} : {_st(x['status'])}"
                   f"{' (' + x['note'] + ')' if x.get('over') and x.get('note') else ''}{_src(x)}")
