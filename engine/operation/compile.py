@@ -40,7 +40,7 @@ def operation_names(spec_fields: Mapping[str, Any]) -> dict[str, Any]:
         names[n] = T.DATE
     names["staff"] = T.ListType(T.RecordType({"id": T.STRING, "role": T.STRING, "cost": T.NUMBER,
                                               "allocation": T.NUMBER, "work_time": T.NUMBER, "fte": T.NUMBER,
-                                              "support_function": T.BOOLEAN}))
+                                              "support_function": T.BOOLEAN, "activity": T.STRING}))
     for a in (spec_fields.get("operation_attributes") or {}).values():
         names[a.name] = a.type
     return names
@@ -361,9 +361,16 @@ class _Compiler:
             if per_fte is None and node.get("value") is None:
                 self.ctx.error(self.ctx.pos(node), f"{path}: capacity needs `per_fte` or `value`", "spec.operation",
                                "add `per_fte: 70` (places per ETP)", path)
+            activity = node.get("activity")
+            if activity is not None and (not isinstance(activity, str) or per_fte is None):
+                self.ctx.error(self.ctx.pos(node, "activity"), f"{path}.activity : le nom d'une activité avec "
+                               "`per_fte` est attendu", "spec.operation",
+                               "`activity: accueil` : seuls les ETP du personnel affecté à cette activité comptent",
+                               path + ".activity")
+                activity = None
             out.append(CapacityRule(str(node.get("id") or f"capacity_{i + 1}"), node.get("label"), per_fte, value, limit,
                                     self.cohort_expr(node, "actual", T.NUMBER, path + ".actual"),
-                                    self.src(node, path), node.get("interpretation")))
+                                    self.src(node, path), node.get("interpretation"), activity))
         return tuple(out)
 
     def funding(self) -> FundingSpec | None:

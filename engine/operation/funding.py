@@ -143,6 +143,7 @@ class StaffMember:
     allocation: Decimal = ONE
     work_time: Decimal = ONE
     support_function: bool = False
+    activity: str | None = None  # what the member does in the operation (accueil, accompagnement...): capacity per role
 
     @property
     def fte(self) -> Decimal:
@@ -659,6 +660,9 @@ class CapacityResult:
 
     @property
     def conforming(self) -> bool | None:
+        """A target is informative (always conforming) once the capacity is known; unknown capacity: None."""
+        if self.capacity is None:
+            return None
         if self.limit != "maximum":
             return True
         if self.position is None:
@@ -670,6 +674,14 @@ def capacity(id: str, label: str | None, per_fte, fte, actual=None, limit: str =
     """Capacity = floor(per_fte x fte) (70 places per ETP: 1.5 ETP -> 105 places; 0.25 ETP -> 17 places)."""
     cap = None if per_fte is None or fte is None else mul(per_fte, fte).to_integral_value(rounding=ROUND_DOWN)
     return capacity_of(id, label, cap, actual, limit)
+
+
+def activity_fte(checks: Iterable[StaffCheck], activity: str) -> Decimal | None:
+    """The FTE of the eligible staff assigned to ``activity`` (01:37 « 1 ETP pour 800 DSP » counts the staff of the
+    welcome phase, not all staff); None when no member says what they do (the capacity is then unknown)."""
+    if not any(c.member.activity is not None for c in checks):
+        return None
+    return sum((c.member.fte for c in checks if c.eligible and c.member.activity == activity), ZERO)
 
 
 def capacity_of(id: str, label: str | None, cap, actual=None, limit: str = "target") -> CapacityResult:
@@ -686,5 +698,5 @@ __all__ = [
     "eligible_costs", "ShareCheck", "departement_share",
     "Cap", "GrantLimit", "max_grant", "PartSpec", "PartResult", "ConditionalResult", "achievement_ratio", "earned",
     "conditional_funding", "TrancheSpec", "ReviewState", "Tranche", "Schedule", "payment_schedule",
-    "CapacityResult", "capacity", "capacity_of", "round_ratio",
+    "CapacityResult", "activity_fte", "capacity", "capacity_of", "round_ratio",
 ]

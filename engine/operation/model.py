@@ -18,7 +18,7 @@ BUILTIN_NUMBERS = ("fte", "direct_staff_costs", "flat_rate_costs", "other_costs"
                    "department_funding", "grant", "max_grant")
 BUILTIN_INTEGERS = ("convention_months", "full_time_posts")
 BUILTIN_DATES = ("convention_start", "convention_end")  # the record's, else the spec's convention
-STAFF_FIELDS = ("id", "role", "cost", "allocation", "work_time", "fte", "support_function")
+STAFF_FIELDS = ("id", "role", "cost", "allocation", "work_time", "fte", "support_function", "activity")
 # per participant, what the beneficiary evaluation (engine.beneficiary.evaluate) says, usable in participant expressions
 # (``deadlines``: a record of each deadline's status by id, e.g. ``deadlines.review_6_months == "met"``)
 EVALUATION_NAMES = ("eligible", "path_legal", "current_phase", "deadlines")
@@ -94,6 +94,7 @@ class CapacityRule:
     actual: CohortExpr | None = None
     source: Source | None = None
     interpretation: str | None = None
+    activity: str | None = None  # per_fte counts only the staff assigned to this activity
 
 
 @dataclass(frozen=True)

@@ -92,8 +92,13 @@ def staff_members(raw) -> list[F.StaffMember] | None:
         sf = s.get("support_function", False)
         if not isinstance(sf, bool):
             raise _bad(f"staff[{i}].support_function : vrai/faux attendu", "operation.staff")
+        act = s.get("activity")
+        if act is not None and not (isinstance(act, str) and act.strip()):
+            raise _bad(f"staff[{i}].activity : le nom d'une activité est attendu (ex. \"accueil\")", "operation.staff",
+                       "une personne partagée entre deux activités figure deux fois, chacune avec sa part "
+                       "(« allocation »)")
         out.append(F.StaffMember(str(s.get("id") or f"S{i + 1}"), s.get("role"), _dec(s["cost"], f"staff[{i}].cost"),
-                                 alloc, wt, sf))
+                                 alloc, wt, sf, act))
     return out
 
 

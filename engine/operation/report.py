@@ -68,7 +68,8 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             env["fte"] = staff_res.fte
         env["full_time_posts"] = staff_res.full_time_posts
         env["staff"] = [{"id": m.id, "role": m.role or "", "cost": m.cost, "allocation": m.allocation,
-                         "work_time": m.work_time, "fte": m.fte, "support_function": m.support_function}
+                         "work_time": m.work_time, "fte": m.fte, "support_function": m.support_function,
+                         "activity": m.activity or ""}
                         for m in staff]
     else:
         env["staff"] = []
@@ -205,14 +206,23 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     capacity = []
     for c in secs.capacity:
         actual, unk = ev(c.actual)
+        fte = _num(env.get("fte"))
+        if c.activity is not None:
+            fte = F.activity_fte(staff_res.checks, c.activity) if staff_res is not None else None
         if c.per_fte is not None:
-            res = F.capacity(c.id, c.label, c.per_fte, _num(env.get("fte")), _num(actual), c.limit)
+            res = F.capacity(c.id, c.label, c.per_fte, fte, _num(actual), c.limit)
         else:
             res = F.capacity_of(c.id, c.label, _num(_op_eval(c.value, env, at)) if c.value is not None else None,
                                 _num(actual), c.limit)
-        capacity.append({"id": c.id, "label": c.label, "per_fte": c.per_fte, "fte": _val(env.get("fte")),
-                         "capacity": res.capacity, "actual": res.actual, "limit": c.limit, "position": res.position,
-                         "status": _status(res.conforming), "source": _src(c.source)})
+        row = {"id": c.id, "label": c.label, "per_fte": c.per_fte, "fte": _val(fte),
+               "capacity": res.capacity, "actual": res.actual, "limit": c.limit, "position": res.position,
+               "status": _status(res.conforming), "source": _src(c.source)}
+        if c.activity is not None:
+            row["activity"] = c.activity
+            if fte is None:
+                row["note"] = (f"le personnel de l'opération ne dit pas qui est affecté à « {c.activity} » "
+                               "(champ « activity » de chaque salarié) : capacité inconnue")
+        capacity.append(row)
 
     # ---- conditional funding
     parts = []

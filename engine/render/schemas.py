@@ -169,7 +169,8 @@ FUNDING_PLAN = _obj({
 }, required=("conforming",), closed=False)
 CAPACITY = _item({"id": STR, "label": _n(STR), "per_fte": _n(NUM), "fte": _n(NUM), "capacity": _n(NUM),
                   "actual": _n(NUM), "limit": _enum("target", "maximum"), "position": _n(STR),
-                  "status": CHECK_STATUS, "source": SOURCE}, ("id", "label", "capacity", "actual", "status"))
+                  "status": CHECK_STATUS, "source": SOURCE, "activity": STR, "note": STR},
+                 ("id", "label", "capacity", "actual", "status"))
 INDICATOR = _item({"id": STR, "label": _n(STR), "unit": _n(STR), "period": PERIOD, "source": SOURCE,
                    "value": _n(NUM), "numerator": _n(NUM), "denominator": _n(NUM), "unknown": INT,
                    "numerator_label": _n(STR), "denominator_label": _n(STR),
