@@ -27,6 +27,7 @@ from engine.operation import funding as F
 from engine.spec.model import jsonish
 from engine.operation.compile import (BUILTIN_DATES, BUILTIN_INTEGERS, BUILTIN_NUMBERS, CohortExpr, FundingSpec,
                                       OperationSections, sections_of)
+from engine.operation.convention import check_convention
 from engine.operation.report_sections import (_all_ok, _check_row, _cohort_dict, _EvalFailure, _funding_dict,
                                               _missing, _payments_dict, _plan_dict, _status, _val)
 from engine.operation.record import (_bad, _known, _num, _src, attribute_env, financing, load_operation,  # noqa: F401
@@ -98,8 +99,10 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         start = env["convention_start"] = spec.convention.start
     if not (end is not None and _known(end)) and spec.convention is not None and spec.convention.end:
         end = env["convention_end"] = spec.convention.end
-    if isinstance(start, date) and isinstance(end, date):
-        env["convention_months"] = months_between(start, end + timedelta(days=1))
+    convention = check_convention(spec.convention, start, end)
+    if convention["months_used"] is not None:
+        # the checked length: a convention longer than the text allows counts at the maximum (13, item 2)
+        env["convention_months"] = convention["months_used"]
     else:
         env["convention_months"] = unknown("convention_end")
     share_rate, share_note = _share_rate(fs.share, env, at)
@@ -302,6 +305,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     return {
         "spec": spec.id, "spec_version": spec.version, "operation": rid, "as_of": at,
         "period": period,
+        "convention": convention,
         "parameters": {k: _val(v) for k, v in pvals.items()},
         "missing_parameters": sorted(k for k, v in pvals.items() if isinstance(v, Unknown)),
         "operator": operator,

@@ -88,6 +88,14 @@ def render_text(r: dict) -> str:
     w = out.append
     w(f"Opération {r['operation']} — dispositif {r['spec']} (version {r['spec_version']}), au {_d(r['as_of'])}")
     w(f"Période : du {_d(r['period']['from'])} au {_d(r['period']['to'])}")
+    conv = r.get("convention")
+    if conv and (conv.get("checks") or conv["status"] != "passed"):
+        months = f", {conv['months']} mois" if conv.get("months") is not None else ""
+        most = f" (au plus {conv['max_months']})" if conv.get("max_months") else ""
+        w(f"Convention : du {_d(conv['start'])} au {_d(conv['end'])}{months}{most} — {_st(conv['status'])}")
+        for c in conv["checks"]:
+            if c["status"] != "passed":
+                w(f"  ! {c['message']}{_src(c)}")
     if r.get("parameters"):
         w("")
         w("PARAMÈTRES")
@@ -232,7 +240,7 @@ def render_text(r: dict) -> str:
     return text_safe("\n".join(out) + "\n")
 
 
-MD_SECTIONS = {"parameter": "Paramètres", "operator": "Porteur", "staff": "Personnel", "funding_plan": "Plan de financement",
+MD_SECTIONS = {"convention": "Convention", "parameter": "Paramètres", "operator": "Porteur", "staff": "Personnel", "funding_plan": "Plan de financement",
                "capacity": "Capacité", "cohort": "Cohorte", "constraint": "Contraintes de cohorte",
                "indicator": "Indicateurs", "funding": "Financement dû", "payment": "Versements",
                "reporting": "Bilans et rendus"}
@@ -338,6 +346,12 @@ def flat_rows(r: dict) -> list[tuple]:
     rows = []
     for k, v in (r.get("parameters") or {}).items():
         rows.append(("parameter", k, "Paramètre (--param)", _cell(v), "passed" if v is not None else "unknown", None))
+    conv = r.get("convention")
+    if conv:
+        rows.append(("convention", "months", "Durée de la convention (mois)", _cell(conv.get("months")),
+                     conv["status"], None))
+        for c in conv.get("checks", ()):
+            rows.append(("convention", c["id"], c["message"], "", c["status"], c.get("source")))
     op = r["operator"]
     rows.append(("operator", "eligible", "Porteur éligible", _cell(op["eligible"]),
                  None if op["eligible"] is None else ("passed" if op["eligible"] else "failed"), None))

@@ -211,10 +211,20 @@ REPORTING = _item({"id": STR, "label": _n(STR), "status": STR, "source": SOURCE,
                   ("id", "label", "status", "source"))
 
 
+CONVENTION = _obj({"start": _n(DATE), "end": _n(DATE), "months": _n(INT), "months_used": _n(INT),
+                   "max_months": _n(INT), "status": CHECK_STATUS,
+                   "checks": _arr(_obj({"id": _enum("start", "order", "end", "max_duration"), "status": CHECK_STATUS,
+                                        "message": STR, "source": SOURCE}))},
+                  required=("start", "end", "months", "months_used", "status", "checks"),
+                  description="The operation's convention against the text: its start, end and length; "
+                              "`months_used` is the length the amounts use (at most the maximum).")
+
+
 def _report() -> dict:
     return {"$schema": DRAFT, "$id": "https://pas-de-calais.fr/dispositif-engine/report.output.schema.json",
             "title": "engine report --format json: an operation, its cohort, the money due",
             **_obj({"spec": STR, "spec_version": _n(STR), "operation": _n(STR), "as_of": DATE, "period": PERIOD,
+                    "convention": CONVENTION,
                     "parameters": {"type": "object", "description": "the spec's parameters (null: not given)"},
                     "missing_parameters": _arr(STR), "operator": OPERATOR, "funding_plan": FUNDING_PLAN,
                     "capacity": _arr(CAPACITY),
