@@ -115,3 +115,19 @@ def test_check_rejects_contradictory_readings(tmp_path, block, key):
     assert len(found) == 1, found  # one error, naming the key
     code, message = found[0]
     assert f".{key}" in message and code in ("spec.operation", "schema.enum"), found
+
+
+def test_attendance_not_recorded_leaves_the_window_unknown():
+    from engine.spec.compile import load_spec
+    from engine.operation.compile import sections_of
+    spec = load_spec("specs/mobilite.yaml")
+    r = next(x for x in sections_of(spec).reporting if x.id == "quarterly_follow_up_committee")
+    fields = tuple(spec.events["follow_up_committee"].fields)
+    evs = [{"type": "follow_up_committee", "date": date(2026, 2, 1), "slai_present": True, "mamobilite_present": True},
+           {"type": "follow_up_committee", "date": date(2026, 5, 1), "slai_present": True, "mamobilite_present": None},
+           {"type": "follow_up_committee", "date": date(2026, 8, 1), "slai_present": False}]
+    got = recurring(r, evs, START, END, date(2026, 10, 15), fields)
+    assert [(w["status"], w.get("undecided", 0)) for w in got["windows"]] == [
+        ("met", 0), ("unknown", 1), ("unmet", 0), ("pending", 0)]
+    assert got["status"] == "unmet"
+    assert recurring(r, evs[:2], START, END, date(2026, 7, 15), fields)["status"] == "unknown"

@@ -407,6 +407,32 @@ def clauses_cohort(rng: random.Random, at: date) -> list[dict]:
     return out
 
 
+def complete_events(spec, op: dict) -> dict:
+    """The operation's events as a careful operator records them: each committee says who attended (the boolean
+    fields that the spec's `where:` read: the presence the texts require), and each document that must precede an event
+    (``before_each``) is sent two days before it. Applied to every sample operation, written or generated."""
+    evs = op.get("events")
+    if not evs:
+        return op
+    required: dict[str, set] = {}  # event type -> the boolean fields a `where:` of this spec reads
+    for r in sections_of(spec).reporting:
+        if r.event is not None and r.where is not None:
+            required.setdefault(r.event, set()).update(getattr(r.where, "names", ()) or ())
+    for e in evs:
+        et = spec.events.get(e["type"])
+        for name, attr in (et.fields.items() if et is not None else ()):
+            if attr.decl.get("type") == "boolean" and name in required.get(e["type"], ()):
+                e.setdefault(name, True)
+    for r in sections_of(spec).reporting:
+        if getattr(r, "before_each", None) is None:
+            continue
+        evs[:] = [e for e in evs if e["type"] != r.event]
+        anchors = sorted(e["date"] for e in evs if e["type"] == r.before_each)
+        evs.extend({"type": r.event, "date": (date.fromisoformat(d) - timedelta(days=2)).isoformat()} for d in anchors)
+    evs.sort(key=lambda e: e["date"])  # stable: events of one day keep their order
+    return op
+
+
 BUILDERS = {"chantiers-insertion": (chantiers_operation, chantiers_cohort),
             "logement-d-abord": (lda_operation, lda_cohort),
             "clauses-sociales": (clauses_operation, clauses_cohort)}
@@ -486,6 +512,9 @@ def main(argv=None) -> int:
                     help="overwrite existing samples (by default a programme that has a sample operation is skipped: "
                          "some are written by hand)")
     ap.add_argument("--cohort-only", action="store_true", help="write the cohort only (keep the operation record)")
+    ap.add_argument("--events-only", action="store_true",
+                    help="complete the events of the existing operation records only (attendance, documents sent "
+                         "before each committee); cohorts untouched")
     a = ap.parse_args(argv)
     paths = a.specs or sorted(p for p in glob.glob(os.path.join(HERE, "..", "specs", "*.yaml"))
                               if not p.endswith(("common.yaml", "-session-2.yaml")))
@@ -495,6 +524,13 @@ def main(argv=None) -> int:
             continue
         rng = random.Random(a.seed)
         out = os.path.join(HERE, "..", "specs", "samples", f"{spec.id}.operation.json")
+        if a.events_only:
+            if os.path.exists(out):
+                with open(out, encoding="utf-8") as f:
+                    op = complete_events(spec, json.load(f))
+                with open(out, "w", encoding="utf-8") as f:
+                    f.write(json.dumps(op, ensure_ascii=False, indent=1) + "\n")
+            continue
         if os.path.exists(out) and not (a.force or a.cohort_only):
             print(f"{spec.id}: sample exists, skipped (--force to overwrite)")
             continue
@@ -507,6 +543,7 @@ def main(argv=None) -> int:
             op = load_operation(out) if keep else with_financing(spec, operation_for(spec, rng))
             active = active_target(spec, op)
             cohort = generic_cohort(spec, 25 if active else a.n, a.seed, rng, active)
+        op = complete_events(spec, op)
         if not (a.cohort_only or spec.id in HAND_WRITTEN):
             with open(out, "w", encoding="utf-8") as f:
                 f.write(json.dumps(op, ensure_ascii=False, indent=1) + "\n")

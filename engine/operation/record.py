@@ -202,7 +202,7 @@ def framed_windows(start: date, end: date, every) -> list[tuple[date, date, bool
     return out
 
 
-def recurring(r, events: list[dict], start, end, at: date) -> dict:
+def recurring(r, events: list[dict], start, end, at: date, fields: tuple[str, ...] = ()) -> dict:
     """Events of type ``r.event`` (filtered by ``r.where``) counted per window; each window is ``met`` (count within
     [min, max]), ``unmet`` (ended with too few, or too many), ``pending`` (not ended, not enough yet); windows that
     start after ``at`` are not listed."""
@@ -211,7 +211,7 @@ def recurring(r, events: list[dict], start, end, at: date) -> dict:
     if not isinstance(start, date) or not isinstance(end, date):
         row.update(status="unknown", note="dates de la convention inconnues")
         return row
-    evs = _kept(r, [e for e in events if e["type"] == r.event], at)
+    evs, undecided = _kept(r, [e for e in events if e["type"] == r.event], at, fields)
     if getattr(r, "max_gap", None) is not None:
         row.update(_gaps(r, evs, start, end, at))
         return row
@@ -226,16 +226,21 @@ def recurring(r, events: list[dict], start, end, at: date) -> dict:
         if ws > at:
             break
         n = sum(1 for e in evs if ws <= e["date"] <= we)
+        u = sum(1 for e in undecided if ws <= e["date"] <= we)
         over = r.max is not None and n > r.max
         if over and not warn:
             st = "unmet"  # more than the maximum cannot be undone: failed at once, even before the window ends
         elif n >= (r.min or 0):
             st = "met"
+        elif n + u >= (r.min or 0):
+            st = "unknown"  # enough events, but the record does not say whether they meet `where` (attendance)
         elif partial and skip_partial:
             st = "skipped"  # a window cut by the convention's start or end does not require the full minimum
         else:
             st = "unmet" if we < at else "pending"
         w = {"from": ws, "to": we, "count": n, "status": st}
+        if u:
+            w["undecided"] = u
         if partial:
             w["partial"] = True
         if over and warn:
@@ -248,26 +253,33 @@ def recurring(r, events: list[dict], start, end, at: date) -> dict:
         row["severity"] = "warning"
         row["warnings"] = warnings
     statuses = {w["status"] for w in wins}
-    if statuses & {"unmet", "pending", "met"}:
-        row["status"] = next(x for x in ("unmet", "pending", "met") if x in statuses)
+    if statuses & {"unmet", "unknown", "pending", "met"}:
+        row["status"] = next(x for x in ("unmet", "unknown", "pending", "met") if x in statuses)
     else:  # no window yet, or only partial ones, which require nothing: met once the operation ended
         row["status"] = "met" if wins and end < at else "pending"
     return row
 
 
-def _kept(r, evs: list[dict], at: date) -> list[dict]:
-    """The events that ``r.where`` keeps (all without it); an event that cannot be read does not count."""
+def _kept(r, evs: list[dict], at: date, fields: tuple[str, ...] = ()) -> tuple[list[dict], list[dict]]:
+    """``(kept, undecided)``: the events that ``r.where`` keeps (all without it), and those for which it is unknown
+    (a committee whose attendance the record does not give: ``fields``, the event type's declared fields, absent or
+    null are unknown); an event that cannot be read does not count."""
     if r.where is None:
-        return evs
-    kept = []
+        return evs, []
+    kept, undecided = [], []
     for e in evs:
+        env = {f: unknown(f) for f in fields}
+        env.update((k, v) for k, v in e.items() if v is not None)
+        env["today"] = at
         try:
-            ok = r.where.fn({**e, "today": at}, at)
+            ok = r.where.fn(env, at)
         except Exception:  # noqa: BLE001 - an event that cannot be read does not count
             ok = False
         if ok is True:
             kept.append(e)
-    return kept
+        elif isinstance(ok, Unknown):
+            undecided.append(e)
+    return kept, undecided
 
 
 def _gaps(r, evs: list[dict], start: date, end: date, at: date) -> dict:

@@ -260,7 +260,8 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             reporting.append(row)
             continue
         if r.event is not None:
-            reporting.append(recurring(r, op_events, start, end, at))
+            et = spec.events.get(r.event)
+            reporting.append(recurring(r, op_events, start, end, at, tuple(et.fields) if et is not None else ()))
             continue
         if r.kind == "manual" and r.id not in payment_reviews:
             reporting.append({"id": r.id, "label": r.label, "status": "not_evaluated", "source": _src(r.source),
