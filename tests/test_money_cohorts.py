@@ -227,7 +227,8 @@ def test_warning_is_shown_in_every_format(cs):
 
 def test_maximum_is_still_an_error_without_warning_severity(cs):
     # 10:44 one strategic committee a year: a second one is not met (max 1, default severity)
-    ev = [{"type": "strategic_committee", "date": "2026-03-01"}, {"type": "strategic_committee", "date": "2026-09-01"}]
+    ev = [{"type": "strategic_committee", "date": d, "slai_present": True, "sie_present": True}
+          for d in ("2026-03-01", "2026-09-01")]
     row = by_id(report(cs, {"events": ev}, at=date(2026, 10, 1))["reporting"], "strategic_committee")
     assert row["windows"][0]["status"] == "unmet" and "severity" not in row
 

@@ -131,3 +131,15 @@ def test_attendance_not_recorded_leaves_the_window_unknown():
         ("met", 0), ("unknown", 1), ("unmet", 0), ("pending", 0)]
     assert got["status"] == "unmet"
     assert recurring(r, evs[:2], START, END, date(2026, 7, 15), fields)["status"] == "unknown"
+
+
+def test_an_undecided_event_that_could_pass_the_maximum_leaves_the_window_unknown():
+    from engine.spec.compile import load_spec
+    from engine.operation.compile import sections_of
+    spec = load_spec("specs/clauses-sociales.yaml")
+    r = next(x for x in sections_of(spec).reporting if x.id == "strategic_committee")  # min 1, max 1
+    fields = tuple(spec.events["strategic_committee"].fields)
+    sure = {"type": "strategic_committee", "date": date(2026, 3, 1), "slai_present": True, "sie_present": True}
+    maybe = {"type": "strategic_committee", "date": date(2026, 9, 1), "slai_present": True}
+    assert recurring(r, [sure], START, END, date(2026, 10, 1), fields)["windows"][0]["status"] == "met"
+    assert recurring(r, [sure, maybe], START, END, date(2026, 10, 1), fields)["windows"][0]["status"] == "unknown"

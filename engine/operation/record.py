@@ -230,6 +230,8 @@ def recurring(r, events: list[dict], start, end, at: date, fields: tuple[str, ..
         over = r.max is not None and n > r.max
         if over and not warn:
             st = "unmet"  # more than the maximum cannot be undone: failed at once, even before the window ends
+        elif r.max is not None and n + u > r.max and not warn:
+            st = "unknown"  # over the maximum if the undecided events count: cannot be told
         elif n >= (r.min or 0):
             st = "met"
         elif n + u >= (r.min or 0):
