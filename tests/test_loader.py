@@ -255,6 +255,13 @@ def test_list_item_origin():
 
 
 # ---------------------------------------------------------------------------------------------- robustness
+@pytest.mark.parametrize("text", ["---", "--- \n", "---\n...\n", "--- ~"])
+def test_an_empty_document_is_a_positioned_error(text):
+    with pytest.raises(EngineError) as e:
+        load_yaml("empty.yaml", text)
+    assert e.value.diagnostics[0].code == "yaml.top_level"
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab:-[]{},&*!|>'\"#\n \t?%@`\\0.1e~\x00\u00e9\ufeff\r")), max_size=60))
 def test_arbitrary_text_raises_only_engine_errors(text):

@@ -538,6 +538,11 @@ def _flow_too_deep(text: str) -> int | None:
     return None
 
 
+def _line_of(src, line: int) -> str | None:
+    """The text of ``line`` (1-based), or None past the end (a document ``---`` whose empty value is on no line)."""
+    return src.lines[line - 1] if 1 <= line <= len(src.lines) else None
+
+
 def load_yaml(path: str | Path, text: str | bytes | None = None) -> YMap:
     """Load one YAML file safely; raise :class:`SpecError` with every problem found (positioned)."""
     return _load_yaml(str(path), text)[0]
@@ -599,7 +604,7 @@ def _load_yaml(file: str, text: str | bytes | None = None) -> tuple[YMap, _Sourc
         got = "nothing" if root is None else "a list" if isinstance(root, list) else f"the value {repr_value(root)}"
         diags.append(Diagnostic(f"the top level must be a mapping of keys such as 'id: ...', got {got}",
                                 file=file, line=info.pos.line, col=info.pos.col,
-                                source_line=src.lines[info.pos.line - 1], code="yaml.top_level"))
+                                source_line=_line_of(src, info.pos.line), code="yaml.top_level"))
     if root is _NOKEY and not diags:  # no document at all (e.g. only a stray BOM)
         diags.append(Diagnostic("the file is empty: a spec is a mapping of keys such as 'id: ...'", file=file,
                                 line=1, col=1, code="yaml.empty"))
