@@ -142,19 +142,19 @@ def test_chantiers_insertion_sample_by_hand():
     # conditional funding (05:84-86), parts of 66 240:
     #   months 90 % = 59 616; objective posts x 12 a year = 10 x 24 = 240; 123 / 240 = 51.25 % -> 30 553.20
     #   sorties dynamiques 5 % = 3 312; objective 0.45 x 10 = 4.5; 7 >= 4.5 -> 100 % -> 3 312.00
-    #   quality référentiel 5 % = 3 312 x 0.9 (declared score) = 2 980.80
-    #   total 36 846.00, below the realised cap 375 x 123 = 46 125
+    #   quality référentiel 5 % = 3 312 x 3/4 (3 of its 4 themes respected, 05:40-44) = 2 484.00
+    #   total 36 349.20, below the realised cap 375 x 123 = 46 125
     parts = {p["id"]: p for p in r["funding"]["parts"]}
     assert parts["support_months"]["objective"] == 240 and parts["support_months"]["ratio"] == D("0.5125")
-    assert [p["amount"] for p in r["funding"]["parts"]] == [D("30553.20"), D("3312.00"), D("2980.80")]
-    assert r["funding"]["total"] == D("36846.00") and "cap_applied" not in r["funding"]
+    assert [p["amount"] for p in r["funding"]["parts"]] == [D("30553.20"), D("3312.00"), D("2484.00")]
+    assert r["funding"]["total"] == D("36349.20") and "cap_applied" not in r["funding"]
     # payments (05:96-98): advance 30 % x 66 240 = 19 872; installment at most 50 % = 33 120, limited to what is
-    # earned: 36 846 - 19 872 = 16 974; balance (bilan final due 31/03/2028) 36 846 - 36 846 = 0
+    # earned: 36 349.20 - 19 872 = 16 477.20; balance (bilan final due 31/03/2028) 36 349.20 - 36 349.20 = 0
     t = r["payments"]["tranches"]
     assert [x["planned"] for x in t] == [D("19872.00"), D("33120.00"), D("13248.00")]
-    assert [x["amount"] for x in t] == [D("19872.00"), D("16974.00"), D("0.00")]
+    assert [x["amount"] for x in t] == [D("19872.00"), D("16477.20"), D("0.00")]
     assert [x["status"] for x in t] == ["due", "due", "awaiting_review"]
-    assert r["payments"]["due_at"] == D("36846.00")
+    assert r["payments"]["due_at"] == D("36349.20")
 
 
 # --------------------------------------------------------------------------------------------- 11 logement d'abord

@@ -204,9 +204,12 @@ def chantiers_operation(op: dict) -> dict:
     """An ACI association with 10 insertion posts over the 2026-2027 convention (05:74, 84-88): two technical
     supervisors full time and a CIP half time for 24 months, a director (support function, excluded: 05:79)."""
     op.update({"operator_name": "Association Les Jardins du Littoral", "runs_aci": True, "aci_sites": 2,
-               "aci_sites_with_cdiae_agreement": 2, "posts": 10, "fund": "ftj", "quality_charter_score": 0.9,
+               "aci_sites_with_cdiae_agreement": 2, "posts": 10, "fund": "ftj",
+               # 40-44: 3 of the 4 themes of the quality référentiel respected (the digital one is not)
+               "quality_theme_professional_project": True, "quality_theme_mobility": True,
+               "quality_theme_soft_skills": True, "quality_theme_digital": False,
                "grant_awarded": 66240, "intermediate_review_date": "2027-03-25"})
-    for k in ("places",):
+    for k in ("places", "quality_charter_score"):
         op.pop(k, None)
     op["staff"] = [
         {"id": "ET1", "role": "Encadrant technique (maraîchage)", "cost": 76000},
