@@ -18,7 +18,9 @@ Rules (documented in the README, section ``engine evaluate``):
   open stay gives ``deadline_missed``. A minimum duration is not a violation while the stay is open.
 - **Renewals.** A self-transition (``contrat -> contrat``) is a renewal; ``max_renewals`` counts them inside one run
   of consecutive stays; ``total_max_duration`` bounds the run from its first entry to its exit (or ``--at``).
-- **After the end.** ``after_end``: a history entry after entering an end (``final``) phase.
+- **After the end.** ``after_end``: a history entry after entering an end (``final``) phase; ``event_after_exit``:
+  an event dated after that entry when the final phase says which events may follow it (``events_after``: ``none``
+  or a list of types), checked whatever the evaluation date.
 - **Inside the convention.** ``outside_convention``: a history entry, or an event, dated before the start of the
   convention or after its end (the operation's dates in ``engine report``, else the spec's ``convention``); the
   event types the text still expects after the end (``convention.events_after_end``) may come after it.
@@ -212,6 +214,7 @@ class PathPlan:
     convention_start: date | None = None
     events_after_end: frozenset = frozenset()  # event types allowed after the end ("*": all)
     event_labels: Any = None  # event type -> its label
+    after_exit: Any = None  # final phase -> frozenset of the event types allowed after entering it (checked ones)
 
 
 def build_path_plan(spec) -> PathPlan:
@@ -238,7 +241,9 @@ def build_path_plan(spec) -> PathPlan:
     return PathPlan(phases, ", ".join(initial) or "aucune", trans, conv.end if conv else None,
                     _src(conv.source) if conv else None, tinfo, conv.start if conv else None,
                     frozenset(getattr(conv, "events_after_end", ()) or ()),
-                    {k: getattr(e, "label", None) or k for k, e in (getattr(spec, "events", None) or {}).items()})
+                    {k: getattr(e, "label", None) or k for k, e in (getattr(spec, "events", None) or {}).items()},
+                    {pid: frozenset(ph.events_after) for pid, ph in spec.phases.items()
+                     if getattr(ph, "events_after", None) is not None} or None)
 
 
 def _src(source) -> str | None:
@@ -386,6 +391,31 @@ def check_path(plan: PathPlan, history: list, env: dict, at: date, missing: set,
         _open_stay(out, plan, cur, stay_start, run_start, total_flagged, stay_index, at)
     state = (cur_id, stay_start, run_start, renewals, stay_index, cur is not None)
     return out, stays, state, first
+
+
+def check_events_after_exit(plan: PathPlan, events: list, first: dict) -> list:
+    """``event_after_exit`` for each event dated after the entry into a final phase whose ``events_after`` does not
+    list its type (``first``: phase -> (date, index) of its first entry). Independent of the evaluation date: the
+    record's own events are read."""
+    exits = [(first[p][0], p) for p in plan.after_exit if p in first]
+    if not exits:
+        return []
+    left, phase = min(exits)
+    allowed = plan.after_exit[phase]
+    labels = plan.event_labels or {}
+    ph = plan.phases.get(phase)
+    out = []
+    for j, e in enumerate(events):
+        d = e.get("date")
+        t = e.get("type")
+        if isinstance(d, date) and d > left and t not in allowed:
+            out.append(_v("event_after_exit", None, d, f"L'événement « {labels.get(t, t)} » du {fr_date(d)} vient après "
+                          f"la sortie du dispositif (« {ph.label if ph else phase} » le {fr_date(left)}), après "
+                          "laquelle " + ("aucun événement n'est attendu." if not allowed else
+                                         "seuls sont attendus : " + ", ".join(f"« {labels.get(a, a)} »"
+                                                                               for a in sorted(allowed)) + "."),
+                          phase, ph.source if ph else None, event=j, limit=left))
+    return out
 
 
 def check_event_bounds(plan: PathPlan, events: list, dates: list, bounds: tuple | None = None) -> list:

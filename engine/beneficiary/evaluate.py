@@ -221,6 +221,10 @@ def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at
         ev_out = C.check_event_bounds(plan.path, events, dates, bounds)
         if ev_out:
             violations.extend(ev_out)
+    if events and plan.path.after_exit:
+        ex_out = C.check_events_after_exit(plan.path, events, first)
+        if ex_out:
+            violations.extend(ex_out)
     _stage = "deadlines"
     if plan.deadlines:
         ended = min((first[p][0] for p in plan.final if p in first), default=None)

@@ -70,6 +70,7 @@ VIOLATION = _obj({
     "code": _enum("dates_out_of_order", "unknown_phase", "after_end", "illegal_start", "transition_not_allowed",
                   "deadline_missed", "min_duration_not_reached", "max_duration_exceeded", "guard_failed",
                   "renewals_exceeded", "total_duration_exceeded", "obligation_unmet", "outside_convention",
+                  "event_after_exit",
                   doc="what is wrong (stable English code; the French sentence is `message`)"),
     "at": _n(INT), "date": _n(DATE), "rule": _n(STR), "source": _n(STR), "message": STR,
     "limit": DATE, "earliest": _n(DATE), "early": _n(DATE), "window": WINDOW, "event": INT,

@@ -244,6 +244,7 @@ class Phase:
     source: Source | None = None
     interpretation: str | None = None
     explanation: str | None = None
+    events_after: tuple[str, ...] | None = None  # final phase: the event types allowed after entering it (None: any)
     pos: Position = field(default_factory=Position)
     field_pos: Mapping[str, Position] = field(default_factory=dict)  # key -> position of its value
 

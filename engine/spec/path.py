@@ -38,7 +38,7 @@ def _phases(ctx) -> dict[str, Phase]:
         if not isinstance(p, Mapping):
             p = {}
         fp = _field_pos(ctx, p, ("min_duration", "max_duration", "max_renewals", "total_max_duration", "initial",
-                                 "final"))
+                                 "final", "events_after"))
         out[pid] = Phase(id=pid, label=text_of(p, "label"), initial=p.get("initial") is True,
                          final=p.get("final") is True,
                          min_duration=ctx.duration(p, "min_duration", path),
@@ -46,8 +46,38 @@ def _phases(ctx) -> dict[str, Phase]:
                          max_renewals=_int(ctx, p, "max_renewals", path),
                          total_max_duration=ctx.duration(p, "total_max_duration", path),
                          source=ctx.source(p, path), interpretation=text_of(p, "interpretation"),
-                         explanation=text_of(p, "explanation"), pos=ctx.pos(node, pid, of_key=True), field_pos=fp)
+                         explanation=text_of(p, "explanation"), pos=ctx.pos(node, pid, of_key=True), field_pos=fp,
+                         events_after=_events_after(ctx, p, path))
     return out
+
+
+def _events_after(ctx, p: Mapping, path: str) -> tuple[str, ...] | None:
+    """``events_after:`` of a final phase: ``none`` (no event may follow the exit, whatever the evaluation date), or
+    the list of event types the text still expects after it (a follow-up at 6 months); absent: not checked."""
+    value = p.get("events_after")
+    if value is None:
+        return None
+    if p.get("final") is not True:
+        ctx.error(ctx.pos(p, "events_after"), f"{path}.events_after : seule une phase finale (`final: true`) dit quels "
+                  "événements peuvent suivre la sortie", "spec.events_after",
+                  "ajoutez `final: true` à la phase, ou retirez `events_after:`", path + ".events_after")
+        return None
+    if value == "none":
+        return ()
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        ctx.error(ctx.pos(p, "events_after"), f"{path}.events_after : `none` ou une liste de types d'événements "
+                  "attendu", "spec.events_after", "écrivez `events_after: none` ou `events_after: [follow_up]`",
+                  path + ".events_after")
+        return None
+    known = ctx.fields.get("events") or {}
+    for t in value:
+        if t not in known:
+            from engine.errors import did_you_mean
+
+            ctx.error(ctx.pos(p, "events_after"), f'{path}.events_after : type d\'événement inconnu "{t}"',
+                      "spec.events_after", did_you_mean(t, known) or "déclarez-le dans `events:` ou `inputs.events`",
+                      path + ".events_after")
+    return tuple(value)
 
 
 def _transitions(ctx) -> tuple[Transition, ...]:
