@@ -220,11 +220,13 @@ def report_from_parts(spec, operation: Mapping[str, Any], parts: Iterable, at: d
     return build(spec, dict(operation), parts, at, params)
 
 
-def render_report(report: dict, fmt: str = "text") -> str:
-    """The report as ``engine report --format`` shows it: ``text``, ``json``, ``markdown`` or ``csv``."""
+def render_report(report: dict, fmt: str = "text", dialect=None) -> str:
+    """The report as ``engine report --format`` shows it: ``text``, ``json``, ``markdown`` or ``csv``; ``dialect``
+    (:mod:`engine.render.spreadsheet`: ``STANDARD`` or ``EXCEL_FR``) for the CSV."""
     from engine.render.report import render
+    from engine.render.spreadsheet import STANDARD
 
-    return render(report, fmt)
+    return render(report, fmt, dialect or STANDARD)
 
 
 __all__ = ["Chunk", "build_report", "cohort_part", "diff_texts", "evaluate_bytes", "evaluate_lines", "evaluate_record",

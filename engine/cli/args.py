@@ -99,6 +99,13 @@ def add_format(s, choices: list[str], help: str | None = None, default=None, jso
         s.add_argument("--json", action="store_true", help="same as --format json")
 
 
+def add_csv_dialect(s) -> None:
+    """``--csv-dialect standard|excel-fr`` (engine.render.spreadsheet): the CSV a French Excel opens by double-click."""
+    s.add_argument("--csv-dialect", choices=["standard", "excel-fr"], default=None, metavar="standard|excel-fr",
+                   help="with CSV: standard (RFC 4180, the default) or excel-fr (';', decimal comma, UTF-8 BOM, "
+                        "dates DD/MM/YYYY)")
+
+
 def params(args) -> dict:
     """The ``--param`` values as a dict (the last one given for a name wins)."""
     return dict(getattr(args, "param", None) or ())
@@ -113,6 +120,6 @@ def output_format(args, suffixes: dict[str, str], default: str) -> str:
     return fmt or default
 
 
-__all__ = ["Parser", "add_at", "add_format", "add_jobs", "add_output", "add_param", "date_arg", "jobs_arg",
-           "port_arg", "positive_int_arg", "seconds_arg",
+__all__ = ["Parser", "add_at", "add_csv_dialect", "add_format", "add_jobs", "add_output", "add_param", "date_arg",
+           "jobs_arg", "port_arg", "positive_int_arg", "seconds_arg",
            "output_format", "param_arg", "params", "subcommand"]

@@ -10,12 +10,16 @@ from contextlib import ExitStack
 
 from engine.audit.diff import diff_versions
 from engine.audit.impact import analyse_impact
+from engine.audit.money import money_impact
 from engine.audit.versions import load_version
 from engine.cli.args import params as params_of
 from engine.clock import evaluation_date
 from engine.errors import UsageError
 from engine.faults import EXIT_INTERNAL, summary
 from engine.files.output import open_output, prepare, refuse_inputs
+from engine.operation.record import load_operation
+from engine.spec.check import locate_seeds
+from engine.spec.sources import SourceTexts
 from engine.render.diff import render
 
 SUFFIXES = {".json": "json", ".md": "markdown", ".html": "html", ".htm": "html"}
@@ -53,6 +57,9 @@ def run(args) -> int:
     params = params_of(args)
     records = getattr(args, "records", None)
     changed = getattr(args, "changed", None)
+    if getattr(args, "operation", None) and not records:
+        raise UsageError("--operation demande --records (la cohorte de l'opération)", file="<command line>",
+                         code="usage", hint="ajoutez --records COHORTE.jsonl")
     if changed is not None and not records:
         raise UsageError("--changed demande --records (les enregistrements à comparer)", file="<command line>",
                          code="usage", hint="ajoutez --records FICHIER.jsonl, ou retirez --changed")
@@ -65,6 +72,8 @@ def run(args) -> int:
         inputs = version_inputs(old, "l'ancienne version") + version_inputs(new, "la nouvelle version")
         if records:
             inputs.append(("le fichier d'enregistrements (--records)", records))
+        if getattr(args, "operation", None):
+            inputs.append(("le fichier de l'opération (--operation)", args.operation))
         refuse_inputs([t for t in (target, changed_target) if t is not None], inputs)
         out = stack.enter_context(open_output(target)) if out_path else None  # a folder we cannot write: now
         result = diff_versions(old, new)
@@ -72,7 +81,15 @@ def run(args) -> int:
         if records:
             impact = analyse_impact(old.compiled(), new.compiled(), records, at=evaluation_date(args.at),
                                     params=params, progress=sys.stderr.isatty(), changed_path=changed_target)
-        text = render(result, impact, fmt)
+        money = None
+        if getattr(args, "operation", None):
+            money = money_impact(old.compiled(), new.compiled(), load_operation(args.operation), records,
+                                 evaluation_date(args.at), params)
+        sources = None
+        if fmt == "html":
+            folder, _unchecked = locate_seeds(getattr(args, "seeds", None))
+            sources = SourceTexts(folder)
+        text = render(result, impact, fmt, money=money, sources=sources)
         if out is not None:
             out.write(text.encode("utf-8"))
         else:

@@ -4,6 +4,7 @@ written by engine.render.evaluation)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Iterator
 
@@ -15,13 +16,43 @@ from engine.clock import evaluation_date
 from engine.errors import UsageError
 from engine.faults import EXIT_INTERNAL, Counter as InternalCounter, summary as internal_summary
 from engine.files.output import open_output, prepare, refuse_inputs, spec_inputs
-from engine.render.evaluation import Summary, progress_bar, tune_gc, write_csv, write_json, write_jsonl
+from engine.render.evaluation import Summary, count_lines, progress_bar, tune_gc, write_csv, write_json, write_jsonl
+from engine.render.spreadsheet import STANDARD, dialect as csv_dialect
+from engine.render.terminal import render_records
 from engine.run.batch import INTERNAL, evaluate_files
 from engine.run.cluster import evaluate_files_dask
 from engine.run.parallel import parse_jobs
 
+SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".txt": "text"}
+
+
+def output_format(args) -> str:
+    """``--format``, else the suffix of ``-o``, else ``text`` on a terminal and ``jsonl`` when piped or written."""
+    fmt = A.output_format(args, SUFFIXES, "")
+    if fmt:
+        return fmt
+    return "text" if getattr(args, "output", None) is None and _isatty(sys.stdout) else "jsonl"
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def colour(args) -> bool:
+    """Colour the text view only on a terminal, and never when ``NO_COLOR`` is set (https://no-color.org)."""
+    return getattr(args, "output", None) is None and _isatty(sys.stdout) and not os.environ.get("NO_COLOR")
+
+
 def run(args) -> int:
     at = evaluation_date(args.at)
+    args.format = output_format(args)
+    dialect = csv_dialect(args.csv_dialect)
+    if args.csv_dialect and args.format != "csv":
+        raise UsageError(f"--csv-dialect ne s'applique qu'au format csv (format choisi : {args.format})",
+                         file="<command line>", code="usage", hint="ajoutez --format csv, ou retirez --csv-dialect")
     if sum(1 for p in args.records if p == "-") > 1:
         raise UsageError("l'entrée standard (-) ne peut être lue qu'une fois", file="<command line>", code="usage")
     target = prepare(args.output, "-o")  # a bad output name is a usage error before anything is read
@@ -34,7 +65,14 @@ def run(args) -> int:
                          "les décisions qui en dépendent seront indéterminées (null) et le nommeront dans "
                          "« missing »\n")
     refuse_inputs([target], spec_inputs(spec) + [("le fichier d'enregistrements", p) for p in args.records])
-    if (getattr(args, "jobs", None) not in (None, "1", 1)) or getattr(args, "dask", None):  # several processes
+    several_processes = (getattr(args, "jobs", None) not in (None, "1", 1)) or getattr(args, "dask", None)
+    if several_processes and args.format == "text":
+        sys.stderr.write("engine evaluate: le format text est écrit par un seul processus (--jobs et --dask sont "
+                         "pour les formats jsonl, json et csv)\n")
+    elif several_processes:
+        if dialect is not STANDARD:
+            raise UsageError("--csv-dialect excel-fr avec --jobs ou --dask n'est pas pris en charge",
+                             file="<command line>", code="usage", hint="retirez --jobs, ou convertissez ensuite")
         return _run_chunked(args, spec, at, params, target)
     sources = [(p, read_records(p, spec=spec, decode=plan.decoder)) for p in args.records]  # open everything first: exit 1 before output
     several = len(sources) > 1
@@ -48,12 +86,15 @@ def run(args) -> int:
 
     summary = Summary() if args.summary else None
     counter = InternalCounter()
-    stream = progress_bar(counter.watch(results()), summary)
+    stream = progress_bar(counter.watch(results()), summary, total=lambda: count_lines(args.records))
     with open_output(target) as out, tune_gc():
         if args.format == "json":
             write_json(out, stream)
         elif args.format == "csv":
-            write_csv(out, stream, spec)
+            write_csv(out, stream, spec, dialect)
+        elif args.format == "text":
+            for block in render_records(stream, spec, color=colour(args), verbose=args.verbose):
+                out.write(block.encode("utf-8"))
         else:
             write_jsonl(out, stream)
     if summary is not None:

@@ -18,8 +18,8 @@ import sys
 from typing import Callable, Sequence
 
 from engine import __version__
-from engine.cli.args import (Parser, add_at, add_format, add_jobs, add_output, add_param, port_arg, positive_int_arg,
-                             seconds_arg, subcommand)
+from engine.cli.args import (Parser, add_at, add_csv_dialect, add_format, add_jobs, add_output, add_param, port_arg,
+                             positive_int_arg, seconds_arg, subcommand)
 from engine.errors import EngineError
 from engine.files.output import os_error_text
 
@@ -68,8 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--spec", required=True)
     s.add_argument("records", nargs="+", help="JSONL, JSON array or CSV files ('-' for standard input)")
     add_at(s, "evaluation date (default: today)")
-    add_output(s, "output file, written atomically (default: standard output)")
-    add_format(s, ["jsonl", "json", "csv"], default="jsonl")
+    add_output(s, "output file, written atomically (default: standard output; format from --format or the suffix: "
+                  ".jsonl, .json, .csv, .txt)")
+    add_format(s, ["jsonl", "json", "csv", "text"], "jsonl (default when piped or with -o), json, csv, or text: a "
+               "short French verdict per record (the default on a terminal)")
+    add_csv_dialect(s)
+    s.add_argument("--verbose", action="store_true", help="with --format text: every rule, deadline and obligation, "
+                   "not only those that explain the answer")
     s.add_argument("--summary", action="store_true", help="print counts on standard error at the end")
     add_param(s, "value of a spec parameter (repeatable)")
     add_jobs(s, "processes evaluating the records (default 1; auto: one per available core); the output is the "
@@ -86,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_at(s)
     add_format(s, ["text", "json", "markdown", "csv"], json_flag=True)
     add_param(s)
+    add_csv_dialect(s)
     add_jobs(s, "processes reading the cohort (default: automatic, several for a JSONL file of 64 MiB or more; "
                 "auto: one per available core)")
     add_output(s, "output file, written atomically (format from --format or the suffix: .json, .md, .csv, else text)")
@@ -102,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_param(s, "value of a spec parameter for --records (repeatable)")
     s.add_argument("--changed", metavar="OUT.jsonl",
                    help="with --records: write every record that changes, with its changes (JSONL, atomically)")
+    s.add_argument("--operation", metavar="OP.json", help="with --records (the operation's cohort): the money impact "
+                   "on this operation, every amount before and after, to the cent")
+    s.add_argument("--seeds", metavar="DIR", help="folder of the source texts: the HTML page quotes the line each "
+                   "change cites (default: $ENGINE_SEEDS, else ../shared/seeds)")
 
     s = sub("test", "Run the examples embedded in specs.", "engine test specs/")
     s.add_argument("paths", nargs="*", default=["specs"])

@@ -13,6 +13,7 @@ from engine.clock import evaluation_date
 from engine.errors import RecordError
 from engine.faults import EXIT_INTERNAL, summary
 from engine.files.output import open_output, prepare, refuse_inputs, spec_inputs
+from engine.render.spreadsheet import dialect as csv_dialect
 from engine.run.parallel import parse_jobs
 
 SUFFIXES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".csv": "csv"}
@@ -33,7 +34,7 @@ def run(args) -> int:
         except RecordError as e:  # the operation's checks (engine/operation/record.py) do not know its file: name it
             raise RecordError([replace(d, file=args.operation) if d.file is None and d.code.startswith("operation.")
                                else d for d in e.diagnostics]) from None
-        out.write(render_report(report, fmt).encode("utf-8"))
+        out.write(render_report(report, fmt, csv_dialect(getattr(args, "csv_dialect", None))).encode("utf-8"))
     internal = report["cohort"].get("internal_errors") or 0
     if internal:  # the report is complete, but some participants hit an engine bug: say it, exit 3
         sys.stderr.write(summary("report", internal, None, "participant",

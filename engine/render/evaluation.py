@@ -12,6 +12,7 @@ half-written file; on error or interruption the temporary file is removed and ``
 from __future__ import annotations
 
 import io
+import os
 import sys
 import time
 from collections import Counter
@@ -183,14 +184,37 @@ class Summary:
         return "\n".join(lines)
 
 
-def progress_bar(results: Iterable[dict], summary: Summary | None, stream=None) -> Iterator[dict]:
+def count_lines(paths: Iterable[str], limit: int = 1 << 31) -> int | None:
+    """The number of non-empty lines of the regular files ``paths`` (the records of a JSONL input; a JSON array or a
+    CSV counts as well as it can), read in blocks; None when one is not a regular file (standard input, a FIFO)."""
+    total = 0
+    for p in paths:
+        try:
+            if p == "-" or not os.path.isfile(p):
+                return None
+            with open(p, "rb") as f:
+                last = b"\n"
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    total += block.count(b"\n")
+                    last = block[-1:]
+                total += last != b"\n"
+        except OSError:
+            return None
+        if total > limit:
+            return None
+    return total
+
+
+def progress_bar(results: Iterable[dict], summary: Summary | None, stream=None, total=None) -> Iterator[dict]:
     """Pass results through, counting them for the summary; on a terminal, show a progress line on stderr once the
-    run has lasted more than 2 seconds."""
+    run has lasted more than 2 seconds: the count, the rate and, when ``total()`` gives the number of input lines
+    (regular files), the total and the percentage."""
     stream = stream or sys.stderr
     tty = hasattr(stream, "isatty") and stream.isatty()
     start = time.monotonic()
     shown = 0.0
     n = 0
+    of = None  # the input's line count, asked for once the progress line first shows (a second pass over the files)
     for r in results:
         n += 1
         if summary is not None:
@@ -198,12 +222,19 @@ def progress_bar(results: Iterable[dict], summary: Summary | None, stream=None) 
         if tty and not n & 1023:
             now = time.monotonic()
             if now - start > 2 and now - shown > 0.5:
+                if not shown and total is not None:
+                    of = total()
                 shown = now
-                stream.write(f"\r  {n} enregistrements évalués ({n / (now - start):,.0f}/s)".replace(",", " "))
+                rate = f"{n / (now - start):,.0f}/s".replace(",", " ")
+                if of:
+                    line = f"\r  {n:,} / {of:,} enregistrements évalués ({min(100, 100 * n // of)} %, {rate})"
+                else:
+                    line = f"\r  {n:,} enregistrements évalués ({rate})"
+                stream.write(line.replace(",", "\u202f") if of else line.replace(",", " "))
                 stream.flush()
         yield r
     if tty and shown:
-        stream.write("\r" + " " * 60 + "\r")
+        stream.write("\r" + " " * 78 + "\r")
         stream.flush()
 
 
