@@ -38,6 +38,7 @@ from engine.fr import fr_long_date, fr_money, fr_number, fr_percent
 from engine.spec.sources import SourceTexts
 
 MARKER = ".engine-docs"
+MANIFEST = "pages.json"  # each programme's page and anchors: what `engine diff --site` links to
 QUOTE_LINES = 4  # lines of a source range quoted under a rule (the source page shows them all)
 QUOTE_CHARS = 700  # characters of one quoted line
 _REF_RE = re.compile(r"^(\d{2}-[a-z0-9-]+\.txt):(\d+)(?:-(\d+))?$")
@@ -272,6 +273,29 @@ def change_anchor(change: Any, anchors: set[str]) -> str | None:
     return None
 
 
+def site_links(site: str, spec_id: str | None, version: str | None, base: str | None = None):
+    """``change -> URL`` of the element each diff change is about, on the page of version ``version`` of ``spec_id``
+    in the site built by ``engine docs`` in the folder ``site`` (its ``pages.json``); links start with ``base`` (the
+    site's URL) or else the folder as given. Raises UsageError when ``site`` is not such a site."""
+    try:
+        manifest = json.loads((Path(site) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise UsageError(Diagnostic(f"--site {site} : ce n'est pas un site construit par engine docs (pas de "
+                                    f"{MANIFEST})", file="<command line>", code="usage",
+                                    hint="construire le site avec engine docs specs/ -o SITE, puis --site SITE")) from None
+    progs = [p for p in manifest.get("programmes", ()) if p.get("id") == spec_id]
+    prog = next((p for p in progs if p.get("version") == version), progs[0] if len(progs) == 1 else None)
+    if prog is None:
+        return lambda change: None
+    prefix = (base or site).rstrip("/") + "/" + prog["page"]
+    anchors = set(prog.get("anchors") or ())
+
+    def link(change) -> str | None:
+        a = change_anchor(change, anchors)
+        return f"{prefix}#{a}" if a else prefix
+    return link
+
+
 @dataclass
 class SiteResult:
     folder: str
@@ -364,6 +388,10 @@ def build_site(paths: list[str], out: str, seeds: Path | None | str = "auto") ->
         cited = [p for p in progs if (p.spec.source_document or "") == name]
         files[source_page(name)] = r.render("source.html", name=name, lines=lines, root="../", cited=cited)
     files["style.css"] = resources.files("engine.render.site").joinpath("templates/style.css").read_text(encoding="utf-8")
+    files[MANIFEST] = json.dumps({"programmes": [
+        {"id": p.spec.id, "version": p.spec.version, "page": p.page,
+         "anchors": sorted(set(re.findall(r'\bid="([^"]+)"', files[p.page])))} for p in progs]},
+        ensure_ascii=False, indent=1) + "\n"
     _write_site(target, files)
     warnings = []
     if texts.folder is None:
@@ -413,4 +441,4 @@ def _umask() -> int:
     return m
 
 
-__all__ = ["SiteResult", "build_site"]
+__all__ = ["MANIFEST", "SiteResult", "build_site", "site_links"]
