@@ -360,3 +360,17 @@ def test_a_settled_commitment_stays_settled_as_what_is_done_grows(steps, bound, 
     for a, b in zip(seen, seen[1:]):
         if a in ("met", "failed"):
             assert b == a, (text, kind, seen)
+
+
+# --------------------------------------------------------------------------------------------- known at the report date
+
+def test_a_participant_is_read_as_known_at_the_report_date():
+    from engine.operation.indicators import as_of
+    raw = {"id": "x", "history": [{"phase": "a", "date": "2026-02-01"}, {"phase": "b", "date": "2026-08-03"}],
+           "events": [{"type": "e", "date": date(2026, 5, 1)}, {"type": "e", "date": "2026-09-01"},
+                      {"type": "e", "date": "pas une date"}], "support_months": 4}
+    got = as_of(raw, date(2026, 6, 1))
+    assert [h["phase"] for h in got["history"]] == ["a"]
+    assert [e["date"] for e in got["events"]] == [date(2026, 5, 1), "pas une date"]
+    assert got["support_months"] == 4 and len(raw["history"]) == 2  # the record itself is not changed
+    assert as_of(raw, date(2026, 12, 31)) is raw  # nothing after the date: the same record

@@ -93,6 +93,23 @@ def entry_date(raw: dict):
     return best
 
 
+def as_of(raw: dict, at: date) -> dict:
+    """The participant as known at the report date: history entries and events dated after ``at`` left out (a phase
+    entered in August does not count in a report of June: 04's volume part, 07's mobility solutions). The record
+    itself when nothing is after ``at``; entries whose date cannot be read are kept (the binding reports them)."""
+    out = None
+    for key in ("history", "events"):
+        items = raw.get(key)
+        if not isinstance(items, list):
+            continue
+        kept = [x for x in items if not (isinstance(x, dict) and (d := _as_date(x.get("date"))) is not None and d > at)]
+        if len(kept) != len(items):
+            if out is None:
+                out = dict(raw)
+            out[key] = kept
+    return raw if out is None else out
+
+
 def _as_date(v):
     if isinstance(v, date):
         return v
@@ -163,6 +180,7 @@ def _accumulate(aggregates, items, bind, base_env, at):
                 rid = raw.get("id")
                 late.append({"line": line, "id": rid if isinstance(rid, str) else None, "entry": entered})
             continue
+        raw = as_of(raw, at)  # what is dated after the report date is not yet known to the report
         try:
             penv = bind(raw)
         except (BindError, EngineError, ValueError, TypeError, ArithmeticError) as e:  # one bad record: counted
