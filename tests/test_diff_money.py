@@ -99,3 +99,36 @@ def test_html_quotes_the_cited_line_when_the_texts_are_there(versions, tmp_path)
     html = render(result, None, "html", sources=SourceTexts(seeds))
     assert "« Plafond : 375 euros par mois et par participant. »" in html
     assert "<blockquote" not in render(result, None, "html")  # no texts: no quote
+
+
+def test_cli_diff_operation_gives_the_money_impact(versions, capsys):
+    from engine.cli.main import main
+    old, new = versions
+    code = main(["diff", str(old), str(new), "--records", str(OPS / "aci.cohort.jsonl"), "--operation",
+                 str(OPS / "aci.operation.json"), "--at", "2027-04-15", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    money = json.loads(out)["money"]
+    assert money["operation"] == "OP-ACI-TEST" and money["changed"] >= 1
+
+
+def test_cli_diff_operation_needs_the_cohort(versions, capsys):
+    from engine.cli.main import main
+    old, new = versions
+    assert main(["diff", str(old), str(new), "--operation", str(OPS / "aci.operation.json")]) == 2
+    assert "--operation demande --records" in capsys.readouterr().err
+
+
+def test_html_diff_links_each_change_to_the_site(versions, tmp_path, capsys):
+    from engine.cli.main import main
+    from engine.render.site import build_site
+    old, new = versions
+    site = tmp_path / "site"
+    build_site([str(new)], str(site), seeds=None)
+    assert (site / "pages.json").is_file()
+    code = main(["diff", str(old), str(new), "--format", "html", "--site", str(site), "--site-url",
+                 "https://example.org/dispositifs"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert 'href="https://example.org/dispositifs/test-aci.html#' in out
+    assert main(["diff", str(old), str(new), "--format", "html", "--site", str(tmp_path)]) == 2  # not a site

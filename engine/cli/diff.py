@@ -21,6 +21,7 @@ from engine.operation.record import load_operation
 from engine.spec.check import locate_seeds
 from engine.spec.sources import SourceTexts
 from engine.render.diff import render
+from engine.render.site import site_links
 
 SUFFIXES = {".json": "json", ".md": "markdown", ".html": "html", ".htm": "html"}
 
@@ -89,7 +90,10 @@ def run(args) -> int:
         if fmt == "html":
             folder, _unchecked = locate_seeds(getattr(args, "seeds", None))
             sources = SourceTexts(folder)
-        text = render(result, impact, fmt, money=money, sources=sources)
+        links = None
+        if getattr(args, "site", None):
+            links = site_links(args.site, result.new.id, result.new.version, getattr(args, "site_url", None))
+        text = render(result, impact, fmt, money=money, sources=sources, links=links)
         if out is not None:
             out.write(text.encode("utf-8"))
         else:

@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "on this operation, every amount before and after, to the cent")
     s.add_argument("--seeds", metavar="DIR", help="folder of the source texts: the HTML page quotes the line each "
                    "change cites (default: $ENGINE_SEEDS, else ../shared/seeds)")
+    s.add_argument("--site", metavar="SITE", help="a site built by engine docs: the HTML page links each change to "
+                   "its element on the new version's page")
+    s.add_argument("--site-url", metavar="URL", help="with --site: the URL the site is published at (links start "
+                   "with it instead of the folder)")
 
     s = sub("test", "Run the examples embedded in specs.", "engine test specs/")
     s.add_argument("paths", nargs="*", default=["specs"])

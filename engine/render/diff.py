@@ -104,7 +104,7 @@ def _money_lines(money) -> list[str]:
 
 # ------------------------------------------------------------------------------------------------ text
 
-def render_text(result: DiffResult, impact=None, money=None, sources=None) -> str:
+def render_text(result: DiffResult, impact=None, money=None, sources=None, links=None) -> str:
     out = [f"Ancienne version : {_version_line(result.old)}", f"Nouvelle version : {_version_line(result.new)}",
            _summary(result)]
     for w in result.warnings:
@@ -125,7 +125,7 @@ def render_text(result: DiffResult, impact=None, money=None, sources=None) -> st
 
 # ------------------------------------------------------------------------------------------------ json
 
-def render_json(result: DiffResult, impact=None, money=None, sources=None) -> str:
+def render_json(result: DiffResult, impact=None, money=None, sources=None, links=None) -> str:
     d = result.to_json()
     d["impact"] = impact.to_json() if impact is not None else None
     if money is not None:
@@ -139,7 +139,7 @@ def _md(text: str) -> str:
     return md_cell(text)
 
 
-def render_markdown(result: DiffResult, impact=None, money=None, sources=None) -> str:
+def render_markdown(result: DiffResult, impact=None, money=None, sources=None, links=None) -> str:
     out = ["# Différences entre deux versions", "", f"- Ancienne version : {_md(_version_line(result.old))}",
            f"- Nouvelle version : {_md(_version_line(result.new))}", "", _summary(result)]
     for w in result.warnings:
@@ -199,7 +199,7 @@ def _quote_html(c, sources) -> str:
     return f'<blockquote class="src" cite="{_e(c.source)}">« {_e(" ".join(words))} » <code>{_e(c.source)}</code></blockquote>'
 
 
-def render_html(result: DiffResult, impact=None, money=None, sources=None) -> str:
+def render_html(result: DiffResult, impact=None, money=None, sources=None, links=None) -> str:
     out = ["<!DOCTYPE html>", '<html lang="fr"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>Différences : {_e(result.new.id or result.new.ref)}</title>", f"<style>{_CSS}</style>",
@@ -214,7 +214,9 @@ def render_html(result: DiffResult, impact=None, money=None, sources=None) -> st
         out.append("<table><tr><th></th><th>changement</th><th>chemin</th><th>effet</th></tr>")
         for c in changes:
             effect = "décisions" if c.semantic else '<span class="form">forme</span>'
-            out.append(f'<tr class="{c.kind}"><td>{_MARK[c.kind]}</td><td>{_e(c.sentence)}{_quote_html(c, sources)}</td>'
+            href = links(c) if links is not None else None
+            page = f' <a href="{_e(href)}">page du programme</a>' if href else ""
+            out.append(f'<tr class="{c.kind}"><td>{_MARK[c.kind]}</td><td>{_e(c.sentence)}{page}{_quote_html(c, sources)}</td>'
                        f"<td><code>{_e(c.path)}</code>{'<br>' + _e(c.where) if c.where else ''}</td>"
                        f"<td>{effect}</td></tr>")
         out.append("</table>")
@@ -242,10 +244,12 @@ def render_html(result: DiffResult, impact=None, money=None, sources=None) -> st
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": render_html}
 
 
-def render(result: DiffResult, impact, fmt: str, money=None, sources=None) -> str:
-    """``result`` in ``fmt``; ``impact`` (records), ``money`` (an operation's amounts, engine.audit.money) and
-    ``sources`` (engine.spec.sources.SourceTexts: the HTML page quotes the cited lines) are optional."""
-    return RENDERERS[fmt](result, impact, money, sources)
+def render(result: DiffResult, impact, fmt: str, money=None, sources=None, links=None) -> str:
+    """``result`` in ``fmt``; ``impact`` (records), ``money`` (an operation's amounts, engine.audit.money),
+    ``sources`` (engine.spec.sources.SourceTexts: the HTML page quotes the cited lines) and ``links`` (change -> URL
+    of its element on the documentation site, engine.render.site.site_links: the HTML page links to it) are
+    optional."""
+    return RENDERERS[fmt](result, impact, money, sources, links)
 
 
 def write_output(path: str, text: str) -> None:
