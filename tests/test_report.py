@@ -1,7 +1,7 @@
 """`engine report`: runs on the sample operation and cohort of every programme; output formats (golden files for the
 hand-checked chantier d'insertion case of tests/data/ops); errors exit 1 with a message, never a traceback.
 
-Regenerate the golden files after a deliberate change with ``ENGINE_UPDATE_GOLDEN=1 pytest tests/test_report.py``
+Regenerate the golden files after a deliberate change with ``python -m pytest tests/test_report.py --update-goldens``
 (and read the diff: every figure of the chantier case is worked out in tests/test_cohort.py)."""
 
 import csv
@@ -63,13 +63,10 @@ ACI = ["report", "--spec", str(OPS / "aci.yaml"), "--operation", str(OPS / "aci.
 
 
 @pytest.mark.parametrize("fmt,ext", [("text", "txt"), ("markdown", "md"), ("csv", "csv")])
-def test_golden_outputs(capsys, fmt, ext):
+def test_golden_outputs(capsys, fmt, ext, golden):
     rc, out, err = run(capsys, *ACI, "--format", fmt)
     assert rc == 0, err
-    golden = OPS / f"aci.report.{ext}"
-    if os.environ.get("ENGINE_UPDATE_GOLDEN"):
-        golden.write_text(out, encoding="utf-8")
-    assert out == golden.read_text(encoding="utf-8")
+    golden(OPS / f"aci.report.{ext}", out)
 
 
 def test_json_money_is_exact(capsys):

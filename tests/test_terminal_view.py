@@ -3,7 +3,6 @@ two programmes, and the rules of what is shown (refusals and unknowns always, th
 only when asked; no control character from a record reaches the terminal)."""
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 
@@ -26,13 +25,9 @@ def _results(name: str):
 
 
 @pytest.mark.parametrize("name", PROGRAMMES)
-def test_golden_verdicts(name):
+def test_golden_verdicts(name, golden):
     spec, results = _results(name)
-    text = "".join(render_records(results, spec))
-    golden = GOLDEN / f"{name}.txt"
-    if os.environ.get("ENGINE_UPDATE_GOLDEN"):
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    golden(GOLDEN / f"{name}.txt", "".join(render_records(results, spec)))
 
 
 @pytest.mark.parametrize("answer,sign", [(False, "✗"), (None, "?"), (True, None)])
