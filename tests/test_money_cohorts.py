@@ -374,3 +374,26 @@ def test_a_participant_is_read_as_known_at_the_report_date():
     assert [e["date"] for e in got["events"]] == [date(2026, 5, 1), "pas une date"]
     assert got["support_months"] == 4 and len(raw["history"]) == 2  # the record itself is not changed
     assert as_of(raw, date(2026, 12, 31)) is raw  # nothing after the date: the same record
+# --------------------------------------------------------------------------------------------- unknown participants
+
+def test_a_cohort_condition_is_decided_only_if_the_unknown_participants_cannot_change_it():
+    from types import SimpleNamespace
+    from engine.operation.report import decide_with_unknowns
+
+    class Fn:
+        def __init__(self, f):
+            self.fn = f
+    young = SimpleNamespace(key="y", func="count")
+    everyone = SimpleNamespace(key="n", func="count")
+    ce = SimpleNamespace(aggregates=(("_a0", young), ("_a1", everyone)),
+                         rewritten=Fn(lambda env, at: env["_a0"] * 5 <= env["_a1"]))  # at most 20 % young
+    # 1 young, 4 unknown of 5: 1..5 young -> undecided
+    got = decide_with_unknowns(ce, True, 4, {}, {"y": 1, "n": 5}, {"y": 4, "n": 0}, None)
+    assert got is not True and got is not False
+    # 1 young, 1 unknown of 10: 1..2 young of 10 -> at most 20 % whatever the unknown one is
+    assert decide_with_unknowns(ce, True, 1, {}, {"y": 1, "n": 10}, {"y": 1, "n": 0}, None) is True
+    # a sum with unknowns has no two ends: undecided
+    total = SimpleNamespace(key="s", func="sum")
+    ce2 = SimpleNamespace(aggregates=(("_a0", total),), rewritten=Fn(lambda env, at: env["_a0"] >= 0))
+    got = decide_with_unknowns(ce2, True, 1, {}, {"s": 3}, {"s": 1}, None)
+    assert got is not True and got is not False

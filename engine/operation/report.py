@@ -39,6 +39,41 @@ from engine.operation.commitments import settle
 
 # --------------------------------------------------------------------------------------------- the report
 
+MAX_CORNERS = 16  # counts with unknowns tried together (2**4 corners); beyond, the condition is left unknown
+
+
+def decide_with_unknowns(ce: CohortExpr, value: bool, unk: int, env: dict, aggvals: dict, unknowns: dict, at):
+    """``value`` when the condition ``ce`` gives it for every assignment of the unknown participants at the ends of
+    the counts they could change; an Unknown otherwise (or when an aggregate other than a count has unknowns: a sum,
+    an average... has no two ends)."""
+    from itertools import product
+
+    uncertain = []
+    for ph, a in ce.aggregates:
+        u = unknowns.get(a.key) or 0
+        if not u:
+            continue
+        if a.func != "count" or not isinstance(aggvals.get(a.key), int):
+            return unknown("participants")
+        uncertain.append((ph, aggvals[a.key], u))
+    if len(uncertain) > 4:
+        return unknown("participants")
+    base = dict(env)
+    for ph, a in ce.aggregates:
+        base[ph] = aggvals[a.key]
+    for ends in product(*[(lo, lo + u) for _ph, lo, u in uncertain]):
+        cenv = dict(base)
+        for (ph, _lo, _u), v in zip(uncertain, ends):
+            cenv[ph] = v
+        try:
+            got = ce.rewritten.fn(cenv, at)
+        except Exception:  # noqa: BLE001 - a corner that cannot be evaluated: undecided
+            return unknown("participants")
+        if got is not value:
+            return unknown("participants")
+    return value
+
+
 def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: date,
                  params: Mapping[str, Any] | None = None, *, cohort_pass=None) -> dict:
     """The report of one operation and its cohort at ``at`` (see the module docstring), in one pass over ``items``.
@@ -161,6 +196,15 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         except Exception as e:  # noqa: BLE001 - an evaluation error (division by zero...) makes the value unknown
             return _EvalFailure(getattr(e, "message", None) or str(e)), unk
 
+    def check(ce: CohortExpr | None):
+        """A condition over the cohort, decided only if the participants whose filter is unknown (a birth date
+        missing) cannot change it: each count with unknowns is tried at its two ends (none of them, all of them);
+        the same answer at every corner decides, else the answer is unknown (4 of 5 ages unknown: not « passed »)."""
+        v, unk = ev(ce)
+        if not unk or not isinstance(v, bool):
+            return v, unk
+        return decide_with_unknowns(ce, v, unk, env, aggvals, unknowns, at), unk
+
     # ---- indicators (over the cohort given, for the convention period up to the report date)
     period = {"from": start if isinstance(start, date) else None,
               "to": min(at, end) if isinstance(end, date) else at}
@@ -203,9 +247,10 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         env[ind.id] = v if not isinstance(v, _EvalFailure) else unknown(ind.id)
 
     # ---- constraints, plan rules, capacity
-    constraints = [_check_row(c, *ev(c.condition), _params_read(missing_params, c.condition))
+    constraints = [_check_row(c, *check(c.condition), _params_read(missing_params, c.condition))
                    for c in secs.cohort_constraints]
-    plan_rules = [_check_row(c, *ev(c.condition), _params_read(missing_params, c.condition)) for c in fs.plan_rules]
+    plan_rules = [_check_row(c, *check(c.condition), _params_read(missing_params, c.condition))
+                  for c in fs.plan_rules]
     capacity = []
     for c in secs.capacity:
         actual, unk = ev(c.actual)
@@ -253,7 +298,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     payment_reviews = {p.due for p in secs.payments}  # a review a tranche waits for, even without a due date
     for r in secs.reporting:
         if r.condition is not None:
-            row = _check_row(r, *ev(r.condition), _params_read(missing_params, r.condition))
+            row = _check_row(r, *check(r.condition), _params_read(missing_params, r.condition))
             if r.over == "convention":
                 reach = ev(r.reachable)[0] if r.reachable is not None else None
                 settle(row, r.settles or "at_end", end, at, reach if isinstance(reach, bool) else None)
