@@ -54,10 +54,10 @@ def decide_with_unknowns(ce: CohortExpr, value: bool, unk: int, env: dict, aggva
         if not u:
             continue
         if a.func != "count" or not isinstance(aggvals.get(a.key), int):
-            return unknown("participants")
+            return unknown()
         uncertain.append((ph, aggvals[a.key], u))
     if len(uncertain) > 4:
-        return unknown("participants")
+        return unknown()
     base = dict(env)
     for ph, a in ce.aggregates:
         base[ph] = aggvals[a.key]
@@ -68,9 +68,9 @@ def decide_with_unknowns(ce: CohortExpr, value: bool, unk: int, env: dict, aggva
         try:
             got = ce.rewritten.fn(cenv, at)
         except Exception:  # noqa: BLE001 - a corner that cannot be evaluated: undecided
-            return unknown("participants")
+            return unknown()
         if got is not value:
-            return unknown("participants")
+            return unknown()
     return value
 
 
