@@ -27,9 +27,6 @@ FLOOR = {name: i for i, names in enumerate(ORDER) for name in names}
 KNOWN_CYCLE_EDGES = {
     ("engine.expr.runtime", "engine.expr.runtime_json"),
     ("engine.expr.parser", "engine.spec.cache"),
-    ("engine.spec.compile", "engine.spec.declarations"),
-    ("engine.spec.compile", "engine.spec.path"),
-    ("engine.spec.snapshot", "engine.spec.model"),
 }
 # expr/ reaching up into spec/ (the grammar's cache, the YAML loader's types): being removed there
 KNOWN_UPWARD = {
@@ -39,19 +36,12 @@ KNOWN_UPWARD = {
 # private names taken across subpackages (importer, imported module, name): being made public or moved
 KNOWN_PRIVATE = {
     ("engine.api", "engine.render.evaluation", "_default"),
-    ("engine.beneficiary.explain_expr", "engine.expr.compiler", "_as_list"),
-    ("engine.beneficiary.explain_expr", "engine.expr.compiler", "_field"),
-    ("engine.beneficiary.explain_expr", "engine.expr.compiler", "_item_get"),
     ("engine.examples", "engine.spec.compile", "_schema_validator"),
     ("engine.operation.indicators", "engine.beneficiary.bind", "_kind"),
     ("engine.run.batch", "engine.beneficiary.evaluate", "_error"),
     ("engine.run.batch", "engine.render.evaluation", "_cell"),
     ("engine.run.batch", "engine.render.evaluation", "_default"),
     ("engine.run.parallel", "engine.beneficiary.records", "_too_large"),
-    ("engine.spec.snapshot", "engine.expr.compiler", "_BASE_NS"),
-    ("engine.spec.snapshot", "engine.expr.compiler", "_CATCH"),
-    ("engine.spec.snapshot", "engine.expr.compiler", "_Template"),
-    ("engine.spec.snapshot", "engine.expr.compiler", "_instantiate"),
 }
 
 

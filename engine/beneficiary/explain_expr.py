@@ -19,6 +19,7 @@ from engine.beneficiary import conformance as C
 from engine.errors import EngineError
 from engine.expr import nodes as N
 from engine.expr import runtime as R
+from engine.expr.compiler import as_list, get_field, item_get
 
 TRACE_FORMAT = "dispositif-explain/1"
 
@@ -263,9 +264,7 @@ class Tracer:
             elif isinstance(tt, ListType) and isinstance(tt.item, RecordType):
                 v = [x.get(node.name, miss) for x in a]
             else:
-                from engine.expr.compiler import _field
-
-                v = _field(a, node.name)
+                v = get_field(a, node.name)
             return v, self._mk(node, "projection" if isinstance(v, list) else "field", v, name=node.name,
                                children=[t])
         raise AssertionError(type(node))
@@ -301,9 +300,7 @@ class Tracer:
         if kind == "item":
             it = self.frames[ref[1]]
             if ann.types[id(node)] == _any():
-                from engine.expr.compiler import _item_get
-
-                v = _item_get(it, ref[2])
+                v = item_get(it, ref[2])
             else:
                 v = it.get(ref[2], R.unknown(ref[2]))
             return v, self._mk(node, "item_field", v, name=ref[2])
@@ -397,12 +394,11 @@ class Tracer:
         return v, self._mk(node, "call", v, function=f, children=kids)
 
     def _filter(self, node, ann):
-        from engine.expr.compiler import _as_list
         from engine.expr.types import ListType
 
         s, st_ = self.ev(node.source, ann)
         if not isinstance(ann.types[id(node.source)], ListType):
-            s = _as_list(s)
+            s = as_list(s)
         pred_text = self.text[node.predicate.span[0]:node.predicate.span[1]]
         if s.__class__ is R.Unknown:
             return s, self._mk(node, "filter", s, predicate=pred_text, total=None, kept=[], undecided=[],

@@ -62,23 +62,23 @@ def _cost_exceeded():
                              hint="simplify the expression or reduce the input", code="eval.limit.cost")
 
 
-def _field(v, name):
+def get_field(v, name):
     if v.__class__ is R.Unknown:
         return v
     if v.__class__ is dict:
         return v.get(name, R.unknown(name))
     if v.__class__ is list:
-        return [_field(x, name) for x in v]
+        return [get_field(x, name) for x in v]
     raise R.DynamicTypeError(f'cannot take the field "{name}" of {R.kind(v)}')
 
 
-def _as_list(v):
+def as_list(v):
     if v.__class__ is list or v.__class__ is R.Unknown:
         return v
     raise R.DynamicTypeError(f"expected a list, got {R.kind(v)}")
 
 
-def _item_get(it, name):
+def item_get(it, name):
     if it.__class__ is dict:
         return it.get(name, R.unknown(name))
     raise R.DynamicTypeError(f'cannot take the field "{name}" of {R.kind(it)}')
@@ -88,14 +88,14 @@ def _days_between(a, b):
     return R.days_between(a, b)
 
 
-_BASE_NS = {
+BASE_NS = {
     "_U": R.Unknown, "_unk": R.unknown_of, "_D": Decimal, "_Dur": R.Duration, "_add_dur": R.add_duration,
     "_cmpdur": R.compare_durations, "_compare": R.compare, "_contains": R.contains, "_as_bool": R.as_bool,
     "_arith": R.arith, "_negate": R.negate, "_whole": R._whole, "_months_between": R.months_between,
     "_age": R.age, "_days_between": _days_between, "_round": R.round_half_up, "_count": R.agg_count,
     "_sum": R.agg_sum, "_avg": R.agg_avg, "_minmax": R.agg_minmax, "_any": R.agg_any, "_all": R.agg_all,
-    "_MAX": R.MAX_COST, "_cost_error": _cost_exceeded, "_field": _field, "_as_list": _as_list,
-    "_item_get": _item_get, "_values_equal": R.values_equal, "_NS": _NOT_SET,
+    "_MAX": R.MAX_COST, "_cost_error": _cost_exceeded, "_field": get_field, "_as_list": as_list,
+    "_item_get": item_get, "_values_equal": R.values_equal, "_NS": _NOT_SET,
     "_all_texts": R.all_texts, "_all_kinds": R.all_kinds, "_text_index": R.text_index,
     "_bisect_left": bisect_left, "_bisect_right": bisect_right, "_DATE_OF": itemgetter("date"), "_date": date,
 }
@@ -108,7 +108,7 @@ class _Gen(FilterGen):
         self.ind = 2
         self.n = 0
         self.consts: dict = {}
-        self.ns: dict = dict(_BASE_NS)
+        self.ns: dict = dict(BASE_NS)
         self.frames: list[str] = []
         self.text, self.origin = text, origin
         self.main_origin = origin
@@ -574,11 +574,11 @@ class _Gen(FilterGen):
 
 # ------------------------------------------------------------------------------------------- building
 
-_CATCH = (R.DynamicTypeError, ArithmeticError, ValueError, KeyError)
+CATCH = (R.DynamicTypeError, ArithmeticError, ValueError, KeyError)
 
 
 @dataclass(frozen=True)
-class _Template:
+class Template:
     """An expression compiled independently of its position: code, constants, line -> (text, origin, span)."""
 
     code: object
@@ -588,7 +588,7 @@ class _Template:
     text: str
 
 
-def _make_fail(ns: dict, t: _Template, origin: TextOrigin):
+def _make_fail(ns: dict, t: Template, origin: TextOrigin):
     def fail(exc: BaseException) -> EvaluationError:
         tb, lineno = exc.__traceback__, None
         while tb is not None:
@@ -617,7 +617,7 @@ def _make_fail(ns: dict, t: _Template, origin: TextOrigin):
     return fail
 
 
-def _template(gen: _Gen, result: str) -> tuple[_Template, str]:
+def _template(gen: _Gen, result: str) -> tuple[Template, str]:
     header = ["def _expr(env, today):", "    cost = 0"] + [f"    {v} = _NS" for v in gen.value_slots.values()] + \
         ([f"    _m = [_NS] * {gen.m_slots}"] if gen.function_code else []) + ["    try:"]
     footer = [f"        return {result}", "    except _CATCH as _e:", "        raise _fail(_e) from None"]
@@ -635,11 +635,11 @@ def _template(gen: _Gen, result: str) -> tuple[_Template, str]:
         _CODE_CACHE[source] = code
     where = tuple(w and (w[0], None if w[1] is gen.main_origin else w[1], w[2]) for w in where)
     ns = gen.ns
-    ns["_CATCH"] = _CATCH
-    return _Template(code, ns, where, 0, gen.text), source
+    ns["_CATCH"] = CATCH
+    return Template(code, ns, where, 0, gen.text), source
 
 
-def _instantiate(t: _Template, origin: TextOrigin) -> Callable:
+def instantiate(t: Template, origin: TextOrigin) -> Callable:
     """A function of its own: its namespace holds the constants and the error table positioned at ``origin``."""
     ns = dict(t.ns)
     ns["_fail"] = _make_fail(ns, t, origin)
@@ -673,7 +673,7 @@ def compile_expression(text: str, scope: Scope, *, origin: TextOrigin | None = N
             # the value pins the definitions, so that their ids in the key cannot be reused
             _COMPILED_CACHE[key] = hit + (tuple(scope.definitions.values()),)
     template, typ, names, node, source = hit[:5]
-    return CompiledExpr(text, node, typ, names, _instantiate(template, origin), source)
+    return CompiledExpr(text, node, typ, names, instantiate(template, origin), source)
 
 
 def _compile(text: str, scope: Scope, origin: TextOrigin, expect: Type | None, path: str | None) -> tuple:

@@ -10,7 +10,7 @@ as one :class:`SpecError`.
 ``load_spec(path)`` = load (``engine.spec.loader``) + validate (``engine.spec.schema``) + compile.
 
 Hook for other stages: add ``(section_key, "module:function")`` to ``SECTION_COMPILERS``; the function is called as
-``fn(ctx, value)`` with the :class:`Ctx` (helpers to compile expressions, durations, dates, sources with positions,
+``fn(ctx, value)`` with the :class:`engine.spec.context.Ctx` (helpers to compile expressions, durations, dates, sources with positions,
 and to report diagnostics) and the section's YAML value; what it returns is stored in ``spec.sections[key]``.
 It is only called when the key is present in the spec.
 """
@@ -18,14 +18,15 @@ It is only called when the key is present in the spec.
 from __future__ import annotations
 
 import importlib
-import re
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from engine.errors import Diagnostic, DiagnosticBag, EngineError, SpecError, TextOrigin, did_you_mean
-from engine.spec.model import Convention, Example, Expr, Position, RuleGroup, RuleLeaf, Session, Source, Spec
+from engine.errors import Diagnostic, SpecError, did_you_mean
+from engine.spec.context import (MAX_DURATION_MONTHS, Ctx, item_path, parse_duration, plain,  # noqa: F401 (re-exported)
+                                 quoted, text_of)
+from engine.spec.declarations import _declarations, _definitions, _vocabularies
+from engine.spec.model import Convention, Example, RuleGroup, RuleLeaf, Session, Spec
+from engine.spec.path import compile_path
 
 # (section key, "module:function"): compilers of sections owned by other stages, called after the core sections.
 SECTION_COMPILERS: list[tuple[str, str]] = [
@@ -37,234 +38,6 @@ SECTION_COMPILERS: list[tuple[str, str]] = [
     ("payments", "engine.operation.compile:compile_payments"),
     ("reporting", "engine.operation.compile:compile_reporting"),
 ]
-
-# ---------------------------------------------------------------------------------------------- durations
-
-MAX_DURATION_MONTHS = 1200  # 100 years: longer durations are typos (and would overflow date arithmetic)
-
-_UNITS = {"day": (0, 1), "days": (0, 1), "jour": (0, 1), "jours": (0, 1),
-          "week": (0, 7), "weeks": (0, 7), "semaine": (0, 7), "semaines": (0, 7),
-          "month": (1, 0), "months": (1, 0), "mois": (1, 0),
-          "year": (12, 0), "years": (12, 0), "an": (12, 0), "ans": (12, 0), "année": (12, 0), "années": (12, 0)}
-_DUR_PART = re.compile(r"\s*(\d{1,9})\s*([a-zA-Zéè]+)\s*(?:(?:and|et|,)\s*)?")
-
-
-def parse_duration(text: Any):
-    """``"15 days"``, ``"4 semaines"``, ``"6 mois"``, ``"2 ans"``, ``"1 year 6 months"`` -> ``Duration``; None when
-    the text is not a duration."""
-    from engine.expr.runtime import Duration
-
-    if not isinstance(text, str) or not text.strip():
-        return None
-    s = text.strip()
-    if s[:1] in ("P", "p"):  # ISO 8601 (P15D, P1Y6M), as the runtime prints durations
-        from engine.expr.runtime import parse_duration as iso
-
-        return iso(s.upper())
-    months = days = 0
-    pos = 0
-    while pos < len(s):
-        m = _DUR_PART.match(s, pos)
-        if not m or m.end() == pos or m.group(2).lower() not in _UNITS:
-            return None
-        mo, da = _UNITS[m.group(2).lower()]
-        months += int(m.group(1)) * mo
-        days += int(m.group(1)) * da
-        pos = m.end()
-    return Duration(months, days)
-
-
-def text_of(node: Any, key: str) -> str | None:
-    """``node[key]`` as a text (labels, interpretations...), None when absent."""
-    v = node.get(key) if isinstance(node, Mapping) else None
-    return None if v is None else str(v)
-
-
-def quoted(value: Any) -> str:
-    """A value as shown in a message: texts in double quotes."""
-    return f'"{value}"' if isinstance(value, str) else str(value)
-
-
-def item_path(base: str, item: Any, i: int) -> str:
-    """The path of a list item as the schema messages write it: by id when it has one, else 1-based
-    (``deadlines[first_appointment]``, ``transitions[3]``)."""
-    ident = item.get("id") if isinstance(item, Mapping) else None
-    return f"{base}[{ident}]" if isinstance(ident, str) and ident else f"{base}[{i + 1}]"
-
-
-def plain(value: Any) -> Any:
-    """A loaded YAML value as plain Python (dict/list/str/Decimal/date/bool/None), without position wrappers."""
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
-# ---------------------------------------------------------------------------------------------- context
-
-class Ctx:
-    """The compilation context of one spec document: positions, diagnostics, scopes, and what is compiled so far
-    (``fields``: the keyword arguments of :class:`Spec` being built)."""
-
-    def __init__(self, doc):
-        self.doc = doc
-        self.data = doc.data
-        self.file = str(getattr(doc, "path", None) or getattr(doc, "file", None) or "<spec>")
-        self.bag = DiagnosticBag()
-        self._lines: dict[str, list[str]] = {}
-        lines = getattr(doc, "lines", None)
-        if lines is not None:
-            self._lines[self.file] = list(lines)
-        self.fields: dict[str, Any] = {}
-        self.scope = None
-
-    # -- positions and diagnostics
-    def line_of(self, file: str | None, line: int) -> str | None:
-        if not file or not line:
-            return None
-        if file not in self._lines:
-            lines_of = getattr(self.doc, "lines_of", None)
-            known = lines_of(file) if lines_of else None
-            if known is not None:
-                self._lines[file] = list(known)
-                return self.line_of(file, line)
-            try:
-                self._lines[file] = Path(file).read_text(encoding="utf-8-sig").splitlines()
-            except (OSError, UnicodeDecodeError):
-                self._lines[file] = []
-        lines = self._lines[file]
-        return lines[line - 1] if 1 <= line <= len(lines) else None
-
-    def _file_of(self, node) -> str:
-        f = getattr(getattr(node, "pos", None), "file", None)
-        return str(f) if f else self.file
-
-    def pos(self, node, key=None, *, of_key: bool = False) -> Position:
-        """Position of ``node[key]`` (its value, or its key with ``of_key``), or of the node itself."""
-        p = None
-        try:
-            if key is None:
-                p = getattr(node, "pos", None) or getattr(node, "start", None)
-            elif isinstance(key, int):
-                p = node.item_pos(key)
-            elif of_key:
-                p = node.key_pos(key)
-            else:
-                p = node.value_pos(key)
-        except (AttributeError, KeyError, IndexError, TypeError):
-            p = None
-        return self._to_pos(p, node)
-
-    def _to_pos(self, p, node=None) -> Position:
-        if p is None:
-            return Position(self._file_of(node) if node is not None else self.file)
-        if isinstance(p, Position):
-            return p
-        if isinstance(p, tuple):
-            if len(p) == 2:
-                return Position(self._file_of(node) if node is not None else self.file, p[0], p[1])
-            if len(p) >= 3:
-                return Position(str(p[0]), p[1], p[2])
-        return Position(str(getattr(p, "file", None) or self._file_of(node)), getattr(p, "line", None),
-                        getattr(p, "col", getattr(p, "column", None)))
-
-    def error(self, pos: Position, message: str, code: str, hint: str | None = None, path: str | None = None,
-              width: int | None = None) -> None:
-        from engine.spec.graph import _token_width
-
-        src = self.line_of(pos.file, pos.line) if pos.line else None
-        self.bag.add(Diagnostic(message, file=pos.file, line=pos.line, col=pos.col, source_line=src,
-                                width=width or _token_width(src, pos.col), hint=hint, code=code, path=path))
-
-    # -- shapes (the schema checks them first; these keep the compiler safe when it is called alone)
-    def list_at(self, node, key: str, path: str) -> list:
-        """``node[key]`` when it is a list; [] when absent (or wrong, with a diagnostic)."""
-        v = node.get(key) if isinstance(node, Mapping) else None
-        if v is None or isinstance(v, list):
-            return v or []
-        self.error(self.pos(node, key), f"{path}: expected a list, got {quoted(v)}", "spec.shape",
-                   "write a list, one item per line starting with `- `", path)
-        return []
-
-    def map_at(self, node, key: str, path: str) -> Mapping:
-        """``node[key]`` when it is a mapping; {} when absent (or wrong, with a diagnostic)."""
-        v = node.get(key) if isinstance(node, Mapping) else None
-        if v is None or isinstance(v, Mapping):
-            return v or {}
-        self.error(self.pos(node, key), f"{path}: expected a mapping of keys, got {quoted(v)}", "spec.shape",
-                   "write `key: value` entries, indented under this key", path)
-        return {}
-
-    # -- values
-    def source(self, node, path: str) -> Source:
-        text = node.get("source") if isinstance(node, Mapping) else None
-        return Source(str(text) if text is not None else None, self.pos(node, "source" if text is not None else None))
-
-    def duration(self, node, key: str, path: str):
-        if not isinstance(node, Mapping) or node.get(key) is None:
-            return None
-        value = node.get(key)
-        d = parse_duration(value)
-        if d is not None and (d.months > MAX_DURATION_MONTHS or d.days > MAX_DURATION_MONTHS * 31):
-            self.error(self.pos(node, key), f"{path}.{key}: {quoted(value)} is too long (at most "
-                       f"{MAX_DURATION_MONTHS // 12} years)", "spec.duration", "check the number", f"{path}.{key}")
-            return None
-        if d is None:
-            self.error(self.pos(node, key), f"{path}.{key}: expected a duration such as \"15 days\", \"4 semaines\" or "
-                       f"\"6 mois\", got {quoted(value)}", "spec.duration",
-                       "write a number and a unit: days/jours, weeks/semaines, months/mois, years/ans", f"{path}.{key}")
-        return d
-
-    def date(self, node, key: str, path: str) -> date | None:
-        if not isinstance(node, Mapping) or node.get(key) is None:
-            return None
-        value = node.get(key)
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.error(self.pos(node, key), f"{path}.{key}: expected a date such as 2026-01-12, got {quoted(value)}",
-                       "spec.date", "write the date as YYYY-MM-DD", f"{path}.{key}")
-            return None
-
-    def origin(self, node, key) -> TextOrigin:
-        try:
-            o = node.origin(key)
-            if o is not None:
-                return o
-        except (AttributeError, KeyError, IndexError, TypeError):
-            pass
-        p = self.pos(node, key)
-        return TextOrigin(file=p.file, line=p.line or 1, col=p.col or 1,
-                          lines=tuple(self._lines.get(p.file or "", ())) or None)
-
-    def expr(self, node, key, scope, expect, path: str) -> Expr | None:
-        """Compile ``node[key]`` (a string, or a boolean/number literal) in ``scope``; None (and diagnostics) on
-        error."""
-        from engine.expr.compiler import compile_expression
-
-        value = node[key]
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, (int, Decimal)):
-            text = str(value)
-        elif isinstance(value, str):
-            text = value
-        else:
-            self.error(self.pos(node, key), f"{path}: expected an expression (text), got {type(value).__name__}",
-                       "spec.expr", "write the condition as text, e.g. `rsa and department == \"62\"`", path)
-            return None
-        origin = self.origin(node, key)
-        try:
-            compiled = compile_expression(text, scope if scope is not None else self.scope, origin=origin,
-                                          expect=expect, path=path)
-        except EngineError as e:
-            self.bag.extend(e.diagnostics)
-            return None
-        return Expr(text, compiled, origin, self.pos(node, key))
-
 
 # ---------------------------------------------------------------------------------------------- sections
 
@@ -305,8 +78,6 @@ def _metadata(ctx: Ctx) -> None:
         f["convention"] = Convention(ctx.date(c, "start", "convention"), ctx.date(c, "end", "convention"),
                                      ctx.duration(c, "max_duration", "convention"),
                                      tr if isinstance(tr, bool) else None, ctx.source(c, "convention"), eae)
-    from engine.spec.declarations import _vocabularies
-
     terr = d.get("territories")
     if f["kind"] == "vocabulary":  # a vocabulary declares territories (a mapping); a spec lists those it covers
         terr = list(terr) if isinstance(terr, Mapping) else []
@@ -427,8 +198,6 @@ def _other_sections(ctx: Ctx) -> None:
 
 def compile_spec(doc) -> Spec:
     """Compile a loaded, schema-valid spec document; raise one :class:`SpecError` with every problem found."""
-    from engine.spec.declarations import _declarations, _definitions
-    from engine.spec.path import compile_path
 
     ctx = Ctx(doc)
     _metadata(ctx)

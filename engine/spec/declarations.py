@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from engine.spec.compile import Ctx, plain, text_of
+from engine.spec.context import Ctx, plain, text_of
 from engine.errors import EngineError
 from engine.spec.model import Attribute, Definition, EventType, Parameter, spec_scope
 

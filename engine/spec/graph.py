@@ -40,6 +40,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import networkx as nx
 
 from engine.errors import Diagnostic, did_you_mean
+from engine.spec.context import token_width
 from engine.spec.model import Anchor, Attribute, Deadline, EventType, Obligation, Phase, PhaseTables, Position, Spec, Transition
 
 LineOf = Callable[[str | None, int], str | None]
@@ -97,34 +98,12 @@ def french_duration(d) -> str:
 
 # --------------------------------------------------------------------------------------------- diagnostics
 
-def _token_width(line: str | None, col: int | None) -> int:
-    if not line or not col:
-        return 1
-    rest = line[col - 1:]
-    if rest[:1] in ("'", '"'):
-        end = rest.find(rest[0], 1)
-        return end + 1 if end > 0 else len(rest)
-    if rest[:1] == "{":  # a flow mapping: up to its closing brace
-        depth = 0
-        for i, ch in enumerate(rest):
-            depth += (ch == "{") - (ch == "}")
-            if depth == 0:
-                return i + 1
-        return len(rest.rstrip())
-    n = 0
-    for ch in rest:
-        if ch in ",}]#" or (ch == " " and rest[n + 1: n + 2] == "#") or (ch == ":" and rest[n + 1: n + 2] in (" ", "")):
-            break
-        n += 1
-    return max(1, len(rest[:n].rstrip()))
-
-
 def _diag(line_of: LineOf, pos: Position | None, message: str, code: str, hint: str | None = None,
           path: str | None = None) -> Diagnostic:
     pos = pos or Position()
     src = line_of(pos.file, pos.line) if pos.line else None
     return Diagnostic(message, file=pos.file, line=pos.line, col=pos.col, source_line=src,
-                      width=_token_width(src, pos.col), hint=hint, code=code, path=path)
+                      width=token_width(src, pos.col), hint=hint, code=code, path=path)
 
 
 def _tpath(t: Transition) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from engine.spec.compile import item_path, quoted, text_of
+from engine.spec.context import item_path, quoted, text_of
 from engine.errors import did_you_mean
 from engine.spec.model import (ANCHOR_KINDS, CALENDAR_PERIODS, Anchor, Deadline, Obligation, Phase, Position, Transition,
                     child_scope, guard_scope, obligation_scope)

@@ -4,7 +4,7 @@ worker processes of ``--jobs`` and the workers of a Dask cluster).
 A compiled expression is a function generated from Python source (:mod:`engine.expr.compiler`); pickle cannot store a
 function that is not a module attribute, so a :class:`Pickler` here writes each such function as its
 *template* (the code object, its constants, its table of positions) and its *origin*, and rebuilds it on loading
-with the compiler's own ``_instantiate``; the code object is stored with :mod:`marshal` (tagged with the
+with the compiler's own ``instantiate``; the code object is stored with :mod:`marshal` (tagged with the
 interpreter's ``cache_tag``: a blob made by another Python version is refused, as ``.pyc`` files are). Values whose
 identity or cached hash matter are written by name or rebuilt: the simple types (``t is NUMBER``), records and enums
 (their cached hashes depend on the process' string hash seed), the base namespace of the generated code (shared
@@ -23,12 +23,13 @@ import pickle
 import sys
 import types
 
+from engine.expr import types as T
+from engine.expr.compiler import BASE_NS, CATCH, Template, instantiate
+
 _TAG = sys.implementation.cache_tag or sys.version
 
 
 def _simple_type(name: str):
-    from engine.expr import types as T
-
     return {"boolean": T.BOOLEAN, "number": T.NUMBER, "integer": T.INTEGER, "string": T.STRING, "date": T.DATE,
             "duration": T.DURATION, "any": T.ANY}[name]
 
@@ -44,35 +45,27 @@ def _code(tag: str, blob: bytes):
 
 
 def _template(code, ns: dict, where, offset: int, text: str):
-    from engine.expr.compiler import _BASE_NS, _CATCH, _Template
-
-    full = dict(_BASE_NS)
+    full = dict(BASE_NS)
     full.update(ns)
-    full["_CATCH"] = _CATCH
-    return _Template(code, full, where, offset, text)
+    full["_CATCH"] = CATCH
+    return Template(code, full, where, offset, text)
 
 
 def _function(template, origin):
-    from engine.expr.compiler import _instantiate
-
-    return _instantiate(template, origin)
+    return instantiate(template, origin)
 
 
-def _spec(state: dict):
-    from engine.spec.model import Spec
-
-    obj = Spec.__new__(Spec)
+def _spec(cls: type, state: dict):
+    """A :class:`engine.spec.model.Spec` from its fields (the class travels by reference: no import of the model)."""
+    obj = cls.__new__(cls)
     obj.__dict__.update(state)
     return obj
 
 
 def _dispatch() -> dict:
-    from engine.expr import types as T
-    from engine.expr.compiler import _BASE_NS, _Template
-
     def template(t):
         ns = {k: v for k, v in t.ns.items()
-              if k not in ("_CATCH", "_fail", "_expr", "__builtins__") and not (k in _BASE_NS and _BASE_NS[k] is v)}
+              if k not in ("_CATCH", "_fail", "_expr", "__builtins__") and not (k in BASE_NS and BASE_NS[k] is v)}
         return _template, (t.code, ns, t.where, t.offset, t.text)
 
     table = copyreg.dispatch_table.copy()
@@ -81,7 +74,7 @@ def _dispatch() -> dict:
     table[T.SimpleType] = lambda t: (_simple_type, (t.name,))
     table[T.RecordType] = lambda t: (T.RecordType, (dict(t._items),))
     table[T.EnumType] = lambda t: (T.EnumType, (t.values,))
-    table[_Template] = template
+    table[Template] = template
     return table
 
 
@@ -100,7 +93,7 @@ class Pickler(pickle.Pickler):
                 return _function, (ns["_template"], ns["_origin"])
             return NotImplemented
         if cls.__name__ == "Spec" and cls.__module__ == "engine.spec.model":
-            return _spec, (obj.__dict__,)
+            return _spec, (cls, obj.__dict__)
         return NotImplemented
 
 
