@@ -523,7 +523,7 @@ class _Compiler:
                 share = self.number(node, "share", path)
             out.append(PaymentRule(str(node.get("id") or f"tranche_{i + 1}"), node.get("label"),
                                    share, str(node.get("due") or "signature"),
-                                   bool(node.get("at_most") or node.get("max")), self.src(node, path),
+                                   bool(node.get("at_most")), self.src(node, path),
                                    node.get("interpretation"), share_expr))
         shares = [p.share for p in out if p.share is not None]
         if shares and sum(shares, Decimal(0)) > 1:

@@ -32,7 +32,7 @@ def _declare(ctx: Ctx, table: dict[str, Attribute], node, path: str, origin: str
         name = str(name)
         p = f"{path}.{name}"
         try:
-            typ = type_from_decl(plain(decl))
+            typ = type_from_decl(decl)  # the mapping as loaded: tests/test_spec_format.py sees what is read
         except (ValueError, TypeError, EngineError) as e:
             msg = e.diagnostic.message if isinstance(e, EngineError) else str(e)
             ctx.error(ctx.pos(decl, "type") if isinstance(decl, Mapping) and "type" in decl else ctx.pos(node, name),
@@ -105,6 +105,7 @@ def _declarations(ctx: Ctx) -> None:
     ctx.fields.update(attributes=attrs, events=events, operation_attributes=ops, parameters=params)
 
 
+_DEFINITION_TYPES = ("boolean", "number", "integer", "string", "date", "duration")  # a definition's `type:`
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
 
@@ -174,10 +175,12 @@ def _definitions(ctx: Ctx) -> None:
         node, key = (d, "expr") if isinstance(d, Mapping) else (holder, name)
         if name in cyclic or not isinstance(node, Mapping) or node.get(key) is None:
             continue
-        e = ctx.expr(node, key, ctx.scope, None, path + (".expr" if node is d else ""))
+        m = d if isinstance(d, Mapping) else {}
+        declared = m.get("type") if m else None
+        expect = T.type_from_decl({"type": declared}) if declared in _DEFINITION_TYPES else None
+        e = ctx.expr(node, key, ctx.scope, expect, path + (".expr" if node is d else ""))
         if e is None:
             continue
-        m = d if isinstance(d, Mapping) else {}
         model_defs[name] = Definition(name, e, text_of(m, "label"), text_of(m, "interpretation"), ctx.source(m, path)
                                       if m else None, origin)
     f["definitions"] = {n: model_defs[n] for n in nodes if n in model_defs}

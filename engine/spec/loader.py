@@ -347,6 +347,9 @@ def _use_block(doc: Document, node: YMap, shared: YMap, diags: list[Diagnostic],
     out.pos = node.pos
     for k in local:
         out._set(k, node[k], node.key_info(k), node.value_info(k))
+    # what the spec wrote here (the name and the keys beside `use:`): the schema's requirements at a use site apply
+    # to these keys, as an editor validating the file alone sees them (engine.spec.schema.validate)
+    out.use_site = (node, tuple(local))
     return out
 
 
