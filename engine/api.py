@@ -185,13 +185,15 @@ def load_operation(path: str) -> dict:
 
 def build_report(spec, operation: Mapping[str, Any], cohort: Iterable[tuple[int, Any]], at: date,
                  params: Mapping[str, Any] | None = None, *, records_path: str | None = None,
-                 jobs: int | None = None) -> dict:
+                 jobs: int | None = None, dask: str | None = None, client=None) -> dict:
     """The operation report (``engine report``) of ``operation`` and its ``cohort`` (``(line, raw dict)`` pairs,
     e.g. ``read_records(path)``), in one pass. With ``records_path`` (the JSONL file ``cohort`` is read from), a
-    large cohort is read by several processes (``jobs`` forces their number); the report is the same."""
+    large cohort is read by several processes (``jobs`` forces their number), or on a Dask cluster (``dask``:
+    ``"local"`` or a scheduler's address, or a ``dask.distributed.Client``); the report is the same."""
     from engine.run.cohort import build_report as build
 
-    return build(spec, dict(operation), cohort, at, params, records_path=records_path, jobs=jobs)
+    return build(spec, dict(operation), cohort, at, params, records_path=records_path, jobs=jobs, dask=dask,
+                 client=client)
 
 
 def cohort_part(spec, operation: Mapping[str, Any], cohort: Iterable[tuple[int, Any]], at: date,

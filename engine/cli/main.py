@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_csv_dialect(s)
     add_jobs(s, "processes reading the cohort (default: automatic, several for a JSONL file of 64 MiB or more; "
                 "auto: one per available core)")
+    s.add_argument("--dask", metavar="local|tcp://HOST:PORT", help="read the cohort (a JSONL file) on a Dask cluster "
+                   "(extra [dask]): 'local' starts one on this machine (--jobs workers), else the scheduler's address")
     add_output(s, "output file, written atomically (format from --format or the suffix: .json, .md, .csv, else text)")
 
     s = sub("diff", "Semantic diff between two spec versions (files or path@gitrev), with the impact on records.",

@@ -1,5 +1,5 @@
 """`engine report --spec S --operation OP.json --records COHORT.jsonl [--at D] [--param N=V] [--format F | --json]
-[--jobs N|auto] [-o OUT]`: the operation report (engine.operation.report, rendered by engine.render.report)."""
+[--jobs N|auto] [--dask ADDRESS] [-o OUT]`: the operation report (engine.operation.report, rendered by engine.render.report)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def run(args) -> int:
     with open_output(target) as out:  # a folder that cannot be written fails now, before the cohort is read
         try:
             report = build_report(spec, op, read_records(args.records, spec=spec), at, params(args),
-                                  records_path=args.records, jobs=parse_jobs(getattr(args, "jobs", None)))
+                                  records_path=args.records, jobs=parse_jobs(getattr(args, "jobs", None)),
+                                  dask=getattr(args, "dask", None))
         except RecordError as e:  # the operation's checks (engine/operation/record.py) do not know its file: name it
             raise RecordError([replace(d, file=args.operation) if d.file is None and d.code.startswith("operation.")
                                else d for d in e.diagnostics]) from None

@@ -1,93 +1,145 @@
-"""``engine evaluate --dask local|tcp://HOST:PORT`` (extra ``[dask]``): the chunks of :mod:`engine.run.batch` evaluated
-on a Dask cluster, written back in input order (byte for byte the single-process output).
+"""``--dask local|tcp://HOST:PORT`` (extra ``[dask]``) for ``engine evaluate`` and ``engine report``: the chunks of
+:mod:`engine.run.parallel` computed on a Dask cluster and given back in input order, so the output is byte for byte
+the single-process one.
 
-The spec is sent once to every worker (``Client.scatter(..., broadcast=True)``; it is picklable,
-:mod:`engine.spec.snapshot`); each task evaluates one chunk (a byte range of a JSONL file the workers can read at the
-same path, or a batch of records read here) and returns its rendered bytes and counts. At most ``4 x workers``
-tasks are in flight. A worker that dies: the scheduler runs its tasks again on another worker (a task is a pure
-function of its chunk, so nothing is lost or written twice: the client writes each chunk once, in order); a task
-that killed several workers (``KilledWorker``) or raised gives one ``internal_error`` line per record of its chunk.
+:func:`dask_map` is the one mechanism: the state every chunk needs (the compiled spec, the date, the parameters,
+the operation) is sent once to the cluster, as the result of a task that every chunk's task depends on: each worker
+fetches it once, and the scheduler computes it again if every worker that held it has died (scattered data could
+not be recovered); a compiled spec is picklable (:mod:`engine.spec.snapshot`); each task computes one chunk (a byte range of a JSONL file the workers read at the same
+path, or a batch of records read here and sent with the task). At most ``4 x workers`` tasks are in flight, so the
+client's memory stays bounded whatever the size of the input.
+
+A worker that dies (killed, out of memory) loses the tasks it was running: the scheduler runs them again on another
+worker. A task is a pure function of its chunk and the client writes each chunk once, in order, so nothing is lost
+and nothing is written twice. A task that killed several workers in turn (Dask's ``KilledWorker``, after
+``distributed.scheduler.allowed-failures`` attempts) or raised gives ``on_failure(Failure)`` in its place: an
+``internal_error`` line per record of its chunk for ``evaluate``, its records counted as engine errors for
+``report``. Never a lost record.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from contextlib import contextmanager
 from datetime import date
-from typing import IO
+from typing import IO, Any, Callable, Iterable, Iterator
 
-from engine.run.batch import ChunkResult, RunStats, evaluate_chunk, failed_chunk, input_chunks, run_chunks
 from engine.errors import Diagnostic, UsageError
-from engine.run.parallel import Failure, available_cpus
+from engine.run.batch import ChunkResult, RunStats, evaluate_chunk, failed_chunk, input_chunks, run_chunks
+from engine.run.parallel import Chunk, Failure, available_cpus
 
 
-def _client(address: str, workers: int | None):
+@contextmanager
+def dask_client(address: str, workers: int | None = None):
+    """A Dask client: ``local`` starts a LocalCluster of ``workers`` processes (one per available core by default) on
+    this machine and stops it on exit; anything else is the address of a running scheduler (``dask scheduler``)."""
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise UsageError(Diagnostic("--dask demande Dask : installez l'extra « dask » (pip install -e '.[dask]')",
                                     file="<command line>", code="usage.dask_missing")) from None
+    cluster = None
     if address == "local":
         cluster = LocalCluster(n_workers=workers or available_cpus(), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        return Client(cluster), cluster
+                               dashboard_address=":0")
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(address, timeout="20s")
+        except (OSError, TimeoutError) as e:
+            raise UsageError(Diagnostic(f"impossible de joindre le planificateur Dask {address} : {e}",
+                                        file="<command line>", code="usage.dask_unreachable",
+                                        hint="démarrez-le avec « dask scheduler » et des « dask worker ADRESSE »")) \
+                from None
     try:
-        return Client(address, timeout="20s"), None
-    except OSError as e:
-        raise UsageError(Diagnostic(f"impossible de joindre le planificateur Dask {address} : {e}",
-                                    file="<command line>", code="usage.dask_unreachable",
-                                    hint="démarrez-le avec « dask scheduler » et des « dask worker ADRESSE »")) from None
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
-def _task(spec, state: dict, chunk) -> ChunkResult:
-    return evaluate_chunk({**state, "spec": spec}, chunk)
+def _identity(x):
+    return x
+
+
+def _call(fn: Callable[[dict, Chunk], Any], state: dict, chunk: Chunk):
+    return fn(state, chunk)
+
+
+def worker_count(client, default: int = 1) -> int:
+    """The number of workers the scheduler knows now (``default`` while none has joined yet)."""
+    return max(1, len(client.scheduler_info().get("workers", {})) or default)
+
+
+def dask_map(fn: Callable[[dict, Chunk], Any], chunks: Iterable[Chunk], state: dict, client, *,
+             on_failure: Callable[[Failure], Any], in_flight: int | None = None) -> Iterator[Any]:
+    """``fn(state, chunk)`` for every chunk, on the workers of ``client``, yielded in chunk order. ``fn`` must be
+    importable by the workers (a module-level function of the engine); ``state`` is sent once to every worker. A
+    chunk whose task failed yields ``on_failure(Failure)`` in its place (see the module docstring)."""
+    n = worker_count(client)
+    in_flight = max(1, in_flight or 4 * n)
+    # the state as the result of a task, not scattered data: a worker that dies takes its copy with it, and the
+    # scheduler can compute a task's result again, never scattered data (lost once every holder has died)
+    remote_state = client.submit(_identity, state, pure=False)
+    pending: deque = deque()
+    it = iter(chunks)
+    done = False
+    try:
+        while True:
+            while not done and len(pending) < in_flight:
+                c = next(it, None)
+                if c is None:
+                    done = True
+                    break
+                pending.append((c, client.submit(_call, fn, remote_state, c, pure=False)))
+            if not pending:
+                return
+            c, fut = pending.popleft()
+            try:
+                result = fut.result()
+            except Exception as e:  # noqa: BLE001 - KilledWorker, or the task's own error
+                result = on_failure(Failure(c, _reason(e)))
+            yield result
+    finally:
+        for _c, fut in pending:  # an interrupted run leaves nothing running on the cluster
+            fut.cancel()
+
+
+def _reason(exc: BaseException) -> str:
+    if type(exc).__name__ == "KilledWorker":
+        return ("les processus de travail Dask qui ont exécuté cette partie se sont arrêtés brutalement à chaque "
+                "tentative (tués, mémoire épuisée ou plantage)")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _evaluate(state: dict, chunk: Chunk) -> ChunkResult:
+    return evaluate_chunk(state, chunk)
 
 
 def evaluate_files_dask(spec, paths: list[str], at: date, params: dict, out: IO[bytes], *, address: str = "local",
                         fmt: str = "jsonl", workers: int | None = None, summary: bool = False,
-                        chunk_bytes: int | None = None, client=None) -> RunStats:
-    """The records of ``paths`` evaluated on a Dask cluster, written to ``out`` in input order."""
-    own = None
+                        chunk_bytes: int | None = None, client=None,
+                        task: Callable[[dict, Chunk], ChunkResult] = _evaluate) -> RunStats:
+    """The records of ``paths`` evaluated on a Dask cluster (``client``, or one made from ``address``), written to
+    ``out`` in input order: the bytes of ``engine evaluate`` in one process. ``task`` is the function run for each
+    chunk (:func:`engine.run.batch.evaluate_chunk`)."""
     if client is None:
-        client, own = _client(address, workers)
-        close = True
-    else:
-        close = False
-    state = {"at": at, "params": params, "format": fmt, "several": len(paths) > 1, "summary": summary}
+        with dask_client(address, workers) as c:
+            return evaluate_files_dask(spec, paths, at, params, out, fmt=fmt, summary=summary,
+                                       chunk_bytes=chunk_bytes, client=c, task=task, workers=workers)
+    state = {"spec": spec, "at": at, "params": params, "format": fmt, "several": len(paths) > 1, "summary": summary}
     failures: list = []
-    try:
-        n = max(1, len(client.scheduler_info().get("workers", {})) or (workers or 1))
-        remote_spec = client.scatter(spec, broadcast=True)
-        chunks = input_chunks(spec, paths, n, chunk_bytes)
 
-        def results():
-            pending: deque = deque()
-            it = iter(chunks)
-            done = False
-            while True:
-                while not done and len(pending) < 4 * n:
-                    c = next(it, None)
-                    if c is None:
-                        done = True
-                        break
-                    pending.append((c, client.submit(_task, remote_spec, state, c, pure=False)))
-                if not pending:
-                    return
-                c, fut = pending.popleft()
-                try:
-                    yield fut.result()
-                except Exception as e:  # noqa: BLE001 - KilledWorker or the task's own error
-                    f = Failure(c, f"{type(e).__name__}: {e}")
-                    failures.append(f)
-                    yield failed_chunk({**state, "spec": spec}, f)
+    def on_failure(f: Failure) -> ChunkResult:
+        failures.append(f)
+        return failed_chunk(state, f)
 
-        stats = run_chunks(results(), out, fmt, spec, summary=summary)
-    finally:
-        if close:
-            client.close()
-            if own is not None:
-                own.close()
+    chunks = input_chunks(spec, paths, worker_count(client, workers or 1), chunk_bytes)
+    stats = run_chunks(dask_map(task, chunks, state, client, on_failure=on_failure), out, fmt, spec,
+                       summary=summary)
     stats.failures = failures
     return stats
 
 
-__all__ = ["evaluate_files_dask"]
+__all__ = ["dask_client", "dask_map", "evaluate_files_dask", "worker_count"]

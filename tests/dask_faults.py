@@ -1,0 +1,34 @@
+"""Chunk functions that kill the Dask worker running them (os._exit), for tests/test_dask.py: sent to the workers
+by value (cloudpickle), so the workers need not import the tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from engine.run.batch import evaluate_chunk
+from engine.run.cohort import part_of_chunk
+
+
+def kill_once(marker: str, target: int, state: dict, chunk):
+    """Kills its worker the first time it runs chunk ``target`` (the scheduler then runs it on another worker)."""
+    flag = Path(marker) / f"killed-{chunk.index}"
+    if chunk.index == target and not flag.exists():
+        flag.touch()
+        os._exit(1)
+    return evaluate_chunk(state, chunk)
+
+
+def kill_always(target: int, state: dict, chunk):
+    """Kills every worker that runs chunk ``target``: Dask gives up on it (KilledWorker)."""
+    if chunk.index == target:
+        os._exit(1)
+    return evaluate_chunk(state, chunk)
+
+
+def part_kill_once(marker: str, target: int, state: dict, chunk):
+    flag = Path(marker) / f"killed-{chunk.index}"
+    if chunk.index == target and not flag.exists():
+        flag.touch()
+        os._exit(1)
+    return part_of_chunk(state, chunk)
