@@ -15,6 +15,11 @@
    1,000,000 records under 500 MB).
 4. ``--instructions``: CPU instructions per record under valgrind, full evaluation and raw floor (the same count
    however busy the machine is); ``--stages``: also per stage of the evaluation (see :func:`instructions`).
+5. ``--scale``: the table of docs/performance.md, every figure a separate ``engine`` process on the same file, in
+   one run (see :func:`scale`): ``engine evaluate`` vs the hand-written evaluator and the orjson floor
+   (``--peers``, default ``../shared/bench``: CPU ratios), ``--jobs 1/2/auto`` (wall speed-up), ``--dask local``
+   with 1 and 2 workers (wall, cluster start included and excluded), a one-record run and ``engine check`` warm
+   and cold (CPU seconds), and with ``--rss N`` the peak memory of N records.
 
 Figures are CPU seconds of this process (``time.process_time``), so a busy machine inflates them less than wall time;
 wall time is printed too.
@@ -43,6 +48,7 @@ from engine.beneficiary.evaluate import evaluate_stream, plan_for  # noqa: E402
 from engine.beneficiary.records import read_records  # noqa: E402
 from engine.render.evaluation import tune_gc, write_jsonl  # noqa: E402
 from engine.expr.runtime import Unknown, age  # noqa: E402
+from engine.run.parallel import available_cpus  # noqa: E402
 
 RULE = """
 department == "62" and rsa
@@ -256,6 +262,105 @@ def instructions(args, src: str) -> None:
             prev = per[w]
 
 
+def _run(cmd, env=None) -> tuple[float, float]:
+    """(wall, CPU) seconds of one command and every process it waited for (its workers included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.monotonic()
+    p = subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.monotonic() - t
+    if p.returncode not in (0, 1):  # 1: some records are invalid (the synthetic ones include bad lines)
+        sys.exit(f"{' '.join(map(str, cmd))}: exit {p.returncode}\n{p.stderr.decode(errors='replace')}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _best(cmd, env=None, runs: int = 3) -> tuple[float, float]:
+    """The best (least CPU) of ``runs`` runs: a busy machine slows a run now and then, never speeds one up."""
+    return min((_run(cmd, env) for _ in range(runs)), key=lambda x: x[1])
+
+
+DASK_TIMER = """
+import sys, time
+from datetime import date
+from engine.api import load_spec
+from engine.run.cluster import dask_client, evaluate_files_dask
+spec, path, workers = load_spec(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+with dask_client("local", workers) as client, open(sys.argv[4], "wb") as out:
+    client.wait_for_workers(workers)
+    t = time.monotonic()
+    evaluate_files_dask(spec, [path], date.fromisoformat(sys.argv[5]), {}, out, client=client)
+    print(time.monotonic() - t)
+"""
+
+
+def scale(args, src: str, tmp: str) -> None:
+    """The figures of docs/performance.md: every one a separate process on the same records, in this one run."""
+    env = dict(os.environ, ENGINE_CACHE_DIR=os.path.join(tmp, "cache"), PYTHONPATH=str(ROOT))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once, not at every start
+    at = args.at.isoformat()
+    out = os.path.join(tmp, "scale.out.jsonl")
+    one = os.path.join(tmp, "one.jsonl")
+    with open(src, "rb") as fsrc, open(one, "wb") as fone:
+        fone.write(fsrc.readline())
+
+    def engine(path):
+        return [sys.executable, "-m", "engine.cli", "evaluate", "--spec", args.spec, path, "--at", at, "-o", out]
+
+    rows: list[tuple[str, float, float, str]] = []
+    _run(engine(src), env)  # the cache and the compiled modules are warm from here on
+    e, e1 = _best(engine(src), env), _best(engine(one), env, 5)
+    peers = Path(args.peers)
+    if (peers / "hand_aspi.py").exists() and (peers / "floor.py").exists():
+        def hand(path):
+            return [sys.executable, str(peers / "hand_aspi.py"), path, at, os.path.join(tmp, "hand.jsonl")]
+
+        def floor(path):
+            return [sys.executable, str(peers / "floor.py"), path, os.path.join(tmp, "floor.jsonl"), "full"]
+
+        h, h1 = _best(hand(src), env), _best(hand(one), env, 5)
+        f, f1 = _best(floor(src), env), _best(floor(one), env, 5)
+        per = [(x[1] - x1[1]) / args.n * 1e6 for x, x1 in ((e, e1), (h, h1), (f, f1))]
+        rows += [("engine evaluate", *e, f"whole process: **{e[1] / h[1]:.2f}x** hand-written, **{e[1] / f[1]:.2f}x** "
+                  f"floor; per record (the one-record run taken off): {per[0]:.1f} us, **{per[0] / per[1]:.2f}x** "
+                  f"hand-written, **{per[0] / per[2]:.2f}x** floor (CPU; targets 1.1x and 4x)"),
+                 ("hand-written evaluator (hand_aspi.py)", *h, f"{per[1]:.1f} us per record"),
+                 ("orjson floor (floor.py full)", *f, f"{per[2]:.1f} us per record")]
+    else:
+        rows.append(("engine evaluate", *e, f"(no peers in {peers}: --peers DIR)"))
+    cpus = available_cpus()
+    for jobs in ("1", "2", "auto"):
+        j = _best(engine(src) + ["--jobs", jobs], env, 2)
+        n = cpus if jobs == "auto" else int(jobs)
+        rows.append((f"engine evaluate --jobs {jobs}" + (f" ({cpus})" if jobs == "auto" else ""), *j,
+                     f"speed-up {rows[0][1] / j[0]:.2f}x wall on {n} process(es) (target >= {0.9 * n:.1f}x)"))
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        rows.append(("--dask local", float("nan"), float("nan"), "the [dask] extra is not installed"))
+    else:
+        inner = {}
+        for w in (1, 2):
+            d = _best(engine(src) + ["--dask", "local", "--jobs", str(w)], env, 2)
+            p = subprocess.run([sys.executable, "-c", DASK_TIMER, args.spec, src, str(w), out, at], env=env, cwd=ROOT,
+                               capture_output=True, text=True, check=True)
+            inner[w] = float(p.stdout.split()[-1])
+            rows.append((f"engine evaluate --dask local --jobs {w}", *d,
+                         f"{inner[w]:.2f} s wall once the cluster is up" +
+                         (f"; 2 workers **{inner[1] / inner[2]:.2f}x** one (target >= 1.7x)" if w == 2 else "")))
+    single = engine(one)
+    check = [sys.executable, "-m", "engine.cli", "check", args.spec]
+    cold_env = dict(env, ENGINE_NO_CACHE="1")
+    rows += [("one record, warm cache", *e1, "target < 0.3 s CPU"),
+             ("one record, no cache (compile)", *_best(single, cold_env, 3), ""),
+             ("engine check, one spec, warm cache", *_best(check, env, 5), "target < 0.5 s CPU"),
+             ("engine check, one spec, no cache", *_best(check, cold_env, 3), "")]
+    print(f"\n## scale: {args.n} records of {os.path.basename(args.spec)}, {cpus} available cores, load average "
+          f"{os.getloadavg()[0]:.1f}\n")
+    print("| run | wall s | CPU s | note |\n|---|---:|---:|---|")
+    for name, wall, cpu, note in rows:
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {note} |")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--spec", default=str(ROOT / "specs/accompagnement-social-professionnel-intensif.yaml"))
@@ -267,6 +372,9 @@ def main(argv=None) -> int:
                     help="also count CPU instructions per record under valgrind (callgrind): full evaluate and raw "
                          "floor, records 1,000 to 3,000 of the file (steady state); unlike seconds, the same on a "
                          "busy machine")
+    ap.add_argument("--scale", action="store_true", help="also the table of docs/performance.md (see the docstring)")
+    ap.add_argument("--peers", default=str(ROOT.parent / "shared" / "bench"),
+                    help="folder of hand_aspi.py and floor.py (default ../shared/bench)")
     ap.add_argument("--stages", action="store_true",
                     help="with --instructions: the instructions of each stage of the evaluation (each stage "
                          "switched off in turn, from the last)")
@@ -344,9 +452,12 @@ def main(argv=None) -> int:
                   f"peak RSS {rss:.0f} MB (target < 500 MB)")
         if args.instructions or args.stages:
             instructions(args, src)
+        if args.scale:
+            scale(args, src, tmp)
     cmd = f"python tools/bench.py --spec {os.path.relpath(args.spec, ROOT)} -n {args.n} --seed {args.seed}"
     print(f"reproduce: {cmd}" + (f" --rss {args.rss}" if args.rss else "")
-          + (" --instructions" if args.instructions else "") + (" --stages" if args.stages else ""))
+          + (" --instructions" if args.instructions else "") + (" --stages" if args.stages else "")
+          + (" --scale" if args.scale else ""))
     return 0
 
 
