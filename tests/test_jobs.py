@@ -214,3 +214,33 @@ def test_the_command_reports_a_failed_chunk_and_exits_3(tmp_path, monkeypatch, c
     assert "n'a pas pu être évaluée" in err and "internal_error" in err
     n_in = sum(1 for line in src.read_bytes().splitlines() if line.strip())
     assert len(out.read_bytes().splitlines()) == n_in
+
+
+def test_a_folder_is_its_record_files_by_name(tmp_path, capsys):
+    """A folder argument is the .jsonl/.ndjson/.json/.csv files directly in it, sorted by name, hidden files and
+    other names left out: the output is that of the files given one by one, with one process or two."""
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    lines = (SAMPLES / "coach-jeunesse.records.jsonl").read_bytes().splitlines(keepends=True)
+    bad = b'{"id": "bad-1", "birth_date": "not a date"}\n'
+    parts = {"b.jsonl": lines[:4] + [bad], "a.ndjson": lines[4:8], "c.JSONL": lines[8:]}
+    for name, content in parts.items():
+        (folder / name).write_bytes(b"".join(content))
+    (folder / ".hidden.jsonl").write_bytes(lines[0])
+    (folder / "notes.txt").write_text("pas des enregistrements")
+    (folder / "sub.jsonl").mkdir()  # a folder named like a file: not an input
+    spec = ["--spec", str(ROOT / "specs/coach-jeunesse.yaml"), "--at", "2026-06-01"]
+    files = [str(folder / n) for n in ("a.ndjson", "b.jsonl", "c.JSONL")]
+    assert main(["evaluate", *spec, *files]) == 0  # a bad record is an output line, not a failed run
+    want = capsys.readouterr().out
+    assert want.count("\n") == sum(len(c) for c in parts.values()) and '"file"' in want
+    for extra in ([], ["--jobs", "2"]):
+        assert main(["evaluate", *spec, str(folder), *extra]) == 0
+        assert capsys.readouterr().out == want
+
+
+def test_an_empty_folder_is_an_input_error(tmp_path, capsys):
+    (tmp_path / "README").write_text("rien")
+    rc = main(["evaluate", "--spec", str(ROOT / "specs/coach-jeunesse.yaml"), str(tmp_path), "--at", "2026-06-01"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "aucun fichier d'enregistrements" in err and str(tmp_path) in err

@@ -96,6 +96,33 @@ def detect_format(path: str, head: bytes) -> str:
     return "json" if head[:1] == b"[" else "jsonl"
 
 
+RECORD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
+
+
+def record_files(paths: list[str]) -> list[str]:
+    """The inputs of ``paths`` with every folder replaced by its record files: the regular files directly in it whose
+    name ends in .jsonl, .ndjson, .json or .csv (any case), hidden ones (``.name``) left out, sorted by name so that
+    the output order is the same on every machine. A folder with none is an error (exit 1), as a missing file is."""
+    out: list[str] = []
+    for p in paths:
+        if p == "-" or not os.path.isdir(p):
+            out.append(p)
+            continue
+        try:
+            names = sorted(os.listdir(p))
+        except OSError as e:
+            raise RecordError(Diagnostic(f"impossible de lire le dossier d'enregistrements : {e.strerror or e}",
+                                         file=p, code="input.unreadable")) from None
+        found = [os.path.join(p, n) for n in names
+                 if not n.startswith(".") and n.lower().endswith(RECORD_SUFFIXES) and os.path.isfile(os.path.join(p, n))]
+        if not found:
+            raise RecordError(Diagnostic("le dossier ne contient aucun fichier d'enregistrements (.jsonl, .ndjson, "
+                                         ".json ou .csv)", file=p, code="input.empty_folder",
+                                         hint="donnez les fichiers eux-mêmes, ou un dossier qui en contient"))
+        out.extend(found)
+    return out
+
+
 def read_records(path: str, *, spec=None, fmt: str | None = None, max_record_bytes: int = MAX_RECORD_BYTES,
                  decode: Callable[[bytes], Any] | None = None) -> Iterator[tuple[int, Item]]:
     """Open ``path`` (``-`` = standard input) now and return an iterator of ``(line_no, dict | BadRecord)``.

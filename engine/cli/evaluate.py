@@ -10,7 +10,7 @@ from typing import Iterator
 
 from engine.api import load_spec
 from engine.beneficiary.evaluate import evaluate_stream, plan_for
-from engine.beneficiary.records import read_records
+from engine.beneficiary.records import read_records, record_files
 from engine.cli import args as A
 from engine.clock import evaluation_date
 from engine.errors import UsageError
@@ -57,6 +57,7 @@ def run(args) -> int:
         raise UsageError("l'entrée standard (-) ne peut être lue qu'une fois", file="<command line>", code="usage")
     target = prepare(args.output, "-o")  # a bad output name is a usage error before anything is read
     spec = load_spec(args.spec)
+    args.records = record_files(list(args.records))  # a folder: its record files, by name
     plan = plan_for(spec)
     params = A.params(args)
     plan.binder.params(params)  # a bad --param is a usage error (exit 2) before anything is read

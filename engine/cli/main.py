@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
             "engine evaluate --spec specs/coach-jeunesse.yaml specs/samples/coach-jeunesse.records.jsonl "
             "--at 2026-06-01 -o out.jsonl")
     s.add_argument("--spec", required=True)
-    s.add_argument("records", nargs="+", help="JSONL, JSON array or CSV files ('-' for standard input)")
+    s.add_argument("records", nargs="+", help="JSONL, JSON array or CSV files ('-' for standard input), or folders "
+                   "of them (their .jsonl, .ndjson, .json and .csv files, by name)")
     add_at(s, "evaluation date (default: today)")
     add_output(s, "output file, written atomically (default: standard output; format from --format or the suffix: "
                   ".jsonl, .json, .csv, .txt)")
