@@ -87,6 +87,11 @@ JSON_CASES = [
     ("bad element", b'[{"id":"a"}, {"id":}, 3, {"id":"d"}]',
      [(1, "a"), (1, "invalid_json"), (1, "not_an_object"), (1, "d")]),
     ("truncated", b'[{"id":"a"}, {"id":"b"', [(1, "a"), (1, "invalid_json")]),
+    # a file cut after a comma, after a whole element or after "[": the damage is said, never a silent end
+    ("truncated after a comma", b'[{"id":"a"},\n', [(1, "a"), (2, "invalid_json")]),
+    ("truncated after an element", b'[{"id":"a"},\n{"id":"b"}', [(1, "a"), (2, "b"), (2, "invalid_json")]),
+    ("truncated in a string", b'[{"id":"a"}, {"id":"b', [(1, "a"), (1, "invalid_json")]),
+    ("only the bracket", b'[', [(1, "invalid_json")]),
     ("trailing comma", b'[{"id":"a"},]', [(1, "a"), (1, "invalid_json")]),
     ("single object", b'{"id":"a"}', [(1, "a")]),
     ("BOM", b'\xef\xbb\xbf[{"id":"a"}]', [(1, "a")]),

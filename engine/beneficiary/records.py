@@ -340,11 +340,18 @@ def _read_json_array(f: IO[bytes], limit: int, decode: Callable[[bytes], Any]) -
             start, start_line = pos, line
         if not oversize and pos - start > limit:
             oversize = True
-    # end of file inside the array
-    if oversize or buf[start:].strip():
-        line, item = _element(buf[start:], start_line, oversize, limit, decode)
-        yield line, (item if oversize else
-                     BadRecord("invalid_json", "fichier JSON tronqué : le tableau n'est pas fermé"))
+    # end of file inside the array: the input is damaged, say it (never a silent end after a comma); an element
+    # complete before the end is still a record
+    rest = buf[start:]
+    truncated = BadRecord("invalid_json", "fichier JSON tronqué : le tableau n'est pas fermé")
+    if oversize:
+        yield _element(rest, start_line, oversize, limit, decode)
+    elif rest.strip() and depth == 1 and not in_str:
+        yield _element(rest, start_line, False, limit, decode)
+    elif rest.strip():
+        yield _element(rest, start_line, False, limit, decode)[0], truncated
+        return
+    yield line, truncated
 
 
 def _more_after(f: IO[bytes]) -> bool:
