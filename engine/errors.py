@@ -135,13 +135,13 @@ def source_line_of(text: str, line: int) -> str | None:
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """A 'did you mean' hint for an unknown name, or None when nothing is close."""
+    """A "vouliez-vous dire « x » ?" hint for an unknown name, or None when nothing is close."""
     import difflib
 
     match = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
     if not match:
         return None
-    return "did you mean " + " or ".join(f'"{m}"' for m in match) + "?"
+    return "vouliez-vous dire " + " ou ".join(f"« {m} »" for m in match) + " ?"
 
 
 @dataclass

@@ -72,7 +72,7 @@ def test_a_valid_folder_passes_with_a_one_line_summary(folder, capsys):
     assert main(["check", "specs"]) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    assert out.startswith("checked 3 files: 0 errors")
+    assert out.startswith("3 fichiers vérifiés : 0 erreur")
     result = check_paths(["specs"])
     assert isinstance(result, CheckResult) and result.ok and result.diagnostics == []
     assert set(result.specs) == {"specs/a.yaml", "specs/b.yml"}
@@ -82,7 +82,7 @@ def test_a_valid_folder_passes_with_a_one_line_summary(folder, capsys):
 
 def test_default_path_is_specs(folder, capsys):
     assert main(["check"]) == 0
-    assert capsys.readouterr().out.startswith("checked 3 files")
+    assert capsys.readouterr().out.startswith("3 fichiers vérifiés")
 
 
 def test_errors_of_a_shared_vocabulary_are_reported_once(folder, capsys):
@@ -91,7 +91,7 @@ def test_errors_of_a_shared_vocabulary_are_reported_once(folder, capsys):
     out, err = capsys.readouterr()
     assert out == ""
     assert err.count("error:") == 1 and err.startswith("specs/voc.yaml:4:")
-    assert err.rstrip().splitlines()[-1] == "checked 3 files: 1 error"
+    assert err.rstrip().splitlines()[-1] == "3 fichiers vérifiés : 1 erreur"
 
 
 def test_errors_of_several_files_are_all_reported_sorted(folder, capsys):
@@ -118,14 +118,15 @@ def test_json_output(folder, capsys):
     d = data["diagnostics"][0]
     assert {k: d[k] for k in ("file", "line", "column", "code")} == {"file": "specs/a.yaml", "line": 4, "column": 1,
                                                                      "code": "schema.unknown_key"}
-    assert d["hint"] == 'did you mean "title"?'
+    assert d["hint"] == "vouliez-vous dire « title » ?"
 
 
-@pytest.mark.parametrize("path,message", [("nowhere", "no such file or folder"), ("nowhere.yaml", "no such file")])
+@pytest.mark.parametrize("path,message", [("nowhere", "aucun fichier ni dossier de ce nom"),
+                                                 ("nowhere.yaml", "aucun fichier ni dossier de ce nom")])
 def test_unreadable_paths_exit_1_with_a_clear_message(folder, capsys, path, message):
     assert main(["check", path]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"{path}: error: cannot read this path: {message}")
+    assert err.startswith(f"{path}: error: impossible de lire ce chemin : {message}")
     assert "Traceback" not in err
 
 
@@ -135,9 +136,9 @@ def test_sources_are_checked_against_the_texts(folder, capsys):
     (folder / "a.yaml").write_text(text, encoding="utf-8")
     assert main(["check", "specs/a.yaml"]) == 1
     err = capsys.readouterr().err
-    assert 'specs/a.yaml:11:52: error: phases.accueil.source: no source text named "98-texte.txt"' in err
-    assert 'hint: did you mean "99-texte.txt"?' in err
-    assert "specs/a.yaml:12:62: error: phases.sortie.source: line 11 is past the end of 99-texte.txt (10 lines)" in err
+    assert "specs/a.yaml:11:52: error: phases.accueil.source : aucun texte source nommé « 98-texte.txt »" in err
+    assert "hint: vouliez-vous dire « 99-texte.txt » ?" in err
+    assert "specs/a.yaml:12:62: error: phases.sortie.source : la ligne 11 est au-delà de la fin de 99-texte.txt (10 lignes)" in err
 
 
 def test_sources_are_not_checked_without_the_texts(folder, capsys, monkeypatch, tmp_path):
@@ -152,15 +153,15 @@ def test_the_shared_block_sources_point_into_the_vocabulary(folder, capsys):
     assert main(["check", "specs"]) == 1
     err = capsys.readouterr().err
     assert err.count("error:") == 1
-    assert "specs/voc.yaml:10:27: error: shared.brsa_rule.source: line 20 is past the end" in err
+    assert "specs/voc.yaml:10:27: error: shared.brsa_rule.source : la ligne 20 est au-delà de la fin" in err
 
 
 def test_an_empty_folder_is_a_warning(folder, capsys):
     (folder / "empty").mkdir()
     assert main(["check", "specs/empty"]) == 0
     out, err = capsys.readouterr()
-    assert err.startswith("specs/empty: warning: no .yaml or .yml file in this folder")
-    assert out == "checked 0 files: 0 errors, 1 warning\n"
+    assert err.startswith("specs/empty: warning: aucun fichier .yaml ou .yml dans ce dossier")
+    assert out == "0 fichier vérifié : 0 erreur, 1 avertissement\n"
 
 
 def test_an_engine_bug_is_reported_against_its_file_and_the_others_are_checked(folder, capsys, monkeypatch):
@@ -176,7 +177,7 @@ def test_an_engine_bug_is_reported_against_its_file_and_the_others_are_checked(f
     monkeypatch.setattr(check, "_compiler", broken_compile)
     assert main(["check", "specs"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("specs/a.yaml: error: internal error while compiling this file (ZeroDivisionError: boom)")
+    assert err.startswith("specs/a.yaml: error: erreur interne du moteur pendant la compilation de ce fichier (ZeroDivisionError: boom)")
     assert "Traceback" not in err and err.count("error:") == 1
 
 
@@ -190,5 +191,5 @@ def test_import_conflicts_are_all_reported_once(folder, capsys):
     err = capsys.readouterr().err
     locs = [line.split(": error:")[0] for line in err.splitlines() if ": error:" in line]
     assert locs == ["specs/voc2.yaml:4:3", "specs/voc2.yaml:6:3"]
-    assert 'attributes: "rsa" is defined differently in two imported vocabularies, voc.yaml (line 4) and voc2.yaml ' \
-           "(line 4)" in err
+    assert "attributes : « rsa » est défini différemment dans deux vocabulaires importés, voc.yaml (ligne 4) et " \
+           "voc2.yaml (ligne 4)" in err

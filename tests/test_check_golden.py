@@ -85,4 +85,4 @@ def test_whole_broken_folder_reports_every_file_sorted(in_repo, capsys):
         parts = loc.split(":")
         keys.append((parts[0], int(parts[1]) if len(parts) > 1 else 0, int(parts[2]) if len(parts) > 2 else 0))
     assert keys == sorted(keys)
-    assert err.rstrip().splitlines()[-1].startswith("checked ")
+    assert err.rstrip().splitlines()[-1].endswith(" erreurs")

@@ -219,7 +219,7 @@ def test_broken_yaml_is_a_positioned_error(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\nphases:\n  a: {label: A}\n  a: {label: B}\n", encoding="utf-8")
     code, out, err = _run(["diff", BASE, str(bad)], capsys)
-    assert code == 1 and f"{bad}:4:3" in err and "duplicate key" in err and "Traceback" not in err
+    assert code == 1 and f"{bad}:4:3" in err and "en double" in err and "Traceback" not in err
 
 
 def test_changed_definitions_and_attributes_name_their_users(tmp_path):

@@ -125,7 +125,7 @@ def test_broken_spec_is_an_error_not_a_skip(capsys, tmp_path):
     (tmp_path / "bad.yaml").write_text("id: bad\ntitle: T\nversion: '1'\nphases:\n  a: {label: A, source: '01-x.txt:1'}\n", encoding="utf-8")
     results = run_examples([tmp_path])
     assert [(r.status, r.name) for r in results] == [("error", "(spec)")]
-    assert "no initial phase" in results[0].message
+    assert "aucune phase initiale" in results[0].message
     assert main(["test", str(tmp_path)]) == 1
     assert "1 example: 0 passed, 1 failed (1 error)" in capsys.readouterr().out
 

@@ -71,7 +71,7 @@ def test_value_from_json_errors(raw, typ, fragment):
     (True, NUMBER, "got true"),
     (3, STRING, "got 3"),
     ("abc", NUMBER, 'got "abc"'),
-    ({"a": 1}, ListType(NUMBER), "got a mapping"),
+    ({"a": 1}, ListType(NUMBER), "got une table"),
     (Decimal("1E+40"), NUMBER, "got 1E+40"),
 ])
 def test_value_from_json_errors_show_the_value_as_json_not_python(raw, typ, shown):

@@ -141,17 +141,17 @@ def test_phase_target_before_the_window_is_early(tmp_path):
 
 
 @pytest.mark.parametrize("body,code,words", [
-    (MILESTONE.replace("    milestone: 6 months\n", ""), "spec.deadline", "has no `within` (nor `milestone`)"),
+    (MILESTONE.replace("    milestone: 6 months\n", ""), "spec.deadline", "n'a ni `within` ni `milestone`"),
     (MILESTONE.replace("milestone: 6 months", "milestone: 6 months\n    within: 7 months"), "spec.deadline",
-     "`milestone` and `within` together"),
+     "`milestone` et `within` ensemble"),
     (MILESTONE.replace("milestone: 6 months", "within: 6 months\n    tolerance: 1 month"), "spec.deadline",
-     "`tolerance` only applies to a `milestone`"),
+     "`tolerance` ne s'applique qu'à un `milestone`"),
     (MILESTONE.replace("milestone: 6 months", "within: 1 month\n    not_before: 2 months"), "spec.deadline",
-     "not_before (2 mois) is longer than within (1 mois): the window is empty"),
+     "not_before (2 mois) est plus long que within (1 mois) : la fenêtre est vide"),
     (MILESTONE.replace("milestone: 6 months", "milestone: 6 months\n    not_before: 5 months"), "spec.deadline",
-     "`not_before` with a `milestone`"),
+     "`not_before` avec un `milestone`"),
     (MILESTONE.replace("milestone: 6 months", "milestone: 1 month\n    tolerance: 2 months"), "spec.deadline",
-     "the window would open before its anchor"),
+     "la fenêtre s'ouvrirait avant son point de départ"),
     (MILESTONE + "    tolerance: {avant: 1 month}\n", "schema", "avant"),
 ])
 def test_check_rejects_bad_windows(tmp_path, body, code, words):
@@ -279,7 +279,7 @@ def test_events_the_text_expects_after_the_end(tmp_path, extra, codes):
 
 def test_events_after_end_names_declared_event_types(tmp_path):
     errs = errors_of(tmp_path, "", BOUNDS_HEAD.replace("EXTRA", ", events_after_end: [pont]"))
-    assert errs == [("spec.unknown_event", 'convention.events_after_end: unknown event type "pont"')]
+    assert errs == [("spec.unknown_event", "convention.events_after_end : type d'événement inconnu « pont »")]
 
 
 def test_report_checks_participants_against_the_operation_convention(tmp_path):

@@ -235,7 +235,7 @@ def test_invalid_utf8_in_a_spec(tmp_path, capsys):
     p = tmp_path / "s.yaml"
     p.write_bytes(b"id: s\nlabel: caf" + BAD_UTF8 + b"\n")
     code, _, err = run(capsys, "check", str(p))
-    assert code == 1 and f"{p}:2:11: error: invalid UTF-8 byte 0xFF" in err
+    assert code == 1 and f"{p}:2:11: error: octet 0xFF invalide" in err
 
 
 @pytest.mark.parametrize("escape,what", [("\\udc80", "U+DC80"), ("\\ud800", "U+D800"), ("\\e[31m", "U+001B"),

@@ -87,14 +87,14 @@ b: {use: session_2026}
 
 @pytest.mark.parametrize("files,code,line,col,hint", [
     ({"s.yaml": "id: s\nimports: [commun.yaml]\n", "common.yaml": VOCAB}, "import.missing", 2, 11,
-     'did you mean "common.yaml"?'),
+     'vouliez-vous dire « common.yaml » ?'),
     ({"s.yaml": "id: s\nimports: [a.yaml]\n", "a.yaml": "kind: vocabulary\nid: a\nimports: [b.yaml]\n",
       "b.yaml": "kind: vocabulary\nid: b\nimports: [a.yaml]\n"}, "import.cycle", 3, 11, None),
     ({"s.yaml": "id: s\nimports: [s.yaml]\n"}, "import.cycle", 2, 11, None),
     ({"s.yaml": "id: s\nimports: [other.yaml]\n", "other.yaml": "id: other\n"}, "import.kind", 2, 11, None),
     ({"s.yaml": "id: s\nimports: common.yaml\n"}, "import.invalid", 2, 10, None),
     ({"s.yaml": "id: s\nimports: [common.yaml]\nx: {use: session2026}\n", "common.yaml": VOCAB}, "use.unknown", 3, 10,
-     'did you mean "session_2026"?'),
+     'vouliez-vous dire « session_2026 » ?'),
     ({"s.yaml": "id: s\nx: {use: session_2026}\n"}, "use.unknown", 2, 10, None),
     ({"s.yaml": "id: s\nimports: [common.yaml]\nx: {use: loop_a}\n", "common.yaml": VOCAB}, "use.cycle", 21, 17, None),
     ({"s.yaml": "id: s\nimports: [common.yaml]\nx: {use: payments_30_70, id: p}\n", "common.yaml": VOCAB},
@@ -155,11 +155,11 @@ def test_two_imports_defining_a_name_differently_conflict(tmp_path):
         ("b.yaml", 7, 3, "attributes.rsa"), ("b.yaml", 9, 3, "shared.blk")]
     assert any(d.code == "use.unknown" for d in diags)
     d = conflicts[0]
-    assert "attributes" in d.message and '"rsa"' in d.message
-    assert "a.yaml (line 4)" in d.message and "b.yaml (line 7)" in d.message
+    assert "attributes" in d.message and "« rsa »" in d.message
+    assert "a.yaml (ligne 4)" in d.message and "b.yaml (ligne 7)" in d.message
     assert d.source_line == "  rsa: {type: string}" and d.width == 3
     assert d.format().splitlines()[2].endswith("|   ^^^")
-    assert "rename" in d.hint and "only one vocabulary" in d.hint
+    assert "renommez" in d.hint and "un seul vocabulaire" in d.hint
 
 
 def test_a_diamond_or_an_identical_copy_is_not_a_conflict(tmp_path):
@@ -182,9 +182,9 @@ def test_a_vocabulary_redefining_an_imported_name_is_a_conflict(tmp_path):
     diags = errors_of(tmp_path / "s.yaml")
     assert [(Path(d.file).name, d.line, d.col, d.code) for d in diags] == [("local.yaml", 5, 3, "import.conflict")]
     d = diags[0]
-    assert "attributes" in d.message and '"rsa"' in d.message
-    assert "common.yaml (line 4)" in d.message and "local.yaml (line 5)" in d.message
+    assert "attributes" in d.message and "« rsa »" in d.message
+    assert "common.yaml (ligne 4)" in d.message and "local.yaml (ligne 5)" in d.message
     assert d.source_line == "  rsa: {type: string}"
-    assert "rename" in d.hint and "common.yaml" in d.hint
+    assert "renommez" in d.hint and "common.yaml" in d.hint
     # loading the vocabulary itself reports it too
     assert [d.code for d in errors_of(tmp_path / "local.yaml")] == ["import.conflict"]

@@ -144,53 +144,62 @@ deadlines:
 """
 
 MESSAGES = [
-    # (replace old -> new in BASE, expected message, line, col, expected hint or None)
+    # (replace old -> new in BASE, expected message, line, col, expected hint or None, code)
     ("max_duration: 6 months", "max_duration: six mois",
-     'phases.accueil.max_duration: expected a duration such as "6 months" or "6 mois", got "six mois"', 18, 19, None),
+     'phases.accueil.max_duration : il faut une durée comme "6 mois" ou "15 jours", trouvé : "six mois"', 18, 19, None,
+     "schema.value"),
     ("        condition: rsa", "        condtion: rsa",
-     'eligibility.beneficiary.all[brsa]: unknown key "condtion"', 12, 9, 'did you mean "condition"?'),
-    ("    label: Accueil\n", "", 'phases.accueil: missing key "label"', 15, 3, "add label: ... (Libellé)"),
-    ('version: "2026.1"', "version: 2026.1", 'version: expected a version in quotes, such as "2026.1", got 2026.1',
-     2, 10, None),
+     "eligibility.beneficiary.all[brsa] : clé « condtion » inconnue", 12, 9, "vouliez-vous dire « condition » ?",
+     "schema.unknown_key"),
+    ("    label: Accueil\n", "", "phases.accueil : clé « label » manquante", 15, 3, "ajoutez label: ... (Libellé)",
+     "schema.required"),
+    ('version: "2026.1"', "version: 2026.1",
+     'version : il faut une version entre guillemets, comme "2026.1", trouvé : 2026.1', 2, 10, None, "schema.value"),
     ("title: Test", "title: Test\nvalid_from: 2026-02-30",
-     "valid_from: 2026-02-30 is not a valid date: February 2026 has 28 days", 4, 13, None),
+     "valid_from : 2026-02-30 n'est pas une date valable : février 2026 a 28 jours", 4, 13, None, "schema.date"),
     ("title: Test", "title: Test\nvalid_until: 2025-02-29",
-     "valid_until: 2025-02-29 is not a valid date: February 2025 has 28 days", 4, 14, None),
+     "valid_until : 2025-02-29 n'est pas une date valable : février 2025 a 28 jours", 4, 14, None, "schema.date"),
     ("title: Test", "title: Test\nvalid_until: 12/01/2026",
-     'valid_until: expected a date such as 2026-01-12 (year-month-day), got "12/01/2026"', 4, 14, None),
+     'valid_until : il faut une date comme 2026-01-12 (année-mois-jour), trouvé : "12/01/2026"', 4, 14, None,
+     "schema.value"),
     ("within: 15 days, source", "within: 15, source",
-     'transitions[1].within: expected a duration such as "6 months" or "6 mois", got 15', 22, 41, None),
+     'transitions[1].within : il faut une durée comme "6 mois" ou "15 jours", trouvé : 15', 22, 41, None,
+     "schema.value"),
     ("from: {phase: accueil}", "from: {phase: accueil, event: x}",
-     "deadlines[first_appointment].from: expected exactly one of {phase: ...}, {event: ...} or {attribute: ...}, "
-     "got a mapping", 26, 5, None),
+     "deadlines[first_appointment].from : il faut exactement un de {phase: ...}, {event: ...} ou {attribute: ...}, "
+     "trouvé : une table", 26, 5, None, "schema.value"),
     ("from: {phase: accueil}", "from: {phasee: accueil}",
-     'deadlines[first_appointment].from: unknown key "phasee"', 26, 12, 'did you mean "phase"?'),
-    ("initial: true", "initial: yes", "phases.accueil.initial: expected true or false, got \"yes\"", 17, 14, None),
-    ("initial: true", "initial: null", "phases.accueil.initial: expected true or false, got nothing (null)", 17, 14,
-     None),
+     "deadlines[first_appointment].from : clé « phasee » inconnue", 26, 12, "vouliez-vous dire « phase » ?",
+     "schema.unknown_key"),
+    ("initial: true", "initial: yes", 'phases.accueil.initial : il faut true ou false, trouvé : "yes"', 17, 14, None,
+     "schema.type"),
+    ("initial: true", "initial: null", "phases.accueil.initial : il faut true ou false, trouvé : rien (null)", 17, 14,
+     None, "schema.type"),
     ("title: Test", "title: Test\nterritories: [artois, 12]",
-     'territories[2]: expected an identifier such as "first_appointment" (letters, digits, _ and -), got 12',
-     4, 23, None),
-    ("title: Test", "title: Test\nkind: spek", "kind: expected one of spec, vocabulary, got \"spek\"", 4, 7,
-     'did you mean "spec"?'),
-    ("title: Test", "title: Test\nphasess: {}", 'top level: unknown key "phasess"', 4, 1, 'did you mean "phases"?'),
+     'territories[2] : il faut un identifiant comme "first_appointment" (lettres, chiffres, _ et -), trouvé : 12',
+     4, 23, None, "schema.value"),
+    ("title: Test", "title: Test\nkind: spek", "kind : il faut l'une des valeurs spec, vocabulary, trouvé : \"spek\"",
+     4, 7, "vouliez-vous dire « spec » ?", "schema.enum"),
+    ("title: Test", "title: Test\nphasess: {}", "niveau supérieur : clé « phasess » inconnue", 4, 1,
+     "vouliez-vous dire « phases » ?", "schema.unknown_key"),
     ("    rsa: {type: boolean, label: BRSA}", "    rsa: {type: bool, label: BRSA}",
-     "inputs.attributes.rsa.type: expected one of boolean, number, integer, string, date, duration, enum, list, "
-     'got "bool"', 6, 17, 'did you mean "boolean"?'),
+     "inputs.attributes.rsa.type : il faut l'une des valeurs boolean, number, integer, string, date, duration, enum, "
+     'list, trouvé : "bool"', 6, 17, "vouliez-vous dire « boolean » ?", "schema.enum"),
     ("    rsa: {type: boolean, label: BRSA}", "    rsa: {type: boolean, label: BRSA (oui, non)}",
-     'inputs.attributes.rsa: unknown key "non)"', 6, 44, 'inside { }, a comma separates the entries: put a text '
-     'containing a comma in quotes, e.g. label: "a, b"'),
+     "inputs.attributes.rsa : clé « non) » inconnue", 6, 44, "entre { }, une virgule sépare les entrées : mettez un "
+     'texte qui contient une virgule entre guillemets, par exemple label: "a, b"', "schema.unknown_key"),
     ("    rsa: {type: boolean, label: BRSA}", "    2rsa: {type: boolean, label: BRSA}",
-     'inputs.attributes: "2rsa" is not a valid name here: expected a name such as "birth_date" (letters, digits '
-     'and _)', 6, 5, None),
+     "inputs.attributes : « 2rsa » n'est pas un nom valable ici : il faut un nom comme \"birth_date\" (lettres, "
+     "chiffres et _)", 6, 5, None, "schema.name"),
     ("        source: \"02-accompagnement-social-professionnel-intensif.txt:21\"", "        source: ligne 21",
-     'eligibility.beneficiary.all[brsa].source: expected a source such as '
-     '"02-accompagnement-social-professionnel-intensif.txt:14" or "...txt:14-16", got "ligne 21"', 13, 17, None),
+     'eligibility.beneficiary.all[brsa].source : il faut une source comme '
+     '"02-accompagnement-social-professionnel-intensif.txt:14" ou "...txt:14-16", trouvé : "ligne 21"', 13, 17, None,
+     "schema.value"),
 ]
 
 
-@pytest.mark.parametrize("old,new,message,line,col,hint", MESSAGES, ids=[m[2][:40] for m in MESSAGES])
-def test_schema_errors_are_one_plain_sentence_at_the_node(old, new, message, line, col, hint):
+@pytest.mark.parametrize("old,new,message,line,col,hint,code", MESSAGES, ids=[m[2][:40] for m in MESSAGES])
+def test_schema_errors_are_one_plain_sentence_at_the_node(old, new, message, line, col, hint, code):
     assert old in BASE
     data = load_yaml("t.yaml", BASE.replace(old, new, 1))
     diags = validate_data(data)
@@ -198,6 +207,7 @@ def test_schema_errors_are_one_plain_sentence_at_the_node(old, new, message, lin
     d = diags[0]
     assert (d.file, d.line, d.col) == ("t.yaml", line, col), d.format()
     assert d.hint == hint
+    assert d.code == code
     assert "{" not in d.message.split(":")[0]  # a path, never a schema dump
 
 
@@ -213,7 +223,7 @@ def test_vocabulary_files_use_the_vocabulary_schema():
     ok = "kind: vocabulary\nid: v\nattributes:\n  rsa: {type: boolean, label: BRSA}\nshared:\n  anything: [1, 2]\n"
     assert validate_data(load_yaml("v.yaml", ok)) == []
     bad = ok + "phases: {}\n"
-    assert [d.message for d in validate_data(load_yaml("v.yaml", bad))] == ['top level: unknown key "phases"']
+    assert [d.message for d in validate_data(load_yaml("v.yaml", bad))] == ["niveau supérieur : clé « phases » inconnue"]
 
 
 def test_validate_document_raises_with_every_error(tmp_path):

@@ -47,7 +47,7 @@ def test_a_citation_past_the_end_of_its_text_fails(copy_of_specs, capsys):
     spec.write_text(changed, encoding="utf-8")
     assert main(["check", str(spec)]) == 1
     err = capsys.readouterr().err
-    assert "line 9999 is past the end of 07-mobilite.txt" in err
+    assert "la ligne 9999 est au-delà de la fin de 07-mobilite.txt" in err
     assert "warning" not in err
 
 
@@ -59,7 +59,7 @@ def test_without_the_texts_one_warning_says_how_to_point_at_them(copy_of_specs, 
     assert out.err.count("warning:") == 1  # once for the run, not once per file
     assert "textes sources introuvables" in out.err
     assert "ENGINE_SEEDS=DOSSIER" in out.err and "--seeds DOSSIER" in out.err
-    assert out.out.strip() == "checked 2 files: 0 errors, 1 warning"
+    assert out.out.strip() == "2 fichiers vérifiés : 0 erreur, 1 avertissement"
     assert main(["check", str(copy_of_specs), "--json"]) == 0
     diags = json.loads(capsys.readouterr().out)["diagnostics"]
     assert [d["code"] for d in diags] == ["source.unchecked"] and diags[0]["severity"] == "warning"
@@ -79,7 +79,7 @@ def test_the_seeds_option_points_at_a_folder(copy_of_specs, capsys, monkeypatch,
     (other / "07-mobilite.txt").write_text("une seule ligne\n", encoding="utf-8")
     assert main(["check", str(copy_of_specs / "mobilite.yaml"), "--seeds", str(other)]) == 1
     err = capsys.readouterr().err
-    assert "is past the end of 07-mobilite.txt (1 lines)" in err or "past the end of 07-mobilite.txt (1 line" in err
+    assert "est au-delà de la fin de 07-mobilite.txt (1 ligne)" in err
     assert "warning" not in err
     assert main(["check", str(copy_of_specs), "--seeds", str(tmp_path / "absent")]) == 2
     assert "--seeds" in capsys.readouterr().err

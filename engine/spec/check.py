@@ -12,7 +12,7 @@ For each file (folders are searched for ``*.yaml``/``*.yml``, skipping ``samples
 
 All diagnostics of all files are reported, sorted by file, line and column, each as ``file:line:col: error: ...``
 with the source line and a caret, on standard error; exit 1 on any error. Otherwise a one-line summary
-(``checked 12 files: 0 errors``) on standard output and exit 0. ``--json`` prints the result as JSON instead.
+(``12 fichiers vérifiés : 0 erreur``) on standard output and exit 0. ``--json`` prints the result as JSON instead.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from engine.errors import Diagnostic, SpecError, did_you_mean
+from engine.fr import fr_plural
 
 SOURCE_RE = re.compile(r"^(\d{2}-[a-z0-9-]+\.txt):(\d+)(?:-(\d+))?$")
 
@@ -51,11 +52,11 @@ class CheckResult:
 
     def summary(self) -> str:
         n, e, w = len(self.files), len(self.errors), len(self.warnings)
-        text = f"checked {n} file{'s' if n != 1 else ''}: {e} error{'s' if e != 1 else ''}"
+        text = f"{fr_plural(n, 'fichier vérifié', 'fichiers vérifiés')} : {fr_plural(e, 'erreur', 'erreurs')}"
         if w:
-            text += f", {w} warning{'s' if w != 1 else ''}"
+            text += f", {fr_plural(w, 'avertissement', 'avertissements')}"
         if not self.compiled and not self.errors:
-            text += " (expressions and phase graphs not checked: engine.spec.compile is not available)"
+            text += " (expressions et graphes de phases non vérifiés : engine.spec.compile n'est pas disponible)"
         return text
 
     def to_json(self) -> dict:
@@ -79,17 +80,18 @@ def find_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
                         and not any(part.startswith(".") for part in rel):
                     found.append(str(f))
             if not found:
-                diags.append(Diagnostic("no .yaml or .yml file in this folder", file=p, code="file.none",
+                diags.append(Diagnostic("aucun fichier .yaml ou .yml dans ce dossier", file=p, code="file.none",
                                         severity="warning"))
             files.extend(sorted(found))
         elif path.is_file():
             files.append(str(path))
         elif path.exists():
-            diags.append(Diagnostic("cannot read this path: it is neither a file nor a folder", file=p,
+            diags.append(Diagnostic("impossible de lire ce chemin : ce n'est ni un fichier ni un dossier", file=p,
                                     code="file.unreadable"))
         else:
-            diags.append(Diagnostic("cannot read this path: no such file or folder", file=p, code="file.missing",
-                                    hint="give a spec file or a folder of specs, e.g. engine check specs/"))
+            diags.append(Diagnostic("impossible de lire ce chemin : aucun fichier ni dossier de ce nom", file=p,
+                                    code="file.missing",
+                                    hint="donnez un fichier de spec ou un dossier de specs, par exemple engine check specs/"))
     seen: set[str] = set()
     unique = []
     for f in files:
@@ -181,7 +183,7 @@ def check_sources(doc, seeds: _Seeds, seen: set | None = None) -> list[Diagnosti
             seen.add(pos)
         if key == "source_document":
             if re.fullmatch(r"\d{2}-[a-z0-9-]+\.txt", value) and seeds.lines(value) is None:
-                out.append(diag_at(doc, pos, f'source_document: no source text named "{value}"', width=width,
+                out.append(diag_at(doc, pos, f"source_document : aucun texte source nommé « {value} »", width=width,
                                    hint=did_you_mean(value, seeds.names), code="source.file", path=path))
             continue
         m = SOURCE_RE.match(value)
@@ -190,21 +192,21 @@ def check_sources(doc, seeds: _Seeds, seen: set | None = None) -> list[Diagnosti
         name, first, last = m.group(1), int(m.group(2)), int(m.group(3) or m.group(2))
         total = seeds.lines(name)
         if total is None:
-            hint = did_you_mean(name, seeds.names) or f"the source texts are in {seeds.folder}"
-            out.append(diag_at(doc, pos, f'{path}: no source text named "{name}"', width=width, hint=hint,
+            hint = did_you_mean(name, seeds.names) or f"les textes sources sont dans {seeds.folder}"
+            out.append(diag_at(doc, pos, f"{path} : aucun texte source nommé « {name} »", width=width, hint=hint,
                                code="source.file", path=path))
             continue
         line_pos = container.origin(key).locate(value, len(name) + 1)
         at = type(pos)(pos.file, line_pos[0], line_pos[1]) if line_pos[0] == pos.line else pos
         num_width = len(value) - len(name) - 1
         if first < 1:
-            out.append(diag_at(doc, at, f"{path}: lines are numbered from 1, got {first}", width=num_width,
+            out.append(diag_at(doc, at, f"{path} : les lignes sont numérotées à partir de 1, trouvé : {first}", width=num_width,
                                code="source.line", path=path))
         elif last < first:
-            out.append(diag_at(doc, at, f"{path}: the line range {first}-{last} is reversed", width=num_width,
-                               hint=f"write {name}:{last}-{first}", code="source.line", path=path))
+            out.append(diag_at(doc, at, f"{path} : l'intervalle de lignes {first}-{last} est à l'envers", width=num_width,
+                               hint=f"écrivez {name}:{last}-{first}", code="source.line", path=path))
         elif last > total:
-            out.append(diag_at(doc, at, f"{path}: line {last} is past the end of {name} ({total} lines)",
+            out.append(diag_at(doc, at, f"{path} : la ligne {last} est au-delà de la fin de {name} ({fr_plural(total, 'ligne', 'lignes')})",
                                width=num_width, code="source.line", path=path))
     return out
 
@@ -224,8 +226,9 @@ def _compiler() -> Callable[[Any], Any] | None:
 def _internal(file: str, stage: str, e: Exception) -> Diagnostic:
     if os.environ.get("ENGINE_DEBUG"):
         raise e
-    return Diagnostic(f"internal error while {stage} this file ({type(e).__name__}: {e}); this is a bug in the "
-                      "engine, please report it (ENGINE_DEBUG=1 shows the traceback)", file=file, code="internal")
+    return Diagnostic(f"erreur interne du moteur pendant {stage} ce fichier ({type(e).__name__}: {e}) ; ce n'est "
+                      "pas une erreur de la spec : signalez-la (ENGINE_DEBUG=1 affiche la trace)", file=file,
+                      code="internal")
 
 
 def check_paths(paths: list[str], seeds: "Path | str | None" = "auto") -> CheckResult:
@@ -249,7 +252,7 @@ def check_paths(paths: list[str], seeds: "Path | str | None" = "auto") -> CheckR
             checked.append(f)
             continue
         except Exception as e:  # an engine bug: report it against the file, check the others
-            diags.append(_internal(f, "loading", e))
+            diags.append(_internal(f, "le chargement de", e))
             checked.append(f)
             continue
         loaded.append(doc)
@@ -271,7 +274,7 @@ def check_paths(paths: list[str], seeds: "Path | str | None" = "auto") -> CheckR
         try:
             found = validate(doc)
         except Exception as e:  # an engine bug
-            found = [_internal(doc.path, "validating", e)]
+            found = [_internal(doc.path, "la validation de", e)]
         schema_errors[key] = any(d.severity == "error" for d in found)
         diags.extend(found)
         diags.extend(check_sources(doc, seeds, seen_sources))
@@ -299,7 +302,7 @@ def check_paths(paths: list[str], seeds: "Path | str | None" = "auto") -> CheckR
                 raise
             compiled = False
         except Exception as e:  # an engine bug: report it against the file rather than stop the whole check
-            diags.append(_internal(doc.path, "compiling", e))
+            diags.append(_internal(doc.path, "la compilation de", e))
     unique: dict[tuple, Diagnostic] = {}
     for d in diags:
         unique.setdefault((d.file, d.line, d.col, d.message, d.severity), d)

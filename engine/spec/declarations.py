@@ -20,7 +20,7 @@ def _vocabularies(ctx: Ctx) -> list[tuple[str, Any]]:
         return []
     names = [str(getattr(i, "data", {}).get("id") or Path(getattr(i, "path", "vocabulary")).stem)
              for i in getattr(ctx.doc, "imports", None) or ()]
-    return [(", ".join(names) or "the vocabulary", voc)]
+    return [(", ".join(names) or "le vocabulaire", voc)]
 
 
 def _declare(ctx: Ctx, table: dict[str, Attribute], node, path: str, origin: str) -> None:
@@ -36,20 +36,20 @@ def _declare(ctx: Ctx, table: dict[str, Attribute], node, path: str, origin: str
         except (ValueError, TypeError, EngineError) as e:
             msg = e.diagnostic.message if isinstance(e, EngineError) else str(e)
             ctx.error(ctx.pos(decl, "type") if isinstance(decl, Mapping) and "type" in decl else ctx.pos(node, name),
-                      f"{p}: {msg}", "spec.type", "types: boolean, number, integer, string, date, duration, enum "
-                      "(with values), list (with items)", p)
+                      f"{p} : {msg}", "spec.type", "types : boolean, number, integer, string, date, duration, enum "
+                      "(avec values), list (avec items)", p)
             continue
         label = text_of(decl, "label") if isinstance(decl, Mapping) else None
         attr = Attribute(name, typ, plain(decl) if isinstance(decl, Mapping) else {"type": decl}, label,
                          ctx.source(decl, p) if isinstance(decl, Mapping) else None, origin)
         old = table.get(name)
         if old is not None and old.origin == origin:
-            ctx.error(ctx.pos(node, name, of_key=True), f'"{name}" is declared twice', "spec.duplicate_id",
-                      "keep one declaration", p)
+            ctx.error(ctx.pos(node, name, of_key=True), f"« {name} » est déclaré deux fois", "spec.duplicate_id",
+                      "gardez une seule déclaration", p)
         elif old is not None and old.decl.get("type") != attr.decl.get("type"):
-            ctx.error(ctx.pos(node, name, of_key=True), f'"{name}" is already declared by {old.origin} with type '
-                      f'{old.decl.get("type")}', "spec.redeclared", "use the vocabulary's declaration (remove this "
-                      "one) or choose another name", p)
+            ctx.error(ctx.pos(node, name, of_key=True), f"« {name} » est déjà déclaré par {old.origin} avec le type "
+                      f"{old.decl.get('type')}", "spec.redeclared", "utilisez la déclaration du vocabulaire (supprimez "
+                      "celle-ci) ou choisissez un autre nom", p)
         table[name] = attr
 
 
@@ -63,8 +63,8 @@ def _event_types(ctx: Ctx, table: dict[str, EventType], node, path: str, origin:
             _declare(ctx, fields, ctx.map_at(decl, "fields", f"{path}.{name}.fields"), f"{path}.{name}.fields", origin)
             for reserved in ("type", "date"):
                 if reserved in fields:
-                    ctx.error(ctx.pos(decl.get("fields"), reserved, of_key=True), f'event field "{reserved}" is '
-                              "reserved (every event has a type and a date)", "spec.reserved", "rename the field",
+                    ctx.error(ctx.pos(decl.get("fields"), reserved, of_key=True), f"le champ d'événement « {reserved} » est "
+                              "réservé (tout événement a un type et une date)", "spec.reserved", "renommez le champ",
                               f"{path}.{name}.fields.{reserved}")
         table[name] = EventType(name, text_of(decl, "label") if isinstance(decl, Mapping) else None, fields,
                                 ctx.source(decl, f"{path}.{name}") if isinstance(decl, Mapping) else None)
@@ -86,8 +86,8 @@ def _declarations(ctx: Ctx) -> None:
         _declare(ctx, ops, inputs.get("operation"), "inputs.operation", "spec")
     for reserved in ("id", "history", "events", "today"):
         if reserved in attrs and attrs[reserved].origin == "spec":
-            ctx.error(ctx.pos(inputs.get("attributes"), reserved, of_key=True), f'attribute name "{reserved}" is '
-                      "reserved", "spec.reserved", "rename the attribute", f"inputs.attributes.{reserved}")
+            ctx.error(ctx.pos(inputs.get("attributes"), reserved, of_key=True), f"le nom d'attribut « {reserved} » est "
+                      "réservé", "spec.reserved", "renommez l'attribut", f"inputs.attributes.{reserved}")
     tmp: dict[str, Attribute] = {}
     pnodes = [ctx.map_at(voc, "parameters", "parameters") for _, voc in _vocabularies(ctx)] + \
         [ctx.map_at(ctx.data, "parameters", "parameters")]
@@ -100,8 +100,8 @@ def _declarations(ctx: Ctx) -> None:
         params[name] = Parameter(name, a.type, a.decl, a.label,
                                  text_of(decl, "interpretation") if isinstance(decl, Mapping) else None, a.source)
         if name in attrs:
-            ctx.error(ctx.pos(pnode, name, of_key=True), f'parameter "{name}" has the name of an attribute',
-                      "spec.duplicate_id", "rename the parameter", f"parameters.{name}")
+            ctx.error(ctx.pos(pnode, name, of_key=True), f"le paramètre « {name} » porte le nom d'un attribut",
+                      "spec.duplicate_id", "renommez le paramètre", f"parameters.{name}")
     ctx.fields.update(attributes=attrs, events=events, operation_attributes=ops, parameters=params)
 
 
@@ -122,8 +122,8 @@ def _definitions(ctx: Ctx) -> None:
     spec_defs = ctx.map_at(ctx.data, "definitions", "definitions")
     for name, d in spec_defs.items():
         if str(name) in ctx.fields["attributes"] or str(name) in ctx.fields["parameters"]:
-            ctx.error(ctx.pos(spec_defs, name, of_key=True), f'definition "{name}" has the name of an attribute or '
-                      "parameter", "spec.duplicate_id", "rename the definition", f"definitions.{name}")
+            ctx.error(ctx.pos(spec_defs, name, of_key=True), f"la définition « {name} » porte le nom d'un attribut ou "
+                      "d'un paramètre", "spec.duplicate_id", "renommez la définition", f"definitions.{name}")
         nodes[str(name)] = (spec_defs, f"definitions.{name}", "spec")
 
     def expr_text(name: str) -> str:
@@ -151,9 +151,9 @@ def _definitions(ctx: Ctx) -> None:
             elif state.get(nxt) == 1:
                 holder, path, _ = nodes[n]
                 cycle = [m for m, _ in stack][[m for m, _ in stack].index(nxt):] + [nxt]
-                ctx.error(ctx.pos(holder, n, of_key=True), "definitions refer to each other in a cycle: "
-                          + " -> ".join(cycle), "spec.definition_cycle", "break the cycle: a definition cannot use "
-                          "itself, directly or through others", path)
+                ctx.error(ctx.pos(holder, n, of_key=True), "des définitions se citent en cycle : "
+                          + " -> ".join(cycle), "spec.definition_cycle", "rompez le cycle : une définition ne peut pas "
+                          "s'utiliser elle-même, directement ou par d'autres", path)
                 deps[n] = [m for m in deps[n] if m != nxt]
             elif not state.get(nxt):
                 state[nxt] = 1

@@ -138,28 +138,29 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
     names = list(phases)
 
     def unknown_phase(name: str, pos: Position | None, what: str, path: str) -> None:
-        hint = did_you_mean(name, names) or ("declared phases: " + ", ".join(names) if names else
-                                            "declare the phase under `phases:`")
-        out.append(_diag(line_of, pos, f'{what} names an unknown phase "{name}"', "graph.unknown_phase", hint, path))
+        hint = did_you_mean(name, names) or ("phases déclarées : " + ", ".join(names) if names else
+                                            "déclarez la phase sous `phases:`")
+        out.append(_diag(line_of, pos, f"{what} nomme une phase inconnue « {name} »", "graph.unknown_phase", hint, path))
 
     seen: dict[tuple[str, str], Transition] = {}
     for t in transitions:
         path = _tpath(t)
         for key, name in (("from", t.from_phase), ("to", t.to_phase)):
             if name not in phases:
-                unknown_phase(name, t.field_pos.get(key, t.pos), f"transition `{key}`", f"{path}.{key}")
+                unknown_phase(name, t.field_pos.get(key, t.pos), f"la transition (`{key}`)", f"{path}.{key}")
         src = phases.get(t.from_phase)
         if src is not None and src.final:
-            out.append(_diag(line_of, t.field_pos.get("from", t.pos), f'transition {t.from_phase} -> {t.to_phase} '
-                             f'leaves "{t.from_phase}", a final phase: a path ends there, so it could never be taken',
-                             "graph.transition_from_final", f'remove the transition, or remove `final: true` from '
-                             f'"{t.from_phase}"', f"{path}.from"))
+            out.append(_diag(line_of, t.field_pos.get("from", t.pos), f"la transition {t.from_phase} -> {t.to_phase} "
+                             f"part de « {t.from_phase} », une phase finale : un parcours s'y arrête, elle ne pourrait "
+                             "donc jamais être prise", "graph.transition_from_final",
+                             f"supprimez la transition, ou retirez `final: true` de « {t.from_phase} »", f"{path}.from"))
         pair = (t.from_phase, t.to_phase)
         if pair in seen:
             first = seen[pair]
-            out.append(_diag(line_of, t.pos, f'second transition from "{t.from_phase}" to "{t.to_phase}" '
-                             f"(the first is at line {first.pos.line})", "graph.duplicate_transition",
-                             "merge the two transitions into one (one guard and one timing per pair)", path))
+            out.append(_diag(line_of, t.pos, f"seconde transition de « {t.from_phase} » vers « {t.to_phase} » "
+                             f"(la première est ligne {first.pos.line})", "graph.duplicate_transition",
+                             "fusionnez les deux transitions en une seule (une condition et un délai par couple de "
+                             "phases)", path))
         else:
             seen[pair] = t
 
@@ -167,18 +168,19 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
         for i, name in enumerate(o.during):
             if name not in phases:
                 unknown_phase(name, o.field_pos.get(f"during[{i}]", o.field_pos.get("during", o.pos)),
-                              f'obligation "{o.id}" `during`', f"obligations.{o.id}.during")
+                              f"l'obligation « {o.id} » (`during`)", f"obligations.{o.id}.during")
 
     if phases:
         initial = [p for p, ph in phases.items() if ph.initial]
         final = [p for p, ph in phases.items() if ph.final]
         if not initial:
-            out.append(_diag(line_of, phases_pos, "no initial phase: a path must start somewhere",
-                             "graph.no_initial", "add `initial: true` to the phase where a path starts "
-                             f'(e.g. "{names[0]}")', "phases"))
+            out.append(_diag(line_of, phases_pos, "aucune phase initiale : un parcours doit bien commencer quelque part",
+                             "graph.no_initial", "ajoutez `initial: true` à la phase où commence un parcours "
+                             f"(par exemple « {names[0]} »)", "phases"))
         if not final:
-            out.append(_diag(line_of, phases_pos, "no final phase: a path can never end", "graph.no_final",
-                             "add `final: true` to the phase where a path ends (e.g. the exit phase)", "phases"))
+            out.append(_diag(line_of, phases_pos, "aucune phase finale : un parcours ne peut jamais se terminer",
+                             "graph.no_final", "ajoutez `final: true` à la phase où se termine un parcours (par "
+                             "exemple la sortie)", "phases"))
         g = build_graph(phases, transitions)
         if initial:
             reached: set[str] = set()
@@ -186,9 +188,9 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
                 reached |= nx.descendants(g, p) | {p}
             for p, ph in phases.items():
                 if p not in reached:
-                    out.append(_diag(line_of, ph.pos, f'phase "{p}" cannot be reached from an initial phase '
-                                     f"({', '.join(initial)})", "graph.unreachable",
-                                     f'add a transition to "{p}", mark it `initial: true`, or remove it',
+                    out.append(_diag(line_of, ph.pos, f"la phase « {p} » ne peut être atteinte depuis aucune phase "
+                                     f"initiale ({', '.join(initial)})", "graph.unreachable",
+                                     f"ajoutez une transition vers « {p} », marquez-la `initial: true`, ou supprimez-la",
                                      f"phases.{p}"))
         if final:
             ending: set[str] = set()
@@ -196,28 +198,29 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
                 ending |= nx.ancestors(g, p) | {p}
             for p, ph in phases.items():
                 if p not in ending:
-                    out.append(_diag(line_of, ph.pos, f'no path leads from phase "{p}" to a final phase '
+                    out.append(_diag(line_of, ph.pos, f"aucun chemin ne mène de la phase « {p} » à une phase finale "
                                      f"({', '.join(final)})", "graph.no_path_to_end",
-                                     f'add a transition from "{p}" towards a final phase, or mark it `final: true`',
-                                     f"phases.{p}"))
+                                     f"ajoutez une transition de « {p} » vers une phase finale, ou marquez-la "
+                                     "`final: true`", f"phases.{p}"))
         out.extend(_check_timing(phases, transitions, line_of))
         for d in deadlines:
             a, t = d.anchor, d.target
             if a.kind == t.kind == "phase" and a.name in phases and t.name in phases and a.name != t.name \
                     and t.name not in nx.descendants(g, a.name):
-                out.append(_diag(line_of, t.pos, f'deadline "{d.id}": phase "{t.name}" cannot be reached from phase '
-                                 f'"{a.name}", so the deadline can never be met', "graph.target_unreachable",
-                                 "check the phases of `from` and `to`, or add the missing transitions",
+                out.append(_diag(line_of, t.pos, f"délai « {d.id} » : la phase « {t.name} » ne peut pas être atteinte "
+                                 f"depuis la phase « {a.name} », le délai ne peut donc jamais être tenu",
+                                 "graph.target_unreachable",
+                                 "vérifiez les phases de `from` et de `to`, ou ajoutez les transitions qui manquent",
                                  f"deadlines.{d.id}.to.phase"))
             elif a.kind == t.kind == "phase" and a.name in phases and t.name in phases and a.name != t.name:
                 fastest = _min_days_between(g, phases, a.name, t.name)
                 if fastest is not None and fastest > max(_lengths(*_md(d.within))):
                     out.append(_diag(line_of, d.field_pos.get("within", d.pos),
-                                     f'deadline "{d.id}": reaching "{t.name}" from "{a.name}" takes at least {fastest} '
-                                     f"days (minimum durations and `after` on the way), more than "
-                                     f"{french_duration(d.within)}: the deadline can never be met",
-                                     "graph.deadline_too_short", "lengthen `within`, or shorten the minimum durations "
-                                     "on the way", f"deadlines.{d.id}.within"))
+                                     f"délai « {d.id} » : atteindre « {t.name} » depuis « {a.name} » prend au moins "
+                                     f"{fastest} jour{'s' if fastest > 1 else ''} (durées minimales et `after` en chemin), plus que "
+                                     f"{french_duration(d.within)} : le délai ne peut jamais être tenu",
+                                     "graph.deadline_too_short", "allongez `within`, ou raccourcissez les durées "
+                                     "minimales en chemin", f"deadlines.{d.id}.within"))
     out.extend(_check_anchors(deadlines, phases, events or {}, attributes or {}, line_of))
     return out
 
@@ -244,44 +247,48 @@ def _check_timing(phases: Mapping[str, Phase], transitions: Sequence[Transition]
         if ph.min_duration is not None and ph.max_duration is not None and always_longer(ph.min_duration,
                                                                                          ph.max_duration):
             out.append(_diag(line_of, fp.get("min_duration", ph.pos),
-                             f'phase "{p}": min_duration ({french_duration(ph.min_duration)}) is longer than '
-                             f"max_duration ({french_duration(ph.max_duration)}): no stay can satisfy both",
-                             "graph.min_above_max", "lower min_duration or raise max_duration", path + ".min_duration"))
+                             f"phase « {p} » : min_duration ({french_duration(ph.min_duration)}) est plus longue que "
+                             f"max_duration ({french_duration(ph.max_duration)}) : aucun séjour ne peut respecter les "
+                             "deux", "graph.min_above_max", "baissez min_duration ou augmentez max_duration",
+                             path + ".min_duration"))
         if ph.total_max_duration is not None and ph.max_duration is not None and always_longer(
                 ph.max_duration, ph.total_max_duration):
             out.append(_diag(line_of, fp.get("total_max_duration", ph.pos),
-                             f'phase "{p}": total_max_duration ({french_duration(ph.total_max_duration)}) is shorter '
-                             f"than one stay's max_duration ({french_duration(ph.max_duration)})",
-                             "graph.total_below_max", "total_max_duration counts all the stays including renewals: "
-                             "it must be at least max_duration", path + ".total_max_duration"))
+                             f"phase « {p} » : total_max_duration ({french_duration(ph.total_max_duration)}) est plus "
+                             f"courte que la max_duration d'un seul séjour ({french_duration(ph.max_duration)})",
+                             "graph.total_below_max", "total_max_duration compte tous les séjours, renouvellements "
+                             "compris : elle doit valoir au moins max_duration", path + ".total_max_duration"))
         if ph.max_renewals is not None and p not in loops:
             out.append(_diag(line_of, fp.get("max_renewals", ph.pos),
-                             f'phase "{p}" has max_renewals but no transition from "{p}" to itself, so it can never '
-                             "be renewed", "graph.renewals_without_loop",
-                             f"add a transition `{{from: {p}, to: {p}}}` (the renewal), or remove max_renewals",
+                             f"la phase « {p} » a max_renewals mais aucune transition de « {p} » vers elle-même : "
+                             "elle ne peut donc jamais être renouvelée", "graph.renewals_without_loop",
+                             f"ajoutez une transition `{{from: {p}, to: {p}}}` (le renouvellement), ou retirez "
+                             "max_renewals",
                              path + ".max_renewals"))
     for t in transitions:
         fp, path = t.field_pos, _tpath(t)
         src = phases.get(t.from_phase)
         if t.after is not None and t.within is not None and always_longer(t.after, t.within):
             out.append(_diag(line_of, fp.get("after", t.pos),
-                             f"transition {t.from_phase} -> {t.to_phase}: after ({french_duration(t.after)}) is longer "
-                             f"than within ({french_duration(t.within)}): it can never happen in time",
-                             "graph.after_above_within", "lower `after` or raise `within`", path + ".after"))
+                             f"transition {t.from_phase} -> {t.to_phase} : after ({french_duration(t.after)}) est plus "
+                             f"long que within ({french_duration(t.within)}) : elle ne peut jamais avoir lieu à temps",
+                             "graph.after_above_within", "baissez `after` ou augmentez `within`", path + ".after"))
         if src is None or src.max_duration is None:
             continue
         if t.after is not None and always_longer(t.after, src.max_duration):
             out.append(_diag(line_of, fp.get("after", t.pos),
-                             f"transition {t.from_phase} -> {t.to_phase}: after ({french_duration(t.after)}) is longer "
-                             f'than phase "{t.from_phase}" can last (max_duration {french_duration(src.max_duration)})',
-                             "graph.after_above_max", "lower `after` or raise the phase's max_duration",
+                             f"transition {t.from_phase} -> {t.to_phase} : after ({french_duration(t.after)}) est plus "
+                             f"long que ce que peut durer la phase « {t.from_phase} » (max_duration "
+                             f"{french_duration(src.max_duration)})",
+                             "graph.after_above_max", "baissez `after` ou augmentez la max_duration de la phase",
                              path + ".after"))
         if t.within is not None and always_longer(t.within, src.max_duration):
             out.append(_diag(line_of, fp.get("within", t.pos),
-                             f"transition {t.from_phase} -> {t.to_phase}: within ({french_duration(t.within)}) is "
-                             f'longer than phase "{t.from_phase}" can last (max_duration '
+                             f"transition {t.from_phase} -> {t.to_phase} : within ({french_duration(t.within)}) est "
+                             f"plus long que ce que peut durer la phase « {t.from_phase} » (max_duration "
                              f"{french_duration(src.max_duration)})", "graph.within_above_max",
-                             "the limit can never be reached: make `within` at most the phase's max_duration",
+                             "la limite ne peut jamais être atteinte : `within` doit valoir au plus la max_duration "
+                             "de la phase",
                              path + ".within"))
     return out
 
@@ -301,13 +308,14 @@ def _check_anchors(deadlines: Sequence[Deadline], phases: Mapping[str, Phase], e
             if a.name in known:
                 continue
             if a.kind == "attribute" and a.name in attributes:
-                msg = f'deadline "{d.id}": attribute "{a.name}" is not a date'
-                hint = "an attribute anchor must be declared with `type: date`"
+                msg = f"délai « {d.id} » : l'attribut « {a.name} » n'est pas une date"
+                hint = "un attribut servant de point de départ doit être déclaré avec `type: date`"
             else:
-                kind = {"phase": "phase", "event": "event type", "attribute": "date attribute"}[a.kind]
-                msg = f'deadline "{d.id}" `{role}` names an unknown {kind} "{a.name}"'
-                hint = did_you_mean(a.name, known) or (f"known: {', '.join(sorted(known))}" if known else
-                                                       f"declare it first")
+                kind = {"phase": "une phase inconnue", "event": "un type d'événement inconnu",
+                        "attribute": "un attribut date inconnu"}[a.kind]
+                msg = f"délai « {d.id} » : `{role}` nomme {kind} « {a.name} »"
+                hint = did_you_mean(a.name, known) or (f"connus : {', '.join(sorted(known))}" if known else
+                                                       "déclarez-le d'abord")
             out.append(_diag(line_of, a.pos, msg, "graph.unknown_anchor", hint, path))
     return out
 

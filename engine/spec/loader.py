@@ -173,8 +173,8 @@ def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...], root: tup
     doc = Document(path=path, kind=kind, data=data, lines=src.lines)
     imports = data.get("imports")
     if imports is not None and not (isinstance(imports, list) and all(isinstance(i, str) for i in imports)):
-        diags.append(diag_at(doc, data.value_pos("imports"), "imports must be a list of file names",
-                             hint="write e.g. imports: [common.yaml]", code="import.invalid", path="imports"))
+        diags.append(diag_at(doc, data.value_pos("imports"), "imports doit être une liste de noms de fichiers",
+                             hint="écrivez par exemple imports: [common.yaml]", code="import.invalid", path="imports"))
         imports = None
     broken_import = False
     for i, name in enumerate(imports or []):
@@ -186,8 +186,8 @@ def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...], root: tup
         tkey = os.path.realpath(target)
         if tkey in chain:
             cyc = " -> ".join(os.path.basename(c) for c in chain[chain.index(tkey):]) + " -> " + name
-            diags.append(diag_at(doc, ipos, f"import cycle: {cyc}", code="import.cycle", path=f"imports[{i + 1}]",
-                                 hint="a vocabulary must not import, directly or not, the file that imports it",
+            diags.append(diag_at(doc, ipos, f"cycle d'imports : {cyc}", code="import.cycle", path=f"imports[{i + 1}]",
+                                 hint="un vocabulaire ne doit pas importer, directement ou non, le fichier qui l'importe",
                                  width=len(name)))
             continue
         if os.path.exists(target) and not os.path.isfile(target):
@@ -199,8 +199,8 @@ def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...], root: tup
         if not os.path.isfile(target):
             here = os.path.dirname(target) or "."
             names = [n for n in os.listdir(here) if n.endswith((".yaml", ".yml"))] if os.path.isdir(here) else []
-            hint = did_you_mean(os.path.basename(name), names) or "paths are relative to the importing file"
-            diags.append(diag_at(doc, ipos, f'imported file "{name}" not found ({target})', code="import.missing",
+            hint = did_you_mean(os.path.basename(name), names) or "les chemins sont relatifs au fichier qui importe"
+            diags.append(diag_at(doc, ipos, f"fichier importé « {name} » introuvable ({target})", code="import.missing",
                                  path=f"imports[{i + 1}]", hint=hint, width=len(name)))
             continue
         try:
@@ -210,8 +210,8 @@ def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...], root: tup
             broken_import = True
             continue
         if sub.kind != "vocabulary":
-            diags.append(diag_at(doc, ipos, f'"{name}" is not a vocabulary file: only files with '
-                                 "'kind: vocabulary' can be imported", code="import.kind",
+            diags.append(diag_at(doc, ipos, f"« {name} » n'est pas un fichier de vocabulaire : seuls les fichiers "
+                                 "« kind: vocabulary » peuvent être importés", code="import.kind",
                                  path=f"imports[{i + 1}]", width=len(name)))
             continue
         doc.imports.append(sub)
@@ -268,14 +268,14 @@ def _conflict(doc: Document, src: Document, section: str, name: str, first: Pos,
     same_base = os.path.basename(first.file) == os.path.basename(second.file)
     f1, f2 = (first.file, second.file) if same_base else (os.path.basename(first.file), os.path.basename(second.file))
     if src is doc:  # a vocabulary redefining a name it imports
-        msg = f'{section}: "{name}" is imported from {f1} (line {first.line}) and defined again, differently, ' \
-              f"in {f2} (line {second.line})"
-        hint = f'rename this one, or remove it and use the definition of {f1}'
+        msg = f"{section} : « {name} » est importé de {f1} (ligne {first.line}) et défini à nouveau, autrement, " \
+              f"dans {f2} (ligne {second.line})"
+        hint = f"renommez celui-ci, ou supprimez-le et utilisez la définition de {f1}"
     else:
-        msg = f'{section}: "{name}" is defined differently in two imported vocabularies, {f1} (line {first.line}) ' \
-              f"and {f2} (line {second.line})"
-        hint = (f'rename one of them, or define "{name}" in only one vocabulary (the other can import it from there); '
-                f"both are imported by {os.path.basename(doc.path)}")
+        msg = f"{section} : « {name} » est défini différemment dans deux vocabulaires importés, {f1} (ligne " \
+              f"{first.line}) et {f2} (ligne {second.line})"
+        hint = (f"renommez l'un des deux, ou définissez « {name} » dans un seul vocabulaire (l'autre peut l'importer "
+                f"de là) ; les deux sont importés par {os.path.basename(doc.path)}")
     return diag_at(doc, second, msg, hint=hint, code="import.conflict", path=f"{section}.{name}",
                    width=max(1, info.width))
 
@@ -322,26 +322,26 @@ def _use_block(doc: Document, node: YMap, shared: YMap, diags: list[Diagnostic],
     name = node["use"]
     pos = node.value_pos("use")
     if not isinstance(name, str):
-        diags.append(diag_at(doc, pos, f"use: expects the name of a shared block, got {repr_value(name)}",
+        diags.append(diag_at(doc, pos, f"use: attend le nom d'un bloc partagé, trouvé : {repr_value(name)}",
                              code="use.invalid"))
         return node
     if name in active:
-        diags.append(diag_at(doc, pos, f'shared block "{name}" uses itself', code="use.cycle",
+        diags.append(diag_at(doc, pos, f"le bloc partagé « {name} » s'utilise lui-même", code="use.cycle",
                              width=len(name)))
         return node
     if name not in shared:
         hint = did_you_mean(name, shared.keys())
         if not shared:
-            hint = "shared blocks are defined under 'shared:' in a vocabulary imported with 'imports:'"
-        diags.append(diag_at(doc, pos, f'unknown shared block "{name}"', code="use.unknown", hint=hint,
+            hint = "les blocs partagés se définissent sous « shared: » dans un vocabulaire importé par « imports: »"
+        diags.append(diag_at(doc, pos, f"bloc partagé « {name} » inconnu", code="use.unknown", hint=hint,
                              width=len(name)))
         return node
     block = _expand_uses(doc, _clone(shared[name]), shared, diags, active + (name,))
     local = [k for k in node if k != "use"]
     if not isinstance(block, YMap):
         if local:
-            diags.append(diag_at(doc, node.key_pos(local[0]), f'shared block "{name}" is not a mapping: it '
-                                 "cannot be combined with other keys", code="use.not_mapping"))
+            diags.append(diag_at(doc, node.key_pos(local[0]), f"le bloc partagé « {name} » n'est pas une table : il "
+                                 "ne peut pas être combiné avec d'autres clés", code="use.not_mapping"))
         return block
     out = block.copy()
     out.pos = node.pos

@@ -24,8 +24,8 @@ def _int(ctx, node, key: str, path: str) -> int | None:
             raise ValueError
         return int(v)
     except (TypeError, ValueError):
-        ctx.error(ctx.pos(node, key), f"{path}.{key}: expected a whole number such as 2, got {quoted(v)}",
-                  "spec.integer", f"write a number of 0 or more in digits, e.g. `{key}: 2`", f"{path}.{key}")
+        ctx.error(ctx.pos(node, key), f"{path}.{key} : il faut un nombre entier comme 2, trouvé : {quoted(v)}",
+                  "spec.integer", f"écrivez un nombre de 0 ou plus en chiffres, par exemple `{key}: 2`", f"{path}.{key}")
         return None
 
 
@@ -74,7 +74,7 @@ def _events_after(ctx, p: Mapping, path: str) -> tuple[str, ...] | None:
         if t not in known:
             from engine.errors import did_you_mean
 
-            ctx.error(ctx.pos(p, "events_after"), f'{path}.events_after : type d\'événement inconnu "{t}"',
+            ctx.error(ctx.pos(p, "events_after"), f"{path}.events_after : type d'événement inconnu « {t} »",
                       "spec.events_after", did_you_mean(t, known) or "déclarez-le dans `events:` ou `inputs.events`",
                       path + ".events_after")
     return tuple(value)
@@ -92,8 +92,8 @@ def _transitions(ctx) -> tuple[Transition, ...]:
             continue
         if t.get("id") is not None:
             if str(t["id"]) in ids:
-                ctx.error(ctx.pos(t, "id"), f'duplicate transition id "{t["id"]}"', "spec.duplicate_id",
-                          "give each transition its own id", path + ".id")
+                ctx.error(ctx.pos(t, "id"), f"identifiant de transition « {t['id']} » en double", "spec.duplicate_id",
+                          "donnez à chaque transition son propre identifiant", path + ".id")
             ids.add(str(t["id"]))
         guard = ctx.expr(t, "guard", scope, BOOLEAN, path + ".guard") if t.get("guard") is not None else None
         out.append(Transition(index=i, from_phase=str(t.get("from")), to_phase=str(t.get("to")),
@@ -110,10 +110,10 @@ def _transitions(ctx) -> tuple[Transition, ...]:
 def _anchor(ctx, node, role: str, path: str, allowed: tuple[str, ...]) -> Anchor | None:
     a = node.get(role) if isinstance(node, Mapping) else None
     if not isinstance(a, Mapping) or len(a) != 1 or next(iter(a)) not in allowed:
-        kinds = " or ".join(f"{{{k}: ...}}" for k in allowed)
+        kinds = " ou ".join(f"{{{k}: ...}}" for k in allowed)
         ctx.error(ctx.pos(node, role) if isinstance(node, Mapping) and role in node else ctx.pos(node),
-                  f"{path}.{role}: expected exactly one of {kinds}", "spec.anchor",
-                  f"e.g. `{role}: {{phase: orientation}}`", f"{path}.{role}")
+                  f"{path}.{role} : il faut exactement un de {kinds}", "spec.anchor",
+                  f"par exemple `{role}: {{phase: orientation}}`", f"{path}.{role}")
         return None
     kind = str(next(iter(a)))
     return Anchor(kind, str(a[kind]), ctx.pos(a, kind))
@@ -144,8 +144,8 @@ def _deadlines(ctx) -> tuple[Deadline, ...]:
             continue
         did = str(d.get("id") or f"deadline_{i + 1}")
         if did in ids:
-            ctx.error(ctx.pos(d, "id"), f'duplicate deadline id "{did}"', "spec.duplicate_id",
-                      "give each deadline its own id", path + ".id")
+            ctx.error(ctx.pos(d, "id"), f"identifiant de délai « {did} » en double", "spec.duplicate_id",
+                      "donnez à chaque délai son propre identifiant", path + ".id")
         ids[did] = path
         anchor = _anchor(ctx, d, "from", path, ANCHOR_KINDS)
         target = _anchor(ctx, d, "to", path, ("phase", "event"))
@@ -153,8 +153,9 @@ def _deadlines(ctx) -> tuple[Deadline, ...]:
         where = None
         if d.get("where") is not None:
             if target is not None and target.kind != "event":
-                ctx.error(ctx.pos(d, "where"), f'deadline "{did}": `where` filters target events, but the target is '
-                          f"a {target.kind}", "spec.deadline", "remove `where` or target an event", path + ".where")
+                ctx.error(ctx.pos(d, "where"), f"délai « {did} » : `where` filtre les événements visés, mais la cible est "
+                          "une phase", "spec.deadline",
+                          "retirez `where` ou visez un événement", path + ".where")
             else:
                 where = ctx.expr(d, "where", _where_scope(ctx, target), BOOLEAN, path + ".where")
         applies = ctx.expr(d, "applies_if", ctx.scope, BOOLEAN, path + ".applies_if") \
@@ -181,38 +182,39 @@ def _deadline_window(ctx, d, did: str, path: str):
 
     has_within, has_milestone = d.get("within") is not None, d.get("milestone") is not None
     if not has_within and not has_milestone:
-        ctx.error(ctx.pos(d), f'deadline "{did}" has no `within` (nor `milestone`)', "spec.deadline",
-                  "add e.g. `within: 15 days`, or `milestone: 6 months` for a review « à 6 mois »", path)
+        ctx.error(ctx.pos(d), f"le délai « {did} » n'a ni `within` ni `milestone`", "spec.deadline",
+                  "ajoutez par exemple `within: 15 jours`, ou `milestone: 6 mois` pour un point « à 6 mois »", path)
         return None, None, None
     if has_within and has_milestone:
-        ctx.error(ctx.pos(d, "milestone"), f'deadline "{did}": `milestone` and `within` together', "spec.deadline",
-                  "keep `milestone` (a window around it, see `tolerance`) or `within` (+ `not_before`), not both",
+        ctx.error(ctx.pos(d, "milestone"), f"délai « {did} » : `milestone` et `within` ensemble", "spec.deadline",
+                  "gardez `milestone` (une fenêtre autour, voir `tolerance`) ou `within` (+ `not_before`), pas les "
+                  "deux",
                   path + ".milestone")
         return None, None, None
     if has_within:
         if d.get("tolerance") is not None:
-            ctx.error(ctx.pos(d, "tolerance"), f'deadline "{did}": `tolerance` only applies to a `milestone`',
-                      "spec.deadline", "write `milestone: 6 months` instead of `within`, or remove `tolerance`",
+            ctx.error(ctx.pos(d, "tolerance"), f"délai « {did} » : `tolerance` ne s'applique qu'à un `milestone`",
+                      "spec.deadline", "écrivez `milestone: 6 mois` au lieu de `within`, ou retirez `tolerance`",
                       path + ".tolerance")
         within = ctx.duration(d, "within", path)
         not_before = ctx.duration(d, "not_before", path)
         if within is not None and not_before is not None and always_longer(not_before, within):
-            ctx.error(ctx.pos(d, "not_before"), f'deadline "{did}": not_before ({french_duration(not_before)}) is '
-                      f"longer than within ({french_duration(within)}): the window is empty", "spec.deadline",
-                      "make `not_before` shorter than `within`", path + ".not_before")
+            ctx.error(ctx.pos(d, "not_before"), f"délai « {did} » : not_before ({french_duration(not_before)}) est "
+                      f"plus long que within ({french_duration(within)}) : la fenêtre est vide", "spec.deadline",
+                      "rendez `not_before` plus court que `within`", path + ".not_before")
             return None, None, None
         return within, not_before, None
     if d.get("not_before") is not None:
-        ctx.error(ctx.pos(d, "not_before"), f'deadline "{did}": `not_before` with a `milestone`', "spec.deadline",
-                  "the window of a milestone is set by `tolerance: {before: ..., after: ...}`", path + ".not_before")
+        ctx.error(ctx.pos(d, "not_before"), f"délai « {did} » : `not_before` avec un `milestone`", "spec.deadline",
+                  "la fenêtre d'un milestone se règle par `tolerance: {before: ..., after: ...}`", path + ".not_before")
     milestone = ctx.duration(d, "milestone", path)
     tol = d.get("tolerance")
     default = Duration(MILESTONE_TOLERANCE_MONTHS, 0)
     if isinstance(tol, Mapping):
         unknown = [k for k in tol if k not in ("before", "after")]
         if unknown:
-            ctx.error(ctx.pos(tol, unknown[0], of_key=True), f'deadline "{did}": tolerance has no key '
-                      f'"{unknown[0]}"', "spec.deadline", "write `tolerance: {before: 1 month, after: 15 days}`",
+            ctx.error(ctx.pos(tol, unknown[0], of_key=True), f"délai « {did} » : tolerance n'a pas de clé "
+                      f"« {unknown[0]} »", "spec.deadline", "écrivez `tolerance: {before: 1 mois, after: 15 jours}`",
                       path + ".tolerance")
         before = ctx.duration(tol, "before", path + ".tolerance") if "before" in tol else default
         after = ctx.duration(tol, "after", path + ".tolerance") if "after" in tol else default
@@ -224,9 +226,10 @@ def _deadline_window(ctx, d, did: str, path: str):
         return None, None, None
     if always_longer(before, milestone):
         ctx.error(ctx.pos(d, "tolerance") if tol is not None else ctx.pos(d, "milestone"),
-                  f'deadline "{did}": the tolerance before the milestone ({french_duration(before)}) is longer than '
-                  f"the milestone ({french_duration(milestone)}): the window would open before its anchor",
-                  "spec.deadline", "give a shorter tolerance, e.g. `tolerance: {before: 15 days, after: 1 month}`",
+                  f"délai « {did} » : la tolérance avant le milestone ({french_duration(before)}) est plus longue que "
+                  f"le milestone ({french_duration(milestone)}) : la fenêtre s'ouvrirait avant son point de départ",
+                  "spec.deadline", "donnez une tolérance plus courte, par exemple `tolerance: {before: 15 jours, "
+                  "after: 1 mois}`",
                   path + ".tolerance")
         return None, None, None
     return milestone + after, milestone - before, milestone
@@ -245,8 +248,8 @@ def _obligations(ctx) -> tuple[Obligation, ...]:
             continue
         oid = str(o.get("id") or f"obligation_{i + 1}")
         if oid in ids:
-            ctx.error(ctx.pos(o, "id"), f'duplicate obligation id "{oid}"', "spec.duplicate_id",
-                      "give each obligation its own id", path + ".id")
+            ctx.error(ctx.pos(o, "id"), f"identifiant d'obligation « {oid} » en double", "spec.duplicate_id",
+                      "donnez à chaque obligation son propre identifiant", path + ".id")
         ids[oid] = path
         during_node = o.get("during")
         if not isinstance(during_node, str):
@@ -258,17 +261,18 @@ def _obligations(ctx) -> tuple[Obligation, ...]:
         every_raw = o.get("every")
         every: Any = str(every_raw) if every_raw in CALENDAR_PERIODS else ctx.duration(o, "every", path)
         if every is not None and not isinstance(every, str) and every.months <= 0 and every.days <= 0:
-            ctx.error(ctx.pos(o, "every"), f'obligation "{oid}": a window cannot last {quoted(every_raw)}',
+            ctx.error(ctx.pos(o, "every"), f"obligation « {oid} » : une fenêtre ne peut pas durer {quoted(every_raw)}",
                       "spec.obligation",
-                      "give a positive duration such as 8 weeks, or week, month, quarter, year", path + ".every")
+                      "donnez une durée positive comme 8 semaines, ou week, month, quarter, year", path + ".every")
             every = None
         if every_raw is None:
-            ctx.error(ctx.pos(o), f'obligation "{oid}" has no `every`', "spec.obligation",
-                      "add `every: month` (week, month, quarter, year or a duration such as 8 weeks)", path)
+            ctx.error(ctx.pos(o), f"l'obligation « {oid} » n'a pas de `every`", "spec.obligation",
+                      "ajoutez `every: month` (week, month, quarter, year ou une durée comme 8 semaines)", path)
         partial = str(o.get("partial_windows") or "skip")
         if partial not in ("skip", "check"):
-            ctx.error(ctx.pos(o, "partial_windows"), f'partial_windows must be "skip" or "check", got "{partial}"',
-                      "spec.obligation", "skip: windows not entirely inside a stay are not checked", path)
+            ctx.error(ctx.pos(o, "partial_windows"), f"partial_windows vaut « skip » ou « check », trouvé : « {partial} »",
+                      "spec.obligation", "skip : les fenêtres qui ne sont pas entièrement dans un séjour ne sont pas "
+                      "vérifiées", path)
         cond = ctx.expr(o, "condition", scope, BOOLEAN, path + ".condition") if o.get("condition") is not None \
             else None
         applies = ctx.expr(o, "applies_if", ctx.scope, BOOLEAN, path + ".applies_if") \
@@ -293,18 +297,18 @@ def compile_path(ctx) -> None:
     obligations = _obligations(ctx)
     if (transitions or deadlines or obligations) and not phases and "phases" not in ctx.data:
         pos = f["section_pos"].get("transitions") or f["section_pos"].get("deadlines") or ctx.pos(ctx.data)
-        ctx.error(pos, "transitions, deadlines or obligations without a `phases` section", "graph.no_phases",
-                  "declare the phases (see specs/README.md)", "phases")
+        ctx.error(pos, "des transitions, délais ou obligations sans section `phases`", "graph.no_phases",
+                  "déclarez les phases (voir specs/README.md)", "phases")
     ctx.bag.extend(check_graph(phases, transitions, deadlines, obligations, f["events"], f["attributes"],
                                f["section_pos"].get("phases"), ctx.line_of))
     conv, conv_node = f.get("convention"), ctx.data.get("convention")
     if conv is not None and isinstance(conv_node, Mapping) and isinstance(conv_node.get("events_after_end"), list):
         for j, name in enumerate(conv.events_after_end):
             if name not in f["events"]:
-                ctx.error(ctx.pos(conv_node["events_after_end"], j), f'convention.events_after_end: unknown event '
-                          f'type "{name}"', "spec.unknown_event",
-                          did_you_mean(name, f["events"]) or "name an event type declared in `inputs.events` or the "
-                          "vocabulary", f"convention.events_after_end[{j}]")
+                ctx.error(ctx.pos(conv_node["events_after_end"], j), "convention.events_after_end : type "
+                          f"d'événement inconnu « {name} »", "spec.unknown_event",
+                          did_you_mean(name, f["events"]) or "nommez un type d'événement déclaré dans `inputs.events` "
+                          "ou dans le vocabulaire", f"convention.events_after_end[{j}]")
     f.update(phases=phases, transitions=transitions, deadlines=deadlines, obligations=obligations,
              tables=compile_tables(phases, transitions))
 

@@ -188,8 +188,8 @@ def resolve_plain(text: str) -> Any:
     if _INT.fullmatch(text):
         digits = text.lstrip("+-").lstrip("0")
         if len(digits) > MAX_DIGITS:
-            raise _ScalarProblem(f"number too large: more than {MAX_DIGITS} digits", "yaml.number_too_large",
-                                 "write a smaller number, or quote it if it is an identifier")
+            raise _ScalarProblem(f"nombre trop grand : plus de {MAX_DIGITS} chiffres", "yaml.number_too_large",
+                                 "écrivez un nombre plus petit, ou mettez-le entre guillemets si c'est un identifiant")
         return int(text)
     if _FLOAT.fullmatch(text):
         try:
@@ -198,15 +198,15 @@ def resolve_plain(text: str) -> Any:
             return text
         digits = d.as_tuple().digits
         if len(digits) > MAX_DIGITS or (d != 0 and not -MAX_DIGITS <= d.adjusted() < MAX_DIGITS):
-            raise _ScalarProblem(f"number too large: more than {MAX_DIGITS} digits", "yaml.number_too_large",
-                                 "write a smaller number, or quote it if it is an identifier")
+            raise _ScalarProblem(f"nombre trop grand : plus de {MAX_DIGITS} chiffres", "yaml.number_too_large",
+                                 "écrivez un nombre plus petit, ou mettez-le entre guillemets si c'est un identifiant")
         return d
     if _SPECIAL.fullmatch(text):
-        what = "not-a-number (.nan)" if "n" in text.lower().replace("inf", "") else "infinity (.inf)"
-        raise _ScalarProblem(f"{what} is not allowed", "yaml.nan", "write a finite number")
+        what = "la valeur « pas un nombre » (.nan)" if "n" in text.lower().replace("inf", "") else "l'infini (.inf)"
+        raise _ScalarProblem(f"{what} n'est pas admis", "yaml.nan", "écrivez un nombre fini")
     if _HEX_OCT.fullmatch(text):
-        raise _ScalarProblem(f"hexadecimal and octal numbers such as {text} are not allowed",
-                             "yaml.number_base", "write the number in decimal digits, or quote it if it is text")
+        raise _ScalarProblem(f"les nombres hexadécimaux et octaux comme {text} ne sont pas admis",
+                             "yaml.number_base", "écrivez le nombre en chiffres décimaux, ou mettez-le entre guillemets si c'est un texte")
     return text
 
 
@@ -245,9 +245,9 @@ def _decode(file: str, data: bytes, diags: list[Diagnostic]) -> str:
                 break
             byte = ord(m.group()) - 0xDC00
             shown = "".join("\ufffd" if "\udc80" <= ch <= "\udcff" else ch for ch in lines[pos.line - 1])
-            diags.append(Diagnostic(f"invalid UTF-8 byte 0x{byte:02X}: the file is not valid UTF-8", file=file,
+            diags.append(Diagnostic(f"octet 0x{byte:02X} invalide : le fichier n'est pas en UTF-8 valide", file=file,
                                     line=pos.line, col=pos.col, source_line=shown, code="yaml.encoding",
-                                    hint="save the file with the UTF-8 encoding"))
+                                    hint="enregistrez le fichier avec l'encodage UTF-8"))
         text = re.sub("[\udc80-\udcff]", "\ufffd", text)
     return text
 
@@ -268,13 +268,13 @@ def _read(path: str, text: str | bytes | None) -> bytes | str:
                                    hint="une spec fait quelques dizaines de Ko : vérifiez le chemin du fichier "
                                         "(un périphérique comme /dev/zero n'est pas une spec)")) from None
     except IsADirectoryError:
-        raise SpecError(Diagnostic("cannot read this file: it is a folder", file=path, code="file.unreadable")) \
+        raise SpecError(Diagnostic("impossible de lire ce fichier : c'est un dossier", file=path, code="file.unreadable")) \
             from None
     except FileNotFoundError:
-        raise SpecError(Diagnostic("cannot read this file: no such file", file=path, code="file.missing")) \
+        raise SpecError(Diagnostic("impossible de lire ce fichier : il n'existe pas", file=path, code="file.missing")) \
             from None
     except OSError as e:
-        raise SpecError(Diagnostic(f"cannot read this file: {e.strerror or e}", file=path,
+        raise SpecError(Diagnostic(f"impossible de lire ce fichier : {e.strerror or e}", file=path,
                                    code="file.unreadable")) from None
 
 
@@ -282,20 +282,20 @@ def _read(path: str, text: str | bytes | None) -> bytes | str:
 
 _SYNTAX_HINTS = {
     "mapping values are not allowed here":
-        ("unexpected ':' (a text containing ': ' must be put in quotes, or the indentation is wrong)",
-         'quote the text, e.g. label: "Délai : 15 jours", or fix the indentation'),
+        ("« : » inattendu (un texte contenant « : » doit être entre guillemets, ou l'indentation est fausse)",
+         'mettez le texte entre guillemets, par exemple label: "Délai : 15 jours", ou corrigez l\'indentation'),
     "could not find expected ':'":
-        ("expected 'key: value' here (a ':' is missing or the line is wrongly indented)", None),
+        ("« clé: valeur » attendu ici (un « : » manque, ou la ligne est mal indentée)", None),
     "did not find expected key":
-        ("this line is not aligned with the keys above it", "check the indentation (spaces, not tabs)"),
+        ("cette ligne n'est pas alignée sur les clés au-dessus d'elle", "vérifiez l'indentation (des espaces, pas de tabulations)"),
     "found character '\\t' that cannot start any token":
-        ("a tab character cannot be used for indentation", "indent with spaces"),
+        ("une tabulation ne peut pas servir à indenter", "indentez avec des espaces"),
     "found unexpected end of stream":
-        ("the file ends inside a quoted text or a bracket", "add the missing closing quote or bracket"),
+        ("le fichier se termine à l'intérieur d'un texte entre guillemets ou d'un crochet", "ajoutez le guillemet ou le crochet fermant qui manque"),
     "did not find expected '-' indicator":
-        ("a list item ('- ...') was expected here", "check the indentation of the list"),
+        ("un élément de liste (« - ... ») était attendu ici", "vérifiez l'indentation de la liste"),
     "expected <block end>, but found '-'":
-        ("a list item ('- ...') is not aligned with the lines above it", "check the indentation"),
+        ("un élément de liste (« - ... ») n'est pas aligné sur les lignes au-dessus de lui", "vérifiez l'indentation"),
 }
 
 
@@ -364,16 +364,16 @@ class _Builder:
         anchor = getattr(event, "anchor", None)
         if anchor is not None and not isinstance(event, ev.AliasEvent) and not self.seen_anchor:
             self.seen_anchor = True
-            self.error(event.start_mark, f"anchors (&{anchor}) and aliases are not allowed", "yaml.anchor",
-                       "repeat the value, or define it once as a shared block in a vocabulary and write "
-                       "{use: name}", width=len(anchor) + 1)
+            self.error(event.start_mark, f"les ancres (&{anchor}) et les alias ne sont pas admis", "yaml.anchor",
+                       "répétez la valeur, ou définissez-la une fois comme bloc partagé d'un vocabulaire et écrivez "
+                       "{use: nom}", width=len(anchor) + 1)
         tag = getattr(event, "tag", None)
         if tag is not None:
             shown = self.token_at(event.start_mark) if anchor is None else tag
             if not shown.startswith("!"):
                 shown = tag
-            self.error(event.start_mark, f"tags are not allowed ({shown})", "yaml.tag",
-                       "remove the tag: values are plain text, numbers, true/false, lists and mappings",
+            self.error(event.start_mark, f"les étiquettes YAML ne sont pas admises ({shown})", "yaml.tag",
+                       "retirez l'étiquette : les valeurs sont du texte, des nombres, true/false, des listes et des tables",
                        width=len(shown))
 
     def attach(self, value: Any, info: _Info) -> None:
@@ -388,11 +388,12 @@ class _Builder:
             if isinstance(value, str):
                 f.key, f.kinfo = value, info
             else:
-                what = ("a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list)
-                        else "empty" if value is None else "true/false" if isinstance(value, bool)
-                        else f"the number {value}")
-                self.error(info.pos, f"a key must be text, not {what}", "yaml.key_type",
-                           'write the key as a name, or put it in quotes (e.g. "2026": ...)', width=info.width)
+                what = ("une table" if isinstance(value, dict) else "une liste" if isinstance(value, list)
+                        else "vide" if value is None else "true/false" if isinstance(value, bool)
+                        else f"le nombre {value}")
+                self.error(info.pos, f"une clé doit être un texte, pas {what}", "yaml.key_type",
+                           'écrivez la clé comme un nom, ou mettez-la entre guillemets (par exemple "2026": ...)',
+                           width=info.width)
                 f.key, f.kinfo = _BADKEY, info
             return
         key, kinfo = f.key, f.kinfo
@@ -402,8 +403,8 @@ class _Builder:
         node: YMap = f.node
         if key in node:
             first = node.key_pos(key)
-            self.error(kinfo.pos, f'duplicate key "{key}"', "yaml.duplicate_key",
-                       f"it is already defined at line {first.line}; keep only one", width=len(key) or 1)
+            self.error(kinfo.pos, f"clé « {key} » en double", "yaml.duplicate_key",
+                       f"elle est déjà définie ligne {first.line} : n'en gardez qu'une", width=len(key) or 1)
             return
         node._set(key, value, kinfo, info)
 
@@ -417,8 +418,8 @@ class _Builder:
             t = type(event)
             nodes += 1
             if nodes > MAX_NODES:
-                self.error(event.start_mark, f"too many values in one file (more than {MAX_NODES})", "yaml.too_large",
-                           "split the file")
+                self.error(event.start_mark, f"trop de valeurs dans un seul fichier (plus de {MAX_NODES})", "yaml.too_large",
+                           "découpez le fichier")
                 return
             if t is scalar:  # the most frequent event first
                 if event.anchor is not None or event.tag is not None:
@@ -446,8 +447,8 @@ class _Builder:
                 info = _Info(Pos(self.src.file, mark.line + 1, mark.column + 1), 1, self.src, mark.index,
                              mark.index, "{")
                 if len(self.stack) + 1 > MAX_DEPTH:
-                    self.error(mark, f"nesting too deep: more than {MAX_DEPTH} levels of mappings and lists",
-                               "yaml.depth", "flatten the structure")
+                    self.error(mark, f"imbrication trop profonde : plus de {MAX_DEPTH} niveaux de tables et de listes",
+                               "yaml.depth", "aplatissez la structure")
                     return  # nothing below is usable; stop at once
                 is_map = t is ev.MappingStartEvent
                 node = YMap(pos=info.pos) if is_map else YList(pos=info.pos)
@@ -455,18 +456,18 @@ class _Builder:
             elif t is alias:
                 if not self.seen_alias:
                     self.seen_alias = True
-                    self.error(event.start_mark, f"aliases (*{event.anchor}) are not allowed", "yaml.alias",
-                               "repeat the value, or define it once as a shared block in a vocabulary and "
-                               "write {use: name}", width=len(event.anchor) + 1)
+                    self.error(event.start_mark, f"les alias (*{event.anchor}) ne sont pas admis", "yaml.alias",
+                               "répétez la valeur, ou définissez-la une fois comme bloc partagé d'un vocabulaire et "
+                               "écrivez {use: nom}", width=len(event.anchor) + 1)
                 self.attach(None, self.info(event, None))
             elif t is ev.StreamEndEvent:
                 return
             elif t is ev.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
-                    self.error(event.start_mark, "a file must hold exactly one document; a second one starts here",
-                               "yaml.multi_document", "remove the '---' line and everything after it, or split "
-                               "the file in two", width=3)
+                    self.error(event.start_mark, "un fichier doit contenir exactement un document ; un second commence ici",
+                               "yaml.multi_document", "supprimez la ligne « --- » et tout ce qui suit, ou coupez "
+                               "le fichier en deux", width=3)
                     return
             if len(self.diags) >= MAX_DIAGNOSTICS:
                 return
@@ -475,15 +476,15 @@ class _Builder:
 def repr_value(value: Any, limit: int = 60) -> str:
     """A short, plain description of a loaded value for messages."""
     if value is None:
-        return "nothing (null)"
+        return "rien (null)"
     if value is True:
         return "true"
     if value is False:
         return "false"
     if isinstance(value, dict):
-        return "a mapping"
+        return "une table"
     if isinstance(value, list):
-        return "a list"
+        return "une liste"
     if isinstance(value, str):
         s = value if len(value) <= limit else value[: limit - 3] + "..."
         return '"' + s.replace("\n", "\\n").replace('"', '\\"') + '"'
@@ -492,29 +493,30 @@ def repr_value(value: Any, limit: int = 60) -> str:
 
 def _syntax_diag(src: _Source, e: yaml.MarkedYAMLError) -> Diagnostic:
     mark = e.problem_mark or e.context_mark
-    problem = (e.problem or "invalid YAML").strip()
+    problem = (e.problem or "YAML invalide").strip()
     friendly, hint = _SYNTAX_HINTS.get(problem, (None, None))
     if friendly is None:
         if problem.startswith("expected ',' or ']'"):
-            friendly = "a list in [ ] is not closed, or one of its items contains ':'"
-            hint = "close the list with ']', or put the item in quotes"
+            friendly = "une liste entre [ ] n'est pas fermée, ou l'un de ses éléments contient « : »"
+            hint = "fermez la liste par « ] », ou mettez l'élément entre guillemets"
         elif problem.startswith("expected ',' or '}'"):
-            friendly = "a mapping in { } is not closed, or one of its values contains ':'"
-            hint = "close the mapping with '}', or put the value in quotes"
+            friendly = "une table entre { } n'est pas fermée, ou l'une de ses valeurs contient « : »"
+            hint = "fermez la table par « } », ou mettez la valeur entre guillemets"
         elif problem.startswith("expected <block end>"):
-            friendly = "this line is not aligned with the lines above it (wrong indentation)"
-            hint = "indent it like the other keys of the same level (spaces, not tabs)"
+            friendly = "cette ligne n'est pas alignée sur les lignes au-dessus d'elle (indentation fausse)"
+            hint = "indentez-la comme les autres clés du même niveau (des espaces, pas de tabulations)"
         elif problem.startswith("found character") and "cannot start any token" in problem:
-            friendly = problem.replace("found character", "the character").replace(
-                "that cannot start any token", "cannot start a value here")
-            hint = "put the value in quotes"
+            m = re.match(r"found character (.+?) that cannot start any token", problem)
+            friendly = (f"le caractère {m.group(1)} ne peut pas commencer une valeur ici" if m else problem)
+            hint = "mettez la valeur entre guillemets"
         else:
             friendly = problem
-    message = f"YAML syntax error: {friendly}"
+    message = f"erreur de syntaxe YAML : {friendly}"
     if e.context and e.context_mark is not None and mark is not None and e.context_mark.line != mark.line:
-        what = "list" if "sequence" in e.context or "collection" in e.context else \
-            "mapping" if "mapping" in e.context else "text" if "scalar" in e.context else "block"
-        message += f"; the {what} concerned starts at line {e.context_mark.line + 1}"
+        what = "la liste concernée commence" if "sequence" in e.context or "collection" in e.context else \
+            "la table concernée commence" if "mapping" in e.context else \
+            "le texte concerné commence" if "scalar" in e.context else "le bloc concerné commence"
+        message += f" ; {what} ligne {e.context_mark.line + 1}"
     if mark is None:
         return Diagnostic(message, file=src.file, code="yaml.syntax", hint=hint)
     line, col = mark.line + 1, mark.column + 1
@@ -522,7 +524,7 @@ def _syntax_diag(src: _Source, e: yaml.MarkedYAMLError) -> Diagnostic:
     if srcline is not None and col > len(srcline) + 1:
         col = len(srcline) + 1
     return Diagnostic(message, file=src.file, line=line, col=col, source_line=srcline, code="yaml.syntax",
-                      hint=hint or "check the indentation, the quotes and the brackets around this place")
+                      hint=hint or "vérifiez l'indentation, les guillemets et les crochets autour de cet endroit")
 
 
 def _flow_too_deep(text: str) -> int | None:
@@ -562,22 +564,22 @@ def _load_yaml(file: str, text: str | bytes | None = None) -> tuple[YMap, _Sourc
     for m in bad[:10]:
         pos = _pos_of_index(file, norm, m.start())
         ch = m.group()
-        what = "line separator" if ch in "\x85\u2028\u2029" else "control character"
-        diags.append(Diagnostic(f"invisible {what} U+{ord(ch):04X} is not allowed", file=file, line=pos.line,
+        what = "séparateur de ligne" if ch in "\x85\u2028\u2029" else "caractère de contrôle"
+        diags.append(Diagnostic(f"{what} invisible U+{ord(ch):04X} interdit", file=file, line=pos.line,
                                 col=pos.col, source_line=src.lines[pos.line - 1].replace(ch, " "),
-                                code="yaml.control_char", hint="delete it (retype the text around it)"))
+                                code="yaml.control_char", hint="supprimez-le (retapez le texte autour)"))
     if bad:
         norm = _CONTROL.sub(" ", norm)
     if not norm.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in src.lines):
-        diags.append(Diagnostic("the file is empty: a spec is a mapping of keys such as 'id: ...'", file=file,
+        diags.append(Diagnostic("le fichier est vide : une spec est une table de clés comme « id: ... »", file=file,
                                 line=1, col=1, code="yaml.empty"))
         raise SpecError(diags)
     deep = _flow_too_deep(norm)
     if deep is not None:  # PyYAML's scanner is quadratic in the flow nesting: refuse before parsing
         pos = _pos_of_index(file, norm, deep)
-        diags.append(Diagnostic(f"nesting too deep: more than {MAX_DEPTH} levels of mappings and lists", file=file,
+        diags.append(Diagnostic(f"imbrication trop profonde : plus de {MAX_DEPTH} niveaux de tables et de listes", file=file,
                                 line=pos.line, col=pos.col, source_line=src.lines[pos.line - 1], code="yaml.depth",
-                                hint="flatten the structure"))
+                                hint="aplatissez la structure"))
         raise SpecError(diags)
     # libyaml's parser (20x faster, same marks) when available; on a syntax error, parse again with PyYAML's own
     # parser, whose messages are more precise (they name the offending character).
@@ -592,7 +594,7 @@ def _load_yaml(file: str, text: str | bytes | None = None) -> tuple[YMap, _Sourc
         except yaml.MarkedYAMLError as e:
             builder.diags.append(_syntax_diag(src, e))
         except yaml.YAMLError as e:  # reader errors (already prevented above), anything else
-            builder.diags.append(Diagnostic(f"YAML error: {e}", file=file, code="yaml.syntax"))
+            builder.diags.append(Diagnostic(f"erreur YAML : {e}", file=file, code="yaml.syntax"))
         finally:
             loader.dispose()
         if not failed:
@@ -601,16 +603,16 @@ def _load_yaml(file: str, text: str | bytes | None = None) -> tuple[YMap, _Sourc
     root = builder.root
     if root is not _NOKEY and not isinstance(root, YMap) and not any(d.code == "yaml.syntax" for d in diags):
         info = builder.root_info
-        got = "nothing" if root is None else "a list" if isinstance(root, list) else f"the value {repr_value(root)}"
-        diags.append(Diagnostic(f"the top level must be a mapping of keys such as 'id: ...', got {got}",
+        got = "rien" if root is None else "une liste" if isinstance(root, list) else f"la valeur {repr_value(root)}"
+        diags.append(Diagnostic(f"le niveau supérieur doit être une table de clés comme « id: ... », trouvé : {got}",
                                 file=file, line=info.pos.line, col=info.pos.col,
                                 source_line=_line_of(src, info.pos.line), code="yaml.top_level"))
     if root is _NOKEY and not diags:  # no document at all (e.g. only a stray BOM)
-        diags.append(Diagnostic("the file is empty: a spec is a mapping of keys such as 'id: ...'", file=file,
+        diags.append(Diagnostic("le fichier est vide : une spec est une table de clés comme « id: ... »", file=file,
                                 line=1, col=1, code="yaml.empty"))
     if len(diags) > MAX_DIAGNOSTICS:
         more = len(diags) - MAX_DIAGNOSTICS
-        diags = diags[:MAX_DIAGNOSTICS] + [Diagnostic(f"{more} more problems not shown", file=file,
+        diags = diags[:MAX_DIAGNOSTICS] + [Diagnostic(f"{more} autres problèmes non affichés", file=file,
                                                       code="yaml.too_many")]
     if diags:
         raise SpecError(diags)

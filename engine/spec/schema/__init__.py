@@ -4,11 +4,12 @@
 ``engine schema`` prints). ``validate(doc)`` returns every schema error of a loaded document as ONE plain
 sentence at ``file:line:col`` of the offending node, e.g.::
 
-    phases.accueil.max_duration: expected a duration such as "6 months" or "6 mois", got "six mois"
+    phases.accueil.max_duration : il faut une durée comme "6 mois" ou "15 jours", trouvé : "six mois"
 
 never a schema dump. Messages come from the schema's ``errorMessage`` keyword (also shown by editors using
 yaml-language-server) or from the failing keyword; for ``anyOf``/``oneOf`` the most relevant branch error is
-chosen (jsonschema's ``best_match``). Unknown keys get "did you mean"; invalid calendar dates (2026-02-30) are
+chosen (jsonschema's ``best_match``). Unknown keys get "vouliez-vous dire"; every keyword is worded in French here,
+jsonschema's own English message is never shown; invalid calendar dates (2026-02-30) are
 reported by the format checker. Paths name list items by their ``id`` when they have one
 (``deadlines[first_appointment].within``), else by their 1-based number (``transitions[3].to``).
 
@@ -26,15 +27,14 @@ from importlib import resources
 from typing import Any, Iterable
 
 from engine.errors import Diagnostic, SpecError, did_you_mean
+from engine.fr import MONTHS, fr_plural
 from engine.spec.yaml_safe import repr_value
 
 SCHEMA_FILE = "spec.schema.json"
 _VALUE_KEYWORDS = {"type", "pattern", "format", "enum", "const", "minimum", "maximum", "exclusiveMinimum",
                    "exclusiveMaximum", "minLength", "maxLength", "anyOf", "oneOf", "minProperties", "maxProperties"}
-_TYPE_WORDS = {"string": "a text", "number": "a number", "integer": "a whole number", "boolean": "true or false",
-               "object": "a mapping (key: value lines)", "array": "a list", "null": "nothing"}
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"]
+_TYPE_WORDS = {"string": "un texte", "number": "un nombre", "integer": "un nombre entier", "boolean": "true ou false",
+               "object": "une table (des lignes clé: valeur)", "array": "une liste", "null": "rien"}
 
 
 @lru_cache(maxsize=1)
@@ -95,7 +95,7 @@ def format_path(data: Any, path: Iterable[Any]) -> str:
         else:
             out += ("." if out else "") + str(key)
         node = _step(node, key)
-    return out or "top level"
+    return out or "niveau supérieur"
 
 
 def _locate(data: Any, path: list, *, at_key: Any = None) -> tuple[Any, int]:
@@ -122,17 +122,17 @@ def _locate(data: Any, path: list, *, at_key: Any = None) -> tuple[Any, int]:
 def _date_problem(text: str) -> str:
     m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
     if not m:
-        return "expected a date such as 2026-01-12 (year-month-day)"
+        return "il faut une date comme 2026-01-12 (année-mois-jour)"
     y, mo, d = (int(g) for g in m.groups())
     if not 1 <= mo <= 12:
-        return f"there is no month {mo}"
+        return f"il n'y a pas de mois {mo}"
     try:
         date(y, mo, d)
     except ValueError:
         nxt = date(y + (mo == 12), mo % 12 + 1, 1)
         days = (nxt - date(y, mo, 1)).days
-        return f"{_MONTHS[mo - 1]} {y} has {days} days"
-    return "not a valid date"
+        return f"{MONTHS[mo - 1]} {y} a {days} jours"
+    return "ce n'est pas une date valable"
 
 
 def _subschema_title(schema: dict, name: str) -> str | None:
@@ -171,10 +171,11 @@ def _resolve_ref(ref: str) -> dict:
 # --------------------------------------------------------------------------------------------- explaining
 
 class _Msg:
-    __slots__ = ("path", "message", "hint", "at_key", "code")
+    __slots__ = ("path", "message", "hint", "at_key", "code", "name")
 
     def __init__(self, path: list, message: str, hint: str | None = None, at_key: Any = None, code: str = "schema"):
         self.path, self.message, self.hint, self.at_key, self.code = path, message, hint, at_key, code
+        self.name: str | None = None  # the missing key of a schema.required message
 
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {"object": (dict,), "array": (list,), "string": (str,),
@@ -213,29 +214,31 @@ def _explain(err, data: Any) -> list[_Msg]:
     sch = err.schema if isinstance(err.schema, dict) else {}
     got = describe(err.instance)
     if "propertyNames" in err.absolute_schema_path:
-        msg = sch.get("errorMessage") or "expected a name made of letters, digits and _"
-        return [_Msg(path, f'{where}: "{err.instance}" is not a valid name here: {msg}', at_key=err.instance,
+        msg = sch.get("errorMessage") or "il faut un nom fait de lettres, de chiffres et de _"
+        return [_Msg(path, f"{where} : « {err.instance} » n'est pas un nom valable ici : {msg}", at_key=err.instance,
                      code="schema.name")]
     if kw == "format" and sch.get("format") == "date" and isinstance(err.instance, str):
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", err.instance):
             return []  # not even the form of a date: the pattern's message says it
-        return [_Msg(path, f"{where}: {err.instance} is not a valid date: {_date_problem(err.instance)}",
+        return [_Msg(path, f"{where} : {err.instance} n'est pas une date valable : {_date_problem(err.instance)}",
                      code="schema.date")]
     if kw in ("anyOf", "oneOf") and err.context and isinstance(err.instance, (dict, list)):
         return _explain(_best(err), data)  # point at the offending part, not the whole container
     if kw in _VALUE_KEYWORDS and sch.get("errorMessage"):
-        return [_Msg(path, f"{where}: {sch['errorMessage']}, got {got}", code="schema.value")]
+        return [_Msg(path, f"{where} : {sch['errorMessage']}, trouvé : {got}", code="schema.value")]
     if kw in ("anyOf", "oneOf") and err.context:
         return _explain(_best(err), data)
     if kw == "required":
-        m = re.match(r"'(.+)' is a required property", err.message)
+        m = re.match(r"'(.+)' is a required property", err.message)  # jsonschema's wording, never shown
         name = m.group(1) if m else str(err.validator_value)
         title = _subschema_title(sch, name)
-        hint = f"add {name}: ..." + (f" ({title})" if title else "")
+        hint = f"ajoutez {name}: ..." + (f" ({title})" if title else "")
         if name == "source":
-            hint = ('add source: "NN-fichier.txt:LIGNE", the line of the text in shared/seeds that states this rule '
-                    '(every rule cites its source)')
-        return [_Msg(path, f'{where}: missing key "{name}"', hint, code="schema.required")]
+            hint = ('ajoutez source: "NN-fichier.txt:LIGNE", la ligne du texte (dans shared/seeds) qui énonce cette '
+                    'règle (chaque règle cite sa source)')
+        msg = _Msg(path, f"{where} : clé « {name} » manquante", hint, code="schema.required")
+        msg.name = name
+        return [msg]
     if kw == "additionalProperties" and isinstance(err.instance, dict):
         allowed = list((sch.get("properties") or {}).keys())
         out = []
@@ -244,40 +247,54 @@ def _explain(err, data: Any) -> list[_Msg]:
                 continue
             hint = did_you_mean(str(extra), allowed)
             if err.instance[extra] is None and not re.fullmatch(r"[a-z_][a-z0-9_]*", str(extra)):
-                hint = ('inside { }, a comma separates the entries: put a text containing a comma in quotes, '
-                        'e.g. label: "a, b"')
+                hint = ('entre { }, une virgule sépare les entrées : mettez un texte qui contient une virgule entre '
+                        'guillemets, par exemple label: "a, b"')
             elif hint is None and allowed:
-                hint = "allowed keys here: " + ", ".join(allowed)
-            out.append(_Msg(path, f'{where}: unknown key "{extra}"', hint, at_key=extra, code="schema.unknown_key"))
+                hint = "clés admises ici : " + ", ".join(allowed)
+            out.append(_Msg(path, f"{where} : clé « {extra} » inconnue", hint, at_key=extra, code="schema.unknown_key"))
         return out
     if kw == "type":
         types = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
-        want = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
-        return [_Msg(path, f"{where}: expected {want}, got {got}", code="schema.type")]
+        want = " ou ".join(_TYPE_WORDS.get(t, t) for t in types)
+        return [_Msg(path, f"{where} : il faut {want}, trouvé : {got}", code="schema.type")]
     if kw == "enum":
         opts = ", ".join(str(v) for v in err.validator_value)
         hint = did_you_mean(str(err.instance), [str(v) for v in err.validator_value]) \
             if isinstance(err.instance, str) else None
-        return [_Msg(path, f"{where}: expected one of {opts}, got {got}", hint, code="schema.enum")]
+        return [_Msg(path, f"{where} : il faut l'une des valeurs {opts}, trouvé : {got}", hint, code="schema.enum")]
     if kw == "const":
-        return [_Msg(path, f"{where}: expected {describe(err.validator_value)}, got {got}", code="schema.const")]
+        return [_Msg(path, f"{where} : il faut {describe(err.validator_value)}, trouvé : {got}", code="schema.const")]
     if kw in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[kw]
-        return [_Msg(path, f"{where}: expected a number {op} {err.validator_value}, got {got}", code="schema.range")]
-    if kw == "minItems":
-        n = err.validator_value
-        return [_Msg(path, f"{where}: expected at least {n} item{'s' if n != 1 else ''}, got {len(err.instance)}",
-                     code="schema.min_items")]
-    if kw == "minLength":
-        return [_Msg(path, f"{where}: must not be empty", code="schema.empty")]
+        op = {"minimum": "supérieur ou égal à", "maximum": "inférieur ou égal à", "exclusiveMinimum": "supérieur à",
+              "exclusiveMaximum": "inférieur à"}[kw]
+        return [_Msg(path, f"{where} : il faut un nombre {op} {err.validator_value}, trouvé : {got}",
+                     code="schema.range")]
+    if kw in ("minItems", "maxItems"):
+        n, least = err.validator_value, kw == "minItems"
+        return [_Msg(path, f"{where} : il faut {'au moins' if least else 'au plus'} {fr_plural(n, 'élément', 'éléments')}"
+                     f", trouvé : {len(err.instance)}", code="schema.min_items" if least else "schema.max_items")]
+    if kw in ("minLength", "minProperties"):
+        return [_Msg(path, f"{where} : ne doit pas être vide", code="schema.empty")]
+    if kw == "maxLength":
+        return [_Msg(path, f"{where} : texte trop long, au plus {fr_plural(err.validator_value, 'caractère', 'caractères')}",
+                     code="schema.too_long")]
+    if kw == "maxProperties":
+        return [_Msg(path, f"{where} : au plus {fr_plural(err.validator_value, 'clé', 'clés')}, trouvé : "
+                     f"{len(err.instance)}", code="schema.too_many_keys")]
     if kw == "uniqueItems":
-        return [_Msg(path, f"{where}: the same item is listed twice", code="schema.unique")]
-    if kw == "minProperties":
-        return [_Msg(path, f"{where}: must not be empty", code="schema.empty")]
+        return [_Msg(path, f"{where} : le même élément figure deux fois dans la liste", code="schema.unique")]
     if kw == "pattern":
-        return [_Msg(path, f"{where}: {got} does not have the expected form", f"expected text matching "
+        return [_Msg(path, f"{where} : {got} n'a pas la forme attendue", f"il faut un texte de la forme "
                      f"{err.validator_value}", code="schema.pattern")]
-    return [_Msg(path, f"{where}: {err.message}", code="schema")]
+    if kw == "additionalProperties":
+        return [_Msg(path, f"{where} : il faut une table (des lignes clé: valeur), trouvé : {got}", code="schema.type")]
+    if kw == "format":
+        return [_Msg(path, f"{where} : {got} n'a pas le format {err.validator_value}", code="schema.format")]
+    if err.schema is False:
+        return [_Msg(path, f"{where} : aucune valeur n'est admise ici", code="schema.forbidden")]
+    # a keyword this module does not word (the schema does not use it today): name the key and the rule, never
+    # jsonschema's English
+    return [_Msg(path, f"{where} : valeur refusée par le schéma (règle « {kw} »), trouvé : {got}", code="schema")]
 
 
 def validate_data(data: Any, *, doc: Any = None, keep: Any = None) -> list[Diagnostic]:
@@ -295,8 +312,7 @@ def validate_data(data: Any, *, doc: Any = None, keep: Any = None) -> list[Diagn
     seen: set[tuple] = set()
     for m in msgs:
         if m.code == "schema.required":
-            name = re.search(r'"(.+)"$', m.message).group(1)  # type: ignore[union-attr]
-            if any(p == tuple(m.path) and did_you_mean(str(k), [name]) for p, k in unknown):
+            if any(p == tuple(m.path) and did_you_mean(str(k), [str(m.name)]) for p, k in unknown):
                 continue
         pos, width = _locate(data, m.path, at_key=m.at_key)
         if pos is None:
