@@ -35,6 +35,10 @@ class Diagnostic:
     code: str = "error"
     path: str | None = None  # dotted path inside the spec, e.g. "phases.accueil.max_duration"
     severity: str = "error"  # "error" or "warning"
+    # where it comes in its file (engine.spec.rootcause): 0 a root cause found among the others, 1 an ordinary
+    # diagnostic, 2 a conclusion drawn from the whole phase graph, 3 a consequence of another diagnostic
+    tier: int = 1
+    consequence_of: str | None = None  # "file:line:col" of the diagnostic this one may follow from
 
     def location(self) -> str:
         parts = [self.file or "<input>"]
@@ -61,13 +65,17 @@ class Diagnostic:
                 out.append(" " * (len(gutter) - 2) + "| " + " " * (col - 1) + "^" * width)
         if self.hint:
             out.append(f"  hint: {self.hint}")
+        if self.consequence_of:
+            out.append(f"  note: sans doute une conséquence de l'erreur {self.consequence_of} ci-dessus")
         return text_safe("\n".join(out))
 
     def with_origin(self, file: str | None, line: int | None, col: int | None, source_line: str | None) -> "Diagnostic":
         return replace(self, file=file, line=line, col=col, source_line=source_line)
 
     def sort_key(self) -> tuple:
-        return (self.file or "", self.line or 0, self.col or 0, self.message)
+        """File, then tier (a root cause before the errors it explains, conclusions and consequences last), then
+        line and column."""
+        return (self.file or "", self.tier, self.line or 0, self.col or 0, self.message)
 
     def to_json(self) -> dict:
         d = {"code": self.code, "severity": self.severity, "message": self.message, "file": self.file,
@@ -76,6 +84,8 @@ class Diagnostic:
             d["path"] = self.path
         if self.hint:
             d["hint"] = self.hint
+        if self.consequence_of:
+            d["consequence_of"] = self.consequence_of
         return d
 
 

@@ -150,7 +150,7 @@ def test_refuses_an_output_folder_holding_an_input(tmp_path):
 
 def test_cli_errors(tmp_path, capsys):
     assert main(["docs", str(tmp_path / "absent.yaml"), "-o", str(tmp_path / "s")]) == 1
-    assert "no such file" in capsys.readouterr().err
+    assert "aucun fichier ni dossier de ce nom" in capsys.readouterr().err
     assert main(["docs", str(DATA / "hostile.yaml"), "--seeds", str(DATA / "seeds"),
                  "-o", str(tmp_path / "no" / "such" / "s")]) == 2
     assert "n'existe pas" in capsys.readouterr().err

@@ -10,8 +10,10 @@ For each file (folders are searched for ``*.yaml``/``*.yml``, skipping ``samples
    source texts (``--seeds``, else ``$ENGINE_SEEDS``, else ``../shared/seeds`` next to the repository or the current
    folder); when it is not found, one warning (``source.unchecked``) says so and how to point at it.
 
-All diagnostics of all files are reported, sorted by file, line and column, each as ``file:line:col: error: ...``
-with the source line and a caret, on standard error; exit 1 on any error. Otherwise a one-line summary
+All diagnostics of all files are reported, sorted by file, then root cause first (:mod:`engine.spec.rootcause`:
+a misspelt declaration before the references it breaks, which are not repeated one by one; conclusions drawn from
+the whole phase graph after the local errors; probable consequences last, marked so), then line and column, each as
+``file:line:col: error: ...`` with the source line and a caret, on standard error; exit 1 on any error. Otherwise a one-line summary
 (``12 fichiers vérifiés : 0 erreur``) on standard output and exit 0. ``--json`` prints the result as JSON instead.
 """
 
@@ -53,6 +55,9 @@ class CheckResult:
     def summary(self) -> str:
         n, e, w = len(self.files), len(self.errors), len(self.warnings)
         text = f"{fr_plural(n, 'fichier vérifié', 'fichiers vérifiés')} : {fr_plural(e, 'erreur', 'erreurs')}"
+        followers = sum(1 for d in self.errors if d.consequence_of)
+        if followers:
+            text += f" (dont {followers} sans doute {'conséquences' if followers > 1 else 'conséquence'} d'une autre)"
         if w:
             text += f", {fr_plural(w, 'avertissement', 'avertissements')}"
         if not self.compiled and not self.errors:

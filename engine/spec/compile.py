@@ -27,6 +27,7 @@ from engine.spec.context import (MAX_DURATION_MONTHS, Ctx, item_path, parse_dura
 from engine.spec.declarations import _declarations, _definitions, _vocabularies
 from engine.spec.model import Convention, Example, RuleGroup, RuleLeaf, Session, Spec
 from engine.spec.path import compile_path
+from engine.spec.rootcause import root_cause_first
 
 # (section key, "module:function"): compilers of sections owned by other stages, called after the core sections.
 SECTION_COMPILERS: list[tuple[str, str]] = [
@@ -51,8 +52,8 @@ def _metadata(ctx: Ctx) -> None:
     f["valid_from"] = ctx.date(d, "valid_from", "valid_from")
     f["valid_until"] = ctx.date(d, "valid_until", "valid_until")
     if f["valid_from"] and f["valid_until"] and f["valid_until"] < f["valid_from"]:
-        ctx.error(ctx.pos(d, "valid_until"), "valid_until is before valid_from", "spec.dates",
-                  "swap the two dates", "valid_until")
+        ctx.error(ctx.pos(d, "valid_until"), "valid_until est avant valid_from", "spec.dates",
+                  "échangez les deux dates", "valid_until")
     sessions = []
     seen: set[str] = set()
     for i, s in enumerate(ctx.list_at(d, "sessions", "sessions")):
@@ -61,13 +62,13 @@ def _metadata(ctx: Ctx) -> None:
         path = item_path("sessions", s, i)
         sid = str(s.get("id") or f"session_{i + 1}")
         if sid in seen:
-            ctx.error(ctx.pos(s, "id"), f'duplicate session id "{sid}"', "spec.duplicate_id", "give each session "
-                      "its own id", path + ".id")
+            ctx.error(ctx.pos(s, "id"), f"identifiant de session « {sid} » en double", "spec.duplicate_id",
+                      "donnez à chaque session son propre identifiant", path + ".id")
         seen.add(sid)
         opens, closes = ctx.date(s, "opens", path), ctx.date(s, "closes", path)
         if opens and closes and closes < opens:
-            ctx.error(ctx.pos(s, "closes"), f'session "{sid}" closes before it opens', "spec.dates",
-                      "swap opens and closes", path + ".closes")
+            ctx.error(ctx.pos(s, "closes"), f"la session « {sid} » se ferme avant de s'ouvrir", "spec.dates",
+                      "échangez opens et closes", path + ".closes")
         sessions.append(Session(sid, text_of(s, "label"), opens, closes, ctx.source(s, path)))
     f["sessions"] = tuple(sessions)
     c = d.get("convention")
@@ -92,8 +93,8 @@ def _metadata(ctx: Ctx) -> None:
     if known and isinstance(terr, list):
         for i, t in enumerate(terr):
             if str(t) not in known:
-                ctx.error(ctx.pos(terr, i), f'unknown territory "{t}"', "spec.unknown_territory",
-                          did_you_mean(str(t), known) or "territories: " + ", ".join(sorted(known)),
+                ctx.error(ctx.pos(terr, i), f"territoire « {t} » inconnu", "spec.unknown_territory",
+                          did_you_mean(str(t), known) or "territoires : " + ", ".join(sorted(known)),
                           f"territories[{i + 1}]")
     f["section_pos"] = {str(k): ctx.pos(d, k, of_key=True) for k in d}
 
@@ -102,15 +103,15 @@ def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope):
     from engine.expr.types import BOOLEAN
 
     if not isinstance(node, Mapping):
-        ctx.error(ctx.pos(node), f"{path}: expected a rule (a mapping with condition, or all/any/not)",
+        ctx.error(ctx.pos(node), f"{path} : il faut une règle (une table avec condition, ou un groupe all/any/not)",
                   "spec.rule", None, path)
         return None
     rid = node.get("id")
     if rid is not None:
         rid = str(rid)
         if rid in ids:
-            ctx.error(ctx.pos(node, "id"), f'duplicate rule id "{rid}" (first used at {ids[rid]})',
-                      "spec.duplicate_id", "give each rule its own id", path + ".id")
+            ctx.error(ctx.pos(node, "id"), f"identifiant de règle « {rid} » en double (déjà utilisé par {ids[rid]})",
+                      "spec.duplicate_id", "donnez à chaque règle son propre identifiant", path + ".id")
         else:
             ids[rid] = path
     common = dict(label=text_of(node, "label"), source=ctx.source(node, path),
@@ -123,8 +124,8 @@ def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope):
             return None
         return RuleLeaf(id=rid or path, expr=e, **common)
     if not ops:
-        ctx.error(ctx.pos(node), f"{path}: a rule needs `condition`, or a group `all`, `any` or `not`", "spec.rule",
-                  "add `condition: <expression>`", path)
+        ctx.error(ctx.pos(node), f"{path} : une règle a besoin de `condition`, ou d'un groupe `all`, `any` ou `not`", "spec.rule",
+                  "ajoutez `condition: <expression>`", path)
         return None
     op = ops[0]
     members = node[op]
@@ -134,7 +135,7 @@ def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope):
         members = ctx.list_at(node, op, f"{path}.{op}")
         children = [_rule(ctx, m, item_path(f"{path}.{op}", m, i), ids, scope) for i, m in enumerate(members)]
         if not children:
-            ctx.error(ctx.pos(node, op), f"{path}.{op}: empty group", "spec.rule", "list at least one rule", path)
+            ctx.error(ctx.pos(node, op), f"{path}.{op} : groupe vide", "spec.rule", "indiquez au moins une règle", path)
     if any(c is None for c in children):
         return None
     return RuleGroup(op=op, children=tuple(children), id=rid, **common)
@@ -161,8 +162,8 @@ def _examples(ctx: Ctx) -> None:
             continue
         name = str(ex.get("name") or f"example {i + 1}")
         if name in names:
-            ctx.error(ctx.pos(ex, "name"), f'duplicate example name "{name}"', "spec.duplicate_id",
-                      "give each example its own name (engine test -k selects by name)", path + ".name")
+            ctx.error(ctx.pos(ex, "name"), f"nom d'exemple « {name} » en double", "spec.duplicate_id",
+                      "donnez à chaque exemple son propre nom (engine test -k choisit par le nom)", path + ".name")
         names[name] = i
         expect = ctx.map_at(ex, "expect", path + ".expect")
         cohort = ctx.list_at(ex, "cohort", path + ".cohort") if ex.get("cohort") is not None else None
@@ -171,9 +172,9 @@ def _examples(ctx: Ctx) -> None:
         operation = ctx.map_at(ex, "operation", path + ".operation") if ex.get("operation") is not None else None
         for k in params:
             if str(k) not in ctx.fields["parameters"]:
-                ctx.error(ctx.pos(params, k, of_key=True), f'example "{name}": unknown parameter "{k}"',
+                ctx.error(ctx.pos(params, k, of_key=True), f"exemple « {name} » : paramètre « {k} » inconnu",
                           "spec.unknown_parameter", did_you_mean(str(k), ctx.fields["parameters"])
-                          or "declare it under `parameters:`", path + f".params.{k}")
+                          or "déclarez-le sous `parameters:`", path + f".params.{k}")
         out.append(Example(name=name, at=ctx.date(ex, "at", path), params=plain(params),
                            record=plain(record) if record is not None else None, expect=plain(expect),
                            operation=plain(operation) if operation is not None else None,
@@ -209,7 +210,7 @@ def compile_spec(doc) -> Spec:
     _other_sections(ctx)
     if ctx.bag:
         unique = {(d.file, d.line, d.col, d.message): d for d in ctx.bag.items}  # a definition used twice
-        raise SpecError(sorted(unique.values(), key=Diagnostic.sort_key))
+        raise SpecError(sorted(root_cause_first(doc, list(unique.values())), key=Diagnostic.sort_key))
     return Spec(path=ctx.file, document=doc, **ctx.fields)
 
 

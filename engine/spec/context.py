@@ -156,8 +156,8 @@ class Ctx:
         v = node.get(key) if isinstance(node, Mapping) else None
         if v is None or isinstance(v, list):
             return v or []
-        self.error(self.pos(node, key), f"{path}: expected a list, got {quoted(v)}", "spec.shape",
-                   "write a list, one item per line starting with `- `", path)
+        self.error(self.pos(node, key), f"{path} : il faut une liste, trouvé : {quoted(v)}", "spec.shape",
+                   "écrivez une liste, un élément par ligne commençant par `- `", path)
         return []
 
     def map_at(self, node, key: str, path: str) -> Mapping:
@@ -165,8 +165,8 @@ class Ctx:
         v = node.get(key) if isinstance(node, Mapping) else None
         if v is None or isinstance(v, Mapping):
             return v or {}
-        self.error(self.pos(node, key), f"{path}: expected a mapping of keys, got {quoted(v)}", "spec.shape",
-                   "write `key: value` entries, indented under this key", path)
+        self.error(self.pos(node, key), f"{path} : il faut une table de clés, trouvé : {quoted(v)}", "spec.shape",
+                   "écrivez des entrées `clé: valeur`, indentées sous cette clé", path)
         return {}
 
     # -- values
@@ -180,13 +180,13 @@ class Ctx:
         value = node.get(key)
         d = parse_duration(value)
         if d is not None and (d.months > MAX_DURATION_MONTHS or d.days > MAX_DURATION_MONTHS * 31):
-            self.error(self.pos(node, key), f"{path}.{key}: {quoted(value)} is too long (at most "
-                       f"{MAX_DURATION_MONTHS // 12} years)", "spec.duration", "check the number", f"{path}.{key}")
+            self.error(self.pos(node, key), f"{path}.{key} : {quoted(value)} est trop long (au plus "
+                       f"{MAX_DURATION_MONTHS // 12} ans)", "spec.duration", "vérifiez le nombre", f"{path}.{key}")
             return None
         if d is None:
-            self.error(self.pos(node, key), f"{path}.{key}: expected a duration such as \"15 days\", \"4 semaines\" or "
-                       f"\"6 mois\", got {quoted(value)}", "spec.duration",
-                       "write a number and a unit: days/jours, weeks/semaines, months/mois, years/ans", f"{path}.{key}")
+            self.error(self.pos(node, key), f"{path}.{key} : il faut une durée comme \"15 jours\", \"4 semaines\" ou "
+                       f"\"6 mois\", trouvé : {quoted(value)}", "spec.duration",
+                       "écrivez un nombre et une unité : jours, semaines, mois, ans (ou days, weeks, months, years)", f"{path}.{key}")
         return d
 
     def date(self, node, key: str, path: str) -> date | None:
@@ -198,8 +198,8 @@ class Ctx:
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.error(self.pos(node, key), f"{path}.{key}: expected a date such as 2026-01-12, got {quoted(value)}",
-                       "spec.date", "write the date as YYYY-MM-DD", f"{path}.{key}")
+            self.error(self.pos(node, key), f"{path}.{key} : il faut une date comme 2026-01-12, trouvé : {quoted(value)}",
+                       "spec.date", "écrivez la date sous la forme AAAA-MM-JJ", f"{path}.{key}")
             return None
 
     def origin(self, node, key) -> TextOrigin:
@@ -226,8 +226,8 @@ class Ctx:
         elif isinstance(value, str):
             text = value
         else:
-            self.error(self.pos(node, key), f"{path}: expected an expression (text), got {type(value).__name__}",
-                       "spec.expr", "write the condition as text, e.g. `rsa and department == \"62\"`", path)
+            self.error(self.pos(node, key), f"{path} : il faut une expression (un texte), trouvé : {quoted(value)}",
+                       "spec.expr", "écrivez la condition comme un texte, par exemple `rsa and department == \"62\"`", path)
             return None
         origin = self.origin(node, key)
         try:

@@ -25,6 +25,11 @@ code                               problem
 ``graph.renewals_without_loop``    ``max_renewals`` on a phase that has no self-transition (no renewal possible)
 =================================  ==========================================================================
 
+The reachability checks read the graph as the author meant it (:func:`intended_transitions`: an unknown phase
+name close to exactly one declared phase reads as that phase), so a typo in one ``to:`` is one error, not three;
+a name close to none could be any phase, so the conclusions it could change are not drawn (its own error is the one to
+fix first); the conclusions come after the local errors of their file (``Diagnostic.tier``).
+
 Durations in months are compared as the calendar does: "A is longer than B" means longer for every start date
 (1 month vs 30 days is not an error: February). The per-record path never queries networkx: ``compile_tables``
 turns the graph into plain dicts (:class:`engine.spec.model.PhaseTables`).
@@ -33,6 +38,7 @@ turns the graph into plain dicts (:class:`engine.spec.model.PhaseTables`).
 from __future__ import annotations
 
 import calendar
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Callable, Iterable, Mapping, Sequence
@@ -41,6 +47,7 @@ import networkx as nx
 
 from engine.errors import Diagnostic, did_you_mean
 from engine.spec.context import token_width
+from engine.spec.rootcause import closest
 from engine.spec.model import Anchor, Attribute, Deadline, EventType, Obligation, Phase, PhaseTables, Position, Spec, Transition
 
 LineOf = Callable[[str | None, int], str | None]
@@ -143,6 +150,7 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
         out.append(_diag(line_of, pos, f"{what} nomme une phase inconnue « {name} »", "graph.unknown_phase", hint, path))
 
     seen: dict[tuple[str, str], Transition] = {}
+    intended, unresolved = intended_transitions(phases, transitions)
     for t in transitions:
         path = _tpath(t)
         for key, name in (("from", t.from_phase), ("to", t.to_phase)):
@@ -181,11 +189,19 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
             out.append(_diag(line_of, phases_pos, "aucune phase finale : un parcours ne peut jamais se terminer",
                              "graph.no_final", "ajoutez `final: true` à la phase où se termine un parcours (par "
                              "exemple la sortie)", "phases"))
-        g = build_graph(phases, transitions)
+        g = build_graph(phases, intended)
+        # a transition naming a phase close to none could be any phase: the graph conclusions it may change are
+        # drawn as if it linked what it can (its error, reported above, is the one to fix first)
+        hopeful = g.copy()
+        for t in unresolved:
+            if t.to_phase in phases and t.from_phase not in phases:
+                hopeful.add_edges_from((p, t.to_phase) for p in initial)
+            elif t.from_phase in phases and t.to_phase not in phases:
+                hopeful.add_edges_from((t.from_phase, p) for p in final)
         if initial:
             reached: set[str] = set()
             for p in initial:
-                reached |= nx.descendants(g, p) | {p}
+                reached |= nx.descendants(hopeful, p) | {p}
             for p, ph in phases.items():
                 if p not in reached:
                     out.append(_diag(line_of, ph.pos, f"la phase « {p} » ne peut être atteinte depuis aucune phase "
@@ -195,7 +211,7 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
         if final:
             ending: set[str] = set()
             for p in final:
-                ending |= nx.ancestors(g, p) | {p}
+                ending |= nx.ancestors(hopeful, p) | {p}
             for p, ph in phases.items():
                 if p not in ending:
                     out.append(_diag(line_of, ph.pos, f"aucun chemin ne mène de la phase « {p} » à une phase finale "
@@ -206,7 +222,7 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
         for d in deadlines:
             a, t = d.anchor, d.target
             if a.kind == t.kind == "phase" and a.name in phases and t.name in phases and a.name != t.name \
-                    and t.name not in nx.descendants(g, a.name):
+                    and t.name not in nx.descendants(hopeful, a.name):
                 out.append(_diag(line_of, t.pos, f"délai « {d.id} » : la phase « {t.name} » ne peut pas être atteinte "
                                  f"depuis la phase « {a.name} », le délai ne peut donc jamais être tenu",
                                  "graph.target_unreachable",
@@ -222,7 +238,33 @@ def check_graph(phases: Mapping[str, Phase], transitions: Sequence[Transition], 
                                      "graph.deadline_too_short", "allongez `within`, ou raccourcissez les durées "
                                      "minimales en chemin", f"deadlines.{d.id}.within"))
     out.extend(_check_anchors(deadlines, phases, events or {}, attributes or {}, line_of))
-    return out
+    return [replace(d, tier=2) if d.code in GRAPH_CONCLUSIONS else d for d in out]
+
+
+# conclusions drawn from the whole graph: they come after the local errors of their file (Diagnostic.tier 2)
+GRAPH_CONCLUSIONS = ("graph.unreachable", "graph.no_path_to_end", "graph.target_unreachable",
+                     "graph.deadline_too_short")
+
+
+def intended_transitions(phases: Mapping[str, Phase], transitions: Sequence[Transition]
+                         ) -> tuple[list[Transition], list[Transition]]:
+    """The transitions as the author meant them, and those that cannot be read: a phase name that is not declared
+    but close to exactly one declared phase (``sortei``: ``sortie``) reads as that phase, so that one typo is one
+    error (``graph.unknown_phase``, reported at the name) and not also unreachable phases and phases without a path
+    to the end; a name close to none or to several leaves its transition out (in the second list)."""
+    def meant(name: str) -> str | None:
+        return name if name in phases else closest(name, phases)
+
+    intended, unresolved = [], []
+    for t in transitions:
+        a, b = meant(t.from_phase), meant(t.to_phase)
+        if a is None or b is None:
+            unresolved.append(t)
+        elif (a, b) == (t.from_phase, t.to_phase):
+            intended.append(t)
+        else:
+            intended.append(replace(t, from_phase=a, to_phase=b))
+    return intended, unresolved
 
 
 def _min_days_between(g: nx.DiGraph, phases: Mapping[str, Phase], a: str, b: str) -> int | None:
@@ -241,7 +283,7 @@ def _min_days_between(g: nx.DiGraph, phases: Mapping[str, Phase], a: str, b: str
 
 def _check_timing(phases: Mapping[str, Phase], transitions: Sequence[Transition], line_of: LineOf) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    loops = {t.from_phase for t in transitions if t.is_renewal}
+    loops = {t.from_phase for t in intended_transitions(phases, transitions)[0] if t.is_renewal}  # typos read
     for p, ph in phases.items():
         fp, path = ph.field_pos, f"phases.{p}"
         if ph.min_duration is not None and ph.max_duration is not None and always_longer(ph.min_duration,

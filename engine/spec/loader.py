@@ -172,16 +172,18 @@ def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...], root: tup
     diags: list[Diagnostic] = []
     doc = Document(path=path, kind=kind, data=data, lines=src.lines)
     imports = data.get("imports")
+    broken_import = False
     if imports is not None and not (isinstance(imports, list) and all(isinstance(i, str) for i in imports)):
         diags.append(diag_at(doc, data.value_pos("imports"), "imports doit être une liste de noms de fichiers",
                              hint="écrivez par exemple imports: [common.yaml]", code="import.invalid", path="imports"))
         imports = None
-    broken_import = False
+        broken_import = True
     for i, name in enumerate(imports or []):
         ipos = imports.item_pos(i)
         target = os.path.normpath(os.path.join(os.path.dirname(path), name))
         if os.path.isabs(name) or not inside_roots(target, root):
             diags.append(_outside_root(doc, ipos, i, name, root))
+            broken_import = True
             continue
         tkey = os.path.realpath(target)
         if tkey in chain:
@@ -189,12 +191,14 @@ def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...], root: tup
             diags.append(diag_at(doc, ipos, f"cycle d'imports : {cyc}", code="import.cycle", path=f"imports[{i + 1}]",
                                  hint="un vocabulaire ne doit pas importer, directement ou non, le fichier qui l'importe",
                                  width=len(name)))
+            broken_import = True
             continue
         if os.path.exists(target) and not os.path.isfile(target):
             what = "un dossier" if os.path.isdir(target) else "ni un fichier ni un dossier (un périphérique, un tube...)"
             diags.append(diag_at(doc, ipos, f"le fichier importé « {name} » n'est pas un fichier ordinaire : c'est "
                                  f"{what}", code="import.not_file", path=f"imports[{i + 1}]", width=len(name),
                                  hint="un import nomme un fichier YAML de vocabulaire"))
+            broken_import = True
             continue
         if not os.path.isfile(target):
             here = os.path.dirname(target) or "."
@@ -202,6 +206,7 @@ def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...], root: tup
             hint = did_you_mean(os.path.basename(name), names) or "les chemins sont relatifs au fichier qui importe"
             diags.append(diag_at(doc, ipos, f"fichier importé « {name} » introuvable ({target})", code="import.missing",
                                  path=f"imports[{i + 1}]", hint=hint, width=len(name)))
+            broken_import = True
             continue
         try:
             sub = _load_doc(target, cache, chain, root)
@@ -213,11 +218,14 @@ def _load_doc_uncached(path: str, cache: dict, chain: tuple[str, ...], root: tup
             diags.append(diag_at(doc, ipos, f"« {name} » n'est pas un fichier de vocabulaire : seuls les fichiers "
                                  "« kind: vocabulary » peuvent être importés", code="import.kind",
                                  path=f"imports[{i + 1}]", width=len(name)))
+            broken_import = True
             continue
         doc.imports.append(sub)
     doc.vocabulary = _merge_vocabularies(doc, diags)
     shared = doc.vocabulary.get("shared")
-    if not broken_import:  # else every use: of the broken file would be reported as unknown: noise
+    # a failed import (missing, outside the root, a cycle, not a vocabulary, or with errors of its own) may be the
+    # one that defines the shared blocks: their use: would all be reported unknown, burying the real error
+    if not broken_import:
         _expand_uses(doc, data, shared if isinstance(shared, YMap) else YMap(), diags, ())
     if diags:
         raise SpecError(diags)
