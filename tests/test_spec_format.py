@@ -377,7 +377,7 @@ funding:
 
 
 @pytest.mark.parametrize("extra, errors", [
-    ("", ['funding.department_share: missing key "source"']),
+    ("", ["funding.department_share : clé « source » manquante"]),
     ('\n    source: "01-dynamisation-des-parcours.txt:126"', []),
 ], ids=["use without its own source", "use with its source"])
 def test_a_funding_rule_using_a_shared_block_cites_its_own_source(tmp_path, extra, errors):
