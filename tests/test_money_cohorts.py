@@ -225,12 +225,24 @@ def test_warning_is_shown_in_every_format(cs):
     assert '"severity": "warning"' in render(r, "json")
 
 
-def test_maximum_is_still_an_error_without_warning_severity(cs):
-    # 10:44 one strategic committee a year: a second one is not met (max 1, default severity)
+def test_maximum_is_still_an_error_without_warning_severity():
+    # a maximum without max_severity: one event more than allowed fails the window at once, before it ends
+    from types import SimpleNamespace
+
+    from engine.operation.record import recurring
+    rule = SimpleNamespace(id="r", label=None, event="committee", where=None, every="year", min=1, max=1,
+                           source=None, max_severity="error", partial_windows="skip", max_gap=None, before_each=None)
+    ev = [{"type": "committee", "date": date.fromisoformat(d)} for d in ("2026-03-01", "2026-09-01")]
+    row = recurring(rule, ev, date(2026, 1, 1), date(2027, 12, 31), date(2026, 10, 1))
+    assert row["windows"][0]["status"] == "unmet" and "severity" not in row
+
+
+def test_a_second_strategic_committee_is_signalled_not_failed(cs):
+    # 10:44 « Une fois par an » sets a yearly rhythm: a second strategic committee is a warning, the year is met
     ev = [{"type": "strategic_committee", "date": d, "slai_present": True, "sie_present": True}
           for d in ("2026-03-01", "2026-09-01")]
     row = by_id(report(cs, {"events": ev}, at=date(2026, 10, 1))["reporting"], "strategic_committee")
-    assert row["windows"][0]["status"] == "unmet" and "severity" not in row
+    assert row["windows"][0]["status"] == "met" and row["severity"] == "warning"
 
 
 # --------------------------------------------------------------------------------------------- flat rates that cover

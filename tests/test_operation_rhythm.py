@@ -137,9 +137,13 @@ def test_an_undecided_event_that_could_pass_the_maximum_leaves_the_window_unknow
     from engine.spec.compile import load_spec
     from engine.operation.compile import sections_of
     spec = load_spec("specs/clauses-sociales.yaml")
-    r = next(x for x in sections_of(spec).reporting if x.id == "strategic_committee")  # min 1, max 1
+    import dataclasses
+    shipped = next(x for x in sections_of(spec).reporting if x.id == "strategic_committee")  # min 1, max 1, warning
+    r = dataclasses.replace(shipped, max_severity="error")  # the same committee with a blocking maximum
     fields = tuple(spec.events["strategic_committee"].fields)
     sure = {"type": "strategic_committee", "date": date(2026, 3, 1), "slai_present": True, "sie_present": True}
     maybe = {"type": "strategic_committee", "date": date(2026, 9, 1), "slai_present": True}
     assert recurring(r, [sure], START, END, date(2026, 10, 1), fields)["windows"][0]["status"] == "met"
     assert recurring(r, [sure, maybe], START, END, date(2026, 10, 1), fields)["windows"][0]["status"] == "unknown"
+    # 10:44 as shipped: a second committee is only signalled, so an undecided one cannot fail the year
+    assert recurring(shipped, [sure, maybe], START, END, date(2026, 10, 1), fields)["windows"][0]["status"] == "met"

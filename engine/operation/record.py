@@ -205,7 +205,8 @@ def framed_windows(start: date, end: date, every) -> list[tuple[date, date, bool
 def recurring(r, events: list[dict], start, end, at: date, fields: tuple[str, ...] = ()) -> dict:
     """Events of type ``r.event`` (filtered by ``r.where``) counted per window; each window is ``met`` (count within
     [min, max]), ``unmet`` (ended with too few, or too many), ``pending`` (not ended, not enough yet); windows that
-    start after ``at`` are not listed."""
+    start after ``at`` are not listed, and an event dated after ``at`` is not counted (the record may be exported
+    later than the report date: a committee of June is not held yet in a report of April)."""
     row: dict[str, Any] = {"id": r.id, "label": r.label, "event": r.event, "min": r.min, "max": r.max,
                            "source": _src(r.source)}
     if not isinstance(start, date) or not isinstance(end, date):
@@ -225,8 +226,9 @@ def recurring(r, events: list[dict], start, end, at: date, fields: tuple[str, ..
     for ws, we, partial in framed_windows(start, end, r.every):
         if ws > at:
             break
-        n = sum(1 for e in evs if ws <= e["date"] <= we)
-        u = sum(1 for e in undecided if ws <= e["date"] <= we)
+        last = min(we, at)  # an event dated after the report date has not happened yet at that date
+        n = sum(1 for e in evs if ws <= e["date"] <= last)
+        u = sum(1 for e in undecided if ws <= e["date"] <= last)
         over = r.max is not None and n > r.max
         if over and not warn:
             st = "unmet"  # more than the maximum cannot be undone: failed at once, even before the window ends
