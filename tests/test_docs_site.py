@@ -72,7 +72,8 @@ def test_sections_of_a_programme(site):
                   "Contraintes de cohorte", "Indicateurs", "Financement", "Échéancier des paiements",
                   "Bilans et comptes rendus", "Exemples"):
         assert f">{title}</h" in page, title
-    assert "count(participants where young_18_25) &lt;= 20% * count(participants)" in page  # an expression
+    assert ("count(participants where in_operation_05 and young_at_entry_05) &lt;= 20% * "
+            "count(participants where in_operation_05)") in page  # an expression
     assert "30\u00a0%" in page  # the Département's share, in French notation
     assert "<svg" in page and "Graphe des phases" in page
     dsp = (site / "dynamisation-des-parcours-2026.1.html").read_text(encoding="utf-8")

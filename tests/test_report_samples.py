@@ -132,9 +132,11 @@ def test_chantiers_insertion_sample_by_hand():
     # 10 posts: 9 people in a CDDI at 15/04/2027 (one post between two participants)
     in_post = sum(1 for x in data if [h["phase"] for h in x["history"]][-1] == "parcours")
     assert in_post == 9 and r["capacity"][0]["actual"] == 9 and r["capacity"][0]["capacity"] == 10
-    # at most 20 % young people (05:17): 4 aged 18-25 of 23 = 17.39 %
+    # at most 20 % young people (05:17): 4 aged 18-25 at their entry, of the 22 who entered the operation = 18.18 %
+    # (ACI-011 was positioned, then gave up before entering: not a participant, 05:19)
     ind = {x["id"]: x for x in r["indicators"]}
-    assert (ind["youth_share"]["numerator"], ind["youth_share"]["denominator"]) == (4, 23)
+    assert (ind["youth_share"]["numerator"], ind["youth_share"]["denominator"]) == (4, 22)
+    assert ind["participants_total"]["value"] == 22
     assert {x["id"]: x["status"] for x in r["constraints"]} == {"youth_share": "passed",
                                                                  "slai_validated_before_entry": "passed"}
     assert ind["support_months_total"]["value"] == months and ind["dynamic_exits"]["value"] == exits
