@@ -125,9 +125,9 @@ def to_json(result: dict) -> bytes:
     """The JSON line ``engine evaluate`` writes for one result (with its final newline)."""
     import orjson
 
-    from engine.render.evaluation import _default
+    from engine.render.evaluation import json_default
 
-    return orjson.dumps(result, default=_default, option=orjson.OPT_APPEND_NEWLINE)
+    return orjson.dumps(result, default=json_default, option=orjson.OPT_APPEND_NEWLINE)
 
 
 def summarize(results: Iterable[dict]):

@@ -16,7 +16,7 @@ Formatting (``Diagnostic.format``)::
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from engine.escape import text_safe
 
@@ -152,6 +152,24 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     if not match:
         return None
     return "vouliez-vous dire " + " ou ".join(f"« {m} »" for m in match) + " ?"
+
+
+def repr_value(value: Any, limit: int = 60) -> str:
+    """A short, plain description of a loaded value (YAML or JSON) for messages: ``true``, ``"text"``, ``a list``."""
+    if value is None:
+        return "rien (null)"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, dict):
+        return "une table"
+    if isinstance(value, list):
+        return "une liste"
+    if isinstance(value, str):
+        s = value if len(value) <= limit else value[: limit - 3] + "..."
+        return '"' + s.replace("\n", "\\n").replace('"', '\\"') + '"'
+    return str(value)
 
 
 @dataclass

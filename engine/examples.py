@@ -37,7 +37,8 @@ from engine.errors import EngineError, UsageError, Diagnostic
 from engine.spec.model import Example, Position, Spec, jsonish  # noqa: F401  (jsonish: re-exported)
 from engine.beneficiary.evaluate import evaluate_record
 from engine.faults import CODE, describe
-from engine.spec.compile import _schema_validator, compile_spec
+from engine.spec.compile import compile_spec
+from engine.spec.schema import validate_document
 from engine.spec.loader import load_document
 
 # kind of example -> "module:function" called as fn(spec, example) -> output dict
@@ -233,7 +234,7 @@ def _load(path: Path, cache: dict) -> Spec | None:
     doc = load_document(path, cache=cache)
     if str(doc.data.get("kind") or "spec") != "spec":
         return None
-    _schema_validator()(doc)
+    validate_document(doc)
     return compile_spec(doc)
 
 

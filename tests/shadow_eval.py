@@ -19,7 +19,8 @@ from engine.expr import compiler as C
 from engine.expr import nodes as N
 from engine.errors import EvaluationError
 from engine.expr.parser import parse
-from engine.expr.runtime import MAX_COST, Unknown, to_json
+from engine.expr.runtime import MAX_COST, Unknown
+from engine.expr.runtime_json import to_json
 from engine.expr.types import ListType, RecordType
 from reference_eval import RefCostError, RefError, reference_evaluate
 

@@ -27,7 +27,8 @@ from engine.expr.compiler import compile_expression
 from engine.beneficiary.evaluate import evaluate_record
 from engine.spec.loader import load_document
 from engine.errors import EvaluationError
-from engine.expr.runtime import unknown, value_from_json
+from engine.expr.runtime import unknown
+from engine.expr.runtime_json import value_from_json
 from engine.expr.types import BOOLEAN, DATE, INTEGER, Definition, EnumType, ListType, RecordType, Scope
 from shadow_eval import shadowed
 

@@ -11,7 +11,8 @@ import yaml
 from engine.expr.compiler import compile_expression
 from engine.expr.record_scope import scope_from_record
 from engine.errors import EngineError, EvaluationError, ExpressionError, TextOrigin
-from engine.expr.runtime import Unknown, to_json, value_from_json
+from engine.expr.runtime import Unknown
+from engine.expr.runtime_json import to_json, value_from_json
 from engine.expr.types import BOOLEAN, type_from_decl
 
 CASES = yaml.safe_load((Path(__file__).parent / "expr_cases.yaml").read_text(encoding="utf-8"))

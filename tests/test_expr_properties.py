@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from engine.expr.compiler import compile_expression
 from engine.errors import EngineError, EvaluationError, TextOrigin
 from engine.expr.parser import parse
-from engine.expr.runtime import Duration, Unknown, to_json, unknown
+from engine.expr.runtime import Duration, Unknown, unknown
+from engine.expr.runtime_json import to_json
 from engine.expr.types import BOOLEAN, DATE, NUMBER, STRING, Definition, EnumType, ListType, RecordType, Scope
 from reference_eval import RefError, reference_evaluate
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import EvaluationError, RecordError
-from engine.expr.runtime import (Duration, Unknown, add_months, parse_duration, to_json, unknown, unknown_of,
-                            value_from_json)
+from engine.expr.runtime import Duration, Unknown, add_months, unknown, unknown_of
+from engine.expr.runtime_json import parse_duration, to_json, value_from_json
 from engine.expr.types import (ANY, BOOLEAN, DATE, DURATION, INTEGER, NUMBER, STRING, EnumType, ListType, RecordType,
                           type_from_decl)
 

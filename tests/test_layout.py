@@ -1,16 +1,13 @@
 """The layout of engine/ (docs/architecture.md), read from the source with ``ast``: no import cycle, no import from a
 higher subpackage, no ``_private`` name taken from another subpackage, and the command line read only in
 engine/cli/. Imports under ``if TYPE_CHECKING:`` are not imports at run time and are not counted; imports inside
-functions are (they only hide a cycle or an upward reference, they do not remove it).
-
-The allowances below are the known cases still being untangled inside expr/ and spec/; each is printed when the
-test runs (``pytest -s``), and one that is no longer needed is reported so that it can be struck off the list.
+functions are (they only hide a cycle or an upward reference, they do not remove it). There are no allowances:
+every rule holds for every module.
 """
 
 from __future__ import annotations
 
 import ast
-import warnings
 from pathlib import Path
 
 import networkx as nx
@@ -22,28 +19,6 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 ORDER = [("errors", "faults", "escape", "fr", "clock"), ("files",), ("expr",), ("spec",), ("beneficiary",), ("operation",),
          ("audit",), ("render",), ("run",), ("examples", "api"), ("server",), ("cli",)]
 FLOOR = {name: i for i, names in enumerate(ORDER) for name in names}
-
-# imports that close a cycle inside expr/ and spec/ (importer, imported): being removed there
-KNOWN_CYCLE_EDGES = {
-    ("engine.expr.runtime", "engine.expr.runtime_json"),
-    ("engine.expr.parser", "engine.spec.cache"),
-}
-# expr/ reaching up into spec/ (the grammar's cache, the YAML loader's types): being removed there
-KNOWN_UPWARD = {
-    ("engine.expr.parser", "engine.spec.cache"),
-    ("engine.expr.runtime_json", "engine.spec.yaml_safe"),
-}
-# private names taken across subpackages (importer, imported module, name): being made public or moved
-KNOWN_PRIVATE = {
-    ("engine.api", "engine.render.evaluation", "_default"),
-    ("engine.examples", "engine.spec.compile", "_schema_validator"),
-    ("engine.operation.indicators", "engine.beneficiary.bind", "_kind"),
-    ("engine.run.batch", "engine.beneficiary.evaluate", "_error"),
-    ("engine.run.batch", "engine.render.evaluation", "_cell"),
-    ("engine.run.batch", "engine.render.evaluation", "_default"),
-    ("engine.run.parallel", "engine.beneficiary.records", "_too_large"),
-}
-
 
 # ------------------------------------------------------------------------------------------- the graph
 
@@ -123,12 +98,6 @@ def test_every_module_has_a_floor():
 
 def test_no_import_cycle():
     g = graph()
-    for edge in sorted(KNOWN_CYCLE_EDGES):
-        print(f"allowed for now (a cycle inside expr/ and spec/): {edge[0]} -> {edge[1]}")
-    stale = [e for e in KNOWN_CYCLE_EDGES if not g.has_edge(*e) or not nx.has_path(g, e[1], e[0])]
-    if stale:
-        warnings.warn(f"no longer closes a cycle, strike it off KNOWN_CYCLE_EDGES: {sorted(stale)}")
-    g.remove_edges_from(KNOWN_CYCLE_EDGES)
     cycles = [c for c in nx.strongly_connected_components(g) if len(c) > 1]
     found = []
     for comp in cycles:
@@ -145,15 +114,12 @@ def test_no_upward_import():
         for target, _names, line in imports(m):
             if target == "engine" or floor(target) <= floor(m):
                 continue
-            if (m, target) in KNOWN_UPWARD:
-                print(f"allowed for now (upward): {m}:{line} -> {target}")
-                continue
             bad.append(f"{MODULES[m].relative_to(ENGINE.parent)}:{line}: {m} imports {target}, on a higher floor")
     assert not bad, "\n".join(bad)
 
 
 def test_no_private_name_across_subpackages():
-    bad, seen = [], set()
+    bad = []
     for m in MODULES:
         if m == "engine":
             continue
@@ -162,13 +128,7 @@ def test_no_private_name_across_subpackages():
                 continue
             for n in names:
                 if n.startswith("_") and not n.startswith("__"):
-                    if (m, target, n) in KNOWN_PRIVATE:
-                        seen.add((m, target, n))
-                        print(f"allowed for now (private): {m}:{line} takes {target}.{n}")
-                        continue
                     bad.append(f"{MODULES[m].relative_to(ENGINE.parent)}:{line}: {m} takes the private {target}.{n}")
-    if KNOWN_PRIVATE - seen:
-        warnings.warn(f"no longer taken, strike it off KNOWN_PRIVATE: {sorted(KNOWN_PRIVATE - seen)}")
     assert not bad, "\n".join(bad)
 
 

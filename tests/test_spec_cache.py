@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.files import cache as FC
 from engine.spec import cache as SC
 from engine.spec.compile import load_spec
 from engine.errors import SpecError
@@ -115,7 +116,7 @@ def test_a_changed_import_makes_the_entry_stale(cache, copied, monkeypatch):
 def test_another_engine_never_reads_the_entry(cache, monkeypatch):
     path = str(SPECS / "coach-jeunesse.yaml")
     SC.load_spec_cached(path)
-    monkeypatch.setattr(SC, "_FINGERPRINT", "another engine version")
+    monkeypatch.setattr(FC, "_FINGERPRINT", "another engine version")
     calls = []
     real = load_spec
     monkeypatch.setattr("engine.spec.compile.load_spec", lambda p: calls.append(p) or real(p))

@@ -2,20 +2,23 @@
 
 The comparison key of an expression is a canonical tree built generically from the AST's frozen dataclasses
 (``engine.expr.nodes``): spans and spellings are ignored, redundant parentheses vanish, French and English keywords give
-the same tree, ``40%`` and ``0.40`` the same number. This module does not depend on the exact node classes; without a
-parser (or for text that does not parse) a token-level normal form is used. Also the French rendering of values
-(:class:`Norm`, dates, numbers, rates) shared by the diff modules.
+the same tree, ``40%`` and ``0.40`` the same number. Expressions are read with the engine's parser
+(:func:`engine.expr.parser.parse`); text that does not parse is compared as text by the caller, and
+``make_expr_parser(None)`` gives a token-level normal form for a diff run without the parser. Also :class:`Norm`, the
+normalised value shared by the diff modules.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable
 
+from engine.errors import ExpressionError
+from engine.expr import nodes as N
+from engine.expr.parser import parse as parse_expression
 from engine.fr import fr_date
 
 @dataclass(frozen=True)
@@ -31,36 +34,22 @@ class Norm:
 
 # ------------------------------------------------------------------------------------------------ expressions
 
-_AST_SKIP = frozenset({"span", "text", "raw", "origin", "pos", "position", "spelling", "keyword", "lang",
-                       "percent", "is_percent", "paren", "parens", "parenthesized", "line", "col", "column",
-                       "loc", "location", "meta", "unit_text"})
+_AST_SKIP = frozenset({"span", "text"})  # where a node is and how it was spelt (``N.Number.text``)
 
 
 def _skip(name: str) -> bool:
     return name in _AST_SKIP or name.endswith(("_span", "_spans"))
-_PAREN_NAMES = frozenset({"Paren", "Parens", "Group", "Parenthesized", "ParenExpr", "Grouping"})
+
+
 _FR_WORDS = {"et": "and", "ou": "or", "non": "not", "vrai": True, "faux": False, "si": "if", "alors": "then",
              "sinon": "else", "jours": "days", "jour": "days", "day": "days", "semaines": "weeks",
              "semaine": "weeks", "week": "weeks", "mois": "months", "month": "months", "ans": "years",
              "an": "years", "year": "years", "aujourd'hui": "today", "dans": "in", "où": "where"}
-_OP_FIELDS = frozenset({"op", "operator", "kind", "unit", "fn", "func", "function", "name_fr", "keyword_op"})
-_LITERAL_RE = re.compile(r"(Lit|Literal|Number|Num|Decimal|Date|Duration|String|Str|Bool|Percent|Const|Today)",
-                         re.IGNORECASE)
-_NAME_RE = re.compile(r"(Name|Var|Ident|Attr|Field|Ref|Call|Func)", re.IGNORECASE)
-
-
-def _unparen(node):
-    while dataclasses.is_dataclass(node) and type(node).__name__ in _PAREN_NAMES:
-        inner = [getattr(node, f.name) for f in dataclasses.fields(node) if not _skip(f.name)]
-        if len(inner) != 1:
-            break
-        node = inner[0]
-    return node
+_OP_FIELDS = frozenset({"op", "func"})  # the operator of BoolOp and Compare, the function of Call
 
 
 def canon(node, _field: str = "") -> Any:
-    """A hashable canonical tree of an AST: spans, spellings and redundant parentheses ignored."""
-    node = _unparen(node)
+    """A hashable canonical tree of an AST: spans and spellings ignored (the parser keeps no parentheses)."""
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         return (type(node).__name__,) + tuple(
             (f.name, canon(getattr(node, f.name), f.name)) for f in dataclasses.fields(node) if not _skip(f.name))
@@ -77,9 +66,6 @@ def canon(node, _field: str = "") -> Any:
             low = node.lower()
             return ("str", _FR_WORDS.get(low, low))
         return ("str", node)
-    if hasattr(node, "value") and hasattr(node, "name") and type(node).__class__.__name__ == "EnumType":
-        v = node.value
-        return ("enum", _FR_WORDS.get(v, v) if isinstance(v, str) else v)
     try:
         hash(node)
         return ("v", type(node).__name__, node)
@@ -87,37 +73,17 @@ def canon(node, _field: str = "") -> Any:
         return ("r", repr(node))
 
 
+_LITERALS = (N.Number, N.String, N.Boolean, N.DateLit, N.DurationLit)
+
+
 def _is_literal(node) -> bool:
-    if not dataclasses.is_dataclass(node):
-        return False
-    name = type(node).__name__
-    if _NAME_RE.search(name) and not _LITERAL_RE.search(name):
-        return False
-    for f in dataclasses.fields(node):
-        if _skip(f.name):
-            continue
-        v = getattr(node, f.name)
-        if _is_node(v, node) or (isinstance(v, (list, tuple)) and any(_is_node(x, node) for x in v)):
-            return False
-    return bool(_LITERAL_RE.search(name))
+    """A constant of the expression: a number, text, boolean, date or duration literal, or the empty list."""
+    return isinstance(node, _LITERALS) or (isinstance(node, N.ListLit) and not node.items)
 
 
-def _is_node(value, parent) -> bool:
-    """A child AST node (a dataclass of the AST's module), not a runtime value held by a literal (a Duration)."""
-    return dataclasses.is_dataclass(value) and type(value).__module__ == type(parent).__module__
-
-
-def _span_text(node, text: str) -> str | None:
-    span = getattr(node, "span", None)
-    if span is None:
-        return None
-    start = getattr(span, "start", None)
-    end = getattr(span, "end", None)
-    if start is None and isinstance(span, tuple) and len(span) >= 2:
-        start, end = span[0], span[1]
-    if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
-        return text[start:end]
-    return None
+def _span_text(node: N.Node, text: str) -> str | None:
+    start, end = node.span
+    return text[start:end] if 0 <= start < end <= len(text) else None
 
 
 def constant_changes(old: Norm, new: Norm) -> list[tuple[str, str]] | None:
@@ -131,7 +97,6 @@ def constant_changes(old: Norm, new: Norm) -> list[tuple[str, str]] | None:
     out: list[tuple[str, str]] = []
 
     def walk(a, b) -> bool:
-        a, b = _unparen(a), _unparen(b)
         if canon(a) == canon(b):
             return True
         if _is_literal(a) and _is_literal(b):
@@ -156,9 +121,8 @@ def constant_changes(old: Norm, new: Norm) -> list[tuple[str, str]] | None:
 
 
 def _literal_text(node, text: str) -> str:
-    value = getattr(node, "value", None)
-    if isinstance(value, _dt.date):
-        return fr_date(value)
+    if isinstance(node, N.DateLit):
+        return fr_date(node.value)
     return _span_text(node, text) or _canon_text(node)
 
 
@@ -214,7 +178,7 @@ def make_expr_parser(parse: Callable[[str], Any] | None) -> Callable[[str], Norm
         else:
             try:
                 node = parse(text)
-            except Exception:  # not an expression: the caller compares it as text
+            except ExpressionError:  # not an expression: the caller compares it as text
                 node = None
             result = None if node is None else Norm(("expr", canon(node)), " ".join(text.split()), text, "expr",
                                                     (text, node))
@@ -224,31 +188,9 @@ def make_expr_parser(parse: Callable[[str], Any] | None) -> Callable[[str], Norm
     return norm
 
 
-def default_expr_parser() -> Callable[[str], Any] | None:
-    """The engine's expression parser, whatever its module currently exposes; None when absent."""
-    import importlib
-
-    for mod_name, fn_names in (("engine.expr.parser", ("parse_expression", "parse_expr", "parse")),
-                               ("engine.expr.compiler", ("parse_expression", "parse_expr", "parse"))):
-        try:
-            mod = importlib.import_module(mod_name)
-        except Exception:  # module not there yet, or broken: fall back
-            continue
-        for fn in fn_names:
-            f = getattr(mod, fn, None)
-            if callable(f):
-                return _adapt_parse(f)
-    return None
-
-
-def _adapt_parse(f: Callable) -> Callable[[str], Any]:
-    def parse(text: str):
-        node = f(text)
-        for attr in ("node", "ast", "tree"):  # a result object wrapping the AST
-            if not dataclasses.is_dataclass(node) and hasattr(node, attr):
-                node = getattr(node, attr)
-        return node
-    return parse
+def default_expr_parser() -> Callable[[str], N.Node]:
+    """The engine's expression parser (:func:`engine.expr.parser.parse`), for :func:`make_expr_parser`."""
+    return parse_expression
 
 
 # ------------------------------------------------------------------------------------------------ names used
@@ -265,7 +207,7 @@ def expr_names(n: Norm) -> set[str]:
     while stack:
         x = stack.pop()
         if dataclasses.is_dataclass(x) and not isinstance(x, type):
-            if type(x).__name__ == "Name" and isinstance(getattr(x, "name", None), str):
+            if isinstance(x, N.Name):
                 out.add(x.name)
             stack.extend(getattr(x, f.name) for f in dataclasses.fields(x) if not _skip(f.name))
         elif isinstance(x, (list, tuple)):

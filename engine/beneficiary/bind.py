@@ -52,7 +52,7 @@ def parse_date(v: Any, what: str) -> date:
     if isinstance(v, date) and not isinstance(v, datetime):
         return v
     if not isinstance(v, str):
-        raise BindError("wrong_type", f"{what} : une date « AAAA-MM-JJ » est attendue, pas {_kind(v)}")
+        raise BindError("wrong_type", f"{what} : une date « AAAA-MM-JJ » est attendue, pas {kind_of(v)}")
     if not _DATE_RE.match(v):
         raise BindError("invalid_date", f"{what} : « {v[:40]} » n'est pas une date au format AAAA-MM-JJ")
     try:
@@ -71,7 +71,8 @@ def _date_cached(v: Any, what: str) -> date:
     return d
 
 
-def _kind(v: Any) -> str:
+def kind_of(v: Any) -> str:
+    """What a JSON value is, in French, for a message: ``un nombre``, ``le texte « abc »``, ``une liste``..."""
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -94,7 +95,7 @@ def value_converter(decl: Mapping[str, Any], what: str) -> Callable[[Any], Any]:
         def conv(v):
             if v is True or v is False:
                 return v
-            raise BindError("wrong_type", f"{what} : vrai/faux (true/false) attendu, pas {_kind(v)}")
+            raise BindError("wrong_type", f"{what} : vrai/faux (true/false) attendu, pas {kind_of(v)}")
     elif t in ("number", "integer"):
         integer = t == "integer"
 
@@ -109,7 +110,7 @@ def value_converter(decl: Mapping[str, Any], what: str) -> Callable[[Any], Any]:
                     raise BindError("invalid_number", f"{what} : nombre trop grand pour être lu exactement ({v:g})")
                 v = Decimal(repr(v))
             elif c is not Decimal:
-                raise BindError("wrong_type", f"{what} : un nombre est attendu, pas {_kind(v)}")
+                raise BindError("wrong_type", f"{what} : un nombre est attendu, pas {kind_of(v)}")
             if not v.is_finite():
                 raise BindError("invalid_number", f"{what} : nombre invalide (NaN ou infini)")
             if v == v.to_integral_value() and abs(v.adjusted()) < 30:
@@ -121,7 +122,7 @@ def value_converter(decl: Mapping[str, Any], what: str) -> Callable[[Any], Any]:
         def conv(v):
             if isinstance(v, str):
                 return v
-            raise BindError("wrong_type", f"{what} : un texte est attendu, pas {_kind(v)}")
+            raise BindError("wrong_type", f"{what} : un texte est attendu, pas {kind_of(v)}")
     elif t == "enum":
         values = frozenset(str(x) for x in decl.get("values") or ())
         shown = ", ".join(sorted(values))[:200]
@@ -130,7 +131,7 @@ def value_converter(decl: Mapping[str, Any], what: str) -> Callable[[Any], Any]:
             if isinstance(v, str) and v in values:
                 return v
             if not isinstance(v, str):
-                raise BindError("wrong_type", f"{what} : une des valeurs {shown} est attendue, pas {_kind(v)}")
+                raise BindError("wrong_type", f"{what} : une des valeurs {shown} est attendue, pas {kind_of(v)}")
             raise BindError("invalid_value", f"{what} : « {v[:40]} » n'est pas une valeur admise ({shown})")
     elif t == "date":
         def conv(v):
@@ -141,14 +142,14 @@ def value_converter(decl: Mapping[str, Any], what: str) -> Callable[[Any], Any]:
 
             d = parse_duration(v) if isinstance(v, str) else None
             if d is None:
-                raise BindError("wrong_type", f"{what} : une durée comme « 6 mois » est attendue, pas {_kind(v)}")
+                raise BindError("wrong_type", f"{what} : une durée comme « 6 mois » est attendue, pas {kind_of(v)}")
             return d
     elif t == "list":
         item = value_converter(decl.get("items") or {}, f"{what} (élément)")
 
         def conv(v):
             if not isinstance(v, list):
-                raise BindError("wrong_type", f"{what} : une liste est attendue, pas {_kind(v)}")
+                raise BindError("wrong_type", f"{what} : une liste est attendue, pas {kind_of(v)}")
             return [item(x) for x in v if x is not None]
     else:
         def conv(v):
@@ -311,11 +312,11 @@ class Binder:
             env[name] = unk if v is None else conv(v)
         hist = raw.get("history")
         if hist is not None and hist.__class__ is not list:
-            raise BindError("wrong_type", f"« history » doit être une liste d'étapes, pas {_kind(hist)}")
+            raise BindError("wrong_type", f"« history » doit être une liste d'étapes, pas {kind_of(hist)}")
         out = []
         for i, h in enumerate(hist or ()):
             if not isinstance(h, dict):
-                raise BindError("wrong_type", f"history[{i}] : un objet {{phase, date}} est attendu, pas {_kind(h)}")
+                raise BindError("wrong_type", f"history[{i}] : un objet {{phase, date}} est attendu, pas {kind_of(h)}")
             p = h.get("phase")
             if not isinstance(p, str):
                 raise BindError("wrong_type" if p is not None else "missing_field",
@@ -324,10 +325,10 @@ class Binder:
         env["history"] = out
         evs = raw.get("events")
         if evs is not None and evs.__class__ is not list:
-            raise BindError("wrong_type", f"« events » doit être une liste d'événements, pas {_kind(evs)}")
+            raise BindError("wrong_type", f"« events » doit être une liste d'événements, pas {kind_of(evs)}")
         for i, e in enumerate(evs or ()):
             if not isinstance(e, dict):
-                raise BindError("wrong_type", f"events[{i}] : un objet {{type, date, ...}} est attendu, pas {_kind(e)}")
+                raise BindError("wrong_type", f"events[{i}] : un objet {{type, date, ...}} est attendu, pas {kind_of(e)}")
             t = e.get("type")
             e["date"] = parse_date(e.get("date"), f"events[{i}].date")
             if not isinstance(t, str):
@@ -346,18 +347,18 @@ class Binder:
         if rid is None:
             raise BindError("missing_id", "l'enregistrement n'a pas d'identifiant « id »")
         if not isinstance(rid, str) or not rid.strip():
-            raise BindError("invalid_id", f"l'identifiant « id » doit être un texte non vide, pas {_kind(rid)}")
+            raise BindError("invalid_id", f"l'identifiant « id » doit être un texte non vide, pas {kind_of(rid)}")
 
     def _history(self, hist) -> list:
         if hist is None:
             return []
         if hist.__class__ is not list:
-            raise BindError("wrong_type", f"« history » doit être une liste d'étapes, pas {_kind(hist)}")
+            raise BindError("wrong_type", f"« history » doit être une liste d'étapes, pas {kind_of(hist)}")
         out = []
         cache = _DATES
         for i, h in enumerate(hist):
             if h.__class__ is not dict:
-                raise BindError("wrong_type", f"history[{i}] : un objet {{phase, date}} est attendu, pas {_kind(h)}")
+                raise BindError("wrong_type", f"history[{i}] : un objet {{phase, date}} est attendu, pas {kind_of(h)}")
             p = h.get("phase")
             if p.__class__ is not str:
                 raise BindError("wrong_type" if p is not None else "missing_field",
@@ -376,7 +377,7 @@ class Binder:
         if evs is None:
             return [], [], {}
         if evs.__class__ is not list:
-            raise BindError("wrong_type", f"« events » doit être une liste d'événements, pas {_kind(evs)}")
+            raise BindError("wrong_type", f"« events » doit être une liste d'événements, pas {kind_of(evs)}")
         fields = self.event_fields
         cache = _DATES
         dates: list = []
@@ -423,7 +424,7 @@ class Binder:
                 pass  # reported below, with the event's index
         i = next(k for k, x in enumerate(evs) if x is e)
         if e.__class__ is not dict:
-            raise BindError("wrong_type", f"events[{i}] : un objet {{type, date, ...}} est attendu, pas {_kind(e)}")
+            raise BindError("wrong_type", f"events[{i}] : un objet {{type, date, ...}} est attendu, pas {kind_of(e)}")
         t = e.get("type")
         d = _date_cached(e.get("date"), f"events[{i}].date")
         if t.__class__ is not str:

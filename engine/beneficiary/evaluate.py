@@ -144,7 +144,9 @@ def _copy(raw):
     return raw
 
 
-def _error(rid, code: str, message: str, line: int | None, plan: Plan | None = None) -> dict:
+def error_result(rid, code: str, message: str, line: int | None, plan: Plan | None = None) -> dict:
+    """The output line of a record that could not be evaluated: its id, the spec's header, ``status: error``, the
+    error's code and message, the line it was read from."""
     out = {"id": rid if isinstance(rid, str) else None}
     if plan is not None:
         out.update(plan.header)
@@ -157,7 +159,7 @@ def _error(rid, code: str, message: str, line: int | None, plan: Plan | None = N
 def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None, typed: bool = False,
               bounds: tuple | None = None) -> dict:
     if not isinstance(raw, dict):
-        return _error(None, "not_an_object", "l'enregistrement n'est pas un objet JSON {...}", line, plan)
+        return error_result(None, "not_an_object", "l'enregistrement n'est pas un objet JSON {...}", line, plan)
     _stage = "binding"  # read by engine.faults.locate when an engine bug is met
     try:
         try:
@@ -166,17 +168,17 @@ def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None, t
             else:
                 env, dates, index = (plan.binder.bind_with_dates if plan.fast else plan.binder.bind_plain)(raw, params)
         except BindError as e:
-            return _error(raw.get("id") if isinstance(raw, dict) else None, e.code, e.message, line, plan)
+            return error_result(raw.get("id") if isinstance(raw, dict) else None, e.code, e.message, line, plan)
         _stage = "evaluation"
         try:
             return _decide(plan, raw["id"], env, dates, index, at, bounds)
         except EngineError as e:
             d = e.diagnostic
-            return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {d.message}"
+            return error_result(raw["id"], "evaluation_error", f"erreur d'évaluation : {d.message}"
                           + (f" ({d.location()})" if d.file else ""), line, plan)
         except (ArithmeticError, ValueError, OverflowError, TypeError) as e:
             # a value the type checker could not foresee (e.g. a date out of range after adding a duration)
-            return _error(raw["id"], "evaluation_error", f"erreur d'évaluation : {type(e).__name__}: {e}", line, plan)
+            return error_result(raw["id"], "evaluation_error", f"erreur d'évaluation : {type(e).__name__}: {e}", line, plan)
     except MemoryError:
         raise
     except Exception as e:  # noqa: BLE001 - an engine bug: this record gets its error line, the run goes on
@@ -186,7 +188,7 @@ def _evaluate(plan: Plan, raw: dict, at: date, params: dict, line: int | None, t
 def _internal_error(plan: Plan, raw: dict, exc: Exception, line: int | None) -> dict:
     rid = raw.get("id")
     rid = rid if isinstance(rid, str) else None
-    out = _error(rid, "internal_error", "", line, plan)
+    out = error_result(rid, "internal_error", "", line, plan)
     out["error"] = describe(exc, plan.spec, record=f"« {rid} »" if rid else (f"la ligne {line}" if line else None))
     return out
 
@@ -275,7 +277,7 @@ def evaluate_stream(spec, items: Iterable[tuple[int, Any]], at: date, params: di
         if item.__class__ is Typed:
             yield _evaluate(plan, item.raw, at, p, line, True)
         elif isinstance(item, BadRecord):
-            yield _error(item.id, item.code, item.message, line, plan)
+            yield error_result(item.id, item.code, item.message, line, plan)
         else:
             yield _evaluate(plan, item if owned else _copy(item), at, p, line)
 

@@ -213,7 +213,8 @@ def _short(msg: str) -> str:
     return msg.split(": line ")[0][:160]
 
 
-def _too_large(limit: int) -> BadRecord:
+def too_large(limit: int) -> BadRecord:
+    """The bad record that stands for a line longer than ``limit`` bytes (skipped without being read)."""
     return BadRecord("record_too_large", f"enregistrement trop long (plus de {limit // (1024 * 1024)} Mio) ; "
                                          "il est ignoré sans être lu")
 
@@ -237,7 +238,7 @@ def _read_jsonl(f: IO[bytes], limit: int, decode: Callable[[bytes], Any]) -> Ite
                 line = readline(_CHUNK)
                 if not line:
                     break
-            yield line_no, _too_large(limit)
+            yield line_no, too_large(limit)
             continue
         if line.isspace():
             continue
@@ -251,7 +252,7 @@ def _read_json_object(f: IO[bytes], limit: int, decode: Callable[[bytes], Any]) 
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if len(data) > limit:
-        yield 1, _too_large(limit)
+        yield 1, too_large(limit)
         return
     yield 1, decode(data)
 
@@ -266,7 +267,7 @@ def _element(text: bytes, line: int, oversize: bool, limit: int,
     stripped = text.lstrip()
     line += text.count(b"\n", 0, len(text) - len(stripped))
     if oversize:
-        return line, _too_large(limit)
+        return line, too_large(limit)
     if not stripped:
         return line, BadRecord("invalid_json", "élément vide dans le tableau (virgule en trop)")
     return line, decode(stripped)
@@ -409,7 +410,7 @@ def _csv_rows(text: IO[str], header: list[str], delimiter: str, spec, limit: int
             line_no = prev + 1
             prev = max(reader.line_num + 1, prev + 1)
             code = "record_too_large" if "larger than field limit" in str(e) else "invalid_csv"
-            yield line_no, (_too_large(limit) if code == "record_too_large"
+            yield line_no, (too_large(limit) if code == "record_too_large"
                             else BadRecord("invalid_csv", f"ligne CSV illisible : {e}"))
             continue
         line_no = prev + 1

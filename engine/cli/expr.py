@@ -12,6 +12,7 @@ from datetime import date
 
 from engine.clock import evaluation_date
 from engine.expr import runtime as R
+from engine.expr import runtime_json as RJ
 from engine.expr.compiler import compile_expression
 from engine.errors import Diagnostic, ExpressionError, RecordError, TextOrigin
 from engine.expr.record_scope import EVENT_TYPE, HISTORY_TYPE, infer_type, merge_types
@@ -184,10 +185,10 @@ def _bind(record: dict, path: str, spec=None) -> tuple[Scope, dict]:
                                      hint="l'enregistrement est lu comme engine evaluate le lit")) from None
     scope_names = dict(names) if inferred else {}
     for k, v in loose.items():  # nested objects, mixed lists: the best-effort conversion
-        env[k] = R.value_from_json(v, ANY, k)
+        env[k] = RJ.value_from_json(v, ANY, k)
         scope_names[k] = infer_type(env[k])
     if "id" in record:
-        env["id"] = R.value_from_json(record["id"], ANY, "id")
+        env["id"] = RJ.value_from_json(record["id"], ANY, "id")
         scope_names.setdefault("id", infer_type(env["id"]))
     for k, t in names.items():  # nulls; with a spec: the undeclared attributes of the record
         if k not in env:
@@ -202,7 +203,7 @@ def _bind(record: dict, path: str, spec=None) -> tuple[Scope, dict]:
                     if e["type"] == t:
                         for f in mixed:
                             if f in e:
-                                e[f] = R.value_from_json(e[f], ANY, f)
+                                e[f] = RJ.value_from_json(e[f], ANY, f)
             for f, d in fs.items():
                 ft = ANY if d is _MIXED or d is None else _decl_type(d)
                 ev_fields[f] = merge_types(ev_fields[f], ft) if f in ev_fields else ft
@@ -260,5 +261,5 @@ def run(args) -> int:
     origin = TextOrigin(file="<expr>")
     compiled = compile_expression(args.expression, scope, origin=origin)
     value = compiled.fn(env, evaluation_date(args.at))
-    sys.stdout.write(_dumps(R.to_json(value)) + "\n")
+    sys.stdout.write(_dumps(RJ.to_json(value)) + "\n")
     return 0

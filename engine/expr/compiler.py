@@ -32,6 +32,7 @@ from typing import Callable
 from engine.clock import evaluation_date
 from engine.expr import nodes as N
 from engine.expr import runtime as R
+from engine.expr import runtime_json as RJ
 from engine.errors import EvaluationError, ExpressionError, TextOrigin
 from engine.expr.compiler_filter import FilterGen
 from engine.expr.record_scope import scope_from_record
@@ -717,6 +718,6 @@ def evaluate_expression(text: str, env: dict | None = None, today: date | None =
     if scope is None:
         scope, env = scope_from_record(env)
     else:
-        env = {k: (R.value_from_json(env[k], t, k) if k in env else R.unknown(k)) for k, t in scope.names.items()}
+        env = {k: (RJ.value_from_json(env[k], t, k) if k in env else R.unknown(k)) for k, t in scope.names.items()}
     compiled = compile_expression(text, scope, origin=origin or TextOrigin(file="<expr>"))
     return compiled.fn(env, evaluation_date(today))

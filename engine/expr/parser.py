@@ -25,6 +25,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from engine.expr import nodes as N
 from engine.errors import ExpressionError, TextOrigin, did_you_mean
+from engine.files.cache import cache_enabled, read_entry, write_entry
 from engine.expr.runtime import unit_duration
 
 MAX_LENGTH = 10_000
@@ -63,9 +64,7 @@ def _grammar_key(grammar: str) -> str:
 
 
 def _cached_parser(grammar: str) -> Lark | None:
-    """The parser tables from the user's cache folder (engine.spec.cache), built once instead of every run."""
-    from engine.spec.cache import cache_enabled, read_entry
-
+    """The parser tables from the user's cache folder (:mod:`engine.files.cache`), built once instead of every run."""
     if not cache_enabled():
         return None
     entry = read_entry("grammar", _grammar_key(grammar))
@@ -80,8 +79,6 @@ def _cached_parser(grammar: str) -> Lark | None:
 
 
 def _store_parser(grammar: str, parser: Lark) -> None:
-    from engine.spec.cache import cache_enabled, write_entry
-
     if not cache_enabled():
         return
     import io

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from engine.expr import runtime as R
+from engine.expr import runtime_json as RJ
 from engine.expr.types import ANY, BOOLEAN, DATE, DURATION, NUMBER, STRING, ListType, RecordType, Scope, Type, unify
 
 
@@ -56,7 +57,7 @@ def scope_from_record(record: dict) -> tuple[Scope, dict]:
     """Scope and env for a JSON record whose keys are all in scope (types inferred from the values)."""
     names, env = {}, {}
     for k, raw in record.items():
-        v = R.value_from_json(raw, ANY, k)
+        v = RJ.value_from_json(raw, ANY, k)
         env[k] = v
         names[k] = infer_type(v)
     for k, item in (("events", EVENT_TYPE), ("history", HISTORY_TYPE)):

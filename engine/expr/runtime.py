@@ -108,6 +108,18 @@ class Duration:
         return self.iso()
 
 
+def unit_duration(n: int, unit: str) -> Duration:
+    """``n`` of a duration unit (days/jours, weeks/semaines, months/mois, years/ans/années) as a Duration."""
+    u = unit.lower()
+    if u.startswith(("day", "jour")):
+        return Duration(0, n)
+    if u.startswith(("week", "semaine")):
+        return Duration(0, 7 * n)
+    if u.startswith(("month", "mois")):
+        return Duration(n, 0)
+    return Duration(12 * n, 0)  # years, ans, années
+
+
 class DynamicTypeError(Exception):
     """Raised by runtime helpers; the compiled expression turns it into a positioned EvaluationError."""
 
@@ -562,13 +574,3 @@ def all_kinds(xs, field: str, kinds: frozenset) -> bool:
     return found <= kinds
 
 
-# JSON in/out lives in runtime_json.py (kept short); it is part of this module's API, loaded on first use.
-_JSON_API = frozenset(("parse_date", "parse_duration", "to_json", "unit_duration", "value_from_json"))
-
-
-def __getattr__(name: str):
-    if name in _JSON_API:
-        from engine.expr import runtime_json
-
-        return getattr(runtime_json, name)
-    raise AttributeError(f"module 'engine.expr.runtime' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""JSON in and out of the runtime values (re-exported by :mod:`engine.expr.runtime`; import them from there).
+"""JSON in and out of the runtime values (the values themselves: :mod:`engine.expr.runtime`).
 
 ``to_json``: dates "YYYY-MM-DD", durations ISO 8601, unknown None, decimals as int when whole or as a float that
 prints exactly as the decimal (every amount to the cent below 10^13). ``value_from_json``: a JSON value of a record
@@ -11,8 +11,8 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from engine.errors import Diagnostic, RecordError, did_you_mean
-from engine.expr.runtime import Duration, Unknown, unknown
+from engine.errors import Diagnostic, RecordError, did_you_mean, repr_value
+from engine.expr.runtime import Duration, Unknown, unit_duration, unknown
 
 
 def to_json(value):
@@ -57,17 +57,6 @@ _UNIT_RE = re.compile(
 _ISO_DUR_RE = re.compile(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 
 
-def unit_duration(n: int, unit: str) -> Duration:
-    u = unit.lower()
-    if u.startswith(("day", "jour")):
-        return Duration(0, n)
-    if u.startswith(("week", "semaine")):
-        return Duration(0, 7 * n)
-    if u.startswith(("month", "mois")):
-        return Duration(n, 0)
-    return Duration(12 * n, 0)  # years, ans, années
-
-
 def parse_duration(text: str) -> Duration | None:
     """``"15 days"``, ``"6 mois"``, ``"P1Y6M"`` -> Duration, or None."""
     m = _UNIT_RE.match(text)
@@ -91,8 +80,6 @@ def parse_date(text: str) -> date | None:
 
 
 def _bad(name: str, expected: str, raw) -> RecordError:
-    from engine.spec.yaml_safe import repr_value  # error path only: JSON's wording (true, "text", a list), not Python's repr
-
     return RecordError(Diagnostic(f'attribute "{name}": expected {expected}, got {repr_value(raw)}',
                                   code="record.type"))
 

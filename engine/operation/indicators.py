@@ -18,7 +18,7 @@ from typing import Any, Iterable
 from engine.errors import EngineError
 from engine.expr.runtime import Unknown, unknown
 from engine.faults import CODE as INTERNAL, describe
-from engine.beneficiary.bind import BindError, _kind
+from engine.beneficiary.bind import BindError, kind_of
 from engine.beneficiary.records import BadRecord
 from engine.operation.model import EVALUATION_NAMES
 from engine.beneficiary.evaluate import evaluate_record
@@ -295,7 +295,7 @@ def participant_binder(binder, aggs, pvals: dict, *, spec=None, at: date | None 
         if rid is None:
             raise BindError("missing_id", "l'enregistrement n'a pas d'identifiant « id »")
         if not isinstance(rid, str) or not rid.strip():
-            raise BindError("invalid_id", f"l'identifiant « id » doit être un texte non vide, pas {_kind(rid)}")
+            raise BindError("invalid_id", f"l'identifiant « id » doit être un texte non vide, pas {kind_of(rid)}")
         env = dict(pvals)
         get = raw.get
         for name, conv, unk in attrs:

@@ -29,7 +29,9 @@ from engine.expr.runtime import Duration, Unknown
 from engine.files.output import open_output, prepare
 
 
-def _default(v: Any):
+def json_default(v: Any):
+    """orjson's fallback for the values it does not write itself: decimals as exact numbers, durations ISO 8601,
+    unknown as null, sets sorted and tuples as lists."""
     if v.__class__ is Decimal:
         return orjson.Fragment(format(v, "f"))
     if isinstance(v, Duration):
@@ -43,7 +45,7 @@ def _default(v: Any):
 
 def dumps(obj: Any) -> bytes:
     """One output object as compact JSON bytes (dates ``YYYY-MM-DD``, decimals as exact JSON numbers)."""
-    return orjson.dumps(obj, default=_default)
+    return orjson.dumps(obj, default=json_default)
 
 
 # ----------------------------------------------------------------------------------------------- atomic output
@@ -61,7 +63,7 @@ def atomic_output(path: str | None) -> Iterator[IO[bytes]]:
 def write_jsonl(out: IO[bytes], results: Iterable[dict]) -> None:
     write = out.write
     for r in results:
-        write(orjson.dumps(r, default=_default, option=orjson.OPT_APPEND_NEWLINE))
+        write(orjson.dumps(r, default=json_default, option=orjson.OPT_APPEND_NEWLINE))
 
 
 def write_json(out: IO[bytes], results: Iterable[dict]) -> None:
@@ -84,7 +86,7 @@ def csv_columns(spec) -> list[str]:
     return cols
 
 
-def _cell(v: Any) -> str:
+def cell_text(v: Any) -> str:
     """A CSV cell: text that a spreadsheet would run as a formula is neutralised (engine.escape.csv_cell)."""
     if v.__class__ is str:
         return csv_cell(v)
@@ -129,7 +131,7 @@ def write_csv(out: IO[bytes], results: Iterable[dict], spec, dialect: Dialect = 
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
     cols = csv_columns(spec)
     try:
-        rows = ([_cell(row.get(k)) for k in cols] for row in map(csv_row, results))
+        rows = ([cell_text(row.get(k)) for k in cols] for row in map(csv_row, results))
         write_table(text, cols, rows, dialect)
         text.flush()
     finally:

@@ -18,7 +18,7 @@ from datetime import date
 from engine.escape import text_safe
 from engine.fr import fr_date
 from engine.beneficiary.conformance import fr_duration
-from engine.expr.runtime import parse_duration
+from engine.expr.runtime_json import parse_duration
 
 _OPS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "in": "parmi", "not_in": "hors de"}
 _WORDS = {"==": "égal à", "!=": "différent de", "in": "parmi", "not_in": "hors de"}

@@ -20,8 +20,8 @@ import orjson
 
 from engine.run.parallel import (CHUNK_RECORDS, Chunk, Failure, chunk_items, chunk_size, file_chunks, item_chunks,
                                  ordered_map, progress, splittable)
-from engine.render.evaluation import Summary, _cell, _default, csv_columns, csv_row, dumps
-from engine.beneficiary.evaluate import _error, evaluate_stream, plan_for
+from engine.render.evaluation import Summary, cell_text, json_default, csv_columns, csv_row, dumps
+from engine.beneficiary.evaluate import error_result, evaluate_stream, plan_for
 from engine.beneficiary.records import decode_object, read_records
 
 INTERNAL = "internal_error"
@@ -54,11 +54,11 @@ def render(results: Iterable[dict], fmt: str, spec, summary=None) -> tuple[bytes
         if r.get("status") == "error" and (r.get("error") or {}).get("code") == INTERNAL:
             internal += 1
         if fmt == "jsonl":
-            parts.append(orjson.dumps(r, default=_default, option=orjson.OPT_APPEND_NEWLINE))
+            parts.append(orjson.dumps(r, default=json_default, option=orjson.OPT_APPEND_NEWLINE))
         elif fmt == "json":
             parts.append(dumps(r))
         else:
-            w.writerow({k: _cell(v) for k, v in csv_row(r).items()})
+            w.writerow({k: cell_text(v) for k, v in csv_row(r).items()})
     if fmt == "csv":
         return text.getvalue().encode("utf-8"), n, internal
     return (b",\n" if fmt == "json" else b"").join(parts), n, internal
@@ -94,7 +94,7 @@ def failed_chunk(state: dict, failure: Failure) -> ChunkResult:
     def lines():
         for line, item in chunk_items(failure.chunk, decode_object):
             rid = item.get("id") if isinstance(item, dict) else getattr(item, "id", None)
-            out = _error(rid, INTERNAL, message, line, plan)
+            out = error_result(rid, INTERNAL, message, line, plan)
             if state["several"]:
                 out["file"] = failure.chunk.path
             yield out

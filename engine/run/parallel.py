@@ -166,7 +166,7 @@ def read_range(path: str, start: int, end: int, first_line: int = 1, *, limit: i
     :func:`engine.beneficiary.records.read_records` reads them from the whole file (a BOM at the start of the file, blank lines
     skipped, a line over ``limit`` is one ``record_too_large`` error). ``decode`` turns a line into an item (default:
     the line's bytes)."""
-    from engine.beneficiary.records import MAX_RECORD_BYTES, _too_large  # at call time: the limit can be lowered
+    from engine.beneficiary.records import MAX_RECORD_BYTES, too_large  # at call time: the limit can be lowered
 
     limit = MAX_RECORD_BYTES if limit is None else limit
     with open(path, "rb") as f:
@@ -188,7 +188,7 @@ def read_range(path: str, start: int, end: int, first_line: int = 1, *, limit: i
                     if not line:
                         break
                     pos += len(line)
-                yield n, _too_large(limit)
+                yield n, too_large(limit)
                 continue
             if line.isspace():
                 continue

@@ -14,66 +14,19 @@ ignored and rebuilt. Entries are written to a unique temporary file renamed into
 runs compiling the same spec at the same time each write a whole entry and the last one wins; a reader never sees
 half an entry. Nothing here ever makes a run fail: any cache problem means "compile it".
 
-Entry layout: ``MAGIC`` line, one JSON line (``deps``: ``[[path, sha256], ...]``, ``payload``: sha256 of the rest),
-then the payload (:func:`engine.spec.snapshot.dumps` of the spec).
+The folder, its entries and the engine fingerprint are :mod:`engine.files.cache` (shared with the grammar's parser
+tables); an entry's meta here is ``deps``: ``[[path, sha256], ...]``, its payload :func:`engine.spec.snapshot.dumps`
+of the spec.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import stat
-import sys
-import tempfile
-from pathlib import Path
 
+from engine.files.cache import cache_dir, cache_enabled, engine_fingerprint, read_entry, sha, write_entry  # noqa: F401
 from engine.files.inputs import InputTooLarge, read_bounded
 from engine.spec.yaml_safe import MAX_FILE_BYTES
-
-MAGIC = b"dispositif-engine compiled spec 1\n"
-_FINGERPRINT: str | None = None
-
-
-def cache_dir() -> Path:
-    """The cache folder (not created)."""
-    env = os.environ.get("ENGINE_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "dispositif-engine"
-
-
-def cache_enabled() -> bool:
-    return os.environ.get("ENGINE_NO_CACHE", "").strip().lower() in ("", "0", "false", "no", "non")
-
-
-def engine_fingerprint() -> str:
-    """The engine's version, the interpreter's ``cache_tag`` and (size, mtime) of each file of the package."""
-    global _FINGERPRINT
-    if _FINGERPRINT is None:
-        from engine import __version__
-
-        root = Path(__file__).resolve().parents[1]
-        h = hashlib.sha256(f"{__version__}\0{sys.implementation.cache_tag}\0{sys.version}".encode())
-        folders = [root.parent / "grammar"] + sorted(
-            Path(d) for d, _subs, _files in os.walk(root) if not Path(d).name.startswith((".", "__")))
-        for folder in folders:
-            try:
-                entries = sorted(os.scandir(folder), key=lambda e: e.name)
-            except OSError:
-                continue
-            for e in entries:
-                if e.name.endswith((".py", ".lark", ".json")) and e.is_file():
-                    st = e.stat()
-                    h.update(f"{folder.relative_to(root.parent)}/{e.name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-        _FINGERPRINT = h.hexdigest()
-    return _FINGERPRINT
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _read(path: str) -> bytes | None:
@@ -87,84 +40,10 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def _private(st: os.stat_result) -> bool:
-    """Owned by this user and not writable by group or others (POSIX; always true where there are no uids)."""
-    getuid = getattr(os, "getuid", None)
-    if getuid is None:
-        return True
-    return st.st_uid == getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
-def _folder(create: bool, kind: str = "specs") -> Path | None:
-    d = cache_dir() / kind
-    try:
-        if create:
-            d.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            d.mkdir(exist_ok=True, mode=0o700)
-        st = d.stat()
-    except OSError:
-        return None
-    return d if stat.S_ISDIR(st.st_mode) and _private(st) else None
-
-
 def entry_key(path: str, content: bytes) -> str:
+    """The key of a spec's entry: the engine fingerprint, the path it is loaded by (and where it leads), its content."""
     real = os.path.realpath(path)
-    return _sha(b"\0".join([engine_fingerprint().encode(), os.fsencode(str(path)), os.fsencode(real), content]))
-
-
-def read_entry(kind: str, key: str) -> tuple[dict, bytes] | None:
-    """``(meta, payload)`` of the entry ``key`` of the cache section ``kind`` when it is whole and the user's own;
-    None otherwise."""
-    folder = _folder(create=False, kind=kind)
-    if folder is None:
-        return None
-    try:
-        fd = os.open(folder / f"{key}.entry", os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "rb") as f:
-            if not _private(os.fstat(f.fileno())):
-                return None
-            data = f.read()
-    except OSError:
-        return None
-    if not data.startswith(MAGIC):
-        return None
-    nl = data.find(b"\n", len(MAGIC))
-    if nl < 0:
-        return None
-    try:
-        meta = json.loads(data[len(MAGIC):nl])
-    except ValueError:
-        return None
-    payload = data[nl + 1:]
-    if not isinstance(meta, dict) or meta.get("payload") != _sha(payload):
-        return None
-    return meta, payload
-
-
-def write_entry(kind: str, key: str, meta: dict, payload: bytes) -> None:
-    """Write an entry atomically (a unique temporary file renamed into place); errors are ignored."""
-    folder = _folder(create=True, kind=kind)
-    if folder is None:
-        return
-    head = json.dumps({**meta, "payload": _sha(payload)}).encode()
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC + head + b"\n" + payload)
-        os.replace(tmp, folder / f"{key}.entry")
-        tmp = None
-    except OSError:
-        pass
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+    return sha(b"\0".join([engine_fingerprint().encode(), os.fsencode(str(path)), os.fsencode(real), content]))
 
 
 def cached_spec(path: str, content: bytes | None = None):
@@ -181,7 +60,7 @@ def cached_spec(path: str, content: bytes | None = None):
     try:
         for dep, digest in meta["deps"]:
             data = _read(dep)
-            if data is None or _sha(data) != digest:
+            if data is None or sha(data) != digest:
                 return None
         from engine.spec.snapshot import loads
 
@@ -205,10 +84,10 @@ def store_spec(path: str, spec, content: bytes | None = None) -> None:
         data = _read(d.path)
         if data is None:
             return
-        deps.append((d.path, _sha(data)))
+        deps.append((d.path, sha(data)))
     if content is None:
         content = _read(path)
-    if content is None or not deps or deps[0][1] != _sha(content):  # the file changed while it was compiled
+    if content is None or not deps or deps[0][1] != sha(content):  # the file changed while it was compiled
         return
     try:
         payload = dumps(spec)

@@ -33,7 +33,7 @@ def parse_duration(text: Any):
         return None
     s = text.strip()
     if s[:1] in ("P", "p"):  # ISO 8601 (P15D, P1Y6M), as the runtime prints durations
-        from engine.expr.runtime import parse_duration as iso
+        from engine.expr.runtime_json import parse_duration as iso
 
         return iso(s.upper())
     months = days = 0

@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 from yaml import events as ev
 
-from engine.errors import Diagnostic, SpecError
+from engine.errors import Diagnostic, SpecError, repr_value  # noqa: F401 (re-exported: the loader's messages use it)
 from engine.spec.origin import _SOURCES, origin_of as _origin  # noqa: F401 (_SOURCES is shared with the loader)
 
 MAX_DEPTH = 40  # nesting of mappings and lists
@@ -471,24 +471,6 @@ class _Builder:
                     return
             if len(self.diags) >= MAX_DIAGNOSTICS:
                 return
-
-
-def repr_value(value: Any, limit: int = 60) -> str:
-    """A short, plain description of a loaded value for messages."""
-    if value is None:
-        return "rien (null)"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, dict):
-        return "une table"
-    if isinstance(value, list):
-        return "une liste"
-    if isinstance(value, str):
-        s = value if len(value) <= limit else value[: limit - 3] + "..."
-        return '"' + s.replace("\n", "\\n").replace('"', '\\"') + '"'
-    return str(value)
 
 
 def _syntax_diag(src: _Source, e: yaml.MarkedYAMLError) -> Diagnostic:
