@@ -231,13 +231,14 @@ def test_every_error_is_reported_not_only_the_first():
     ("15 days", 0, 15), ("15 jours", 0, 15), ("1 day", 0, 1), ("1 jour", 0, 1), ("4 weeks", 0, 28),
     ("4 semaines", 0, 28), ("6 months", 6, 0), ("6 mois", 6, 0), ("2 years", 24, 0), ("2 ans", 24, 0),
     ("1 an", 12, 0), ("1 year 6 months", 18, 0), ("1 an et 6 mois", 18, 0), ("  3 Months ", 3, 0), ("0 days", 0, 0),
-    ("P15D", 0, 15), ("P1Y6M", 18, 0),
 ])
 def test_parse_duration(text, months, days):
     assert parse_duration(text) == Duration(months, days)
 
 
-@pytest.mark.parametrize("text", ["six mois", "15", "days", "15 fortnights", "", "1.5 months", "-3 days", None, 15])
+# ISO 8601 is what the engine prints and records may hold, not the spec's syntax (tests/test_durations.py)
+@pytest.mark.parametrize("text", ["six mois", "15", "days", "15 fortnights", "", "1.5 months", "-3 days", None, 15,
+                                  "P15D", "P1Y6M"])
 def test_parse_duration_rejects(text):
     assert parse_duration(text) is None
 

@@ -87,7 +87,8 @@ def _def_validator(name: str) -> Draft202012Validator:
 
 FORMATS = [
     ("duration", ["15 days", "15 jours", "1 day", "4 weeks", "4 semaines", "6 months", "6 mois", "2 years", "2 ans",
-                  "1 an", " 3 mois "], ["six mois", "6", "6months", "6 moiss", "-1 day", "1.5 months", 6, ""]),
+                  "1 an", " 3 mois ", "6months", "1 an et 6 mois"],  # the syntax of engine/expr/durations.py
+     ["six mois", "6", "6 moiss", "-1 day", "1.5 months", "1 an, 6 mois", "P6M", 6, ""]),
     ("date", ["2026-01-12", "2024-02-29"], ["2026-02-30", "2025-02-29", "2026-13-01", "20260112", "12/01/2026",
                                             "2026-1-12", 20260112]),
     ("source", ["02-accompagnement-social-professionnel-intensif.txt:14", "05-chantiers-insertion.txt:12-14"],

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 
 from engine.audit.expr_canon import (Norm, canon, constant_changes, default_expr_parser, expr_names,  # noqa: F401
                                      make_expr_parser)
+from engine.expr import durations
 from engine.fr import fr_date, fr_number, fr_percent
 
 # ------------------------------------------------------------------------------------------------ value normal form
@@ -38,30 +39,28 @@ EXPR_KEYS = frozenset({
     "when", "objective", "target", "achieved", "measure", "amount", "cap", "limit", "base", "count", "eligible_if",
 })
 
-_DURATION_RE = re.compile(
-    r"^\s*(\d+)\s*(days?|jours?|weeks?|semaines?|months?|mois|years?|ans?|années?)\s*$", re.IGNORECASE)
-_UNITS = {"day": ("D", 1, "jour", "jours"), "jour": ("D", 1, "jour", "jours"),
-          "week": ("D", 7, "semaine", "semaines"), "semaine": ("D", 7, "semaine", "semaines"),
-          "month": ("M", 1, "mois", "mois"), "mois": ("M", 1, "mois", "mois"),
-          "year": ("M", 12, "an", "ans"), "an": ("M", 12, "an", "ans"), "année": ("M", 12, "an", "ans")}
+_FR_UNITS = {"day": ("jour", "jours"), "week": ("semaine", "semaines"), "month": ("mois", "mois"), "year": ("an", "ans")}
 _PERCENT_RE = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*%\s*$")
 _NUMBER_RE = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*$")
 _DATE_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 
 
 def _duration(text: str) -> Norm | None:
-    m = _DURATION_RE.match(text)
-    if not m:
+    """A duration of the spec's syntax (:mod:`engine.expr.durations`): keyed by its months, or its days, or both
+    (``1 an et 6 mois`` == ``18 mois``, ``2 semaines`` == ``14 jours``), worded in French part by part."""
+    parts = durations.parse_parts(text)
+    if parts is None:
         return None
-    n = int(m.group(1))
-    unit = m.group(2).lower()
-    base = unit.rstrip("s") if unit not in ("mois",) else unit
-    if base == "ann\u00e9e" or unit.startswith("ann"):
-        base = "année"
-    if base not in _UNITS:
-        return None
-    dim, factor, sing, plur = _UNITS[base]
-    return Norm(("duration", dim, n * factor), f"{n} {sing if n == 1 else plur}", text.strip(), "duration")
+    months, days = durations.months_days(text)
+    if all(durations.FACTORS[u][1] == 0 for _n, u in parts):
+        key: tuple = ("duration", "M", months)
+    elif all(durations.FACTORS[u][0] == 0 for _n, u in parts):
+        key = ("duration", "D", days)
+    else:
+        key = ("duration", "M", months, "D", days)
+    words = [f"{n} {_FR_UNITS[u][0] if n == 1 else _FR_UNITS[u][1]}" for n, u in parts]
+    fr = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " et " + words[-1]
+    return Norm(key, fr, text.strip(), "duration")
 
 
 def norm_scalar(value: Any, key: str = "", parse_expr: Callable[[str], Norm | None] | None = None) -> Norm:

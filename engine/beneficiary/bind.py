@@ -31,6 +31,8 @@ from typing import Any, Callable, Mapping
 
 import orjson
 
+from engine.expr.runtime_json import parse_duration  # a record's duration: the spec's syntax or ISO 8601
+
 _TRUE = {"true", "vrai", "oui", "yes", "1", "o", "t"}
 _FALSE = {"false", "faux", "non", "no", "0", "n", "f"}
 
@@ -138,8 +140,6 @@ def value_converter(decl: Mapping[str, Any], what: str) -> Callable[[Any], Any]:
             return parse_date(v, what)
     elif t == "duration":
         def conv(v):
-            from engine.spec.compile import parse_duration
-
             d = parse_duration(v) if isinstance(v, str) else None
             if d is None:
                 raise BindError("wrong_type", f"{what} : une durée comme « 6 mois » est attendue, pas {kind_of(v)}")

@@ -31,7 +31,6 @@ Rules (documented in the README, section ``engine evaluate``):
 
 from __future__ import annotations
 
-import calendar
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -40,6 +39,7 @@ from operator import itemgetter
 from typing import Any
 
 from engine.expr import nodes as N
+from engine.expr.calendar import add_months
 from engine.fr import fr_date, fr_days
 from engine.beneficiary.bind import _EVENTS_BY_TYPE, _EVENTS_SORTED, index_by_type
 
@@ -49,13 +49,6 @@ MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "
 
 
 # ----------------------------------------------------------------------------------------------- dates, durations
-
-def add_months(d: date, n: int) -> date:
-    """``d`` plus ``n`` months, clamped to the end of the month (2026-01-31 + 1 month = 2026-02-28)."""
-    m = d.month - 1 + n
-    y, m = d.year + m // 12, m % 12 + 1
-    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
-
 
 _PLUS: dict = {}  # (date, months, days) -> date: month arithmetic is the hot spot of the path checks
 

@@ -27,6 +27,7 @@ from operator import itemgetter
 from datetime import date, timedelta
 
 from engine.expr import nodes as N
+from engine.expr.calendar import add_months
 from engine.beneficiary.conformance import (MONTHS_FR, ONE_DAY, _src, _type_requirement, _v, event_types_seen, events_of,  # noqa: F401
                           plus)
 from engine.fr import fr_date
@@ -39,8 +40,7 @@ def _month_start_plus(d: date, n: int) -> date:
     key = (d, n)
     r = _NEXT_MONTH.get(key)
     if r is None:
-        m = d.month - 1 + n
-        r = _NEXT_MONTH[key] = date(d.year + m // 12, m % 12 + 1, 1)
+        r = _NEXT_MONTH[key] = add_months(d, n)
     return r
 
 

@@ -26,15 +26,15 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from engine.expr import nodes as N
 from engine.errors import ExpressionError, TextOrigin, did_you_mean
 from engine.files.cache import cache_enabled, read_entry, write_entry
-from engine.expr.runtime import unit_duration
+from engine.expr import durations
+from engine.expr.runtime import Duration
 
 MAX_LENGTH = 10_000
 MAX_BRACKETS = 32
 MAX_DEPTH = 32
 MAX_NODES = 5_000
 
-UNITS = ("days", "day", "jours", "jour", "weeks", "week", "semaines", "semaine", "months", "month", "mois",
-         "years", "year", "ans", "an", "années", "année")
+UNITS = tuple(durations.UNITS)
 KEYWORDS = frozenset(("and", "et", "or", "ou", "not", "non", "pas", "in", "dans", "if", "si", "then", "alors",
                       "else", "sinon", "where", "où", "true", "vrai", "false", "faux"))
 
@@ -45,13 +45,20 @@ def lark_parser() -> Lark:
     """The LALR parser, built once per process."""
     global _parser
     if _parser is None:
-        grammar = (resources.files("engine.grammar") / "expr.lark").read_text(encoding="utf-8")
+        grammar = grammar_text()
         _parser = _cached_parser(grammar)
         if _parser is None:
             _parser = Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=False,
                            maybe_placeholders=True, start="start")
             _store_parser(grammar, _parser)
     return _parser
+
+
+def grammar_text() -> str:
+    """The grammar of the expression language (``grammar/expr.lark``) with its duration terminal filled in from
+    :data:`engine.expr.durations.TOKEN_PATTERN`."""
+    text = (resources.files("engine.grammar") / "expr.lark").read_text(encoding="utf-8")
+    return text.replace("@DURATION@", durations.TOKEN_PATTERN)
 
 
 def _grammar_key(grammar: str) -> str:
@@ -315,6 +322,11 @@ def _leaf(t: Tree) -> N.Node:
         if len(s) > 30:
             raise _Located(span[0], "number too long (more than 30 digits)", width=len(s), code="expr.limit.number")
         return N.Number(span, int(s) if "." not in s else Decimal(s), s)
+    if kind == "duration_lit":
+        parts = durations.parse_parts(s)
+        if parts is None or any(n >= 10**6 for n, _unit in parts):
+            raise _Located(span[0], "duration too long", width=len(s), code="expr.limit.number")
+        return N.DurationLit(span, Duration(*durations.months_days(s)), s)
     if kind == "percent":
         if len(s) > 30:
             raise _Located(span[0], "number too long (more than 30 digits)", width=len(s), code="expr.limit.number")
@@ -336,7 +348,7 @@ def _leaf(t: Tree) -> N.Node:
     raise AssertionError(kind)
 
 
-_LEAVES = {"number", "percent", "date", "string", "true", "false", "name"}
+_LEAVES = {"number", "percent", "date", "string", "true", "false", "name", "duration_lit"}
 
 
 def _convert(root, text: str) -> N.Node:
@@ -396,9 +408,9 @@ def _build(t: Tree, kids: list, text: str):
             raise _Located(span[0], f"a duration needs a whole number, got {s}", width=span[1] - span[0],
                            hint="write it in a smaller unit, e.g. 45 days instead of 1.5 months",
                            code="expr.syntax.duration")
-        if len(s) > 6:
-            raise _Located(span[0], "duration too long", width=span[1] - span[0], code="expr.limit.number")
-        return N.DurationLit(span, unit_duration(int(s), str(unit)), text[span[0]:span[1]])
+        # a whole number here is not written with the digits 0-9 (the DURATION terminal takes the others)
+        raise _Located(span[0], f"a duration is written with the digits 0 to 9, got {s}", width=span[1] - span[0],
+                       code="expr.syntax.duration")
     if d == "field":
         target, name = kids
         if str(name).lower() in KEYWORDS:

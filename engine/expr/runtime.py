@@ -7,7 +7,7 @@ Unknown (missing data) follows Kleene's three-valued logic: ``false and unknown`
 true, ``not unknown`` is unknown; every other operation on an unknown is unknown. An :class:`Unknown` carries the
 names of the attributes whose absence made it unknown (the union over the operands that mattered).
 
-Calendar rules (documented in the README):
+Calendar rules (documented in the README; the arithmetic itself is :mod:`engine.expr.calendar`):
 
 - month arithmetic clamps to the end of the month: 2026-01-31 + 1 month = 2026-02-28;
 - ``date + duration`` adds the months first, then the days;
@@ -23,6 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from engine.expr import calendar
+from engine.expr.calendar import add_months  # noqa: F401 (part of the runtime's API)
 
 
 #: evaluation cost limit: list items visited by one call of a compiled expression
@@ -108,18 +111,6 @@ class Duration:
         return self.iso()
 
 
-def unit_duration(n: int, unit: str) -> Duration:
-    """``n`` of a duration unit (days/jours, weeks/semaines, months/mois, years/ans/années) as a Duration."""
-    u = unit.lower()
-    if u.startswith(("day", "jour")):
-        return Duration(0, n)
-    if u.startswith(("week", "semaine")):
-        return Duration(0, 7 * n)
-    if u.startswith(("month", "mois")):
-        return Duration(n, 0)
-    return Duration(12 * n, 0)  # years, ans, années
-
-
 class DynamicTypeError(Exception):
     """Raised by runtime helpers; the compiled expression turns it into a positioned EvaluationError."""
 
@@ -129,28 +120,6 @@ class DynamicTypeError(Exception):
 
 
 # ------------------------------------------------------------------------------------------------ dates
-
-_DIM = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def _days_in_month(y: int, m: int) -> int:
-    if m == 2 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0):
-        return 29
-    return _DIM[m]
-
-
-def add_months(d: date, n: int) -> date:
-    """``d`` plus ``n`` calendar months, clamped to the end of the month."""
-    total = d.year * 12 + (d.month - 1) + n
-    y, m0 = divmod(total, 12)
-    if not 1 <= y <= 9999:
-        raise OverflowError("date out of range")
-    m = m0 + 1
-    day = d.day
-    if day > 28:
-        day = min(day, _days_in_month(y, m))
-    return date(y, m, day)
-
 
 def add_duration(d: date, dur: Duration, sign: int = 1) -> date:
     if dur.months:
@@ -164,28 +133,14 @@ def months_between(a: date, b: date) -> int:
     """Whole months from ``a`` to ``b``: the largest m with add_months(a, m) <= b (negative if b < a)."""
     if a.__class__ is not date or b.__class__ is not date:
         raise DynamicTypeError("months_between expects two dates")
-    if b < a:
-        return -months_between(b, a)
-    m = (b.year - a.year) * 12 + (b.month - a.month)
-    # add_months(a, m) falls in b's month, on day min(a.day, days in b's month)
-    if b.day < min(a.day, _days_in_month(b.year, b.month)):
-        m -= 1
-    return m
+    return calendar.months_between(a, b)
 
 
 def age(birth: date, on: date) -> int:
     """Whole years from ``birth`` to ``on`` (birthday on 29 February: 28 February in non-leap years)."""
     if birth.__class__ is not date or on.__class__ is not date:
         raise DynamicTypeError("age expects two dates: age(birth_date, on)")
-    if on < birth:
-        return -age(on, birth)
-    y = on.year - birth.year
-    bm, bd = birth.month, birth.day
-    if bm == 2 and bd == 29 and _days_in_month(on.year, 2) == 28:
-        bd = 28
-    if on.month < bm or (on.month == bm and on.day < bd):
-        y -= 1
-    return y
+    return calendar.age(birth, on)
 
 
 def days_between(a: date, b: date) -> int:

@@ -12,7 +12,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from engine.errors import Diagnostic, RecordError, did_you_mean, repr_value
-from engine.expr.runtime import Duration, Unknown, unit_duration, unknown
+from engine.expr import durations
+from engine.expr.runtime import Duration, Unknown, unknown
 
 
 def to_json(value):
@@ -52,16 +53,15 @@ def _big(value):
     return f
 
 
-_UNIT_RE = re.compile(
-    r"^\s*(\d+)\s*(days?|jours?|weeks?|semaines?|months?|mois|years?|ans?|années?|annees?)\s*$", re.I)
 _ISO_DUR_RE = re.compile(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 
 
 def parse_duration(text: str) -> Duration | None:
-    """``"15 days"``, ``"6 mois"``, ``"P1Y6M"`` -> Duration, or None."""
-    m = _UNIT_RE.match(text)
-    if m:
-        return unit_duration(int(m.group(1)), m.group(2))
+    """A duration of a record or a JSON value: the duration syntax (``"15 days"``, ``"1 an et 6 mois"``,
+    :mod:`engine.expr.durations`) or ISO 8601 as the engine writes it (``"P1Y6M"``, ``"-P3D"``); None otherwise."""
+    d = durations.parse_duration(text)
+    if d is not None:
+        return d
     m = _ISO_DUR_RE.match(text.strip())
     if m and any(m.group(i) for i in range(2, 6)):
         sign = -1 if m.group(1) else 1

@@ -1,6 +1,6 @@
 """What every section compiler of a spec shares: the compilation context :class:`Ctx` (positions, diagnostics,
 scopes, what is compiled so far), the plain-value helpers (``text_of``, ``quoted``, ``item_path``, ``plain``), the
-caret width of a YAML value, and the spec's duration literal."""
+caret width of a YAML value; the spec's duration literal is :mod:`engine.expr.durations`'s."""
 
 from __future__ import annotations
 
@@ -11,43 +11,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from engine.errors import Diagnostic, DiagnosticBag, EngineError, TextOrigin
+from engine.expr.durations import parse_duration  # noqa: F401 (the spec's duration literal: re-exported)
 from engine.spec.model import Expr, Position, Source
 
 # ---------------------------------------------------------------------------------------------- durations
 
 MAX_DURATION_MONTHS = 1200  # 100 years: longer durations are typos (and would overflow date arithmetic)
-
-_UNITS = {"day": (0, 1), "days": (0, 1), "jour": (0, 1), "jours": (0, 1),
-          "week": (0, 7), "weeks": (0, 7), "semaine": (0, 7), "semaines": (0, 7),
-          "month": (1, 0), "months": (1, 0), "mois": (1, 0),
-          "year": (12, 0), "years": (12, 0), "an": (12, 0), "ans": (12, 0), "année": (12, 0), "années": (12, 0)}
-_DUR_PART = re.compile(r"\s*(\d{1,9})\s*([a-zA-Zéè]+)\s*(?:(?:and|et|,)\s*)?")
-
-
-def parse_duration(text: Any):
-    """``"15 days"``, ``"4 semaines"``, ``"6 mois"``, ``"2 ans"``, ``"1 year 6 months"`` -> ``Duration``; None when
-    the text is not a duration."""
-    from engine.expr.runtime import Duration
-
-    if not isinstance(text, str) or not text.strip():
-        return None
-    s = text.strip()
-    if s[:1] in ("P", "p"):  # ISO 8601 (P15D, P1Y6M), as the runtime prints durations
-        from engine.expr.runtime_json import parse_duration as iso
-
-        return iso(s.upper())
-    months = days = 0
-    pos = 0
-    while pos < len(s):
-        m = _DUR_PART.match(s, pos)
-        if not m or m.end() == pos or m.group(2).lower() not in _UNITS:
-            return None
-        mo, da = _UNITS[m.group(2).lower()]
-        months += int(m.group(1)) * mo
-        days += int(m.group(1)) * da
-        pos = m.end()
-    return Duration(months, days)
-
 
 def text_of(node: Any, key: str) -> str | None:
     """``node[key]`` as a text (labels, interpretations...), None when absent."""

@@ -37,7 +37,6 @@ turns the graph into plain dicts (:class:`engine.spec.model.PhaseTables`).
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import replace
 from datetime import date, timedelta
 from functools import lru_cache
@@ -46,6 +45,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import networkx as nx
 
 from engine.errors import Diagnostic, did_you_mean
+from engine.expr.calendar import add
 from engine.spec.context import token_width
 from engine.spec.rootcause import closest
 from engine.spec.model import Anchor, Attribute, Deadline, EventType, Obligation, Phase, PhaseTables, Position, Spec, Transition
@@ -55,20 +55,12 @@ LineOf = Callable[[str | None, int], str | None]
 
 # --------------------------------------------------------------------------------------------- durations
 
-def _add(d: date, months: int, days: int) -> date:
-    if months:
-        m = d.month - 1 + months
-        y, m = d.year + m // 12, m % 12 + 1
-        d = date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
-    return d + timedelta(days=days)
-
-
 _STARTS = tuple(date(2024, 1, 1) + timedelta(days=i) for i in range(366 + 365 * 3))  # a whole leap cycle
 
 
 @lru_cache(maxsize=256)
 def _lengths(months: int, days: int) -> tuple[int, ...]:
-    return tuple((_add(s, months, days) - s).days for s in _STARTS)
+    return tuple((add(s, months, days) - s).days for s in _STARTS)
 
 
 def _md(d) -> tuple[int, int]:
