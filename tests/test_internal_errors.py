@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 
 import engine.spec.compile as compile_mod
 import engine.beneficiary.conformance as conformance
+import engine.beneficiary.deadlines as deadlines
 import engine.beneficiary.evaluate as evaluate
 import engine.operation.indicators as indicators
 import engine.beneficiary.obligations as obligations
@@ -104,7 +105,7 @@ def test_a_bug_in_a_compiled_rule_gives_that_record_an_error_line(records, tmp_p
     assert "Traceback" not in err
 
 
-STAGES = [("check_path", conformance, "path"), ("check_deadlines", conformance, "deadlines"),
+STAGES = [("check_path", conformance, "path"), ("check_deadlines", deadlines, "deadlines"),
           ("check_obligations", obligations, "obligations"), ("eligibility", evaluate, "eligibility")]
 
 
@@ -134,7 +135,7 @@ def test_a_bug_while_binding_is_located(records, tmp_path, capsys, monkeypatch):
 
 
 def test_the_csv_output_has_the_error_row_too(records, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(conformance, "check_deadlines", _failing_once_on(1)(conformance.check_deadlines))
+    monkeypatch.setattr(deadlines, "check_deadlines", _failing_once_on(1)(deadlines.check_deadlines))
     out = tmp_path / "out.csv"
     assert main(["evaluate", "--spec", str(MINI), str(records), "--at", AT, *PARAMS, "--format", "csv",
                  "-o", str(out)]) == 3
@@ -143,7 +144,7 @@ def test_the_csv_output_has_the_error_row_too(records, tmp_path, capsys, monkeyp
 
 
 def test_debug_prints_the_traceback_on_standard_error(records, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(conformance, "check_deadlines", _failing_once_on(1)(conformance.check_deadlines))
+    monkeypatch.setattr(deadlines, "check_deadlines", _failing_once_on(1)(deadlines.check_deadlines))
     monkeypatch.delenv("ENGINE_DEBUG", raising=False)
     out = tmp_path / "out.jsonl"
     args = ["evaluate", "--spec", str(MINI), str(records), "--at", AT, *PARAMS, "-o", str(out)]
@@ -154,7 +155,7 @@ def test_debug_prints_the_traceback_on_standard_error(records, tmp_path, capsys,
 
 
 def test_engine_debug_in_the_environment_prints_it_too(records, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(conformance, "check_deadlines", _failing_once_on(1)(conformance.check_deadlines))
+    monkeypatch.setattr(deadlines, "check_deadlines", _failing_once_on(1)(deadlines.check_deadlines))
     monkeypatch.setenv("ENGINE_DEBUG", "1")
     assert main(["evaluate", "--spec", str(MINI), str(records), "--at", AT, *PARAMS, "-o",
                  str(tmp_path / "o.jsonl")]) == 3

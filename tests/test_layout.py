@@ -1,8 +1,8 @@
 """The layout of engine/ (docs/architecture.md), read from the source with ``ast``: no import cycle, no import from a
-higher subpackage, no ``_private`` name taken from another subpackage, and the command line read only in
-engine/cli/. Imports under ``if TYPE_CHECKING:`` are not imports at run time and are not counted; imports inside
-functions are (they only hide a cycle or an upward reference, they do not remove it). There are no allowances:
-every rule holds for every module.
+higher subpackage, no ``_private`` name taken from another subpackage, no module over 650 lines, and the command
+line read only in engine/cli/. Imports under ``if TYPE_CHECKING:`` are not imports at run time and are not
+counted; imports inside functions are (they only hide a cycle or an upward reference, they do not remove it).
+There are no allowances: every rule holds for every module.
 """
 
 from __future__ import annotations
@@ -130,6 +130,17 @@ def test_no_private_name_across_subpackages():
                 if n.startswith("_") and not n.startswith("__"):
                     bad.append(f"{MODULES[m].relative_to(ENGINE.parent)}:{line}: {m} takes the private {target}.{n}")
     assert not bad, "\n".join(bad)
+
+
+# ------------------------------------------------------------------------------------------- module size
+
+MAX_LINES = 650  # a module longer than this holds more than one subject: split it along them (docs/architecture.md)
+
+
+def test_no_module_is_too_long():
+    long = {m: n for m, p in MODULES.items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, f"modules over {MAX_LINES} lines: " + ", ".join(f"{MODULES[m].relative_to(ENGINE.parent)} ({n})"
+                                                                     for m, n in sorted(long.items()))
 
 
 # ------------------------------------------------------------------------------------------- the command line

@@ -7,7 +7,7 @@ Library API::
 
 Everything that depends only on the spec is precomputed once (:class:`Plan`, cached per spec object); the per-record
 work binds the record (:mod:`engine.beneficiary.bind`), evaluates the compiled leaves of the rule tree, walks the history and
-the deadlines (:mod:`engine.beneficiary.conformance`), the obligation windows (:mod:`engine.beneficiary.obligations`) and builds the output
+the deadlines (:mod:`engine.beneficiary.conformance`, :mod:`engine.beneficiary.deadlines`), the obligation windows (:mod:`engine.beneficiary.obligations`) and builds the output
 dict. The output contract is DESIGN.md's; the README section
 ``engine evaluate`` documents every field.
 """
@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any, Iterable, Iterator
 
 from engine.beneficiary import conformance as C
+from engine.beneficiary import deadlines as DL
 from engine.beneficiary import obligations as OB
 from engine.errors import EngineError
 from engine.beneficiary.bind import BindError, Binder, coerce_params
@@ -37,7 +38,7 @@ class Plan:
     tree: Any  # ("leaf", i) | ("all"|"any", (sub...)) | ("not", sub) | None
     path: C.PathPlan
     has_path: bool
-    deadlines: tuple  # conformance.deadline_info
+    deadlines: tuple  # deadlines.deadline_info
     obligations: tuple  # obligations.obligation_info
     binder: Binder
     final: tuple  # end phases
@@ -67,7 +68,7 @@ def plan_for(spec) -> Plan:
     tree = walk(spec.eligibility_beneficiary)
     binder = Binder(spec)
     p = Plan(spec, (("spec", spec.id), ("spec_version", spec.version)), tuple(leaves), tree, C.build_path_plan(spec),
-             bool(spec.phases), C.deadline_info(spec.deadlines),
+             bool(spec.phases), DL.deadline_info(spec.deadlines),
              OB.obligation_info(spec.obligations, spec.definitions, spec.events), binder,
              tuple(p for p, ph in spec.phases.items() if ph.final), typed_decoder(spec, binder))
     if len(_PLANS) > 64:
@@ -230,7 +231,7 @@ def _decide(plan: Plan, rid: str, env: dict, dates: list, index: dict | None, at
     _stage = "deadlines"
     if plan.deadlines:
         ended = min((first[p][0] for p in plan.final if p in first), default=None)
-        deadlines, dv = C.check_deadlines(plan.deadlines, history, events, dates, first, env, at,
+        deadlines, dv = DL.check_deadlines(plan.deadlines, history, events, dates, first, env, at,
                                           plan.binder.item_env, ended, fcache)
         if dv:
             violations.extend(dv)

@@ -19,7 +19,7 @@ from engine.beneficiary import conformance as C
 from engine.errors import EngineError
 from engine.expr import nodes as N
 from engine.expr import runtime as R
-from engine.expr.compiler import as_list, get_field, item_get
+from engine.expr.codegen import as_list, get_field, item_get
 
 TRACE_FORMAT = "dispositif-explain/1"
 
@@ -169,7 +169,7 @@ class Tracer:
             v = R.as_bool(v)
         return v, t
 
-    # -- nodes (the compiler's semantics, engine/expr/compiler.py, one case per node)
+    # -- nodes (the compiler's semantics, engine/expr/codegen.py, one case per node)
     def ev(self, node, ann):  # noqa: C901 - one case per node kind
         from engine.expr.types import ListType, RecordType
 

@@ -1,4 +1,4 @@
-"""Static facts about a checked expression tree that the code generator (`engine/expr/compiler.py`) uses to emit less
+"""Static facts about a checked expression tree that the code generator (`engine/expr/codegen.py`) uses to emit less
 work without changing any result: structural keys (common sub-expressions), the item frames a node reads (loop
 invariants), whether a node visits list items (the evaluation-cost limit), and which definitions are compiled as
 functions of their own (docs/compiler.md).

@@ -1,4 +1,4 @@
-"""Code generation of ``xs where p`` (a mixin of the compiler's generator, `engine/expr/compiler.py`).
+"""Code generation of ``xs where p`` (a mixin of the compiler's generator, `engine/expr/codegen.py`).
 
 The plain loop visits every item and keeps those for which ``p`` is true; the filter is unknown when ``p`` is
 unknown on an item (the union of the unknowns met). Three faster forms give the same items in the same order,

@@ -2,7 +2,7 @@
 
 ``span`` is ``(start_offset, end_offset)`` in the expression text (0-based, end exclusive). The parser
 (`engine/expr/parser.py`) builds these nodes directly from the Lark tree; the type checker (`engine/expr/types.py`) and the
-compiler (`engine/expr/compiler.py`) walk them. Chains of the same kind of binary operator are n-ary nodes
+compiler (`engine/expr/codegen.py`) walk them. Chains of the same kind of binary operator are n-ary nodes
 (``BoolOp``, ``Arith``) so that 600 chained ``+`` or ``and`` stay one level deep.
 """
 

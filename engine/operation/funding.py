@@ -3,7 +3,7 @@
 Everything an operation's finance check needs, as plain functions over ``Decimal``/``date`` values that return
 frozen dataclasses, so that every figure of a report can be traced and tested by hand:
 
-- :func:`money` rounds to the cent, half-up (``ROUND_HALF_UP``); :func:`round_parts` rounds several exact amounts
+- (:mod:`engine.operation.money`) :func:`money` rounds to the cent, half-up (``ROUND_HALF_UP``); :func:`round_parts` rounds several exact amounts
   so that the rounded parts add up *exactly* to the rounded total (largest-remainder method: each part is first
   rounded down to the cent, then the cents still missing go to the parts with the largest remainders, the earliest
   part first on ties; no part moves by a cent or more from its exact value); :func:`split` divides a total by shares.
@@ -16,8 +16,11 @@ frozen dataclasses, so that every figure of a report can be traced and tested by
   ETP + 5,270 EUR Ségur...);
 - :func:`conditional_funding` turns achievements into money: each part has a weight, an objective, an achieved
   value and a mode (``proportional``, ``threshold``, ``all_or_nothing``);
-- :func:`payment_schedule` spreads the grant over tranches (advance at signature, installment after the
+- (:mod:`engine.operation.payments`) :func:`payment_schedule` spreads the grant over tranches (advance at signature, installment after the
   intermediate review, balance after the final review) with due dates and a status at a date.
+
+The money arithmetic and the payment schedule live in their own modules and are re-exported here, so that
+``funding.money`` or ``funding.payment_schedule`` name them as before.
 
 Conventions: shares and rates are ``Decimal`` fractions (``Decimal("0.40")`` for 40 %); money amounts are euros.
 Intermediate computations use a 40-digit decimal context (no float ever), and only results are rounded to the cent.
@@ -26,106 +29,15 @@ Intermediate computations use a 40-digit decimal context (no float ever), and on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Iterable, Sequence
 
-CENT = Decimal("0.01")
-ZERO = Decimal(0)
-ONE = Decimal(1)
-_CTX = Context(prec=40)
+from engine.operation.money import (CENT, ONE, ZERO, D, euros, money, mul, pct, ratio,  # noqa: F401 - re-exported
+                                    round_parts, split)
+from engine.operation.payments import (TRANCHE_STATUSES, ReviewState, Schedule, Tranche,  # noqa: F401 - re-exported
+                                       TrancheSpec, payment_schedule)
 
 MODES = ("proportional", "threshold", "all_or_nothing")
-
-
-def D(x) -> Decimal:
-    """A Decimal from an int, a str or a Decimal (never a float: floats are refused, they are not exact)."""
-    if isinstance(x, Decimal):
-        return x
-    if isinstance(x, bool) or isinstance(x, float):
-        raise TypeError(f"expected an exact number, got {x!r}")
-    return Decimal(x)
-
-
-def money(x) -> Decimal:
-    """``x`` rounded to the cent, half-up: ``money("0.125") == Decimal("0.13")``."""
-    return D(x).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def ratio(num, den) -> Decimal:
-    """``num / den`` with 40 significant digits (``den`` must not be zero)."""
-    with localcontext(_CTX):
-        return D(num) / D(den)
-
-
-def mul(*xs) -> Decimal:
-    """Exact product (40 significant digits)."""
-    with localcontext(_CTX):
-        r = ONE
-        for x in xs:
-            r = r * D(x)
-        return r
-
-
-def round_parts(exact: Sequence) -> tuple[Decimal, ...]:
-    """Round each exact amount to the cent so that the parts add up exactly to ``money(sum(exact))``.
-
-    Largest-remainder method: every part is rounded down (toward zero for non-negative parts) to the cent; the
-    cents still missing to reach the rounded total go one by one to the parts with the largest remainders (the
-    earliest part first on ties). Each rounded part differs from its exact value by less than one cent.
-    Negative parts are handled by symmetry (rounded up toward zero first, then cents removed).
-    """
-    values = [D(v) for v in exact]
-    if not values:
-        return ()
-    with localcontext(_CTX):
-        total = money(sum(values, ZERO))
-        floors = [v.quantize(CENT, rounding=ROUND_DOWN) if v >= 0 else -((-v).quantize(CENT, rounding=ROUND_DOWN))
-                  for v in values]
-        rems = [v - f for v, f in zip(values, floors)]
-        missing = int(((total - sum(floors, ZERO)) / CENT).to_integral_value())
-        parts = list(floors)
-        if missing > 0:
-            order = sorted(range(len(values)), key=lambda i: (-rems[i], i))
-            for k in range(missing):
-                parts[order[k % len(order)]] += CENT
-        elif missing < 0:
-            order = sorted(range(len(values)), key=lambda i: (rems[i], i))
-            for k in range(-missing):
-                parts[order[k % len(order)]] -= CENT
-    return tuple(parts)
-
-
-def split(total, shares: Sequence) -> tuple[Decimal, ...]:
-    """Split ``money(total)`` by ``shares`` (fractions, e.g. 0.30/0.50/0.20) into cents that add up exactly to the
-    total when the shares add up to 1 (otherwise to ``money(total * sum(shares))``)."""
-    t = money(total)
-    return round_parts([mul(t, s) for s in shares])
-
-
-def pct(x: Decimal | None) -> str:
-    """A fraction as a French percentage for labels: ``Decimal('0.4') -> '40 %'``, ``0.125 -> '12,5 %'``."""
-    if x is None:
-        return "?"
-    v = (D(x) * 100).normalize()
-    s = format(v, "f")
-    if "." in s:
-        s = s.rstrip("0").rstrip(".")
-    return s.replace(".", ",") + " %"
-
-
-def euros(x: Decimal | None) -> str:
-    """Money as French text: ``Decimal('22800') -> '22 800,00 €'``."""
-    if x is None:
-        return "indéterminé"
-    v = money(x)
-    sign = "-" if v < 0 else ""
-    whole, _, cents = format(abs(v), "f").partition(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    return f"{sign}{' '.join(groups) or '0'},{cents or '00'} €"
 
 
 # --------------------------------------------------------------------------------------------- staff
@@ -480,167 +392,6 @@ def conditional_funding(base, parts: Sequence[PartSpec], result_caps: Sequence[C
     results = tuple(PartResult(p, m, r, e, a, _rule_text(p, r, e))
                     for p, m, r, e, a in zip(parts, maxima, ratios, earned_ratios, amounts))
     return ConditionalResult(b, results, total, cap_applied, uncapped)
-
-
-# --------------------------------------------------------------------------------------------- payments
-
-TRANCHE_STATUSES = ("scheduled", "due", "awaiting_review", "review_late", "not_due", "recovery")
-
-
-@dataclass(frozen=True)
-class TrancheSpec:
-    """A payment tranche: ``share`` of the grant (a maximum for installments and the balance), paid at
-    ``signature`` or once a review (``review`` id) is submitted. ``conditional``: the amount depends on the
-    commitments being met (installment, balance); the last tranche is the balance."""
-
-    id: str
-    label: str | None
-    share: Decimal | None
-    trigger: str  # "signature" | "review"
-    review: str | None = None
-    conditional: bool = False
-
-
-@dataclass(frozen=True)
-class ReviewState:
-    """A review (intermediate, final) of the operation: when it is due and when it was submitted (None: not yet)."""
-
-    id: str
-    label: str | None
-    due: date | None
-    submitted: date | None = None
-
-    def status(self, at: date) -> str:
-        """``submitted`` (on time), ``submitted_late``, ``late`` (due date passed, nothing), ``pending``."""
-        if self.submitted is not None and self.submitted <= at:
-            if self.due is not None and self.submitted > self.due:
-                return "submitted_late"
-            return "submitted"
-        if self.due is not None and at > self.due:
-            return "late"
-        return "pending"
-
-
-@dataclass(frozen=True)
-class Tranche:
-    """A computed tranche: ``planned`` (share x grant, the maximum), ``amount`` (what is due given the money
-    earned; negative for the balance when the operator must pay back part of what was paid), ``due_date`` (signature
-    date or review submission date, None while unknown) and ``status`` at the report date."""
-
-    spec: TrancheSpec
-    planned: Decimal | None
-    amount: Decimal | None
-    due_date: date | None
-    status: str
-    note: str | None = None
-    review_due: date | None = None  # the deadline of the review that triggers the tranche
-
-
-@dataclass(frozen=True)
-class Schedule:
-    grant: Decimal
-    earned: Decimal | None
-    tranches: tuple[Tranche, ...]
-
-    @property
-    def planned_total(self) -> Decimal:
-        return sum((t.planned for t in self.tranches if t.planned is not None), ZERO)
-
-    @property
-    def total(self) -> Decimal | None:
-        if any(t.amount is None for t in self.tranches):
-            return None
-        return sum((t.amount for t in self.tranches), ZERO)  # type: ignore[misc]
-
-    @property
-    def due_at(self) -> Decimal:
-        """The money due at the report date: tranches whose status is ``due`` (or a recovery)."""
-        return sum((t.amount for t in self.tranches if t.status in ("due", "recovery") and t.amount is not None),
-                   ZERO)
-
-
-def payment_schedule(grant, tranches: Sequence[TrancheSpec], at: date, signature: date | None,
-                     reviews: dict[str, ReviewState] | None = None, earned_total=None,
-                     earned_unknown: bool = False) -> Schedule:
-    """Spread ``grant`` over ``tranches`` and say what is due at ``at``.
-
-    - Planned amounts: ``split(grant, shares)`` (they add up exactly to the grant when the shares add up to 1).
-      A tranche without a share (the text gives none) has no planned amount.
-    - Amounts: the unconditional tranches (the advance) are their planned amount. Then, with ``earned_total`` (the
-      money earned, :func:`conditional_funding`), each conditional tranche but the last is
-      ``min(planned, earned - paid before)`` (never below 0), and the last tranche (the balance) is
-      ``earned - everything before`` (negative: the operator pays back the difference). So the tranches add up
-      exactly to the money earned. Without ``earned_total`` the amounts are the planned amounts, unless
-      ``earned_unknown`` (the money earned cannot be computed: missing data): then the conditional tranches and the
-      balance are unknown (None).
-    - Due date and status: a ``signature`` tranche is due on the signature date (``scheduled`` before);
-      a ``review`` tranche is due when its review is submitted (``due``, or ``recovery`` for a negative balance);
-      before that ``awaiting_review`` or ``review_late`` when the review's due date has passed.
-    """
-    g = money(grant)
-    reviews = reviews or {}
-    shares = [t.share for t in tranches]
-    known = [i for i, s in enumerate(shares) if s is not None]
-    planned_known = split(g, [shares[i] for i in known]) if known else ()
-    planned: list[Decimal | None] = [None] * len(tranches)
-    for i, amount in zip(known, planned_known):
-        planned[i] = amount
-    e = None if earned_total is None else money(earned_total)
-    amounts: list[Decimal | None] = list(planned)
-    if e is None and earned_unknown:
-        amounts = [None if (t.conditional or i == len(tranches) - 1) else a
-                   for i, (t, a) in enumerate(zip(tranches, amounts))]
-    if e is not None:
-        paid = ZERO
-        for i, t in enumerate(tranches):
-            last = i == len(tranches) - 1
-            if not t.conditional and not last:
-                a = planned[i]
-            elif last:
-                a = e - paid
-            elif planned[i] is None:
-                a = None
-            else:
-                a = max(ZERO, min(planned[i], e - paid))  # type: ignore[type-var]
-            amounts[i] = a
-            if a is None:
-                # the rest cannot be known
-                for j in range(i + 1, len(tranches)):
-                    amounts[j] = None
-                break
-            paid += a
-    out = []
-    for t, p, a in zip(tranches, planned, amounts):
-        note = None
-        rv_due = reviews[t.review].due if t.trigger == "review" and t.review in reviews else None
-        if t.trigger == "signature":
-            due = signature
-            if signature is None:
-                status = "scheduled"
-                note = "date de signature de la convention inconnue"
-            else:
-                status = "due" if at >= signature else "scheduled"
-        else:
-            rv = reviews.get(t.review or "")
-            if rv is None:
-                due, status = None, "awaiting_review"
-                note = f"bilan « {t.review} » non renseigné"
-            else:
-                st = rv.status(at)
-                if st in ("submitted", "submitted_late"):
-                    due = rv.submitted
-                    status = "due"
-                    if st == "submitted_late":
-                        note = "bilan remis après l'échéance"
-                else:
-                    due = None
-                    status = "review_late" if st == "late" else "awaiting_review"
-        if status == "due" and a is not None and a < 0:
-            status = "recovery"
-        if a is not None and a == 0 and status == "due" and t.conditional:
-            status = "not_due"
-        out.append(Tranche(t, p, a, due, status, note, rv_due))
-    return Schedule(g, e, tuple(out))
 
 
 # --------------------------------------------------------------------------------------------- capacity

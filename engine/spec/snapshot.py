@@ -24,7 +24,8 @@ import sys
 import types
 
 from engine.expr import types as T
-from engine.expr.compiler import BASE_NS, CATCH, Template, instantiate
+from engine.expr.codegen import BASE_NS
+from engine.expr.compiler import CATCH, Template, instantiate
 
 _TAG = sys.implementation.cache_tag or sys.version
 
