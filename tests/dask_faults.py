@@ -10,12 +10,17 @@ from engine.run.batch import evaluate_chunk
 from engine.run.cohort import part_of_chunk
 
 
-def kill_once(marker: str, target: int, state: dict, chunk):
-    """Kills its worker the first time it runs chunk ``target`` (the scheduler then runs it on another worker)."""
+def _die_once(marker: str, target: int, chunk) -> None:
+    """Kills the worker the first time it runs chunk ``target`` (a flag file under ``marker`` remembers it)."""
     flag = Path(marker) / f"killed-{chunk.index}"
     if chunk.index == target and not flag.exists():
         flag.touch()
         os._exit(1)
+
+
+def kill_once(marker: str, target: int, state: dict, chunk):
+    """Kills its worker the first time it runs chunk ``target`` (the scheduler then runs it on another worker)."""
+    _die_once(marker, target, chunk)
     return evaluate_chunk(state, chunk)
 
 
@@ -27,8 +32,6 @@ def kill_always(target: int, state: dict, chunk):
 
 
 def part_kill_once(marker: str, target: int, state: dict, chunk):
-    flag = Path(marker) / f"killed-{chunk.index}"
-    if chunk.index == target and not flag.exists():
-        flag.touch()
-        os._exit(1)
+    """:func:`kill_once` for the parts of a cohort report."""
+    _die_once(marker, target, chunk)
     return part_of_chunk(state, chunk)

@@ -140,12 +140,18 @@ def test_report_parts_survive_a_killed_worker(client, tmp_path):
     assert to_json(report_from_parts(spec, op, parts, REPORT_AT)) == want
 
 
-def test_report_dask_refuses_standard_input(client):
+@pytest.mark.parametrize("kind", ["stdin", "json array"])
+def test_report_dask_refuses_a_cohort_it_cannot_split(client, tmp_path, kind):
     spec = load_spec_cached(ROOT / "specs" / "chantiers-insertion.yaml")
     op = load_operation(str(SAMPLES / "chantiers-insertion.operation.json"))
+    path = "-"
+    if kind == "json array":
+        path = str(tmp_path / "cohort.json")
+        Path(path).write_text('[{"id": "a"}]', encoding="utf-8")
     with pytest.raises(RC.UsageError) as e:
-        RC.build_report(spec, op, iter(()), REPORT_AT, records_path="-", client=client)
-    assert e.value.diagnostics[0].code == "usage.dask_input"
+        RC.build_report(spec, op, iter(()), REPORT_AT, records_path=path, client=client)
+    d = e.value.diagnostics[0]
+    assert d.code == "usage.dask_input" and d.hint and (kind == "stdin" or path in d.message)
 
 
 def test_evaluate_and_report_dask_local_on_the_command_line(tmp_path, capsys):

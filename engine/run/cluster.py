@@ -20,7 +20,7 @@ and nothing is written twice. A task that killed several workers in turn (Dask's
 from __future__ import annotations
 
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from typing import IO, Any, Callable, Iterable, Iterator
 
@@ -124,10 +124,6 @@ def evaluate_files_dask(spec, paths: list[str], at: date, params: dict, out: IO[
     """The records of ``paths`` evaluated on a Dask cluster (``client``, or one made from ``address``), written to
     ``out`` in input order: the bytes of ``engine evaluate`` in one process. ``task`` is the function run for each
     chunk (:func:`engine.run.batch.evaluate_chunk`)."""
-    if client is None:
-        with dask_client(address, workers) as c:
-            return evaluate_files_dask(spec, paths, at, params, out, fmt=fmt, summary=summary,
-                                       chunk_bytes=chunk_bytes, client=c, task=task, workers=workers)
     state = {"spec": spec, "at": at, "params": params, "format": fmt, "several": len(paths) > 1, "summary": summary}
     failures: list = []
 
@@ -135,9 +131,10 @@ def evaluate_files_dask(spec, paths: list[str], at: date, params: dict, out: IO[
         failures.append(f)
         return failed_chunk(state, f)
 
-    chunks = input_chunks(spec, paths, worker_count(client, workers or 1), chunk_bytes)
-    stats = run_chunks(dask_map(task, chunks, state, client, on_failure=on_failure), out, fmt, spec,
-                       summary=summary)
+    with nullcontext(client) if client is not None else dask_client(address, workers) as client:
+        chunks = input_chunks(spec, paths, worker_count(client, workers or 1), chunk_bytes)
+        stats = run_chunks(dask_map(task, chunks, state, client, on_failure=on_failure), out, fmt, spec,
+                           summary=summary)
     stats.failures = failures
     return stats
 

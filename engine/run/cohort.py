@@ -10,6 +10,7 @@ file ``records_path`` by ranges when it is large (:func:`parallel_jobs`) or ``jo
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from datetime import date
 from typing import Any, Iterable, Mapping
 
@@ -60,10 +61,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
                 hint="écrivez la cohorte dans un fichier JSONL, ou retirez --dask"))
 
         def on_cluster(_aggregates, _bind, _env, _at):  # reached once the operation itself is known to be valid
-            if client is not None:
-                return merge_parts(report_parts_dask(spec, operation, records_path, at, params, client,
-                                                     chunk_bytes)).result()
-            with dask_client(dask, jobs) as c:
+            with nullcontext(client) if client is not None else dask_client(dask, jobs) as c:
                 return merge_parts(report_parts_dask(spec, operation, records_path, at, params, c,
                                                      chunk_bytes)).result()
 
