@@ -5,7 +5,8 @@ and ``expect``: dotted paths into the evaluation output (the output contract of 
 they must have. Lookup rules, so that policy staff write short expectations:
 
 - ``a.b`` walks into mappings; in a list, a segment selects the item whose ``id`` is that segment (so
-  ``deadlines.first_appointment`` is the deadline ``first_appointment``), or an index (``path.violations.0``);
+  ``deadlines.first_appointment`` is the deadline ``first_appointment``; an eligibility reason, which has no
+  ``id``, by its ``rule``: ``reasons.young.assessed``), or an index (``path.violations.0``);
 - when the expectation is a text and the value found an item, the item's ``status``, else its ``code``, else its
   ``phase`` is compared (``deadlines.first_appointment: met``, ``obligations.monthly_appointments: unmet``,
   ``path.first_violation: guard_failed``); several items with the same id (an obligation's windows) compare the
@@ -123,6 +124,14 @@ def _text(v: Any) -> str:
     return json.dumps(jsonish(v), ensure_ascii=False, default=str)
 
 
+def _item_key(x: dict) -> str:
+    """What a path segment names a list item by: its ``id``, else (an eligibility reason) its ``rule``."""
+    k = x.get("id")
+    if k is None:
+        k = x.get("rule")
+    return None if k is None else str(k)
+
+
 def lookup(output: Any, key: str) -> Any:
     """The value at dotted ``key`` in an evaluation output (see the module docstring), or a marker when absent."""
     cur: Any = output
@@ -130,11 +139,11 @@ def lookup(output: Any, key: str) -> Any:
         if isinstance(cur, dict):
             cur = cur.get(seg, _MISSING)
         elif isinstance(cur, list):
-            if seg.isdigit() and not any(isinstance(x, dict) and str(x.get("id")) == seg for x in cur):
+            if seg.isdigit() and not any(isinstance(x, dict) and _item_key(x) == seg for x in cur):
                 i = int(seg)
                 cur = cur[i] if i < len(cur) else _MISSING
             else:
-                found = [x for x in cur if isinstance(x, dict) and str(x.get("id")) == seg]
+                found = [x for x in cur if isinstance(x, dict) and _item_key(x) == seg]
                 cur = found[0] if len(found) == 1 else (found or _MISSING)
         else:
             return _MISSING

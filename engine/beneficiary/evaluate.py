@@ -22,6 +22,7 @@ from engine.beneficiary import conformance as C
 from engine.beneficiary import deadlines as DL
 from engine.beneficiary import obligations as OB
 from engine.errors import EngineError
+from engine.expr.runtime import age
 from engine.beneficiary.bind import BindError, Binder, coerce_params
 from engine.beneficiary.bind_typed import Typed, bind_typed, typed_decoder
 from engine.beneficiary.records import BadRecord
@@ -34,7 +35,7 @@ from engine.faults import describe
 class Plan:
     spec: Any
     header: tuple  # (("spec", id), ("spec_version", v))
-    leaves: tuple  # (id, fn, label, source)
+    leaves: tuple  # (id, fn, label, source, assessed) — assessed: None, or (reads birth_date,) for `assessed_at: entry`
     tree: Any  # ("leaf", i) | ("all"|"any", (sub...)) | ("not", sub) | None
     path: C.PathPlan
     has_path: bool
@@ -62,7 +63,8 @@ def plan_for(spec) -> Plan:
         if hasattr(rule, "children"):
             subs = tuple(walk(c) for c in rule.children)
             return ("not", subs[0]) if rule.op == "not" else (rule.op, subs)
-        leaves.append((rule.id, rule.expr.fn, rule.label or rule.id, C._src(rule.source)))
+        assessed = ("birth_date" in rule.expr.names,) if rule.assessed_at == "entry" else None
+        leaves.append((rule.id, rule.expr.fn, rule.label or rule.id, C._src(rule.source), assessed))
         return ("leaf", len(leaves) - 1)
 
     tree = walk(spec.eligibility_beneficiary)
@@ -102,18 +104,46 @@ def _combine(node, vals):
     return (not decisive) if unknown is None else unknown
 
 
+def entry_date(history: list, at: date) -> date | None:
+    """The date of entry into the programme: the first entry of the history, when it is on or before ``at``
+    (None: not entered by ``at``)."""
+    first = min((h["date"] for h in history), default=None)
+    return first if first is not None and first <= at else None
+
+
+def assessed_note(reads_age: bool, env: dict, entry: date | None, at: date) -> str:
+    """What a reason of a rule assessed at entry says of the date used (« âge à l'entrée le 2026-03-01 : 25 ans »)."""
+    if entry is None:
+        return f"pas encore d'entrée : apprécié à la date d'évaluation le {at.isoformat()}"
+    birth = env.get("birth_date") if reads_age else None
+    if birth.__class__ is date:
+        return f"âge à l'entrée le {entry.isoformat()} : {age(birth, entry)} ans"
+    return f"apprécié à l'entrée le {entry.isoformat()}"
+
+
 def eligibility(plan: Plan, env: dict, at: date) -> tuple[Any, list, list]:
     vals = []
     reasons = []
-    for rid, fn, label, source in plan.leaves:
-        v = fn(env, at)
+    entry: Any = False  # computed at the first rule assessed at entry
+    for rid, fn, label, source, assessed in plan.leaves:
+        if assessed is None:
+            v = fn(env, at)
+        else:
+            if entry is False:
+                entry = entry_date(env["history"], at)
+            v = fn(env, entry or at)
         if v is True or v is False:
             vals.append(v)
-            reasons.append({"rule": rid, "value": v, "text": label, "source": source})
+            r = {"rule": rid, "value": v, "text": label, "source": source}
         else:
             names = _names(v)
             vals.append(names)
-            reasons.append({"rule": rid, "value": None, "text": label, "source": source, "missing": sorted(names)})
+            r = {"rule": rid, "value": None, "text": label, "source": source, "missing": sorted(names)}
+        if assessed is not None:
+            r["assessed_at"] = "entry" if entry else "evaluation"
+            r["assessed_on"] = entry or at
+            r["assessed"] = assessed_note(assessed[0], env, entry, at)
+        reasons.append(r)
     if plan.tree is None:
         return True, reasons, []
     res = _combine(plan.tree, vals)

@@ -33,7 +33,7 @@ from engine.expr import runtime as R
 from engine.errors import Diagnostic, UsageError, did_you_mean
 from engine.spec.model import (RuleGroup, RuleLeaf, child_scope, event_record_type, guard_scope, iter_rules,
                                obligation_scope)
-from engine.beneficiary.evaluate import _copy, evaluate_record, plan_for
+from engine.beneficiary.evaluate import _copy, assessed_note, entry_date, evaluate_record, plan_for
 
 # ----------------------------------------------------------------------------------------------- eligibility
 
@@ -55,10 +55,21 @@ def _rule_trace(tr: Tracer, rule, env: dict) -> tuple[Any, dict]:
     common = {"id": rule.id, "label": rule.label, "at": pos_text(rule.pos), "source": source_text(rule.source),
               "interpretation": rule.interpretation, "path": rule.path}
     if isinstance(rule, RuleLeaf):
-        t = tr.trace(rule.expr, tr.spec.scope, env, rule.source, rule.path or rule.id)
+        at = tr.at
+        entry = entry_date(env["history"], at) if rule.assessed_at == "entry" else None
+        if entry is not None:  # `assessed_at: entry`: `today` is the date of entry (as in the evaluation)
+            tr.at = entry
+        try:
+            t = tr.trace(rule.expr, tr.spec.scope, env, rule.source, rule.path or rule.id)
+        finally:
+            tr.at = at
         v = R.unknown_of() if t["kind"] == "error" else _runtime_bool(t)
         d = {"kind": "rule", **common, "op": "condition", "condition": rule.expr.text, "value": t["value"],
              "expr": t, "reads": t.get("reads", [])}
+        if rule.assessed_at == "entry":
+            d["assessed_at"] = "entry" if entry else "evaluation"
+            d["assessed_on"] = (entry or at).isoformat()
+            d["assessed"] = assessed_note("birth_date" in rule.expr.names, env, entry, at)
         if t["value"] is None:
             d["missing"] = t.get("missing", [])
         if t["kind"] == "error":

@@ -262,6 +262,8 @@ def render_rule(r: dict, depth: int, out: list) -> None:
             render_rule(c, depth + 1, out)
         return
     out.append(f"{pad}{_mark(r['value'])} {name}{ident} : {truth(r['value'])}{_miss(r)}{_where(r)}")
+    if r.get("assessed"):
+        out.append(f"{pad}    date retenue : {r['assessed']}")
     if r.get("interpretation"):
         out.append(f"{pad}    lecture retenue : {r['interpretation']}")
     if r.get("expr"):

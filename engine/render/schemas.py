@@ -82,10 +82,13 @@ NEXT = _obj({"phase": STR, "label": _n(STR), "earliest": _n(DATE), "latest": _n(
             required=("phase", "label", "earliest", "latest"),
             description="A phase the beneficiary may legally move to next, from `earliest` to `latest` (inclusive); "
                         "`condition` when a guard must also hold.")
-REASON = _obj({"rule": STR, "value": _n(BOOL), "text": _n(STR), "source": _n(STR), "missing": MISSING},
+REASON = _obj({"rule": STR, "value": _n(BOOL), "text": _n(STR), "source": _n(STR), "missing": MISSING,
+               "assessed_at": _enum("entry", "evaluation"), "assessed_on": DATE, "assessed": STR},
               required=("rule", "value", "text", "source"),
               description="One eligibility rule and its value for this record: true, false, or null (unknown: "
-                          "`missing` names the attributes that would decide it).")
+                          "`missing` names the attributes that would decide it). A rule written `assessed_at: "
+                          "entry` says the date its condition was assessed on (`assessed_on`: the entry into the "
+                          "programme, or the evaluation date before any entry) and, in French, `assessed`.")
 DEADLINE = _obj({"id": STR,
                  "status": _enum("met", "missed", "pending", "early", "not_applicable"),
                  "due": _n(DATE), "date": _n(DATE), "earliest": _n(DATE), "early": _n(DATE), "missing": MISSING},

@@ -122,7 +122,8 @@ def _reasons(result: dict, labels: Labels, st: Style, verbose: bool) -> list[str
         src = f"  {st('[' + r['source'] + ']', DIM)}" if r.get("source") else ""
         miss = r.get("missing") or []
         gap = f" (manque : {', '.join(labels.attribute(m) for m in miss)})" if v is None and miss else ""
-        lines.append(f"  {sign} {text}{gap}{src}")
+        when = f" ({text_safe(r['assessed'])})" if r.get("assessed") else ""
+        lines.append(f"  {sign} {text}{when}{gap}{src}")
     missing = result.get("missing") or []
     if missing and result.get("eligible") is None and not any(r.get("missing") for r in shown):
         lines.append(f"  données manquantes : {', '.join(labels.attribute(m) for m in missing)}")

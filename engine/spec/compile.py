@@ -99,7 +99,39 @@ def _metadata(ctx: Ctx) -> None:
     f["section_pos"] = {str(k): ctx.pos(d, k, of_key=True) for k in d}
 
 
-def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope):
+ASSESSED_AT = ("entry", "evaluation")  # `assessed_at:` of a beneficiary rule (see RuleLeaf.assessed_at)
+
+
+def _assessed_at(ctx: Ctx, node, path: str, inherited: str | None, operator: bool) -> str | None:
+    """The ``assessed_at`` of a rule: its own, else the one of the nearest group around it that says one."""
+    if "assessed_at" not in node:
+        return inherited
+    v = node.get("assessed_at")
+    pos = ctx.pos(node, "assessed_at")
+    if v not in ASSESSED_AT:
+        ctx.error(pos, f"{path}.assessed_at: expected entry or evaluation, got {quoted(v)}", "spec.assessed_at",
+                  "entry: at the date of entry into the programme (first history entry); evaluation: at --at",
+                  path + ".assessed_at")
+        return inherited
+    if operator:
+        ctx.error(pos, f"{path}.assessed_at: an operator is judged on its application, not at a beneficiary's entry",
+                  "spec.assessed_at", "remove assessed_at from the operator's rules", path + ".assessed_at")
+        return inherited
+    if v == "entry" and not isinstance(ctx.data.get("phases"), Mapping):
+        ctx.error(pos, f"{path}.assessed_at: entry needs phases (the entry is the first phase of the history)",
+                  "spec.assessed_at", "declare the programme's phases, or remove assessed_at", path + ".assessed_at")
+        return inherited
+    return v
+
+
+def _reads_today(rule) -> bool:
+    if isinstance(rule, RuleLeaf):
+        return "today" in rule.expr.names
+    return any(_reads_today(c) for c in rule.children)
+
+
+def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope, inherited: str | None = None,
+          operator: bool = False):
     from engine.expr.types import BOOLEAN
 
     if not isinstance(node, Mapping):
@@ -117,12 +149,15 @@ def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope):
     common = dict(label=text_of(node, "label"), source=ctx.source(node, path),
                   interpretation=text_of(node, "interpretation"), explanation=text_of(node, "explanation"), path=path,
                   pos=ctx.pos(node))
+    assessed = _assessed_at(ctx, node, path, inherited, operator)
     ops = [k for k in ("all", "any", "not") if k in node]
     if "condition" in node:
         e = ctx.expr(node, "condition", scope, BOOLEAN, path + ".condition")
         if e is None:
             return None
-        return RuleLeaf(id=rid or path, expr=e, **common)
+        leaf = RuleLeaf(id=rid or path, expr=e, assessed_at=assessed, **common)
+        _check_assessed(ctx, node, leaf, path)
+        return leaf
     if not ops:
         ctx.error(ctx.pos(node), f"{path} : une règle a besoin de `condition`, ou d'un groupe `all`, `any` ou `not`", "spec.rule",
                   "ajoutez `condition: <expression>`", path)
@@ -130,15 +165,29 @@ def _rule(ctx: Ctx, node, path: str, ids: dict[str, str], scope):
     op = ops[0]
     members = node[op]
     if op == "not":
-        children = [_rule(ctx, members, f"{path}.not", ids, scope)]
+        children = [_rule(ctx, members, f"{path}.not", ids, scope, assessed, operator)]
     else:
         members = ctx.list_at(node, op, f"{path}.{op}")
-        children = [_rule(ctx, m, item_path(f"{path}.{op}", m, i), ids, scope) for i, m in enumerate(members)]
+        children = [_rule(ctx, m, item_path(f"{path}.{op}", m, i), ids, scope, assessed, operator)
+                    for i, m in enumerate(members)]
         if not children:
             ctx.error(ctx.pos(node, op), f"{path}.{op} : groupe vide", "spec.rule", "indiquez au moins une règle", path)
     if any(c is None for c in children):
         return None
-    return RuleGroup(op=op, children=tuple(children), id=rid, **common)
+    group = RuleGroup(op=op, children=tuple(children), id=rid, assessed_at=node.get("assessed_at") and assessed,
+                      **common)
+    _check_assessed(ctx, node, group, path)
+    return group
+
+
+def _check_assessed(ctx: Ctx, node, rule, path: str) -> None:
+    """``assessed_at: entry`` written on a rule none of whose conditions reads the date (an age, a delay) changes
+    nothing: an error, so that a reader does not believe a status is taken at entry when it is the record's."""
+    if node.get("assessed_at") == "entry" and rule.assessed_at == "entry" and not _reads_today(rule):
+        ctx.error(ctx.pos(node, "assessed_at"), f"{path}.assessed_at: entry changes nothing here: no condition of "
+                  "this rule depends on the date (today, an age, a definition that reads them)", "spec.assessed_at",
+                  "put assessed_at on the rule that reads the date (e.g. the age), or remove it",
+                  path + ".assessed_at")
 
 
 def _eligibility(ctx: Ctx) -> None:
@@ -150,7 +199,8 @@ def _eligibility(ctx: Ctx) -> None:
         ctx.fields["eligibility_beneficiary"] = _rule(ctx, el["beneficiary"], "eligibility.beneficiary", ids, ctx.scope)
     if isinstance(el, Mapping) and el.get("operator") is not None:
         scope = operator_scope(ctx.scope, ctx.fields["operation_attributes"], ctx.fields["parameters"])
-        ctx.fields["eligibility_operator"] = _rule(ctx, el["operator"], "eligibility.operator", ids, scope)
+        ctx.fields["eligibility_operator"] = _rule(ctx, el["operator"], "eligibility.operator", ids, scope,
+                                                   operator=True)
 
 
 def _examples(ctx: Ctx) -> None:

@@ -191,6 +191,9 @@ class RuleLeaf:
     explanation: str | None = None
     path: str = ""
     pos: Position = field(default_factory=Position)
+    # when the condition is assessed (written on the rule or on a group around it, 08:8): None or "evaluation" =
+    # at the evaluation date (`--at`); "entry" = at the date of entry into the programme (the first history entry)
+    assessed_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,7 @@ class RuleGroup:
     explanation: str | None = None
     path: str = ""
     pos: Position = field(default_factory=Position)
+    assessed_at: str | None = None  # as written on the group (its leaves carry the value they inherit)
 
 
 Rule = Union[RuleLeaf, RuleGroup]
