@@ -50,7 +50,7 @@ _INPUT_NOUNS = {"attribute": ("Attribut", False), "event": ("Type d'événement"
                 "operation": ("Attribut d'opération", False)}
 
 FIELD_FR = {
-    "within": "délai", "not_before": "date au plus tôt", "milestone": "jalon", "tolerance": "tolérance",
+    "within": "délai", "not_before": "date au plus tôt", "during_phase": "pendant la phase", "milestone": "jalon", "tolerance": "tolérance",
     "after": "délai minimal", "min_duration": "durée minimale", "max_duration": "durée maximale",
     "max_renewals": "nombre maximal de renouvellements", "total_max_duration": "durée totale maximale",
     "condition": "condition", "guard": "condition de passage", "where": "filtre", "applies_if": "s'applique si",

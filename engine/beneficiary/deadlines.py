@@ -20,6 +20,21 @@ def deadline_info(deadlines) -> tuple:
                   frozenset((dl.target.name,))) for dl in deadlines)
 
 
+def phase_closed(dl, history: list, anchor_index: int | None, due: date, at: date) -> date | None:
+    """For a deadline ``during_phase``: ``(date, history index)`` of the step by which the beneficiary left its anchor
+    phase (entered another one, on or before ``at``), when it is on or before the due date; else None. The stay includes that day (a target on the
+    day of the transition counts, as a guard ``date <= transition_date`` counts it); a renewal (the same phase
+    entered again) continues the stay."""
+    if anchor_index is None:
+        return None
+    name = dl.anchor.name
+    for j in range(anchor_index + 1, len(history)):
+        h = history[j]
+        if h["phase"] != name:
+            return (h["date"], j) if h["date"] <= at and h["date"] <= due else None
+    return None
+
+
 def check_deadlines(infos, history: list, events: list, dates: list, first: dict, env: dict, at: date,
                     item_env, ended: date | None = None, fcache: dict | None = None) -> tuple[list, list]:
     """Returns ``(deadline outputs, violations)``. ``ended``: the date the path entered an end phase, if it did: a
@@ -59,6 +74,11 @@ def check_deadlines(infos, history: list, events: list, dates: list, first: dict
             res.append(entry)
             continue
         due = plus(anchor_date, dl.within)
+        closed = phase_closed(dl, history, anchor_index, due, at) if dl.during_phase else None
+        if closed is not None:  # the anchor phase ended before the due date: the stay's end is the limit
+            closed, closed_index = closed
+            due = closed
+            entry["phase_end"] = closed
         entry["due"] = due
         earliest = plus(anchor_date, dl.not_before) if dl.not_before is not None else None
         if earliest is not None:
@@ -94,11 +114,12 @@ def check_deadlines(infos, history: list, events: list, dates: list, first: dict
         entry["date"] = got
         if early is not None and got is None:
             entry["early"] = early
-        if got is None and ended is not None and ended <= due and (early is None or t.kind != "phase"):
+        if got is None and not dl.during_phase and ended is not None and ended <= due \
+                and (early is None or t.kind != "phase"):
             entry["status"] = "not_applicable"  # left before it fell due (a target phase entered early: missed)
         elif got is not None and got <= due:
             entry["status"] = "met"
-        elif got is not None or due < at:
+        elif got is not None or due < at or closed is not None:
             entry["status"] = "missed"
             if got is not None:
                 msg = (f"« {label} » : échéance le {fr_date(due)}, réalisé le {fr_date(got)} "
@@ -110,6 +131,10 @@ def check_deadlines(infos, history: list, events: list, dates: list, first: dict
                        f"{fr_date(earliest)} au {fr_date(due)}), qui est dépassée au {fr_date(at)}.")
                 vio.append(_v("deadline_missed", early_index if early_index is not None else anchor_index,
                               due + ONE_DAY, msg, dl.id, src, limit=due, earliest=earliest, early=early))
+            elif closed is not None:
+                msg = (f"« {label} » : la phase « {dl.anchor.name} » a pris fin le {fr_date(closed)} "
+                       f"sans qu'il ait eu lieu.")
+                vio.append(_v("deadline_missed", closed_index, closed, msg, dl.id, src, limit=due))
             else:
                 msg = f"« {label} » : échéance du {fr_date(due)} dépassée, rien n'a été enregistré au {fr_date(at)}."
                 vio.append(_v("deadline_missed", anchor_index, due + ONE_DAY, msg, dl.id, src, limit=due))

@@ -158,6 +158,10 @@ def _deadline_trace(tr: Tracer, dl, env: dict, history: list, events: list, date
         return out
     tr.constants.setdefault((within["at"], dl.id), within)
     due = C.plus(anchor_date, dl.within)
+    closed = C.phase_closed(dl, history, anchor.get("history_index"), due, at) if dl.during_phase else None
+    if closed is not None:
+        closed = due = closed[0]
+        out["phase_end"] = jv(closed)
     out["due"] = jv(due)
     not_before = getattr(dl, "not_before", None)
     earliest = C.plus(anchor_date, not_before) if not_before is not None else None
@@ -219,7 +223,11 @@ def _deadline_trace(tr: Tracer, dl, env: dict, history: list, events: list, date
         out["ended"] = jv(ended)
     window = f"entre le {C.fr_date(earliest)} et le {C.fr_date(due)}" if earliest is not None else \
         f"au plus tard le {C.fr_date(due)}"
-    if got is None and ended is not None and ended <= due and (early is None or t.kind != "phase"):
+    if got is None and closed is not None:
+        out["status"] = "missed"
+        out["reason"] = f"la phase « {dl.anchor.name} » a pris fin le {C.fr_date(closed)} sans qu'il ait eu lieu"
+    elif got is None and not dl.during_phase and ended is not None and ended <= due \
+            and (early is None or t.kind != "phase"):
         out["status"] = "not_applicable"
         out["reason"] = f"sortie du dispositif le {C.fr_date(ended)}, avant l'échéance du {C.fr_date(due)}"
     elif got is not None and got <= due:

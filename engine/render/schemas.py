@@ -91,7 +91,8 @@ REASON = _obj({"rule": STR, "value": _n(BOOL), "text": _n(STR), "source": _n(STR
                           "programme, or the evaluation date before any entry) and, in French, `assessed`.")
 DEADLINE = _obj({"id": STR,
                  "status": _enum("met", "missed", "pending", "early", "not_applicable"),
-                 "due": _n(DATE), "date": _n(DATE), "earliest": _n(DATE), "early": _n(DATE), "missing": MISSING},
+                 "due": _n(DATE), "date": _n(DATE), "earliest": _n(DATE), "early": _n(DATE), "phase_end": DATE,
+                 "missing": MISSING},
                 required=("id", "status", "due", "date"))
 OBLIGATION = _obj({"id": STR, "status": _enum("met", "unmet", "pending", "not_applicable"),
                    "windows_checked": INT, "windows_skipped": INT, "windows_pending": INT, "failed": _arr(WINDOW),

@@ -449,7 +449,8 @@ def deadline_caption(d: Deadline, spec: Spec | None = None) -> list[str]:
     else:
         when = f"au plus tard {french_duration(d.within)} après"
     lines = [f"Délai : {d.label or d.id}",
-             f"{target[0].upper() + target[1:]} {when} {_anchor_text(spec, d.anchor, 'from')}"]
+             f"{target[0].upper() + target[1:]} {when} {_anchor_text(spec, d.anchor, 'from')}"
+             + (", et avant la fin de cette phase" if getattr(d, "during_phase", False) else "")]
     if d.applies_if is not None:
         text = " ".join(d.applies_if.text.split())
         lines.append(f"si {text}" if len(text) <= GUARD_SHOWN else "sous condition")

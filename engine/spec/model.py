@@ -333,6 +333,9 @@ class Deadline:
     not_before: "Duration | None" = None  # earliest date = anchor + not_before (a window), None: any date after it
     milestone: "Duration | None" = None  # "à 6 mois": the milestone the window surrounds (documentation, rendering)
     applies_if: Expr | None = None
+    # the target must happen while the anchor phase lasts: once the beneficiary has left it without the target, the
+    # deadline is missed (due = the last day of the stay), even when the exit is an end phase (03:65)
+    during_phase: bool = False
     source: Source | None = None
     interpretation: str | None = None
     pos: Position = field(default_factory=Position)

@@ -160,10 +160,17 @@ def _deadlines(ctx) -> tuple[Deadline, ...]:
                 where = ctx.expr(d, "where", _where_scope(ctx, target), BOOLEAN, path + ".where")
         applies = ctx.expr(d, "applies_if", ctx.scope, BOOLEAN, path + ".applies_if") \
             if d.get("applies_if") is not None else None
+        during_phase = d.get("during_phase") is True
+        if during_phase and anchor is not None and anchor.kind != "phase":
+            ctx.error(ctx.pos(d, "during_phase"), f'deadline "{did}": `during_phase` needs a phase anchor '
+                      f"(`from: {{phase: ...}}`), not a {anchor.kind}", "spec.deadline",
+                      "anchor the deadline on the phase the target must happen in, or remove during_phase",
+                      path + ".during_phase")
+            during_phase = False
         if anchor is None or target is None or within is None:
             continue
         out.append(Deadline(id=did, label=text_of(d, "label"), anchor=anchor, target=target, within=within, where=where,
-                            not_before=not_before, milestone=milestone,
+                            not_before=not_before, milestone=milestone, during_phase=during_phase,
                             applies_if=applies, source=ctx.source(d, path), interpretation=text_of(d, "interpretation"),
                             pos=ctx.pos(node, i), field_pos=_field_pos(ctx, d, ("from", "to", "within", "where",
                                                                                   "applies_if", "not_before",
