@@ -27,7 +27,9 @@ def test_one_page_per_programme_with_beneficiary_examples():
         has = any(e.record is not None for e in spec.examples)
         assert (Path("docs/examples") / f"{sp.stem}.md" in want) == has, sp
     page = want[Path("docs/examples/coach-jeunesse.md")]
-    assert "âge au 01/06/2026 = 21 ans ≥ 16 : vrai" in page
+    # 04:8 the age is assessed at the repérage (assessed_at: entry), not at the evaluation date (01/06/2026, 21)
+    assert "age_years : âge au 12/01/2026 = 20 ans ≥ 16 : vrai" in page
+    assert "date retenue : âge à l'entrée le 2026-01-12 : 20 ans" in page
     assert 'engine explain --spec specs/coach-jeunesse.yaml --example "' in page
 
 
