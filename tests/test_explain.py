@@ -99,7 +99,9 @@ CASES = [
     ("age through a definition", CJ, CJ_RECORD, "2026-06-01", {"min_meetings_per_month": 1}, {
         "eligible": True,
         "eligibility.children.[age].children.[age_16_25].expr.children.0.children.0.kind": "definition",
-        "eligibility.children.[age].children.[age_16_25].expr.children.0.children.0.value": 21,
+        # 04:8 assessed at the repérage (12/01/2026, 20 years old), not at the evaluation date (21)
+        "eligibility.children.[age].children.[age_16_25].expr.children.0.children.0.value": 20,
+        "eligibility.children.[age].children.[age_16_25].assessed_on": "2026-01-12",
         "eligibility.children.[age].children.[age_16_25].expr.children.0.children.0.children.0.function": "age",
         "eligibility.children.[age].children.[age_16_25].reads": ["birth_date"],
         "parameters.0.value": 1, "parameters.0.supplied": True}),
@@ -232,11 +234,12 @@ def test_text_reads_like_the_decision(tmp_path, capsys):
                  "min_meetings_per_month=1", "--format", "text"]) == 0
     text = capsys.readouterr().out
     assert "Éligibilité : ÉLIGIBLE" in text
-    assert "age_years : âge au 01/06/2026 = 21 ans ≥ 16 : vrai" in text
+    assert "age_years : âge au 12/01/2026 = 20 ans ≥ 16 : vrai" in text  # at the repérage (04:8, assessed at entry)
+    assert "date retenue : âge à l'entrée le 2026-01-12 : 20 ans" in text
     assert "birth_date (Date de naissance) = 10/05/2005" in text
     assert "department = « 62 », égal à « 62 » : vrai" in text
     assert "· shared_diagnostic du 09/02/2026" in text
-    assert f"[{CJ}:117:13 · texte 04-coach-jeunesse.txt:8]" in text
+    assert f"[{CJ}:123:13 · texte 04-coach-jeunesse.txt:8]" in text
     assert "min_meetings_per_month = 1" in text
 
 
