@@ -292,7 +292,7 @@ def _obligation_trace(tr: Tracer, ob, env: dict, stays: list, events: list, date
         if first_day > at:
             continue
         end_bound = last_day if last_day is not None and last_day < at else at
-        for ws, we in OB._windows_list(ob.every, first_day, end_bound):
+        for ws, we in OB.period_windows(ob.every, first_day, last_day, end_bound, at):
             w: dict = {"start": jv(ws), "end": jv(we), "history_index": index}
             if we > at:
                 counts["pending"] += 1
@@ -339,7 +339,8 @@ def _obligation_trace(tr: Tracer, ob, env: dict, stays: list, events: list, date
 def _every_fr(every) -> str:
     if isinstance(every, str):
         return {"week": "chaque semaine (du lundi au dimanche)", "month": "chaque mois civil",
-                "quarter": "chaque trimestre civil", "year": "chaque année civile"}.get(every, every)
+                "quarter": "chaque trimestre civil", "year": "chaque année civile",
+                "stay": "sur toute la durée du séjour dans ces phases, à sa fin"}.get(every, every)
     return f"par périodes de {C.fr_duration(every)} depuis l'entrée"
 
 

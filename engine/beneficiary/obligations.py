@@ -124,6 +124,19 @@ def _windows_list(every, first_day: date, end: date):
     return ws[:bisect_right(starts, end)]
 
 
+def stay_window(first_day: date, last_day: date | None, at: date) -> tuple[date, date]:
+    """``every: stay``: the one window of a period, the period itself once it has ended by ``at`` (a limit the text
+    does not give is not cut into calendar months, 01:186); while it lasts, a window that has not ended (pending)."""
+    return (first_day, last_day) if last_day is not None and last_day < at else (first_day, date.max)
+
+
+def period_windows(every, first_day: date, last_day: date | None, end_bound: date, at: date):
+    """The windows of one period: :func:`stay_window` for ``every: stay``, else :func:`_windows_list`."""
+    if every == "stay":
+        return (stay_window(first_day, last_day, at),)
+    return _windows_list(every, first_day, end_bound)
+
+
 def obligation_periods(stays: list, during: frozenset) -> list[tuple[date, date | None, int]]:
     """Merge consecutive stays in ``during`` phases into periods ``(first day, last day | None when open, index of
     the history entry that opened the period)``. A same-day (empty) stay inside a period keeps it going."""
@@ -266,7 +279,11 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
                 if first_day > at:
                     continue
                 end_bound = last_day if last_day is not None and last_day < at else at
-                starts, ends, wl = _window_seq(every, first_day, end_bound)
+                if every == "stay":
+                    wl = (stay_window(first_day, last_day, at),)
+                    starts, ends = (first_day,), (wl[0][1],)
+                else:
+                    starts, ends, wl = _window_seq(every, first_day, end_bound)
                 n_w = br(starts, end_bound)
                 k0 = 0 if starts[0] >= first_day else 1
                 if k0:  # leading partial window
@@ -450,7 +467,7 @@ def check_obligation(info, stays: list, events: list, dates: list, env: dict, at
             if first_day > at:
                 continue
             end_bound = last_day if last_day is not None and last_day < at else at
-            for ws, we in _windows_list(every, first_day, end_bound):
+            for ws, we in period_windows(every, first_day, last_day, end_bound, at):
                 if we > at:
                     pending += 1
                     break
@@ -512,6 +529,8 @@ def _period_name(kind: str | None, ws: date) -> str:
         return f" ({(ws.month - 1) // 3 + 1}e trimestre {ws.year})"
     if kind == "year":
         return f" (année {ws.year})"
+    if kind == "stay":
+        return " (toute la durée du séjour)"
     return ""
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the expression language is another engineer's module; impor
     from engine.expr.runtime import Duration
     from engine.expr.types import Scope, Type
 
-CALENDAR_PERIODS = ("week", "month", "quarter", "year")
+CALENDAR_PERIODS = ("week", "month", "quarter", "year", "stay")  # "stay": obligations only (one window a period)
 # a deadline's `milestone` ("à 6 mois") without `tolerance`: met from 1 month before to 1 month after it
 MILESTONE_TOLERANCE_MONTHS = 1
 ANCHOR_KINDS = ("phase", "event", "attribute")

@@ -56,6 +56,8 @@ _PERIODS = {"week": "semaine (ISO)", "month": "mois civil", "quarter": "trimestr
 
 
 def fr_every(every: Any) -> str:
+    if every == "stay":
+        return "sur tout le séjour (vérifié à sa fin)"
     if isinstance(every, str):
         return "par " + _PERIODS.get(every, every)
     return "par période de " + fr_duration(every)
