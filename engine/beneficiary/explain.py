@@ -26,6 +26,7 @@ from datetime import date
 from typing import Any, Iterable
 
 from engine.beneficiary import conformance as C
+from engine.beneficiary.deadlines import phase_closed
 from engine.beneficiary import obligations as OB
 from engine.beneficiary.explain_expr import (EVAL_ERRORS, TRACE_FORMAT, Tracer, duration_constant, jv,  # noqa: F401
                                              pos_text, source_text, value_names, vtype)
@@ -158,7 +159,7 @@ def _deadline_trace(tr: Tracer, dl, env: dict, history: list, events: list, date
         return out
     tr.constants.setdefault((within["at"], dl.id), within)
     due = C.plus(anchor_date, dl.within)
-    closed = C.phase_closed(dl, history, anchor.get("history_index"), due, at) if dl.during_phase else None
+    closed = phase_closed(dl, history, anchor.get("history_index"), due, at) if dl.during_phase else None
     if closed is not None:
         closed = due = closed[0]
         out["phase_end"] = jv(closed)
