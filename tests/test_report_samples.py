@@ -191,8 +191,8 @@ def test_logement_d_abord_sample_by_hand():
         assert any(e["type"] == "referent_designation" and e["date"] <= start for e in x["events"])
     # a commitment over the convention (over: convention), which ended on 31/12/2026 with no review missed: met
     rep = {x["id"]: x["status"] for x in r["reporting"]}
-    assert rep == {"annual_activity_report": "met", "final_review": "submitted",
-                   "support_reviews_transmitted": "met"}
+    # the annual activity report is the final review (11:107-108): submitted on 18/12/2026, it releases the balance
+    assert rep == {"annual_activity_report": "submitted", "support_reviews_transmitted": "met"}
     # indicators (11:112-114) declared by the operator; positive exits (11:105) recounted: 3
     ind = {x["id"]: x["value"] for x in r["indicators"]}
     assert (ind["solicitations_count"], ind["coordination_meetings_count"], ind["fluidity_commissions_count"]) == \
