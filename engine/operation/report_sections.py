@@ -171,8 +171,13 @@ def _funding_dict(cond, secs, grant) -> dict:
 
 
 def _payments_dict(schedule, secs, missing=None) -> dict:
-    if schedule is None:
-        return {"tranches": [], "total": None, "due_at": None}
+    if schedule is None:  # no grant to spread (none awarded nor computable): each tranche is there, amount unknown
+        rows = [{"id": p.id, "label": p.label, "share": p.share, "at_most": p.at_most, "planned": None, "amount": None,
+                 "due_date": None, "review_due": None, "status": "unknown",
+                 "note": "montant inconnu : la subvention attribuée n'est pas renseignée",
+                 "source": _src(p.source), "missing": (missing or {}).get(p.id, ["grant_awarded"])}
+                for p in secs.payments]
+        return {"grant": None, "earned": None, "tranches": rows, "planned_total": None, "total": None, "due_at": None}
     srcs = {p.id: p for p in secs.payments}
     rows = []
     for t in schedule.tranches:

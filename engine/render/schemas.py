@@ -192,7 +192,8 @@ FUNDING = _obj({"base": _n(MONEY), "total": _n(MONEY), "note": STR, "cap_applied
                required=("base", "parts", "total"), closed=False)
 TRANCHE = _item({"id": STR, "label": _n(STR), "share": _n(RATE), "at_most": BOOL, "planned": _n(MONEY),
                  "amount": _n(MONEY), "due_date": _n(DATE), "review_due": _n(DATE),
-                 "status": _enum("scheduled", "due", "awaiting_review", "review_late", "recovery", "not_due"),
+                 "status": _enum("scheduled", "due", "awaiting_review", "review_late", "recovery", "not_due",
+                                 "unknown"),
                  "note": _n(STR), "source": SOURCE, "missing": MISSING},
                 ("id", "label", "share", "planned", "amount", "due_date", "status"))
 PAYMENTS = _obj({"grant": _n(MONEY), "earned": _n(MONEY), "tranches": _arr(TRANCHE), "planned_total": _n(MONEY),
