@@ -179,7 +179,9 @@ def test_every_node_carries_its_position_and_the_rule_source():
         stack.extend(n.get("children") or ())
     assert seen > 5
     definition = rule["expr"]["children"][0]["children"][0]
-    assert definition["definition"]["at"].startswith(f"{CJ}:79:")
+    lines = Path(CJ).read_text(encoding="utf-8").splitlines()
+    expr_line = next(i for i, ln in enumerate(lines, 1) if ln.strip() == "age_years:") + 1  # its `expr:` line
+    assert definition["definition"]["at"].startswith(f"{CJ}:{expr_line}:")
 
 
 def test_constants_list_the_numbers_and_durations_used():

@@ -6,7 +6,9 @@ operation record gives its own ``convention_start`` and ``convention_end``; ``en
 
 - ``start``: not before the spec's start (the earliest date the text allows);
 - ``end``: not after the spec's end, and not before the start;
-- ``max_duration``: the length (whole months from the start to the day after the end) at most the maximum.
+- ``max_duration``: the length (whole months from the start to the day after the end) at most the maximum;
+- ``min_duration``: at least the minimum, where the text fixes the length (« fixée à 2 ans, soit du 01/01/2026 au
+  31/12/2027 »): a shorter convention is not the one the text describes.
 
 Each check is ``passed``, ``failed`` or ``unknown`` (a date missing), with a French message. Amounts that grow with
 the convention's length (a cap of 375 EUR per participant and per month) use the **checked** length: a convention
@@ -66,6 +68,17 @@ def check_convention(rule: Any, start: Any, end: Any) -> dict:
                               f"{max_months} mois"))
             if not ok and max_months is not None and months is not None:
                 out["months_used"] = max_months
+    if getattr(rule, "min_duration", None) is not None:
+        if start is None or end is None or end < start:
+            add("min_duration", None, "durée inconnue (dates de début et de fin nécessaires)")
+        else:
+            earliest = add_duration(start, rule.min_duration) - timedelta(days=1)
+            ok = end >= earliest
+            length = f"{months} mois" if months is not None else "durée"
+            min_months = rule.min_duration.months if not rule.min_duration.days else None
+            add("min_duration", ok, f"{length} du {fr_date(start)} au {fr_date(end)}" + (
+                "" if ok else f" : moins que les {min_months or rule.min_duration} mois que fixe le texte (fin au "
+                              f"plus tôt le {fr_date(earliest)})"))
     statuses = {c["status"] for c in checks}
     out["status"] = "failed" if "failed" in statuses else "unknown" if "unknown" in statuses or months is None \
         else "passed"

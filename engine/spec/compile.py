@@ -78,7 +78,8 @@ def _metadata(ctx: Ctx) -> None:
         eae = ("*",) if eae == "all" else tuple(str(x) for x in eae) if isinstance(eae, (list, tuple)) else ()
         f["convention"] = Convention(ctx.date(c, "start", "convention"), ctx.date(c, "end", "convention"),
                                      ctx.duration(c, "max_duration", "convention"),
-                                     tr if isinstance(tr, bool) else None, ctx.source(c, "convention"), eae)
+                                     tr if isinstance(tr, bool) else None, ctx.source(c, "convention"), eae,
+                                     ctx.duration(c, "min_duration", "convention"))
     terr = d.get("territories")
     if f["kind"] == "vocabulary":  # a vocabulary declares territories (a mapping); a spec lists those it covers
         terr = list(terr) if isinstance(terr, Mapping) else []

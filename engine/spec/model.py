@@ -164,7 +164,8 @@ class Session:
 
 @dataclass(frozen=True)
 class Convention:
-    """The convention between the Département and the operator: its period and maximum duration.
+    """The convention between the Département and the operator: its period and its minimum and maximum duration
+    (``min_duration``: a text that fixes the length, « fixée à 2 ans », rejects a shorter convention).
     ``events_after_end``: the beneficiary event types the text still expects after the end (``("*",)``: all);
     any other event, and any phase entry, dated outside ``start``..``end`` is an ``outside_convention`` violation."""
 
@@ -174,6 +175,7 @@ class Convention:
     tacit_renewal: bool | None = None
     source: Source | None = None
     events_after_end: tuple[str, ...] = ()
+    min_duration: "Duration | None" = None
 
 
 # --------------------------------------------------------------------------------------------- eligibility
