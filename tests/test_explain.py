@@ -242,7 +242,9 @@ def test_text_reads_like_the_decision(tmp_path, capsys):
     assert "birth_date (Date de naissance) = 10/05/2005" in text
     assert "department = « 62 », égal à « 62 » : vrai" in text
     assert "· shared_diagnostic du 09/02/2026" in text
-    assert f"[{CJ}:123:13 · texte 04-coach-jeunesse.txt:8]" in text
+    line = next(i for i, ln in enumerate(Path(CJ).read_text(encoding="utf-8").splitlines(), 1)
+                if ln.strip() == "- id: age_16_25")  # the rule, where its item starts
+    assert f"[{CJ}:{line}:13 · texte 04-coach-jeunesse.txt:8]" in text
     assert "min_meetings_per_month = 1" in text
 
 
