@@ -219,7 +219,7 @@ REPORTING = _item({"id": STR, "label": _n(STR), "status": STR, "source": SOURCE,
 
 CONVENTION = _obj({"start": _n(DATE), "end": _n(DATE), "months": _n(INT), "months_used": _n(INT),
                    "max_months": _n(INT), "status": CHECK_STATUS,
-                   "checks": _arr(_obj({"id": _enum("start", "order", "end", "max_duration"), "status": CHECK_STATUS,
+                   "checks": _arr(_obj({"id": _enum("start", "order", "end", "min_duration", "max_duration"), "status": CHECK_STATUS,
                                         "message": STR, "source": SOURCE}))},
                   required=("start", "end", "months", "months_used", "status", "checks"),
                   description="The operation's convention against the text: its start, end and length; "
