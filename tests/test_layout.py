@@ -16,7 +16,7 @@ import pytest
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
 
 # the floor order, lowest first (HELPERS and docs/architecture.md): a module may import its own floor or lower ones
-ORDER = [("errors", "faults", "escape", "fr", "clock"), ("files",), ("expr",), ("spec",), ("beneficiary",), ("operation",),
+ORDER = [("errors", "codes", "faults", "escape", "fr", "clock"), ("files",), ("expr",), ("spec",), ("beneficiary",), ("operation",),
          ("audit",), ("render",), ("run",), ("examples", "api"), ("server",), ("cli",)]
 FLOOR = {name: i for i, names in enumerate(ORDER) for name in names}
 
