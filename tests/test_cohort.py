@@ -273,7 +273,7 @@ def _compile_text(tmp_path, body):
 @pytest.mark.parametrize("body,needle", [
     ("indicators:\n  - {id: n, label: n, source: 05-chantiers-insertion.txt:17, value: 'participants'}\n", "can only be used inside"),
     ("indicators:\n  - {id: n, label: n, source: 05-chantiers-insertion.txt:17, value: 'count(participants where rsaa)'}\n", "rsaa"),
-    ("cohort_constraints:\n  - {id: c, label: c, source: 05-chantiers-insertion.txt:17, condition: 'count(participants)'}\n", "yes/no"),
+    ("cohort_constraints:\n  - {id: c, label: c, source: 05-chantiers-insertion.txt:17, condition: 'count(participants)'}\n", "oui/non"),
     ("payments:\n  - {id: a, label: a, source: 05-chantiers-insertion.txt:17, share: 30%, due: bilan_x}\n", "neither `signature` nor a reporting id"),
     ("payments:\n  - {id: a, label: a, source: 05-chantiers-insertion.txt:17, share: advance_shar, due: signature}\n", "advance_shar"),
     ("funding:\n  conditional:\n    - {id: p, label: p, source: 05-chantiers-insertion.txt:17, weight: 40%, achieved: '1', mode: progressive}\n",

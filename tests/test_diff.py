@@ -207,8 +207,8 @@ def test_output_is_atomic_when_the_folder_is_missing(tmp_path, capsys):
 @pytest.mark.parametrize("argv, code, needle", [
     (["diff", "tests/diff/nope.yaml", BASE], 1, "no such spec file"),
     (["diff", str(HERE), BASE], 2, "is a folder"),
-    (["diff", BASE], 2, "required: new"),
-    (["diff", BASE, BASE, "--format", "pdf"], 2, "invalid choice"),
+    (["diff", BASE], 2, "obligatoires manquants : NOUVELLE"),
+    (["diff", BASE, BASE, "--format", "pdf"], 2, "choix invalide"),
 ])
 def test_usage_and_missing_files(argv, code, needle, capsys):
     got, out, err = _run(argv, capsys)

@@ -333,7 +333,7 @@ def test_an_evaluation_error_is_explained_where_it_happens(tmp_path):
     trace = valid(explain_record(spec, {"id": "z", "income": 900, "members": 0}, date(2026, 3, 1)))
     assert trace["status"] == "error" and trace["error"]["code"] == "evaluation_error"
     leaf = get(trace, "eligibility.children.[per_person]")
-    assert leaf["expr"]["kind"] == "error" and "division by zero" in leaf["expr"]["error"]
+    assert leaf["expr"]["kind"] == "error" and "division par zéro" in leaf["expr"]["error"]
     assert get(trace, "eligibility.children.[income_known].value") is True
     assert "erreur d'évaluation" in render_text(trace)
     bad = valid(explain_record(spec, {"id": "x", "income": "900.50", "members": 2}, date(2026, 3, 1)))

@@ -77,10 +77,10 @@ def test_syntax_error_is_positioned(capsys):
     code, out, err = run(capsys, "rsa and (1 +")
     assert code == 1 and out == ""
     assert err.splitlines() == [
-        "<expr>:1:9: error: unbalanced '(': it is never closed",
+        "<expr>:1:9: error: « ( » n'est jamais fermé",
         "    1 | rsa and (1 +",
         "      |         ^",
-        "  hint: add the missing ')'",
+        "  hint: ajoutez le « ) » qui manque",
     ]
 
 
@@ -88,10 +88,10 @@ def test_type_error_is_positioned(capsys):
     code, _, err = run(capsys, "2026-01-01 + 15")
     assert code == 1
     assert err.splitlines() == [
-        "<expr>:1:12: error: cannot add a date and a whole number",
+        "<expr>:1:12: error: impossible d'additionner une date et un nombre entier",
         "    1 | 2026-01-01 + 15",
         "      |            ^",
-        '  hint: write a duration with its unit, e.g. "15 days" or "6 months"',
+        "  hint: écrivez une durée avec son unité, par exemple « 15 jours » ou « 6 mois »",
     ]
 
 
@@ -100,13 +100,13 @@ def test_unknown_name_did_you_mean(tmp_path, capsys):
     rec.write_text('{"rsa": true}', encoding="utf-8")
     code, _, err = run(capsys, "rsaa", "--record", str(rec))
     assert code == 1
-    assert 'unknown name "rsaa"' in err and "vouliez-vous dire « rsa » ?" in err
+    assert "nom inconnu « rsaa »" in err and "vouliez-vous dire « rsa » ?" in err
 
 
 def test_division_by_zero(capsys):
     code, _, err = run(capsys, "10 / (2 - 2)")
     assert code == 1
-    assert err.startswith("<expr>:1:4: error: division by zero")
+    assert err.startswith("<expr>:1:4: error: division par zéro")
     assert "Traceback" not in err
 
 
@@ -149,7 +149,7 @@ def test_spec_types_the_names(tmp_path, capsys, monkeypatch):
     code, out, err = run(capsys, 'territory == "lens-lievin" and rsa', "--spec", SPEC, "--record", str(rec))
     assert (code, out.strip()) == (0, "true"), err
     code, _, err = run(capsys, 'territory == "lens"', "--spec", SPEC, "--record", str(rec))
-    assert code == 1 and 'did you mean "lens-lievin"?' in err
+    assert code == 1 and "vouliez-vous dire « lens-lievin » ?" in err
     # a declared attribute absent from the record is unknown
     code, out, _ = run(capsys, "birth_date <= today", "--spec", SPEC, "--record", str(rec))
     assert (code, out.strip()) == (0, "null")

@@ -47,32 +47,32 @@ def test_null_is_unknown_with_the_attribute_name():
 
 
 @pytest.mark.parametrize("raw,typ,fragment", [
-    ("yes", BOOLEAN, "expected true or false"),
-    (True, NUMBER, "expected a number"),
-    (float("nan"), NUMBER, "expected a number"),
-    ("1e999999999", NUMBER, "expected a number"),
-    ("abc", NUMBER, "expected a number"),
-    (2.5, INTEGER, "expected a whole number"),
-    (3, STRING, "expected a text"),
-    ("2026-02-30", DATE, "expected a date"),
-    ("26/02/2026", DATE, "expected a date"),
-    ("six mois", DURATION, "expected a duration"),
-    ({"a": 1}, ListType(NUMBER), "expected a list"),
-    ([None], ListType(EVENT), "expected an object"),
-    ([3], ListType(EVENT), "expected an object"),
+    ("yes", BOOLEAN, "il faut true ou false"),
+    (True, NUMBER, "il faut un nombre"),
+    (float("nan"), NUMBER, "il faut un nombre"),
+    ("1e999999999", NUMBER, "il faut un nombre"),
+    ("abc", NUMBER, "il faut un nombre"),
+    (2.5, INTEGER, "il faut un nombre entier"),
+    (3, STRING, "il faut un texte"),
+    ("2026-02-30", DATE, "il faut une date"),
+    ("26/02/2026", DATE, "il faut une date"),
+    ("six mois", DURATION, "il faut une durée"),
+    ({"a": 1}, ListType(NUMBER), "il faut une liste"),
+    ([None], ListType(EVENT), "il faut un objet"),
+    ([3], ListType(EVENT), "il faut un objet"),
 ])
 def test_value_from_json_errors(raw, typ, fragment):
     with pytest.raises(RecordError) as info:
         value_from_json(raw, typ, "x")
-    assert fragment in info.value.diagnostic.message and '"x' in info.value.diagnostic.message
+    assert fragment in info.value.diagnostic.message and "« x" in info.value.diagnostic.message
 
 
 @pytest.mark.parametrize("raw,typ,shown", [
-    (True, NUMBER, "got true"),
-    (3, STRING, "got 3"),
-    ("abc", NUMBER, 'got "abc"'),
-    ({"a": 1}, ListType(NUMBER), "got une table"),
-    (Decimal("1E+40"), NUMBER, "got 1E+40"),
+    (True, NUMBER, "pas true"),
+    (3, STRING, "pas 3"),
+    ("abc", NUMBER, 'pas "abc"'),
+    ({"a": 1}, ListType(NUMBER), "pas une table"),
+    (Decimal("1E+40"), NUMBER, "pas 1E+40"),
 ])
 def test_value_from_json_errors_show_the_value_as_json_not_python(raw, typ, shown):
     with pytest.raises(RecordError) as info:

@@ -158,7 +158,7 @@ def test_cli_graph_without_phases(capsys, tmp_path):
     f = tmp_path / "s.yaml"
     f.write_text("id: s\ntitle: T\nversion: '1'\n", encoding="utf-8")
     assert main(["graph", "--spec", str(f)]) == 1
-    assert "declares no phases" in capsys.readouterr().err
+    assert "ne déclare pas de phases" in capsys.readouterr().err
 
 
 def test_mermaid_escapes_and_reserved_ids(tmp_path):
@@ -218,4 +218,4 @@ def test_graph_checks_agree_with_reference_reachability(case):
 
 def test_cli_graph_on_a_vocabulary(capsys):
     assert main(["graph", "--spec", str(SPECS / "vocab.yaml")]) == 1
-    assert '"testvocab" is a vocabulary file: there is no graph to draw' in capsys.readouterr().err
+    assert "« testvocab » est un fichier de vocabulaire : il n'y a pas de graphe à dessiner" in capsys.readouterr().err

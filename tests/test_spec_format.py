@@ -394,9 +394,9 @@ def test_a_funding_rule_using_a_shared_block_cites_its_own_source(tmp_path, extr
 
 @pytest.mark.parametrize("declared, expr, error", [
     ("boolean", "rsa", None),
-    ("boolean", "age(birth_date, today)", "expected a yes/no condition"),
+    ("boolean", "age(birth_date, today)", "il faut une condition oui/non"),
     ("number", "age(birth_date, today) + 1", None),
-    ("date", "rsa", "expected a date"),
+    ("date", "rsa", "il faut une date"),
 ])
 def test_a_definition_type_is_checked(tmp_path, declared, expr, error):
     """`definitions.NAME.type` is the type the expression must have: the compiler checks it."""

@@ -38,7 +38,7 @@ def render() -> str:
            "Chaque problème que le moteur signale porte un **code** stable, en anglais (`expr.syntax.brackets`), "
            "et un message en français qui peut évoluer. Les tests, les sorties JSON (`code`, `error.code`, "
            "`violations[].code`), les réponses du serveur et cette page utilisent le code ; le message dit la "
-           "cause à l'endroit marqué, l'indice (« indice : ») la correction.", "",
+           "cause à l'endroit marqué, l'indice (`hint:`) la correction.", "",
            f"{len(CODES)} codes, tirés du registre `engine/codes.py` (un test vérifie que le code source n'en "
            "emploie pas d'autres, et que chacun y est employé).", "",
            "| sujet | codes |", "|---|---|"]

@@ -220,7 +220,8 @@ def binder_value(v, decl: dict, name: str):
 def _spec_of(path: str):
     spec = load_spec(path)
     if getattr(spec, "scope", None) is None:
-        raise ExpressionError(Diagnostic("this spec declares no expression scope", file=path, code="usage.spec"))
+        raise ExpressionError(Diagnostic("cette spec ne déclare pas d'expressions (un vocabulaire ?)", file=path,
+                                         code="usage.spec", hint="donnez la spec d'un dispositif"))
     return spec
 
 

@@ -14,10 +14,10 @@ SUFFIXES = {".dot": "dot", ".gv": "dot"}
 def run(args) -> int:
     spec = load_spec(args.spec)
     if not spec.phases:
-        what = "is a vocabulary file" if spec.kind == "vocabulary" else "declares no phases"
-        raise SpecError(Diagnostic(f'"{spec.id}" {what}: there is no graph to draw', file=str(args.spec),
+        what = "est un fichier de vocabulaire" if spec.kind == "vocabulary" else "ne déclare pas de phases"
+        raise SpecError(Diagnostic(f"« {spec.id} » {what} : il n'y a pas de graphe à dessiner", file=str(args.spec),
                                    code="graph.no_phases",
-                                   hint="give a spec with a `phases:` section (see specs/README.md)"))
+                                   hint="donnez une spec qui a une section `phases:` (voir specs/README.md)"))
     fmt = output_format(args, SUFFIXES, "mermaid")
     target = prepare(getattr(args, "output", None), "-o")
     refuse_inputs([target], spec_inputs(spec))

@@ -27,157 +27,170 @@ from engine.files.output import os_error_text
 def build_parser() -> argparse.ArgumentParser:
     """The parser table: every command, its arguments and its example (the handlers are in engine/cli/<command>.py,
     imported only for the command that runs)."""
-    p = Parser(prog="engine", description="dispositif engine: declarative rules for the Pas-de-Calais programmes.",
-               epilog="example:\n  engine check specs/", formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"engine {__version__}")
-    p.add_argument("--no-cache", action="store_true", help="do not read nor write the compiled-spec cache "
-                   "(same as ENGINE_NO_CACHE=1)")
+    p = Parser(prog="engine", description="dispositif engine : règles déclaratives des dispositifs du Pas-de-Calais.",
+               epilog="exemple :\n  engine check specs/")
+    p.add_argument("--version", action="version", version=f"engine {__version__}", help="affiche la version et quitte")
+    p.add_argument("--no-cache", action="store_true", help="ne lit ni n'écrit le cache des specs compilées "
+                   "(= ENGINE_NO_CACHE=1)")
     p.add_argument("--debug", action="store_true",
-                   help="print the Python traceback of every internal error on standard error (= ENGINE_DEBUG=1)")
-    subs = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+                   help="affiche sur la sortie d'erreur la trace Python de chaque erreur interne (= ENGINE_DEBUG=1)")
+    subs = p.add_subparsers(dest="command", metavar="COMMANDE", parser_class=Parser, title="commandes")
 
     def sub(name: str, help: str, example: str) -> argparse.ArgumentParser:
         s = subcommand(subs, name, help, example)
         s.set_defaults(handler=name)
         return s
 
-    s = sub("check", "Validate spec files: YAML, schema, expressions, phase graph; report every error.",
+    s = sub("check", "Vérifie des fichiers de spec : YAML, schéma, expressions, graphe des phases ; signale toutes les erreurs.",
             "engine check specs/")
-    s.add_argument("paths", nargs="*", default=["specs"], help="spec files or folders (default: specs/)")
-    s.add_argument("--json", action="store_true", help="print the diagnostics as JSON")
-    s.add_argument("--seeds", metavar="DIR", help="folder of the source texts the source: citations are checked "
-                   "against (default: $ENGINE_SEEDS, else ../shared/seeds)")
+    s.add_argument("paths", nargs="*", default=["specs"], metavar="CHEMINS",
+                   help="fichiers ou dossiers de specs (par défaut : specs/)")
+    s.add_argument("--json", action="store_true", help="écrit les diagnostics en JSON")
+    s.add_argument("--seeds", metavar="DOSSIER", help="dossier des textes sources où les citations source: sont "
+                   "vérifiées (par défaut : $ENGINE_SEEDS, sinon ../shared/seeds)")
 
-    s = sub("expr", "Evaluate one expression and print its value as JSON.",
+    s = sub("expr", "Évalue une expression et écrit sa valeur en JSON.",
             'engine expr "age(2000-05-01, today) >= 18 et 40% * 100 == 40" --at 2026-03-01')
-    s.add_argument("expression")
-    s.add_argument("--record", help="a JSON file with one record whose attributes are in scope")
-    s.add_argument("--spec", help="declare the attributes of this spec (and its imports) for type checking")
-    add_at(s, "the evaluation date (`today`); default: the current date")
+    s.add_argument("expression", help="l'expression, entre guillemets")
+    s.add_argument("--record", metavar="FICHIER", help="un fichier JSON d'un enregistrement, dont les attributs sont "
+                   "connus de l'expression")
+    s.add_argument("--spec", help="déclare les attributs de cette spec (et de ses imports) pour vérifier les types")
+    add_at(s, "la date d'évaluation (`today`) ; par défaut : la date du jour")
 
-    s = sub("schema", "Print the JSON Schema of the spec format, or of an output (--output).",
+    s = sub("schema", "Écrit le schéma JSON du format des specs, ou d'une sortie (--output).",
             "engine schema > spec.schema.json\n  engine schema --output evaluate > evaluate.output.schema.json")
     s.add_argument("--output", choices=["evaluate", "report", "diff", "explain"], default=None,
                    metavar="evaluate|report|diff|explain",
-                   help="print the JSON Schema of this command's JSON output instead (docs/output-schemas.md; "
-                        "explain: the trace of `engine explain --format json`)")
+                   help="écrit à la place le schéma JSON de la sortie JSON de cette commande (docs/output-schemas.md ; "
+                        "explain : la trace d'`engine explain --format json`)")
 
-    s = sub("evaluate", "Evaluate beneficiary records against a spec: one output line per input record.",
+    s = sub("evaluate", "Évalue des enregistrements de bénéficiaires selon une spec : une ligne de sortie par enregistrement.",
             "engine evaluate --spec specs/coach-jeunesse.yaml specs/samples/coach-jeunesse.records.jsonl "
             "--at 2026-06-01 -o out.jsonl")
-    s.add_argument("--spec", required=True)
-    s.add_argument("records", nargs="+", help="JSONL, JSON array or CSV files ('-' for standard input), or folders "
-                   "of them (their .jsonl, .ndjson, .json and .csv files, by name)")
-    add_at(s, "evaluation date (default: today)")
-    add_output(s, "output file, written atomically (default: standard output; format from --format or the suffix: "
-                  ".jsonl, .json, .csv, .txt)")
-    add_format(s, ["jsonl", "json", "csv", "text"], "jsonl (default when piped or with -o), json, csv, or text: a "
-               "short French verdict per record (the default on a terminal)")
+    s.add_argument("--spec", required=True, help="le fichier de spec du dispositif")
+    s.add_argument("records", nargs="+", metavar="ENREGISTREMENTS",
+                   help="fichiers JSONL, tableau JSON ou CSV (« - » pour l'entrée standard), ou dossiers qui en "
+                        "contiennent (leurs fichiers .jsonl, .ndjson, .json et .csv, par nom)")
+    add_at(s, "date d'évaluation (par défaut : aujourd'hui)")
+    add_output(s, "fichier de sortie, écrit de façon atomique (par défaut : la sortie standard ; format selon "
+                  "--format ou le suffixe : .jsonl, .json, .csv, .txt)")
+    add_format(s, ["jsonl", "json", "csv", "text"], "jsonl (par défaut dans un tube ou avec -o), json, csv, ou text : "
+               "un court verdict en français par enregistrement (par défaut dans un terminal)")
     add_csv_dialect(s)
-    s.add_argument("--verbose", action="store_true", help="with --format text: every rule, deadline and obligation, "
-                   "not only those that explain the answer")
-    s.add_argument("--summary", action="store_true", help="print counts on standard error at the end")
-    add_param(s, "value of a spec parameter (repeatable)")
-    add_jobs(s, "processes evaluating the records (default 1; auto: one per available core); the output is the "
-                "same, in the same order")
-    s.add_argument("--dask", metavar="local|tcp://HOST:PORT", help="evaluate on a Dask cluster (extra [dask]): "
-                   "'local' starts one on this machine (--jobs workers), else the scheduler's address")
+    s.add_argument("--verbose", action="store_true", help="avec --format text : chaque règle, échéance et obligation, "
+                   "pas seulement celles qui expliquent la réponse")
+    s.add_argument("--summary", action="store_true", help="écrit les comptes sur la sortie d'erreur à la fin")
+    add_param(s, "valeur d'un paramètre de la spec (répétable)")
+    add_jobs(s, "processus qui évaluent les enregistrements (par défaut 1 ; auto : un par cœur disponible) ; la "
+                "sortie est la même, dans le même ordre")
+    s.add_argument("--dask", metavar="local|tcp://HÔTE:PORT", help="évalue sur une grappe Dask (extra [dask]) : "
+                   "« local » en démarre une sur cette machine (--jobs workers), sinon l'adresse du planificateur")
 
-    s = sub("report", "Operation report: operator eligibility, funding plan, capacity, indicators, money due.",
+    s = sub("report", "Rapport d'une opération : éligibilité de l'opérateur, plan de financement, capacité, indicateurs, sommes dues.",
             "engine report --spec specs/chantiers-insertion.yaml --operation specs/samples/chantiers-insertion"
             ".operation.json --records specs/samples/chantiers-insertion.cohort.jsonl --at 2027-04-15")
-    s.add_argument("--spec", required=True)
-    s.add_argument("--operation", required=True)
-    s.add_argument("--records", required=True)
-    add_at(s)
+    s.add_argument("--spec", required=True, help="le fichier de spec du dispositif")
+    s.add_argument("--operation", required=True, metavar="OPERATION.json", help="l'opération (un objet JSON)")
+    s.add_argument("--records", required=True, metavar="COHORTE", help="les participants (JSONL, JSON ou CSV)")
+    add_at(s, "date du rapport (par défaut : aujourd'hui)")
     add_format(s, ["text", "json", "markdown", "csv"], json_flag=True)
     add_param(s)
     add_csv_dialect(s)
-    add_jobs(s, "processes reading the cohort (default: automatic, several for a JSONL file of 64 MiB or more; "
-                "auto: one per available core)")
-    s.add_argument("--dask", metavar="local|tcp://HOST:PORT", help="read the cohort (a JSONL file) on a Dask cluster "
-                   "(extra [dask]): 'local' starts one on this machine (--jobs workers), else the scheduler's address")
-    add_output(s, "output file, written atomically (format from --format or the suffix: .json, .md, .csv, else text)")
+    add_jobs(s, "processus qui lisent la cohorte (par défaut : automatique, plusieurs pour un fichier JSONL de "
+                "64 Mio ou plus ; auto : un par cœur disponible)")
+    s.add_argument("--dask", metavar="local|tcp://HÔTE:PORT", help="lit la cohorte (un fichier JSONL) sur une grappe "
+                   "Dask (extra [dask]) : « local » en démarre une sur cette machine (--jobs workers), sinon "
+                   "l'adresse du planificateur")
+    add_output(s, "fichier de sortie, écrit de façon atomique (format selon --format ou le suffixe : .json, .md, "
+                  ".csv, sinon texte)")
 
-    s = sub("diff", "Semantic diff between two spec versions (files or path@gitrev), with the impact on records.",
+    s = sub("diff", "Différences de sens entre deux versions d'une spec (fichiers ou chemin@révision), et leur effet sur des "
+            "enregistrements.",
             "engine diff specs/mobilite.yaml@HEAD~3 specs/mobilite.yaml --records specs/samples/mobilite.records.jsonl")
-    s.add_argument("old", help="the old version: a spec file or path@gitrev (e.g. specs/mobilite.yaml@HEAD~3)")
-    s.add_argument("new", help="the new version: a spec file or path@gitrev")
-    s.add_argument("--records", help="also evaluate these records (JSONL, JSON, CSV) under both versions")
-    add_at(s, "evaluation date for --records (default: today)")
+    s.add_argument("old", metavar="ANCIENNE", help="l'ancienne version : un fichier de spec ou chemin@révision "
+                   "(par exemple specs/mobilite.yaml@HEAD~3)")
+    s.add_argument("new", metavar="NOUVELLE", help="la nouvelle version : un fichier de spec ou chemin@révision")
+    s.add_argument("--records", help="évalue aussi ces enregistrements (JSONL, JSON, CSV) selon les deux versions")
+    add_at(s, "date d'évaluation pour --records (par défaut : aujourd'hui)")
     add_format(s, ["text", "json", "markdown", "html"],
-               "text (default), json, markdown, or html (one self-contained page)", json_flag=True)
-    add_output(s, "output file, written atomically (format from --format or the suffix)")
-    add_param(s, "value of a spec parameter for --records (repeatable)")
-    s.add_argument("--changed", metavar="OUT.jsonl",
-                   help="with --records: write every record that changes, with its changes (JSONL, atomically)")
-    s.add_argument("--operation", metavar="OP.json", help="with --records (the operation's cohort): the money impact "
-                   "on this operation, every amount before and after, to the cent")
-    s.add_argument("--seeds", metavar="DIR", help="folder of the source texts: the HTML page quotes the line each "
-                   "change cites (default: $ENGINE_SEEDS, else ../shared/seeds)")
-    s.add_argument("--site", metavar="SITE", help="a site built by engine docs: the HTML page links each change to "
-                   "its element on the new version's page")
-    s.add_argument("--site-url", metavar="URL", help="with --site: the URL the site is published at (links start "
-                   "with it instead of the folder)")
+               "text (par défaut), json, markdown, ou html (une page autonome)", json_flag=True)
+    add_output(s, "fichier de sortie, écrit de façon atomique (format selon --format ou le suffixe)")
+    add_param(s, "valeur d'un paramètre de la spec pour --records (répétable)")
+    s.add_argument("--changed", metavar="SORTIE.jsonl",
+                   help="avec --records : écrit chaque enregistrement qui change, avec ses changements (JSONL, de "
+                        "façon atomique)")
+    s.add_argument("--operation", metavar="OP.json", help="avec --records (la cohorte de l'opération) : l'effet sur "
+                   "les sommes de cette opération, chaque montant avant et après, au centime")
+    s.add_argument("--seeds", metavar="DOSSIER", help="dossier des textes sources : la page HTML cite la ligne de "
+                   "chaque changement (par défaut : $ENGINE_SEEDS, sinon ../shared/seeds)")
+    s.add_argument("--site", metavar="SITE", help="un site produit par engine docs : la page HTML relie chaque "
+                   "changement à son élément sur la page de la nouvelle version")
+    s.add_argument("--site-url", metavar="URL", help="avec --site : l'adresse où le site est publié (les liens "
+                   "commencent par elle au lieu du dossier)")
 
-    s = sub("test", "Run the examples embedded in specs.", "engine test specs/")
-    s.add_argument("paths", nargs="*", default=["specs"])
-    s.add_argument("--json", action="store_true")
-    s.add_argument("-k", dest="keyword", help="only examples whose name contains this text")
+    s = sub("test", "Exécute les exemples intégrés aux specs.", "engine test specs/")
+    s.add_argument("paths", nargs="*", default=["specs"], metavar="CHEMINS",
+                   help="fichiers ou dossiers de specs (par défaut : specs/)")
+    s.add_argument("--json", action="store_true", help="écrit les résultats en JSON")
+    s.add_argument("-k", dest="keyword", metavar="TEXTE", help="seulement les exemples dont le nom contient ce texte")
 
-    s = sub("graph", "Draw the phase graph of a spec (Mermaid or Graphviz dot).",
+    s = sub("graph", "Dessine le graphe des phases d'une spec (Mermaid ou dot de Graphviz).",
             "engine graph --spec specs/travailleurs-independants.yaml --format mermaid")
-    s.add_argument("--spec", required=True)
-    add_format(s, ["mermaid", "dot"], "mermaid (default) or dot (default for an output ending in .dot or .gv)")
-    add_output(s, "output file, written atomically (default: standard output)")
+    s.add_argument("--spec", required=True, help="le fichier de spec du dispositif")
+    add_format(s, ["mermaid", "dot"], "mermaid (par défaut) ou dot (par défaut pour une sortie en .dot ou .gv)")
+    add_output(s, "fichier de sortie, écrit de façon atomique (par défaut : la sortie standard)")
 
-    s = sub("docs", "Build a static documentation site: one French page per programme, plus an index.",
+    s = sub("docs", "Produit un site de documentation statique : une page en français par dispositif, et un index.",
             "engine docs specs/ -o site/")
-    s.add_argument("paths", nargs="*", default=["specs"], help="spec files or folders (default: specs/)")
-    add_output(s, "the site's folder: created, or replaced when it was built by engine docs", required=True,
+    s.add_argument("paths", nargs="*", default=["specs"], metavar="CHEMINS",
+                   help="fichiers ou dossiers de specs (par défaut : specs/)")
+    add_output(s, "le dossier du site : créé, ou remplacé s'il a été produit par engine docs", required=True,
                metavar="SITE")
-    s.add_argument("--seeds", metavar="DIR", help="folder of the source texts NN-file.txt (default: $ENGINE_SEEDS, "
-                   "else ../shared/seeds)")
+    s.add_argument("--seeds", metavar="DOSSIER", help="dossier des textes sources NN-fichier.txt (par défaut : "
+                   "$ENGINE_SEEDS, sinon ../shared/seeds)")
 
-    s = sub("explain", "Explain one record's decision: every rule, deadline, obligation window and path step "
-            "with its intermediate values, its place in the spec and its source in the text.",
+    s = sub("explain", "Explique la décision d'un enregistrement : chaque règle, échéance, période d'obligation et étape du "
+            "parcours, avec ses valeurs intermédiaires, sa place dans la spec et sa source dans le texte.",
             "engine explain --spec specs/accompagnement-social-professionnel-intensif.yaml "
             "specs/samples/accompagnement-social-professionnel-intensif.records.jsonl --id B-0001 --at 2026-06-01")
-    s.add_argument("--spec", required=True)
-    s.add_argument("record", nargs="?", help="a JSON file with one record, or a JSONL/JSON/CSV file and --id")
-    s.add_argument("--id", help="the id of the record to explain, in a file of several")
-    s.add_argument("--example", metavar="NAME", help="explain the spec's embedded example NAME instead of a record "
-                   "file (its record, date and parameters; --at and --param override them)")
-    add_at(s, "evaluation date (default: today)")
-    add_param(s, "value of a spec parameter (repeatable)")
-    s.add_argument("--rule", action="append", metavar="ID", help="only this eligibility rule or definition "
-                   "(repeatable)")
-    s.add_argument("--deadline", action="append", metavar="ID", help="only this deadline (repeatable)")
-    s.add_argument("--obligation", action="append", metavar="ID", help="only this obligation, with the working of "
-                   "every window (repeatable)")
-    s.add_argument("--transition", action="append", metavar="N", help="only the path steps taking this transition: "
-                   "its number in `transitions` (1-based), its id or FROM->TO (repeatable)")
-    add_format(s, ["text", "json"], "text (French) on a terminal, json when piped (default)")
-    add_output(s, "output file, written atomically (format from the suffix)")
+    s.add_argument("--spec", required=True, help="le fichier de spec du dispositif")
+    s.add_argument("record", nargs="?", metavar="ENREGISTREMENT", help="un fichier JSON d'un enregistrement, ou un "
+                   "fichier JSONL/JSON/CSV et --id")
+    s.add_argument("--id", help="l'identifiant de l'enregistrement à expliquer, dans un fichier qui en a plusieurs")
+    s.add_argument("--example", metavar="NOM", help="explique l'exemple NOM de la spec au lieu d'un fichier "
+                   "(son enregistrement, sa date et ses paramètres ; --at et --param les remplacent)")
+    add_at(s, "date d'évaluation (par défaut : aujourd'hui)")
+    add_param(s, "valeur d'un paramètre de la spec (répétable)")
+    s.add_argument("--rule", action="append", metavar="ID", help="seulement cette règle d'éligibilité ou cette "
+                   "définition (répétable)")
+    s.add_argument("--deadline", action="append", metavar="ID", help="seulement cette échéance (répétable)")
+    s.add_argument("--obligation", action="append", metavar="ID", help="seulement cette obligation, avec le calcul "
+                   "de chaque période (répétable)")
+    s.add_argument("--transition", action="append", metavar="N", help="seulement les étapes du parcours qui prennent "
+                   "cette transition : son numéro dans `transitions` (à partir de 1), son id ou DE->VERS (répétable)")
+    add_format(s, ["text", "json"], "text (en français) dans un terminal, json dans un tube (par défaut)")
+    add_output(s, "fichier de sortie, écrit de façon atomique (format selon le suffixe)")
 
     from engine.server.limits import Limits
 
     lim = Limits()
-    s = sub("serve", "Serve specs over HTTP: evaluate, report, explain, diff (extra [server], docs/server.md).",
+    s = sub("serve", "Sert des specs en HTTP : evaluate, report, explain, diff (extra [server], docs/server.md).",
             "engine serve specs/ --port 8000\n  curl -s -X POST 'http://127.0.0.1:8000/v1/specs/coach-jeunesse/"
             "evaluate?at=2026-06-01' -H 'content-type: application/json' -d '{\"id\": \"B-1\"}'")
-    s.add_argument("paths", nargs="*", default=["specs"], help="spec files or folders (default: specs/)")
-    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine "
-                   "only; 0.0.0.0 for every interface, behind a reverse proxy)")
-    s.add_argument("--port", type=port_arg, default=8000, help="port to listen on (default: 8000)")
-    s.add_argument("--token-file", metavar="FILE", help="require 'Authorization: Bearer TOKEN' on every request "
-                   "but /healthz, TOKEN being the first line of FILE")
+    s.add_argument("paths", nargs="*", default=["specs"], metavar="CHEMINS",
+                   help="fichiers ou dossiers de specs (par défaut : specs/)")
+    s.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (par défaut : 127.0.0.1, cette machine "
+                   "seulement ; 0.0.0.0 pour toutes les interfaces, derrière un proxy inverse)")
+    s.add_argument("--port", type=port_arg, default=8000, help="port d'écoute (par défaut : 8000)")
+    s.add_argument("--token-file", metavar="FICHIER", help="exige « Authorization: Bearer JETON » sur chaque requête "
+                   "sauf /healthz, JETON étant la première ligne de FICHIER")
     s.add_argument("--max-body-bytes", type=positive_int_arg, default=lim.max_body_bytes, metavar="N",
-                   help=f"largest request body, in bytes (default: {lim.max_body_bytes}, 10 MiB)")
+                   help=f"plus grand corps de requête, en octets (par défaut : {lim.max_body_bytes}, 10 Mio)")
     s.add_argument("--max-records", type=positive_int_arg, default=lim.max_records, metavar="N",
-                   help=f"most records in one request (evaluate, report cohort; default: {lim.max_records})")
+                   help=f"nombre maximal d'enregistrements par requête (evaluate, cohorte de report ; par défaut : "
+                        f"{lim.max_records})")
     s.add_argument("--max-seconds", type=seconds_arg, default=lim.max_seconds, metavar="S",
-                   help=f"longest time of one request, in seconds (default: {lim.max_seconds:g})")
+                   help=f"durée maximale d'une requête, en secondes (par défaut : {lim.max_seconds:g})")
     return p
 
 
@@ -296,9 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        sys.stderr.write(f"engine: internal error ({type(e).__name__}: {e}); this is a bug in the engine, "
-                         "please report it with the command line (set ENGINE_DEBUG=1 or use --debug for the "
-                         "traceback)\n")
+        sys.stderr.write(f"engine : erreur interne ({type(e).__name__} : {e}) ; c'est un défaut du moteur, "
+                         "merci de le signaler avec la ligne de commande (ENGINE_DEBUG=1 ou --debug montre la "
+                         "trace)\n")
         return 70
     finally:
         restore()

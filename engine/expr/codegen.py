@@ -48,8 +48,8 @@ _NOT_SET = object()  # an invariant's slot before its first use
 
 
 def _cost_exceeded():
-    raise R.DynamicTypeError(f"evaluation too costly: more than {R.MAX_COST:,} list items visited",
-                             hint="simplify the expression or reduce the input", code="eval.limit.cost")
+    raise R.DynamicTypeError(f"évaluation trop coûteuse : plus de {R.MAX_COST:,} éléments de listes parcourus".replace(",", "\u202f"),
+                             hint="simplifiez l'expression ou réduisez les données", code="eval.limit.cost")
 
 
 def get_field(v, name):
@@ -59,19 +59,19 @@ def get_field(v, name):
         return v.get(name, R.unknown(name))
     if v.__class__ is list:
         return [get_field(x, name) for x in v]
-    raise R.DynamicTypeError(f'cannot take the field "{name}" of {R.kind(v)}')
+    raise R.DynamicTypeError(f"impossible de prendre le champ « {name} » {R.of_kind(v)}")
 
 
 def as_list(v):
     if v.__class__ is list or v.__class__ is R.Unknown:
         return v
-    raise R.DynamicTypeError(f"expected a list, got {R.kind(v)}")
+    raise R.DynamicTypeError(f"une liste est attendue, pas {R.kind(v)}")
 
 
 def item_get(it, name):
     if it.__class__ is dict:
         return it.get(name, R.unknown(name))
-    raise R.DynamicTypeError(f'cannot take the field "{name}" of {R.kind(it)}')
+    raise R.DynamicTypeError(f"impossible de prendre le champ « {name} » {R.of_kind(it)}")
 
 
 def _days_between(a, b):
@@ -118,8 +118,8 @@ class _Gen(FilterGen):
     def emit(self, line: str, span=None) -> None:
         if self.ind > MAX_INDENT:
             raise ExpressionError(self.origin.diagnostic(
-                self.text, self.span[0], "expression nested too deeply once its definitions are expanded",
-                hint="simplify the definitions it uses", code="expr.limit.depth"))
+                self.text, self.span[0], "expression trop imbriquée une fois ses définitions remplacées",
+                hint="simplifiez les définitions qu'elle utilise", code="expr.limit.depth"))
         self.lines.append("    " * self.ind + line)
         self.where.append((self.text, self.origin, span or self.span))
 

@@ -66,16 +66,16 @@ def _make_fail(ns: dict, t: Template, origin: TextOrigin):
         if isinstance(exc, R.DynamicTypeError):
             message, hint, code = exc.message, exc.hint, exc.code
         elif isinstance(exc, KeyError):  # the caller did not bind a name (absent attributes must be unknown(name))
-            message, hint, code = f"no value was given for {exc.args[0]!r}" if exc.args else "missing value", \
-                "bind every declared name in env (unknown(name) when absent)", "eval.unbound"
+            message, hint, code = f"aucune valeur n'a été donnée pour « {exc.args[0]} »" if exc.args else "valeur manquante", \
+                "liez chaque nom déclaré dans env (unknown(name) quand il est absent)", "eval.unbound"
         elif isinstance(exc, ZeroDivisionError):
-            message, hint, code = "division by zero", "check that the divisor is not 0 first", \
+            message, hint, code = "division par zéro", "vérifiez d'abord que le diviseur n'est pas 0", \
                 "eval.division_by_zero"
         elif isinstance(exc, (OverflowError, ValueError)) and ("date" in str(exc).lower() or
                                                                "year" in str(exc).lower()):
-            message, hint, code = "date out of range (years 1 to 9999)", None, "eval.range"
+            message, hint, code = "date hors limites (années 1 à 9999)", None, "eval.range"
         else:
-            message, hint, code = "number out of range", None, "eval.range"
+            message, hint, code = "nombre hors limites", None, "eval.range"
         return EvaluationError((where_origin or origin).diagnostic(text, span[0], message,
                                                                    width=max(1, span[1] - span[0]), hint=hint,
                                                                    code=code))
@@ -154,11 +154,11 @@ def _compile(text: str, scope: Scope, origin: TextOrigin, expect: Type | None, p
     ann = Annotations()
     t = checker.check(node, ann)
     if expect is not None and not checker.diagnostics and unify(expect, t) is None:
-        what = "a yes/no condition" if expect == BOOLEAN else expect.describe()
+        what = "une condition oui/non" if expect == BOOLEAN else expect.describe()
         hint = None
         if expect == BOOLEAN and is_numeric(t):
-            hint = "compare it with something, e.g. ... >= 2"
-        checker.error(node, f"expected {what}, got {t.describe()}", hint=hint, code="expr.type.expected")
+            hint = "comparez-la à quelque chose, par exemple ... >= 2"
+        checker.error(node, f"il faut {what}, pas {t.describe()}", hint=hint, code="expr.type.expected")
     if checker.diagnostics:
         raise ExpressionError(checker.diagnostics)
     gen = _Gen(text, origin)
@@ -168,8 +168,8 @@ def _compile(text: str, scope: Scope, origin: TextOrigin, expect: Type | None, p
         template, source = _template(gen, result)
     except (SyntaxError, RecursionError, MemoryError):  # CPython: more than 20 nested loops (and/or/where)
         raise ExpressionError(origin.diagnostic(
-            text, 0, "expression nested too deeply to be compiled (too many and/or/where inside one another)",
-            width=len(text), hint="write it with fewer levels of brackets around and/or/where",
+            text, 0, "expression trop imbriquée pour être compilée (trop de and/or/where les uns dans les autres)",
+            width=len(text), hint="écrivez-la avec moins de niveaux de parenthèses autour des and/or/where",
             code="expr.limit.depth")) from None
     return template, t, frozenset(checker.names_read), node, source
 

@@ -107,13 +107,13 @@ def _err(text: str, origin: TextOrigin | None, offset: int, message: str, *, wid
 def parse(text: str, origin: TextOrigin | None = None) -> N.Node:
     """Parse ``text`` into an AST. Raises ExpressionError (positioned through ``origin``)."""
     if not isinstance(text, str):
-        raise _err(str(text), origin, 0, f"expected an expression (text), got {type(text).__name__}",
+        raise _err(str(text), origin, 0, f"une expression (un texte) est attendue, pas {type(text).__name__}",
                    code="expr.syntax")
     if len(text) > MAX_LENGTH:
-        raise _err(text[:200], origin, 0, f"expression too long: {len(text):,} characters (the limit is "
-                   f"{MAX_LENGTH:,})", hint="split it into named definitions", code="expr.limit.length")
+        raise _err(text[:200], origin, 0, f"expression trop longue : {len(text):,} caractères (la limite est de "
+                   f"{MAX_LENGTH:,})".replace(",", "\u202f"), hint="découpez-la en définitions nommées", code="expr.limit.length")
     if not text.strip():
-        raise _err(text, origin, 0, "empty expression", hint='write a condition such as rsa and age(birth_date, '
+        raise _err(text, origin, 0, "expression vide", hint='écrivez une condition comme rsa and age(date_naissance, '
                    'today) <= 25', code="expr.syntax")
     _prescan(text, origin)
     try:
@@ -151,30 +151,30 @@ def _prescan(text: str, origin) -> None:
             while j < n and text[j] != c and text[j] != "\n":
                 j += 2 if text[j] == "\\" else 1
             if j >= n or text[j] != c:
-                raise _err(text, origin, i, "unterminated text: the quote is never closed",
-                           hint=f"add the closing {c} at the end of the text", code="expr.syntax.string")
+                raise _err(text, origin, i, "texte non terminé : le guillemet n'est jamais fermé",
+                           hint=f"ajoutez le {c} fermant à la fin du texte", code="expr.syntax.string")
             i = j + 1
             continue
         if c in "([":
             stack.append((c, i))
             if len(stack) > MAX_BRACKETS:
-                raise _err(text, origin, i, f"expression nested too deeply: more than {MAX_BRACKETS} levels of "
-                           "brackets", hint="split it into named definitions", code="expr.limit.depth")
+                raise _err(text, origin, i, f"expression trop imbriquée : plus de {MAX_BRACKETS} niveaux de "
+                           "parenthèses", hint="découpez-la en définitions nommées", code="expr.limit.depth")
         elif c in ")]":
             if not stack:
-                raise _err(text, origin, i, f"unbalanced '{c}': there is no opening '{pairs[c]}' before it",
-                           hint=f"remove this '{c}' or add the missing '{pairs[c]}'", code="expr.syntax.brackets")
+                raise _err(text, origin, i, f"« {c} » sans « {pairs[c]} » ouvrant avant lui",
+                           hint=f"retirez ce « {c} » ou ajoutez le « {pairs[c]} » qui manque", code="expr.syntax.brackets")
             opener, pos = stack.pop()
             if opener != pairs[c]:
                 closer = ")" if opener == "(" else "]"
-                raise _err(text, origin, i, f"'{c}' closes the '{opener}' at column {pos + 1}",
-                           hint=f"expected '{closer}' here", code="expr.syntax.brackets")
+                raise _err(text, origin, i, f"« {c} » ferme le « {opener} » de la colonne {pos + 1}",
+                           hint=f"« {closer} » est attendu ici", code="expr.syntax.brackets")
         i += 1
     if stack:
         opener, pos = stack[-1]
         closer = ")" if opener == "(" else "]"
-        raise _err(text, origin, pos, f"unbalanced '{opener}': it is never closed",
-                   hint=f"add the missing '{closer}'", code="expr.syntax.brackets")
+        raise _err(text, origin, pos, f"« {opener} » n'est jamais fermé",
+                   hint=f"ajoutez le « {closer} » qui manque", code="expr.syntax.brackets")
 
 
 # ------------------------------------------------------------------------------------ syntax errors
@@ -182,28 +182,28 @@ def _prescan(text: str, origin) -> None:
 _VALUE_TERMS = {"NUMBER", "PERCENT", "DATE", "STRING", "NAME", "TRUE", "FALSE", "LPAR", "LSQB", "MINUS", "NOT",
                 "IF"}
 _TERM_WORDS = {
-    "RPAR": "')'", "RSQB": "']'", "COMMA": "','", "THEN": "'then'/'alors'", "ELSE": "'else'/'sinon'",
-    "COMP_OP": "a comparison (==, <, ...)", "ADD_OP": "an operator (+, -, ...)", "MUL_OP": "an operator",
-    "_AND": "'and'", "_OR": "'or'", "IN": "'in'", "_WHERE": "'where'", "DOT": "'.'", "UNIT": "a unit (days, "
-    "weeks, months, years)", "$END": "the end of the expression",
+    "RPAR": "« ) »", "RSQB": "« ] »", "COMMA": "« , »", "THEN": "« then »/« alors »", "ELSE": "« else »/« sinon »",
+    "COMP_OP": "une comparaison (==, <, ...)", "ADD_OP": "un opérateur (+, -, ...)", "MUL_OP": "un opérateur",
+    "_AND": "« and »", "_OR": "« or »", "IN": "« in »", "_WHERE": "« where »", "DOT": "« . »", "UNIT": "une unité "
+    "(jours, semaines, mois, ans)", "$END": "la fin de l'expression",
 }
 
 
 def _describe_expected(expected) -> str:
     words: list[str] = []
     if set(expected) & {"NUMBER", "NAME", "STRING", "DATE"}:  # ("(" alone after a name means a call)
-        words.append("a value (a number, a name, a text, a date...)")
+        words.append("une valeur (un nombre, un nom, un texte, une date...)")
     for t in ("RPAR", "RSQB", "COMMA", "THEN", "ELSE", "UNIT", "IN"):
         if t in expected:
             words.append(_TERM_WORDS[t])
     if not words:
         if set(expected) & {"COMP_OP", "ADD_OP", "MUL_OP", "_AND", "_OR"}:
-            words.append("an operator (and, or, ==, +, ...)")
+            words.append("un opérateur (and, or, ==, +, ...)")
         elif "$END" in expected:
-            words.append("the end of the expression")
+            words.append("la fin de l'expression")
         else:
-            words.append("something else")
-    return " or ".join(words)
+            words.append("autre chose")
+    return " ou ".join(words)
 
 
 def _syntax_error(text: str, origin, e: UnexpectedInput) -> ExpressionError:
@@ -212,22 +212,22 @@ def _syntax_error(text: str, origin, e: UnexpectedInput) -> ExpressionError:
         c = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
         hint = None
         if c == "=":
-            hint = 'to compare, write "=="'
+            hint = 'pour comparer, écrivez « == »'
         elif c == "&":
-            hint = 'write "and" (or "et")'
+            hint = 'écrivez « and » (ou « et »)'
         elif c == "|":
-            hint = 'write "or" (or "ou")'
+            hint = 'écrivez « or » (ou « ou »)'
         elif c == "!":
-            hint = 'write "not" (or "non"), or "!=" for "is different from"'
+            hint = 'écrivez « not » (ou « non »), ou « != » pour « est différent de »'
         elif c == "%":
-            hint = "write percentages right after the number, e.g. 40%"
+            hint = "écrivez le pourcentage juste après le nombre, par exemple 40%"
         elif c in "≥≤≠":
-            hint = "write " + {"≥": ">=", "≤": "<=", "≠": "!="}[c]
+            hint = "écrivez " + {"≥": ">=", "≤": "<=", "≠": "!="}[c]
         elif c in "«»“”‘’":
-            hint = 'write texts between straight quotes: "..."'
+            hint = 'écrivez les textes entre guillemets droits : "..."'
         elif c == "'" or c == '"':
-            hint = "a text must end on the same line"
-        return _err(text, origin, e.pos_in_stream, f"unexpected character {c!r}", hint=hint,
+            hint = "un texte se termine sur la même ligne"
+        return _err(text, origin, e.pos_in_stream, f"caractère inattendu « {c} »", hint=hint,
                     code="expr.syntax.character")
     if isinstance(e, UnexpectedToken) and e.token.type != "$END":
         tok: Token = e.token
@@ -235,27 +235,27 @@ def _syntax_error(text: str, origin, e: UnexpectedInput) -> ExpressionError:
         width = max(1, len(str(tok)))
         before = text[:start].rstrip()
         if tok.type == "NAME" and before and before[-1].isdigit() and "UNIT" in e.expected:
-            hint = did_you_mean(str(tok).lower(), UNITS) or "units: days/jours, weeks/semaines, months/mois, years/ans"
-            return _err(text, origin, start, f'unknown unit "{tok}"', width=width, hint=hint,
+            hint = did_you_mean(str(tok).lower(), UNITS) or "unités : jours/days, semaines/weeks, mois/months, ans/years"
+            return _err(text, origin, start, f"unité inconnue « {tok} »", width=width, hint=hint,
                         code="expr.syntax.unit")
         if tok.type == "_WHERE":
-            return _err(text, origin, start, f'unexpected "{tok}": a filter must be in brackets here', width=width,
-                        hint='e.g. count(events where type == "appointment") >= 1', code="expr.syntax.where")
+            return _err(text, origin, start, f"« {tok} » n'est pas attendu ici : un filtre se met entre parenthèses", width=width,
+                        hint='par exemple count(events where type == "rdv") >= 1', code="expr.syntax.where")
         if tok.type == "NAME" and str(tok).lower() in ("is", "est", "equals", "egal"):
-            return _err(text, origin, start, f'unexpected word "{tok}"', width=width,
-                        hint='to compare, write "==" (or "!=")', code="expr.syntax")
-        what = f'"{tok}"' if tok.type != "NAME" else f'name "{tok}"'
+            return _err(text, origin, start, f"mot inattendu : « {tok} »", width=width,
+                        hint="pour comparer, écrivez « == » (ou « != »)", code="expr.syntax")
+        what = f"« {tok} »" if tok.type != "NAME" else f"le nom « {tok} »"
         hint = None
         if tok.type in ("NAME", "NUMBER", "STRING", "DATE", "PERCENT", "TRUE", "FALSE") and \
                 set(e.expected) & {"_AND", "COMP_OP", "ADD_OP"}:
-            return _err(text, origin, start, f"unexpected {what}: an operator (and, or, ==, +, ...) is missing "
-                        "before it", width=width, hint="or a comma, if it is the next argument of a function",
+            return _err(text, origin, start, f"{what} n'est pas attendu ici : il manque un opérateur (and, or, ==, +, ...) "
+                        "avant", width=width, hint="ou une virgule, si c'est l'argument suivant d'une fonction",
                         code="expr.syntax")
         if tok.type == "COMMA" and before[-1:].isdigit() and text[tok.end_pos:tok.end_pos + 1].isdigit():
-            hint = "decimals are written with a point: 0.5, not 0,5"
+            hint = "les décimales s'écrivent avec un point : 0.5, pas 0,5"
         if tok.type == "COMP_OP" and "COMP_OP" not in e.expected and before:
-            hint = "comparisons cannot be chained: write a <= x and x <= b"
-        return _err(text, origin, start, f"unexpected {what}: expected {_describe_expected(e.expected)}",
+            hint = "les comparaisons ne s'enchaînent pas : écrivez a <= x and x <= b"
+        return _err(text, origin, start, f"{what} n'est pas attendu ici : il faut {_describe_expected(e.expected)}",
                     width=width, hint=hint, code="expr.syntax")
     # end of input
     expected = getattr(e, "expected", None) or ()
@@ -267,8 +267,8 @@ def _syntax_error(text: str, origin, e: UnexpectedInput) -> ExpressionError:
         start -= 1
     hint = None
     if last in "+-*/<>=" or text.rstrip().lower().endswith((" and", " or", " et", " ou", " not", " non")):
-        hint = "the operator at the end has nothing on its right"
-    return _err(text, origin, start, f"unexpected end of the expression: expected {_describe_expected(expected)}",
+        hint = "l'opérateur final n'a rien à sa droite"
+    return _err(text, origin, start, f"fin inattendue de l'expression : il faut {_describe_expected(expected)}",
                 width=max(1, end - start), hint=hint, code="expr.syntax.end")
 
 
@@ -320,23 +320,23 @@ def _leaf(t: Tree) -> N.Node:
     s = str(tok)
     if kind == "number":
         if len(s) > 30:
-            raise _Located(span[0], "number too long (more than 30 digits)", width=len(s), code="expr.limit.number")
+            raise _Located(span[0], "nombre trop long (plus de 30 chiffres)", width=len(s), code="expr.limit.number")
         return N.Number(span, int(s) if "." not in s else Decimal(s), s)
     if kind == "duration_lit":
         parts = durations.parse_parts(s)
         if parts is None or any(n >= 10**6 for n, _unit in parts):
-            raise _Located(span[0], "duration too long", width=len(s), code="expr.limit.number")
+            raise _Located(span[0], "durée trop longue", width=len(s), code="expr.limit.number")
         return N.DurationLit(span, Duration(*durations.months_days(s)), s)
     if kind == "percent":
         if len(s) > 30:
-            raise _Located(span[0], "number too long (more than 30 digits)", width=len(s), code="expr.limit.number")
+            raise _Located(span[0], "nombre trop long (plus de 30 chiffres)", width=len(s), code="expr.limit.number")
         return N.Number(span, Decimal(s[:-1]).scaleb(-2), s)
     if kind == "date":
         try:
             return N.DateLit(span, date.fromisoformat(s))
         except ValueError:
-            raise _Located(span[0], f"invalid date {s}", width=len(s), hint="dates are written YYYY-MM-DD with a "
-                           "day that exists in that month, e.g. 2026-02-28", code="expr.syntax.date") from None
+            raise _Located(span[0], f"date invalide {s}", width=len(s), hint="une date s'écrit AAAA-MM-JJ avec un "
+                           "jour qui existe dans ce mois, par exemple 2026-02-28", code="expr.syntax.date") from None
     if kind == "string":
         return N.String(span, _string_value(s))
     if kind == "true":
@@ -372,11 +372,11 @@ def _convert(root, text: str) -> N.Node:
         if isinstance(node, N.Node) and t.data != "paren":
             count += 1
             if count > MAX_NODES:
-                raise _Located(node.span[0], f"expression too large: more than {MAX_NODES:,} elements",
-                               hint="split it into named definitions", code="expr.limit.nodes")
+                raise _Located(node.span[0], f"expression trop grande : plus de {MAX_NODES:,} éléments".replace(",", "\u202f"),
+                               hint="découpez-la en définitions nommées", code="expr.limit.nodes")
             if depth > MAX_DEPTH:
-                raise _Located(node.span[0], f"expression nested too deeply: more than {MAX_DEPTH} levels",
-                               hint="simplify it (e.g. 'not not x' is x) or split it into named definitions",
+                raise _Located(node.span[0], f"expression trop imbriquée : plus de {MAX_DEPTH} niveaux",
+                               hint="simplifiez-la (« not not x » vaut x) ou découpez-la en définitions nommées",
                                code="expr.limit.depth")
         elif t.data in ("paren", "args"):
             depth -= 1  # brackets and argument lists are not a level of their own
@@ -405,16 +405,16 @@ def _build(t: Tree, kids: list, text: str):
         num, unit = kids
         s = str(num)
         if "." in s:
-            raise _Located(span[0], f"a duration needs a whole number, got {s}", width=span[1] - span[0],
-                           hint="write it in a smaller unit, e.g. 45 days instead of 1.5 months",
+            raise _Located(span[0], f"une durée compte des unités entières, pas {s}", width=span[1] - span[0],
+                           hint="écrivez-la dans une unité plus petite, par exemple 45 jours au lieu de 1.5 mois",
                            code="expr.syntax.duration")
         # a whole number here is not written with the digits 0-9 (the DURATION terminal takes the others)
-        raise _Located(span[0], f"a duration is written with the digits 0 to 9, got {s}", width=span[1] - span[0],
+        raise _Located(span[0], f"une durée s'écrit avec les chiffres de 0 à 9, pas {s}", width=span[1] - span[0],
                        code="expr.syntax.duration")
     if d == "field":
         target, name = kids
         if str(name).lower() in KEYWORDS:
-            raise _Located(name.start_pos, f'"{name}" is a keyword, not a field name', code="expr.syntax")
+            raise _Located(name.start_pos, f"« {name} » est un mot réservé, pas un nom de champ", code="expr.syntax")
         return N.Field(span, target, str(name), _span(name))
     if d == "neg":
         operand = kids[1]

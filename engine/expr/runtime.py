@@ -132,20 +132,20 @@ def add_duration(d: date, dur: Duration, sign: int = 1) -> date:
 def months_between(a: date, b: date) -> int:
     """Whole months from ``a`` to ``b``: the largest m with add_months(a, m) <= b (negative if b < a)."""
     if a.__class__ is not date or b.__class__ is not date:
-        raise DynamicTypeError("months_between expects two dates")
+        raise DynamicTypeError("months_between attend deux dates")
     return calendar.months_between(a, b)
 
 
 def age(birth: date, on: date) -> int:
     """Whole years from ``birth`` to ``on`` (birthday on 29 February: 28 February in non-leap years)."""
     if birth.__class__ is not date or on.__class__ is not date:
-        raise DynamicTypeError("age expects two dates: age(birth_date, on)")
+        raise DynamicTypeError("age attend deux dates : age(date_naissance, date)")
     return calendar.age(birth, on)
 
 
 def days_between(a: date, b: date) -> int:
     if not (isinstance(a, date) and isinstance(b, date)):
-        raise DynamicTypeError("days_between expects two dates")
+        raise DynamicTypeError("days_between attend deux dates")
     return (b - a).days
 
 
@@ -158,16 +158,16 @@ def is_number(v) -> bool:
 
 def round_half_up(x, n=0):
     if not is_number(x):
-        raise DynamicTypeError("round expects a number")
+        raise DynamicTypeError("round attend un nombre")
     if n.__class__ is not int and not (n.__class__ is Decimal and n == n.to_integral_value()):
-        raise DynamicTypeError("the number of decimals of round must be a whole number")
+        raise DynamicTypeError("le nombre de décimales de round doit être un nombre entier")
     n = int(n)
     if not 0 <= n <= 12:
-        raise DynamicTypeError("round keeps between 0 and 12 decimals", code="eval.range")
+        raise DynamicTypeError("round garde de 0 à 12 décimales", code="eval.range")
     try:
         return Decimal(x).quantize(Decimal(1).scaleb(-n), rounding=ROUND_HALF_UP)
     except InvalidOperation:
-        raise DynamicTypeError("number too large to round", code="eval.range") from None
+        raise DynamicTypeError("nombre trop grand pour être arrondi", code="eval.range") from None
 
 
 _ZERO = Duration()
@@ -187,18 +187,18 @@ def compare_durations(a: Duration, b: Duration) -> int:
         if other.months <= 0 and other.days <= 0:
             return -flip
     raise DynamicTypeError(
-        f"cannot compare a duration of {_dur_words(a)} with a duration of {_dur_words(b)}: a month has no fixed "
-        "number of days", hint="compare dates, or use days_between(a, b) or months_between(a, b)",
+        f"impossible de comparer une durée de {_dur_words(a)} et une durée de {_dur_words(b)} : un mois n'a pas de "
+        "nombre de jours fixe", hint="comparez des dates, ou utilisez days_between(a, b) ou months_between(a, b)",
         code="eval.duration_units")
 
 
 def _dur_words(d: Duration) -> str:
     parts = []
     if d.months:
-        parts.append(f"{d.months} months")
+        parts.append(f"{d.months} mois")
     if d.days or not parts:
-        parts.append(f"{d.days} days")
-    return " ".join(parts)
+        parts.append(f"{d.days} jour{'s' if abs(d.days) > 1 else ''}")
+    return " et ".join(parts)
 
 
 # -------------------------------------------------------------------------------------- dynamic checks
@@ -206,22 +206,27 @@ def _dur_words(d: Duration) -> str:
 def kind(v) -> str:
     c = v.__class__
     if c is bool:
-        return "a yes/no value"
+        return "une valeur oui/non"
     if c is int or c is Decimal:
-        return "a number"
+        return "un nombre"
     if c is str:
-        return "a text"
+        return "un texte"
     if c is date:
-        return "a date"
+        return "une date"
     if c is Duration:
-        return "a duration"
+        return "une durée"
     if c is list:
-        return "a list"
+        return "une liste"
     if c is dict:
-        return "a record"
+        return "un objet"
     if c is Unknown:
-        return "an unknown value"
-    return "a value"
+        return "une valeur inconnue"
+    return "une valeur"
+
+
+def of_kind(v) -> str:
+    """« d'un nombre », « d'une liste »: :func:`kind` after « de »."""
+    return "d'" + kind(v)
 
 
 def _same_kind(a, b) -> bool:
@@ -234,7 +239,7 @@ def values_equal(a, b):
     if a.__class__ is Unknown or b.__class__ is Unknown:
         return unknown_of(a, b)
     if not _same_kind(a, b):
-        raise DynamicTypeError(f"cannot compare {kind(a)} with {kind(b)}")
+        raise DynamicTypeError(f"impossible de comparer {kind(a)} et {kind(b)}")
     if a.__class__ is Duration:
         return compare_durations(a, b) == 0
     if a.__class__ is list:
@@ -264,8 +269,8 @@ def compare(op: str, a, b):
         return r if r.__class__ is Unknown else not r
     if not _same_kind(a, b) or a.__class__ in (bool, str, list, dict):
         if _same_kind(a, b):
-            raise DynamicTypeError(f"cannot order {kind(a)}s with {op}")
-        raise DynamicTypeError(f"cannot compare {kind(a)} with {kind(b)}")
+            raise DynamicTypeError(f"impossible de classer {kind(a)} et {kind(b)} avec {op}")
+        raise DynamicTypeError(f"impossible de comparer {kind(a)} et {kind(b)}")
     c = compare_durations(a, b) if a.__class__ is Duration else (a > b) - (a < b)
     return {"<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[op]
 
@@ -277,7 +282,7 @@ def contains(x, xs):
     if xs.__class__ is Unknown:
         return xs
     if xs.__class__ is not list:
-        raise DynamicTypeError(f"'in' expects a list on its right, got {kind(xs)}")
+        raise DynamicTypeError(f"« in » attend une liste à sa droite, pas {kind(xs)}")
     acc = None
     for item in xs:
         r = values_equal(x, item)
@@ -291,7 +296,7 @@ def contains(x, xs):
 def as_bool(v):
     if v is True or v is False or v.__class__ is Unknown:
         return v
-    raise DynamicTypeError(f"expected a yes/no value, got {kind(v)}")
+    raise DynamicTypeError(f"une valeur oui/non est attendue, pas {kind(v)}")
 
 
 def arith(op: str, a, b):
@@ -307,7 +312,7 @@ def arith(op: str, a, b):
             return add_duration(b, a)
         if ca is Duration and cb is Duration:
             return a + b
-        raise _cannot("add", a, b, hint='write a duration with its unit, e.g. "15 days"'
+        raise _cannot("add", a, b, hint="écrivez une durée avec son unité, par exemple « 15 jours »"
                       if (ca is date and num_b) or (cb is date and num_a) else None)
     if op == "-":
         if num_a and num_b:
@@ -330,7 +335,7 @@ def arith(op: str, a, b):
     if op == "/":
         if num_a and num_b:
             if b == 0:
-                raise DynamicTypeError("division by zero", hint="check that the divisor is not 0 first",
+                raise DynamicTypeError("division par zéro", hint="vérifiez d'abord que le diviseur n'est pas 0",
                                        code="eval.division_by_zero")
             return Decimal(a) / b
         raise _cannot("divide", a, b)
@@ -342,11 +347,13 @@ def _whole(n) -> int:
         return n
     if n == n.to_integral_value():
         return int(n)
-    raise DynamicTypeError("a duration can only be multiplied by a whole number")
+    raise DynamicTypeError("une durée ne se multiplie que par un nombre entier")
 
 
 def _cannot(verb: str, a, b, hint=None) -> DynamicTypeError:
-    return DynamicTypeError(f"cannot {verb} {kind(a)} and {kind(b)}", hint=hint)
+    words = {"add": f"d'additionner {kind(a)} et {kind(b)}", "subtract": f"de soustraire {kind(b)} {of_kind(a)}",
+             "multiply": f"de multiplier {kind(a)} par {kind(b)}", "divide": f"de diviser {kind(a)} par {kind(b)}"}
+    return DynamicTypeError(f"impossible {words[verb]}", hint=hint)
 
 
 def negate(a):
@@ -354,14 +361,14 @@ def negate(a):
         return -a
     if a.__class__ is Duration:
         return -a
-    raise DynamicTypeError(f"cannot negate {kind(a)}")
+    raise DynamicTypeError(f"impossible de prendre l'opposé {of_kind(a)}")
 
 
 # ------------------------------------------------------------------------------------------ aggregates
 
 def _list(xs, func):
     if xs.__class__ is not list:
-        raise DynamicTypeError(f"{func} expects a list, got {kind(xs)}")
+        raise DynamicTypeError(f"{func} attend une liste, pas {kind(xs)}")
     acc = None
     for x in xs:
         if x.__class__ is Unknown:
@@ -371,7 +378,7 @@ def _list(xs, func):
 
 def agg_count(xs):
     if xs.__class__ is not list:
-        raise DynamicTypeError(f"count expects a list, got {kind(xs)}")
+        raise DynamicTypeError(f"count attend une liste, pas {kind(xs)}")
     return len(xs)
 
 
@@ -392,13 +399,13 @@ def agg_sum(xs):
         total = Duration()
         for x in xs:
             if x.__class__ is not Duration:
-                raise DynamicTypeError(f"sum: cannot add {kind(x)} to a duration")
+                raise DynamicTypeError(f"sum : impossible d'ajouter {kind(x)} à une durée")
             total = total + x
         return total
     total = 0
     for x in xs:
         if not is_number(x):
-            raise DynamicTypeError(f"sum expects numbers, got {kind(x)}")
+            raise DynamicTypeError(f"sum attend des nombres, pas {kind(x)}")
         total += x
     return total
 
@@ -408,11 +415,11 @@ def agg_avg(xs):
     if u is not None:
         return u
     if not xs:
-        raise DynamicTypeError("avg of an empty list has no value", hint="guard it with count(...) > 0",
+        raise DynamicTypeError("avg d'une liste vide n'a pas de valeur", hint="gardez le calcul par count(...) > 0",
                                code="eval.empty")
     total = agg_sum(xs)
     if total.__class__ is Duration:
-        raise DynamicTypeError("avg expects numbers, got durations")
+        raise DynamicTypeError("avg attend des nombres, pas des durées")
     return Decimal(total) / len(xs)
 
 
@@ -429,11 +436,11 @@ def agg_minmax(xs, func: str):
     if u is not None:
         return u
     if not xs:
-        raise DynamicTypeError(f"{func} of an empty list has no value", hint="guard it with count(...) > 0",
+        raise DynamicTypeError(f"{func} d'une liste vide n'a pas de valeur", hint="gardez le calcul par count(...) > 0",
                                code="eval.empty")
     best = xs[0]
     if best.__class__ in (bool, str, list, dict):
-        raise DynamicTypeError(f"{func} expects numbers, dates or durations, got {kind(best)}")
+        raise DynamicTypeError(f"{func} attend des nombres, des dates ou des durées, pas {kind(best)}")
     for x in xs[1:]:
         c = compare("<", x, best) if func == "min" else compare(">", x, best)
         if c:
@@ -444,7 +451,7 @@ def agg_minmax(xs, func: str):
 def agg_any(xs):
     """Kleene OR over a list of yes/no values."""
     if xs.__class__ is not list:
-        raise DynamicTypeError(f"any expects a list, got {kind(xs)}")
+        raise DynamicTypeError(f"any attend une liste, pas {kind(xs)}")
     acc = None
     for x in xs:
         x = as_bool(x)
@@ -458,7 +465,7 @@ def agg_any(xs):
 def agg_all(xs):
     """Kleene AND over a list of yes/no values."""
     if xs.__class__ is not list:
-        raise DynamicTypeError(f"all expects a list, got {kind(xs)}")
+        raise DynamicTypeError(f"all attend une liste, pas {kind(xs)}")
     acc = None
     for x in xs:
         x = as_bool(x)

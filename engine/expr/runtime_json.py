@@ -80,7 +80,7 @@ def parse_date(text: str) -> date | None:
 
 
 def _bad(name: str, expected: str, raw) -> RecordError:
-    return RecordError(Diagnostic(f'attribute "{name}": expected {expected}, got {repr_value(raw)}',
+    return RecordError(Diagnostic(f"attribut « {name} » : il faut {expected}, pas {repr_value(raw)}",
                                   code="record.type"))
 
 
@@ -96,74 +96,74 @@ def value_from_json(raw, type, name: str):  # noqa: A002 - the contract names it
             return raw
         if isinstance(raw, str) and raw.strip().lower() in ("true", "false", "vrai", "faux"):
             return raw.strip().lower() in ("true", "vrai")
-        raise _bad(name, "true or false", raw)
+        raise _bad(name, "true ou false (vrai ou faux)", raw)
     if t == T.NUMBER or t == T.INTEGER:
         if raw.__class__ is bool:
-            raise _bad(name, "a number", raw)
+            raise _bad(name, "un nombre", raw)
         if raw.__class__ is float:
             if raw != raw or raw in (float("inf"), float("-inf")):
-                raise _bad(name, "a number", raw)
+                raise _bad(name, "un nombre", raw)
             raw = Decimal(repr(raw))
         elif raw.__class__ is str:
             try:
                 raw = Decimal(raw.strip().replace(",", ".")) if raw.strip() else None
             except InvalidOperation:
-                raise _bad(name, "a number", raw) from None
+                raise _bad(name, "un nombre", raw) from None
             if raw is None:
                 return unknown(name)
             if not raw.is_finite():
-                raise _bad(name, "a number", str(raw))
+                raise _bad(name, "un nombre", str(raw))
         if raw.__class__ is Decimal:
             if raw.adjusted() >= 30:
-                raise _bad(name, "a number (of at most 30 digits)", raw)
+                raise _bad(name, "un nombre (d'au plus 30 chiffres)", raw)
             if raw == raw.to_integral_value() and abs(raw.adjusted()) < 30:
                 raw = int(raw)
             elif t == T.INTEGER:
-                raise _bad(name, "a whole number", raw)
+                raise _bad(name, "un nombre entier", raw)
         if raw.__class__ is int:
             if abs(raw) >= 10**30:
-                raise _bad(name, "a number (of at most 30 digits)", raw)
+                raise _bad(name, "un nombre (d'au plus 30 chiffres)", raw)
             return raw
         if raw.__class__ is Decimal:
             return raw
-        raise _bad(name, "a whole number" if t == T.INTEGER else "a number", raw)
+        raise _bad(name, "un nombre entier" if t == T.INTEGER else "un nombre", raw)
     if t == T.STRING:
         if isinstance(raw, str):
             return raw
-        raise _bad(name, "a text", raw)
+        raise _bad(name, "un texte", raw)
     if isinstance(t, T.EnumType):
         if isinstance(raw, str) and raw in t.values:
             return raw
         if isinstance(raw, str):
             hint = did_you_mean(raw, t.values)
-            raise RecordError(Diagnostic(f'attribute "{name}": "{raw}" is not one of the allowed values',
-                                         hint=hint or "allowed: " + ", ".join(t.values), code="record.enum"))
-        raise _bad(name, "one of " + ", ".join(t.values), raw)
+            raise RecordError(Diagnostic(f"attribut « {name} » : « {raw} » n'est pas une des valeurs admises",
+                                         hint=hint or "valeurs admises : " + ", ".join(t.values), code="record.enum"))
+        raise _bad(name, "une des valeurs " + ", ".join(t.values), raw)
     if t == T.DATE:
         if raw.__class__ is date:
             return raw
         d = parse_date(raw) if isinstance(raw, str) else None
         if d is None:
-            raise _bad(name, "a date such as 2026-03-01", raw)
+            raise _bad(name, "une date comme 2026-03-01", raw)
         return d
     if t == T.DURATION:
         if raw.__class__ is Duration:
             return raw
         d = parse_duration(raw) if isinstance(raw, str) else None
         if d is None:
-            raise _bad(name, 'a duration such as "15 days" or "6 mois"', raw)
+            raise _bad(name, "une durée comme « 15 jours » ou « 6 mois »", raw)
         return d
     if isinstance(t, T.ListType):
         if not isinstance(raw, list):
-            raise _bad(name, "a list", raw)
+            raise _bad(name, "une liste", raw)
         if isinstance(t.item, T.RecordType):
             for i, x in enumerate(raw):
                 if not isinstance(x, dict):
-                    raise _bad(f"{name}[{i}]", "an object", x)
+                    raise _bad(f"{name}[{i}]", "un objet", x)
         return [value_from_json(x, t.item, f"{name}[{i}]") for i, x in enumerate(raw)]
     if isinstance(t, T.RecordType):
         if not isinstance(raw, dict):
-            raise _bad(name, "an object", raw)
+            raise _bad(name, "un objet", raw)
         fields = t.fields
         return {k: value_from_json(v, fields.get(k, T.ANY), k) for k, v in raw.items()}
     # ANY: best effort (floats -> Decimal, ISO dates -> date)

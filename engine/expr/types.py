@@ -37,10 +37,10 @@ class SimpleType(Type):
         return self.name.upper()
 
 
-_SIMPLE_WORDS = {"boolean": "a yes/no value", "number": "a number", "integer": "a whole number",
-                 "string": "a text", "date": "a date", "duration": "a duration", "any": "a value"}
-_PLURAL = {"boolean": "yes/no values", "number": "numbers", "integer": "whole numbers", "string": "texts",
-           "date": "dates", "duration": "durations", "any": "values"}
+_SIMPLE_WORDS = {"boolean": "une valeur oui/non", "number": "un nombre", "integer": "un nombre entier",
+                 "string": "un texte", "date": "une date", "duration": "une durée", "any": "une valeur"}
+_PLURAL = {"boolean": "valeurs oui/non", "number": "nombres", "integer": "nombres entiers", "string": "textes",
+           "date": "dates", "duration": "durées", "any": "valeurs"}
 
 BOOLEAN = SimpleType("boolean")
 NUMBER = SimpleType("number")
@@ -67,7 +67,7 @@ class EnumType(Type):
 
     def describe(self) -> str:
         shown = ", ".join(f'"{v}"' for v in self.values[:6]) + (", ..." if len(self.values) > 6 else "")
-        return f"a text (one of {shown})"
+        return f"un texte (parmi {shown})"
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,10 @@ class ListType(Type):
     def describe(self) -> str:
         it = self.item
         if isinstance(it, SimpleType):
-            return "a list of " + _PLURAL[it.name]
+            return "une liste de " + _PLURAL[it.name]
         if isinstance(it, RecordType):
-            return "a list of records"
-        return "a list"
+            return "une liste d'objets"
+        return "une liste"
 
 
 class RecordType(Type):
@@ -111,7 +111,7 @@ class RecordType(Type):
         return f"RecordType({dict(self._items)!r})"
 
     def describe(self) -> str:
-        return "a record"
+        return "un objet"
 
 
 def is_numeric(t: Type) -> bool:
@@ -136,7 +136,7 @@ def type_from_decl(decl: dict) -> Type:
         return ListType(type_from_decl(decl.get("items") or {"type": "any"}))
     if t in ("record", "object"):
         return RecordType({k: type_from_decl(v) for k, v in (decl.get("fields") or {}).items()})
-    raise ValueError(f"unknown type {t!r}")
+    raise ValueError(f"type inconnu « {t} »")
 
 
 def unify(a: Type, b: Type) -> Type | None:
@@ -231,8 +231,8 @@ class Checker:
         self.depth += 1
         try:
             if self.depth > MAX_TOTAL_DEPTH:
-                t = self.error(node, f"expression nested too deeply once its definitions are expanded (more than "
-                               f"{MAX_TOTAL_DEPTH} levels)", hint="simplify the definitions it uses",
+                t = self.error(node, f"expression trop imbriquée une fois ses définitions remplacées (plus de "
+                               f"{MAX_TOTAL_DEPTH} niveaux)", hint="simplifiez les définitions qu'elle utilise",
                                code="expr.limit.depth")
             else:
                 t = self._check(node, ann)
@@ -241,15 +241,15 @@ class Checker:
         ann.types[id(node)] = t
         return t
 
-    def _want_bool(self, node, ann, what="a yes/no value"):
+    def _want_bool(self, node, ann, what="une valeur oui/non"):
         t = self.check(node, ann)
         if t != BOOLEAN and t != ANY:
             hint = None
             if isinstance(node, N.String) and node.value.lower() in ("true", "false", "vrai", "faux"):
-                hint = "yes/no values are written true/false (vrai/faux), without quotes"
+                hint = "les valeurs oui/non s'écrivent true/false (vrai/faux), sans guillemets"
             elif is_numeric(t):
-                hint = "compare it with something, e.g. ... >= 2"
-            self.error(node, f"expected {what}, got {t.describe()}", hint=hint, code="expr.type.boolean")
+                hint = "comparez-la à quelque chose, par exemple ... >= 2"
+            self.error(node, f"il faut {what}, pas {t.describe()}", hint=hint, code="expr.type.boolean")
         return t
 
     def _check(self, node: N.Node, ann: Annotations) -> Type:  # noqa: C901 - one case per node kind
@@ -271,7 +271,7 @@ class Checker:
                 it = self.check(item, ann)
                 u = unify(t, it)
                 if u is None:
-                    self.error(item, f"a list must hold values of one kind: {it.describe()} after "
+                    self.error(item, f"une liste contient des valeurs d'un seul type : {it.describe()} après "
                                f"{t.describe()}", code="expr.type.list")
                 else:
                     t = u
@@ -286,19 +286,19 @@ class Checker:
         if isinstance(node, N.Neg):
             t = self.check(node.operand, ann)
             if not (is_numeric(t) or t == DURATION or t == ANY):
-                return self.error(node, f"cannot negate {t.describe()}")
+                return self.error(node, f"impossible de prendre l'opposé {_de(t.describe())}")
             return t
         if isinstance(node, N.Arith):
             return self._arith(node, ann)
         if isinstance(node, N.Compare):
             return self._compare(node, ann)
         if isinstance(node, N.If):
-            self._want_bool(node.cond, ann, "a yes/no condition after if/si")
+            self._want_bool(node.cond, ann, "une condition oui/non après if/si")
             a, b = self.check(node.then, ann), self.check(node.else_, ann)
             u = unify(a, b)
             if u is None:
-                return self.error(node, f"the two branches of if give different kinds of values: {a.describe()} "
-                                  f"and {b.describe()}", code="expr.type.if")
+                return self.error(node, f"les deux branches de if donnent des valeurs de types différents : {a.describe()} "
+                                  f"et {b.describe()}", code="expr.type.if")
             return ANY if a == ANY or b == ANY else u  # an untyped branch may give anything: checked at run time
         if isinstance(node, N.Call):
             return self._call(node, ann)
@@ -309,12 +309,12 @@ class Checker:
             elif isinstance(src, ListType) and isinstance(src.item, RecordType):
                 frame = dict(src.item.fields)
             else:
-                self.error(node.source, f"'where' filters a list of records (events, history, participants...), "
-                           f"got {src.describe()}", code="expr.type.filter")
+                self.error(node.source, f"« where » filtre une liste d'objets (events, history, participants...), "
+                           f"pas {src.describe()}", code="expr.type.filter")
                 frame = None
             self.frames.append(frame)
             try:
-                self._want_bool(node.predicate, ann, "a yes/no condition after where")
+                self._want_bool(node.predicate, ann, "une condition oui/non après where")
             finally:
                 self.frames.pop()
             return src if isinstance(src, ListType) else ListType(ANY)
@@ -326,13 +326,13 @@ class Checker:
             if rec == ANY:
                 return ListType(ANY) if wrap else ANY
             if not isinstance(rec, RecordType):
-                return self.error(node.name_span, f'cannot take the field "{node.name}" of {t.describe()}',
+                return self.error(node.name_span, f"impossible de prendre le champ « {node.name} » {_de(t.describe())}",
                                   code="expr.type.field")
             ft = rec.fields.get(node.name)
             if ft is None:
-                return self.error(node.name_span, f'unknown field "{node.name}"',
+                return self.error(node.name_span, f"champ inconnu « {node.name} »",
                                   hint=did_you_mean(node.name, rec.fields) or
-                                  ("fields: " + ", ".join(sorted(rec.fields)) if rec.fields else None),
+                                  ("champs : " + ", ".join(sorted(rec.fields)) if rec.fields else None),
                                   code="expr.unknown_field")
             return ListType(ft) if wrap else ft
         raise AssertionError(type(node))
@@ -364,8 +364,8 @@ class Checker:
             candidates |= set(frame or ())
         hint = suggest(name, candidates)
         if name.lower() in ALIASES or name in FUNCTIONS:
-            hint = f"{name} is a function: write {name}(...)"
-        return self.error(node, f'unknown name "{name}"', hint=hint, code="expr.unknown_name")
+            hint = f"{name} est une fonction : écrivez {name}(...)"
+        return self.error(node, f"nom inconnu « {name} »", hint=hint, code="expr.unknown_name")
 
     def _definition(self, node: N.Name, ann: Annotations) -> Type:
         from engine.expr.parser import parse
@@ -374,7 +374,7 @@ class Checker:
         d = self.scope.definitions[name]
         if name in self.def_stack:
             cycle = " -> ".join(self.def_stack[self.def_stack.index(name):] + [name])
-            return self.error(node, f'definition "{name}" refers to itself ({cycle})', code="expr.cycle")
+            return self.error(node, f"la définition « {name} » se cite elle-même ({cycle})", code="expr.cycle")
         origin = d.origin or TextOrigin(file=f"<definition {name}>")
         try:
             tree = parse(d.text, origin)
@@ -387,7 +387,7 @@ class Checker:
             return ANY
         self.inlined += sum(1 for _ in N.walk(tree))
         if self.inlined > MAX_INLINED_NODES:
-            return self.error(node, "definitions expand to too large an expression", code="expr.limit.nodes")
+            return self.error(node, "les définitions remplacées donnent une expression trop grande", code="expr.limit.nodes")
         sub = Annotations()
         saved = (self.text, self.origin)
         self.text, self.origin = d.text, origin
@@ -407,17 +407,16 @@ class Checker:
         for op, span, rt, rnode in zip(node.ops, node.op_spans, types[1:], node.operands[1:]):
             res = arith_type(op, t, rt)
             if res is None:
-                verb = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}[op]
                 hint = None
                 if op in "+-" and (t == DATE and is_numeric(rt) or is_numeric(t) and rt == DATE):
-                    hint = 'write a duration with its unit, e.g. "15 days" or "6 months"'
+                    hint = "écrivez une durée avec son unité, par exemple « 15 jours » ou « 6 mois »"
                 elif op == "-" and t == DURATION and rt == DATE:
-                    hint = "write the date first: date - duration"
+                    hint = "écrivez la date d'abord : date - durée"
                 elif op in "+-" and (t == DURATION and is_numeric(rt) or is_numeric(t) and rt == DURATION):
-                    hint = 'give the number its unit, e.g. "15 days"'
+                    hint = "donnez son unité au nombre, par exemple « 15 jours »"
                 elif t == BOOLEAN or rt == BOOLEAN:
-                    hint = "use and/or to combine yes/no values"
-                t = self.error(span, f"cannot {verb} {t.describe()} and {rt.describe()}", hint=hint,
+                    hint = "combinez des valeurs oui/non avec and/or"
+                t = self.error(span, "impossible " + _arith_words(op, t.describe(), rt.describe()), hint=hint,
                                code="expr.type.arith")
             else:
                 t = res
@@ -430,11 +429,11 @@ class Checker:
             if rt == ANY:
                 return BOOLEAN
             if not isinstance(rt, ListType):
-                self.error(node.right, f"'in' expects a list on its right, got {rt.describe()}",
-                           hint='e.g. territory in ["arrageois", "artois"]', code="expr.type.in")
+                self.error(node.right, f"« in » attend une liste à sa droite, pas {rt.describe()}",
+                           hint='par exemple territoire in ["arrageois", "artois"]', code="expr.type.in")
                 return BOOLEAN
             if unify(lt, rt.item) is None:
-                self.error(node.op_span, f"cannot look for {lt.describe()} in {rt.describe()}", code="expr.type.in")
+                self.error(node.op_span, f"impossible de chercher {lt.describe()} dans {rt.describe()}", code="expr.type.in")
                 return BOOLEAN
             if isinstance(lt, EnumType) and isinstance(node.right, N.ListLit):
                 for item in node.right.items:
@@ -443,25 +442,26 @@ class Checker:
         if unify(lt, rt) is None:
             hint = None
             if {lt, rt} <= {DURATION, NUMBER, INTEGER} and DURATION in (lt, rt):
-                hint = 'write the unit ("15 days"), or use days_between(a, b) / months_between(a, b) for a number'
+                hint = "écrivez l'unité (« 15 jours »), ou utilisez days_between(a, b) / months_between(a, b) pour un nombre"
             elif BOOLEAN in (lt, rt) and (is_text(lt) or is_text(rt)):
-                hint = "yes/no values are written true/false (vrai/faux), without quotes"
+                hint = "les valeurs oui/non s'écrivent true/false (vrai/faux), sans guillemets"
             elif DATE in (lt, rt) and (is_text(lt) or is_text(rt)):
-                hint = "dates are written without quotes: 2026-01-12"
-            return self.error(node.op_span, f"cannot compare {lt.describe()} with {rt.describe()}", hint=hint,
+                hint = "les dates s'écrivent sans guillemets : 2026-01-12"
+            return self.error(node.op_span, f"impossible de comparer {lt.describe()} et {rt.describe()}", hint=hint,
                               code="expr.type.compare")
         if lt == DURATION and rt == DURATION:
             ul, ur = _duration_unit(node.left, ann), _duration_unit(node.right, ann)
             if ul and ur and ul != ur:
-                return self.error(node.op_span, f"cannot compare a duration in {ul} with a duration in {ur}: a month "
-                                  "has no fixed number of days", hint="compare dates (e.g. today <= start + 6 months), "
-                                  "or numbers with days_between(a, b) or months_between(a, b)",
+                return self.error(node.op_span, f"impossible de comparer une durée en {_UNIT_WORDS[ul]} et une durée en "
+                                  f"{_UNIT_WORDS[ur]} : un mois n'a pas de nombre de jours fixe",
+                                  hint="comparez des dates (par exemple today <= debut + 6 mois), ou des nombres avec "
+                                  "days_between(a, b) ou months_between(a, b)",
                                   code="expr.type.duration_units")
         if op not in ("==", "!="):
             u = unify(lt, rt)
             if not (is_numeric(u) or u in (DATE, DURATION, ANY)):
-                return self.error(node.op_span, f"cannot order {lt.describe()} and {rt.describe()} with {op}",
-                                  hint="only numbers, dates and durations are ordered; use == or != here",
+                return self.error(node.op_span, f"impossible de classer {lt.describe()} et {rt.describe()} avec {op}",
+                                  hint="seuls les nombres, les dates et les durées se classent ; utilisez == ou != ici",
                                   code="expr.type.compare")
         if isinstance(lt, EnumType):
             self._enum_literal(lt, node.right)
@@ -471,8 +471,8 @@ class Checker:
 
     def _enum_literal(self, et: EnumType, node: N.Node) -> None:
         if isinstance(node, N.String) and node.value not in et.values:
-            hint = suggest(node.value, et.values) or "allowed values: " + ", ".join(et.values[:20])
-            self.error(node, f'"{node.value}" is not one of the allowed values', hint=hint, code="expr.enum")
+            hint = suggest(node.value, et.values) or "valeurs admises : " + ", ".join(et.values[:20])
+            self.error(node, f"« {node.value} » n'est pas une des valeurs admises", hint=hint, code="expr.enum")
 
     # -- functions
     def _call(self, node: N.Call, ann: Annotations) -> Type:
@@ -480,34 +480,34 @@ class Checker:
         arg_types = [self.check(a, ann) for a in node.args]
         if fname not in FUNCTIONS:
             hint = did_you_mean(node.func, list(FUNCTIONS) + list(ALIASES))
-            return self.error(node.func_span, f'unknown function "{node.func}"', hint=hint or
-                              "functions: " + ", ".join(FUNCTIONS), code="expr.unknown_function")
+            return self.error(node.func_span, f"fonction inconnue « {node.func} »", hint=hint or
+                              "fonctions : " + ", ".join(FUNCTIONS), code="expr.unknown_function")
         lo, hi = FUNCTIONS[fname]
         n = len(arg_types)
         if not lo <= n <= hi:
-            want = str(lo) if lo == hi else f"{lo} or {hi}" if hi - lo == 1 else f"at least {lo}"
-            plural = "" if want in ("1", "at least 1") else "s"
-            return self.error(node, f"{node.func} expects {want} argument{plural}, got {n}",
+            want = str(lo) if lo == hi else f"{lo} ou {hi}" if hi - lo == 1 else f"au moins {lo}"
+            plural = "" if want in ("1", "au moins 1") else "s"
+            return self.error(node, f"{node.func} attend {want} argument{plural}, pas {n}",
                               hint=_USAGE.get(fname), code="expr.arity")
         if fname in ("days_between", "months_between", "age"):
             for a, t in zip(node.args, arg_types):
                 if t != DATE and t != ANY:
-                    self.error(a, f"{node.func} expects dates, got {t.describe()}", hint=_USAGE[fname],
+                    self.error(a, f"{node.func} attend des dates, pas {t.describe()}", hint=_USAGE[fname],
                                code="expr.type.argument")
             return INTEGER
         if fname == "round":
             if not is_numeric(arg_types[0]) and arg_types[0] != ANY:
-                self.error(node.args[0], f"round expects a number, got {arg_types[0].describe()}",
+                self.error(node.args[0], f"round attend un nombre, pas {arg_types[0].describe()}",
                            code="expr.type.argument")
             if n == 2 and not is_numeric(arg_types[1]) and arg_types[1] != ANY:
-                self.error(node.args[1], "the number of decimals must be a whole number", code="expr.type.argument")
+                self.error(node.args[1], "le nombre de décimales doit être un nombre entier", code="expr.type.argument")
             return NUMBER
         if fname in ("min", "max") and n > 1:
             t: Type = ANY
             for a, at in zip(node.args, arg_types):
                 u = unify(t, at)
                 if u is None or not (is_numeric(u) or u in (DATE, DURATION, ANY)):
-                    self.error(a, f"{fname} expects numbers, dates or durations of one kind, got {at.describe()}",
+                    self.error(a, f"{fname} attend des nombres, des dates ou des durées d'un même type, pas {at.describe()}",
                                code="expr.type.argument")
                 else:
                     t = u
@@ -516,24 +516,24 @@ class Checker:
         if lt == ANY:
             return INTEGER if fname == "count" else BOOLEAN if fname in ("any", "all") else ANY
         if not isinstance(lt, ListType):
-            hint = f"e.g. {fname}(events where type == \"appointment\")" if fname == "count" else None
-            return self.error(node.args[0], f"{node.func} expects a list, got {lt.describe()}", hint=hint,
+            hint = f"par exemple {fname}(events where type == \"rdv\")" if fname == "count" else None
+            return self.error(node.args[0], f"{node.func} attend une liste, pas {lt.describe()}", hint=hint,
                               code="expr.type.argument")
         it = lt.item
         if fname == "count":
             return INTEGER
         if fname in ("any", "all"):
             if it not in (BOOLEAN, ANY):
-                self.error(node.args[0], f"{node.func} expects a list of yes/no values, got {lt.describe()}",
-                           hint="to test whether a filtered list is empty, write count(...) > 0",
+                self.error(node.args[0], f"{node.func} attend une liste de valeurs oui/non, pas {lt.describe()}",
+                           hint="pour savoir si une liste filtrée est vide, écrivez count(...) > 0",
                            code="expr.type.argument")
             return BOOLEAN
         ok = is_numeric(it) or it == ANY or (it in (DATE, DURATION) and fname in ("min", "max")) or \
             (it == DURATION and fname == "sum")
         if not ok:
-            want = "numbers" if fname in ("avg",) else "numbers or durations" if fname == "sum" else \
-                "numbers, dates or durations"
-            return self.error(node.args[0], f"{node.func} expects a list of {want}, got {lt.describe()}",
+            want = "nombres" if fname in ("avg",) else "nombres ou de durées" if fname == "sum" else \
+                "nombres, de dates ou de durées"
+            return self.error(node.args[0], f"{node.func} attend une liste de {want}, pas {lt.describe()}",
                               code="expr.type.argument")
         if fname == "avg":
             return NUMBER
@@ -542,10 +542,26 @@ class Checker:
         return it
 
 
-_USAGE = {"days_between": "days_between(start_date, end_date) gives a number of days",
-          "months_between": "months_between(start_date, end_date) gives a number of whole months",
-          "age": "age(birth_date, today) gives whole years", "round": "round(x, 2) rounds half up to 2 decimals",
-          "count": "count(events where type == \"appointment\")"}
+_USAGE = {"days_between": "days_between(date_debut, date_fin) donne un nombre de jours",
+          "months_between": "months_between(date_debut, date_fin) donne un nombre de mois entiers",
+          "age": "age(date_naissance, today) donne des années entières",
+          "round": "round(x, 2) arrondit au plus proche (demi vers le haut) à 2 décimales",
+          "count": "count(events where type == \"rdv\")"}
+_UNIT_WORDS = {"days": "jours", "months": "mois"}
+
+
+def _de(words: str) -> str:
+    """« de » before a described type: "d'un nombre", "d'une date"."""
+    return ("d'" + words) if words[:1] in "aeiouyéèêàh" else "de " + words
+
+
+def _arith_words(op: str, a: str, b: str) -> str:
+    """The calculation that cannot be made, in words: "d'additionner un texte et un nombre"."""
+    if op == "+":
+        return f"d'additionner {a} et {b}"
+    if op == "-":
+        return f"de soustraire {b} {_de(a)}"
+    return f"de {'multiplier' if op == '*' else 'diviser'} {a} par {b}"
 
 
 def _duration_unit(node: N.Node, ann: Annotations) -> str | None:
@@ -569,7 +585,7 @@ def suggest(word: str, candidates) -> str | None:
     low = word.lower()
     close = [c for c in candidates if c.lower().startswith(low)] or [c for c in candidates if low in c.lower()]
     if close and len(close) <= 3:
-        return "did you mean " + " or ".join(f'"{c}"' for c in sorted(close)) + "?"
+        return "vouliez-vous dire " + " ou ".join(f"« {c} »" for c in sorted(close)) + " ?"
     return None
 
 
