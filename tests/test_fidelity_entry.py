@@ -152,10 +152,10 @@ def test_explain_traces_the_rule_at_the_date_the_evaluation_used(tmp_path):
 
 
 @pytest.mark.parametrize("body,phases,code,words", [
-    (AGE_RULE, "", "spec.assessed_at", "entry needs phases"),
+    (AGE_RULE, "", "spec.assessed_at", "entry demande des phases"),
     (AGE_RULE.replace("age(birth_date, today) >= 18 and age(birth_date, today) <= 25", "rsa"), PHASES,
-     "spec.assessed_at", "entry changes nothing here"),
-    (AGE_RULE.replace("assessed_at: entry", "assessed_at: sortie"), PHASES, None, "entry or evaluation"),
+     "spec.assessed_at", "entry ne change rien ici"),
+    (AGE_RULE.replace("assessed_at: entry", "assessed_at: sortie"), PHASES, None, "entry ou evaluation"),
 ])
 def test_check_rejects_assessed_at_that_cannot_apply(tmp_path, body, phases, code, words):
     errs = errors_of(tmp_path, body, phases)
@@ -172,7 +172,7 @@ def test_check_rejects_assessed_at_on_operator_rules(tmp_path):
     source: "08-appui-dispositifs-insertion.txt:46"
 """
     errs = errors_of(tmp_path, body)
-    assert [c for c, m in errs if "operator" in m] == ["spec.assessed_at"]
+    assert [c for c, m in errs if "porteur" in m] == ["spec.assessed_at"]
 
 
 # ---- item 10: an attribute implied by known ones decides the rule (the shipped vocabulary, 08:8) -----------------

@@ -110,17 +110,18 @@ def _assessed_at(ctx: Ctx, node, path: str, inherited: str | None, operator: boo
     v = node.get("assessed_at")
     pos = ctx.pos(node, "assessed_at")
     if v not in ASSESSED_AT:
-        ctx.error(pos, f"{path}.assessed_at: expected entry or evaluation, got {quoted(v)}", "spec.assessed_at",
-                  "entry: at the date of entry into the programme (first history entry); evaluation: at --at",
+        ctx.error(pos, f"{path}.assessed_at : il faut entry ou evaluation, trouvé : {quoted(v)}", "spec.assessed_at",
+                  "entry : à la date d'entrée dans le dispositif (première étape de l'historique) ; evaluation : à la "
+                  "date --at",
                   path + ".assessed_at")
         return inherited
     if operator:
-        ctx.error(pos, f"{path}.assessed_at: an operator is judged on its application, not at a beneficiary's entry",
-                  "spec.assessed_at", "remove assessed_at from the operator's rules", path + ".assessed_at")
+        ctx.error(pos, f"{path}.assessed_at : un porteur est jugé sur sa candidature, pas à l'entrée d'un bénéficiaire",
+                  "spec.assessed_at", "retirez assessed_at des règles du porteur", path + ".assessed_at")
         return inherited
     if v == "entry" and not isinstance(ctx.data.get("phases"), Mapping):
-        ctx.error(pos, f"{path}.assessed_at: entry needs phases (the entry is the first phase of the history)",
-                  "spec.assessed_at", "declare the programme's phases, or remove assessed_at", path + ".assessed_at")
+        ctx.error(pos, f"{path}.assessed_at : entry demande des phases (l'entrée est la première étape de l'historique)",
+                  "spec.assessed_at", "déclarez les phases du dispositif, ou retirez assessed_at", path + ".assessed_at")
         return inherited
     return v
 
@@ -185,9 +186,9 @@ def _check_assessed(ctx: Ctx, node, rule, path: str) -> None:
     """``assessed_at: entry`` written on a rule none of whose conditions reads the date (an age, a delay) changes
     nothing: an error, so that a reader does not believe a status is taken at entry when it is the record's."""
     if node.get("assessed_at") == "entry" and rule.assessed_at == "entry" and not _reads_today(rule):
-        ctx.error(ctx.pos(node, "assessed_at"), f"{path}.assessed_at: entry changes nothing here: no condition of "
-                  "this rule depends on the date (today, an age, a definition that reads them)", "spec.assessed_at",
-                  "put assessed_at on the rule that reads the date (e.g. the age), or remove it",
+        ctx.error(ctx.pos(node, "assessed_at"), f"{path}.assessed_at : entry ne change rien ici : aucune condition "
+                  "de cette règle ne dépend de la date (today, un âge, une définition qui les lit)", "spec.assessed_at",
+                  "mettez assessed_at sur la règle qui lit la date (par exemple l'âge), ou retirez-le",
                   path + ".assessed_at")
 
 

@@ -162,9 +162,10 @@ def _deadlines(ctx) -> tuple[Deadline, ...]:
             if d.get("applies_if") is not None else None
         during_phase = d.get("during_phase") is True
         if during_phase and anchor is not None and anchor.kind != "phase":
-            ctx.error(ctx.pos(d, "during_phase"), f'deadline "{did}": `during_phase` needs a phase anchor '
-                      f"(`from: {{phase: ...}}`), not a {anchor.kind}", "spec.deadline",
-                      "anchor the deadline on the phase the target must happen in, or remove during_phase",
+            ctx.error(ctx.pos(d, "during_phase"), f"échéance « {did} » : `during_phase` demande un point de départ qui est une "
+                      f"phase (`from: {{phase: ...}}`), pas {'un événement' if anchor.kind == 'event' else 'un attribut'}",
+                      "spec.deadline", "partez de la phase pendant laquelle la cible doit avoir lieu, ou retirez "
+                      "during_phase",
                       path + ".during_phase")
             during_phase = False
         if anchor is None or target is None or within is None:
