@@ -473,6 +473,35 @@ class _Builder:
                 return
 
 
+# the other problems PyYAML names, worded in French: (its English, as a pattern) -> (message, hint)
+_MORE_PROBLEMS = (
+    (r"found unknown escape character (.+)", "échappement inconnu {0} dans un texte entre guillemets doubles",
+     "doublez la barre oblique inverse (\\\\), ou mettez le texte entre guillemets simples"),
+    (r"expected alphabetic or numeric character, but found (.+)",
+     "un nom d'ancre ou d'alias (après & ou *) est attendu ici, trouvé : {0}",
+     "mettez la valeur entre guillemets si elle commence par & ou *"),
+    (r"expected a comment or a line break, but found (.+)",
+     "une fin de ligne (ou un commentaire) est attendue ici, trouvé : {0}",
+     "mettez la valeur entre guillemets, ou passez à la ligne"),
+    (r"found undefined alias (.+)", "alias {0} non défini", "les alias ne sont pas admis : répétez la valeur"),
+    (r"expected (?:the node content|a node content), but found (.+)", "une valeur est attendue ici, trouvé : {0}",
+     "vérifiez l'indentation et les crochets autour de cet endroit"),
+    (r"found unexpected ':'", "« : » inattendu", "mettez le texte qui contient « : » entre guillemets"),
+    (r"found a tab character (?:that violates|where an indentation space is expected).*",
+     "une tabulation ne peut pas servir à indenter", "indentez avec des espaces"),
+)
+
+
+def _french_problem(problem: str) -> tuple[str, str | None]:
+    """PyYAML's English description of a syntax problem, in French; one it does not know is quoted as the parser
+    says it, marked as such (never shown as if it were ours)."""
+    for pattern, message, hint in _MORE_PROBLEMS:
+        m = re.fullmatch(pattern, problem)
+        if m:
+            return message.format(*m.groups()), hint
+    return f"le fichier ne se lit pas à cet endroit (l'analyseur YAML dit : « {problem} »)", None
+
+
 def _syntax_diag(src: _Source, e: yaml.MarkedYAMLError) -> Diagnostic:
     mark = e.problem_mark or e.context_mark
     problem = (e.problem or "YAML invalide").strip()
@@ -492,7 +521,7 @@ def _syntax_diag(src: _Source, e: yaml.MarkedYAMLError) -> Diagnostic:
             friendly = (f"le caractère {m.group(1)} ne peut pas commencer une valeur ici" if m else problem)
             hint = "mettez la valeur entre guillemets"
         else:
-            friendly = problem
+            friendly, hint = _french_problem(problem)
     message = f"erreur de syntaxe YAML : {friendly}"
     if e.context and e.context_mark is not None and mark is not None and e.context_mark.line != mark.line:
         what = "la liste concernée commence" if "sequence" in e.context or "collection" in e.context else \
