@@ -15,13 +15,13 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.audit.diff import diff_documents
 from engine.audit.versions import load_version
 from engine.spec.loader import load_yaml
+from yamlkit import dump_yaml
 
 HERE = Path(__file__).parent / "diff"
 
@@ -245,20 +245,13 @@ def _respell(value, key: str, draw):
     return value
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-_Dumper.add_representer(Decimal, lambda d, v: d.represent_scalar("tag:yaml.org,2002:float", str(v)))
-
-
 @SETTINGS
 @given(st.data())
 def test_respelling_gives_no_change(data):
     doc = _respell(copy.deepcopy(BASE_DOC), "", data.draw)
     flow = data.draw(st.sampled_from([False, True, None]))
     width = data.draw(st.sampled_from([60, 120, 1000]))
-    text = yaml.dump(doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=flow, width=width)
+    text = dump_yaml(doc, flow=flow, width=width)
     reloaded = load_yaml(str(HERE / "respelled.yaml"), text=text)
     changes = diff(BASE_DOC, _plain(reloaded))
     assert changes == [], text

@@ -6,7 +6,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 
 from engine.expr.compiler import compile_expression
 from engine.expr.record_scope import scope_from_record
@@ -14,8 +13,11 @@ from engine.errors import EngineError, EvaluationError, ExpressionError, TextOri
 from engine.expr.runtime import Unknown
 from engine.expr.runtime_json import to_json, value_from_json
 from engine.expr.types import BOOLEAN, type_from_decl
+from yamlkit import read_yaml
 
-CASES = yaml.safe_load((Path(__file__).parent / "expr_cases.yaml").read_text(encoding="utf-8"))
+_FILE = read_yaml(Path(__file__).parent / "expr_cases.yaml")  # the engine's loader (YAML 1.2, no anchors)
+RECORDS = _FILE["records"]
+CASES = _FILE["cases"]
 
 
 def _id(case) -> str:
@@ -35,6 +37,8 @@ def strict_equal(a, b) -> bool:
 
 def run_case(case):
     record = case.get("record") or {}
+    if isinstance(record, str):  # a named record of the file's `records:`
+        record = RECORDS[record]
     scope, env = scope_from_record(record)
     for name, decl in (case.get("types") or {}).items():
         t = type_from_decl(decl)
@@ -42,7 +46,7 @@ def run_case(case):
         env[name] = value_from_json(record.get(name), t, name)
     expect = BOOLEAN if case.get("expect") == "boolean" else None
     compiled = compile_expression(case["expr"], scope, origin=TextOrigin(file="<case>"), expect=expect)
-    at = case.get("at") or date(2026, 3, 1)
+    at = date.fromisoformat(case["at"]) if case.get("at") else date(2026, 3, 1)
     return compiled.fn(env, at)
 
 

@@ -265,11 +265,20 @@ def test_an_empty_document_is_a_positioned_error(text):
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab:-[]{},&*!|>'\"#\n \t?%@`\\0.1e~\x00\u00e9\ufeff\r")), max_size=60))
 def test_arbitrary_text_raises_only_engine_errors(text):
+    """Any text gives a mapping whose keys are texts placed in the file, or positioned YAML errors (never another
+    exception, never an error outside the text)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
     try:
         data = load_yaml("fuzz.yaml", text)
-    except EngineError:
+    except SpecError as e:
+        assert e.diagnostics and all(d.code.startswith("yaml.") and d.file == "fuzz.yaml" and d.message
+                                     and 1 <= d.line <= lines + 1 and d.col >= 1 for d in e.diagnostics), e.format()
         return
     assert isinstance(data, YMap)
+    for key in data:
+        assert isinstance(key, str), key
+        pos = data.key_pos(key)
+        assert pos.file == "fuzz.yaml" and 1 <= pos.line <= lines and pos.col >= 1, (key, pos)
 
 
 @settings(max_examples=200, deadline=None)
