@@ -200,7 +200,7 @@ def test_logement_d_abord_sample_by_hand():
     assert ind["exits_by_reason"] == sum(1 for x in data if x.get("exit_reason") == "positive") == 3
 
 
-def test_readme_shows_the_real_report_of_the_chantiers_sample(capsys):
+def test_the_report_page_shows_the_real_report_of_the_chantiers_sample(capsys):
     from engine.cli.main import main
 
     rc = main(["report", "--spec", str(ROOT / "specs" / "chantiers-insertion.yaml"), "--operation",
@@ -208,6 +208,6 @@ def test_readme_shows_the_real_report_of_the_chantiers_sample(capsys):
                str(SAMPLES / "chantiers-insertion.cohort.jsonl"), "--at", "2027-04-15"])
     assert rc == 0
     out = capsys.readouterr().out
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = readme.index("```\nOpération OP-chantiers-insertion-2026-001") + 4
-    assert readme[start:readme.index("```\n", start)] == out
+    page = (ROOT / "docs" / "report.md").read_text(encoding="utf-8")
+    start = page.index("```\nOpération OP-chantiers-insertion-2026-001") + 4
+    assert page[start:page.index("```\n", start)] == out

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks of `engine evaluate`, side by side in one process and one run (figures for the README/closing note).
+"""Benchmarks of `engine evaluate`, side by side in one process and one run (figures for docs/performance.md).
 
     python tools/bench.py [--spec specs/accompagnement-social-professionnel-intensif.yaml] [-n 20000] [--seed 1]
                           [--rss N] [--instructions [--stages]]

@@ -10,7 +10,7 @@ whether it can change an outcome (``semantic``) or not (a label, a source, an in
 ``--records`` evaluates every record under both versions (:mod:`engine.audit.impact`); the renderers are in
 :mod:`engine.render.diff`.
 
-Choices (documented in the README): metadata (version, title, validity dates) and examples are not semantic; the
+Choices (documented in docs/diff.md): metadata (version, title, validity dates) and examples are not semantic; the
 validity period of each version is compared and an overlap is a warning; a rule moved to another group is a change
 of its ``parent`` field; an expression that differs only by constants is reported as a threshold change.
 """

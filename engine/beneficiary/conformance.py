@@ -3,7 +3,7 @@
 Used by :mod:`engine.beneficiary.evaluate`; everything spec-dependent is precomputed once per spec (:class:`PathPlan`), the
 per-record work only reads plain dicts and tuples (no networkx).
 
-Rules (documented in the README, section ``engine evaluate``):
+Rules (documented in docs/evaluate.md):
 
 - **Same-day ordering.** History entries dated the same day happen in the order they are listed. On a day when a
   phase is entered, the entry happens first and the day's events belong to the new phase (an appointment on the day

@@ -8,8 +8,7 @@ Library API::
 Everything that depends only on the spec is precomputed once (:class:`Plan`, cached per spec object); the per-record
 work binds the record (:mod:`engine.beneficiary.bind`), evaluates the compiled leaves of the rule tree, walks the history and
 the deadlines (:mod:`engine.beneficiary.conformance`, :mod:`engine.beneficiary.deadlines`), the obligation windows (:mod:`engine.beneficiary.obligations`) and builds the output
-dict. The output contract is DESIGN.md's; the README section
-``engine evaluate`` documents every field.
+dict. The output contract is DESIGN.md's; docs/evaluate.md documents every field.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The calendar of the engine, in one place: month arithmetic, whole months between two dates, ages.
 
-The rule (README, DESIGN): **month arithmetic clamps to the end of the month**. ``2026-01-31 + 1 month`` is
+The rule (docs/expressions.md, DESIGN): **month arithmetic clamps to the end of the month**. ``2026-01-31 + 1 month`` is
 2026-02-28, ``2024-02-29 + 1 year`` is 2025-02-28; a duration adds its months first, then its days. Whole months and
 ages count by the same arithmetic: ``months_between(a, b)`` is the largest ``m`` with ``add_months(a, m) <= b``
 (negative when ``b < a``), ``age(birth, on)`` the largest ``y`` with ``add_months(birth, 12 * y) <= on`` -- so

@@ -12,7 +12,7 @@ first deciding operand, so the right-hand operands are not evaluated when not ne
 by zero, dates out of range, duration units that cannot be compared, the evaluation-cost limit) are positioned
 from the line of generated code that failed (a table line -> source span), at no cost when nothing fails.
 
-Work is saved without changing any result (README, "What the compiler does to be fast"): a sub-expression whose
+Work is saved without changing any result (docs/expressions.md, "What the compiler does to be fast"): a sub-expression whose
 twin was computed at a point that always runs before is reused (``gen``: one table of available values per region
 of code that may not run; keys from `engine/expr/analysis.py`, by place: a definition's tree is shared by its
 uses); a loop invariant of a ``where`` predicate is computed on its first use in that copy of the loop's code (a

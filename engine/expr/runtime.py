@@ -7,7 +7,7 @@ Unknown (missing data) follows Kleene's three-valued logic: ``false and unknown`
 true, ``not unknown`` is unknown; every other operation on an unknown is unknown. An :class:`Unknown` carries the
 names of the attributes whose absence made it unknown (the union over the operands that mattered).
 
-Calendar rules (documented in the README; the arithmetic itself is :mod:`engine.expr.calendar`):
+Calendar rules (documented in docs/expressions.md; the arithmetic itself is :mod:`engine.expr.calendar`):
 
 - month arithmetic clamps to the end of the month: 2026-01-31 + 1 month = 2026-02-28;
 - ``date + duration`` adds the months first, then the days;
