@@ -7,10 +7,13 @@ it. No raw Lark, YAML, jsonschema or Python exception ever reaches the user.
 
 Formatting (``Diagnostic.format``)::
 
-    specs/mobilite.yaml:12:16: error: unknown name "rsaa"
+    specs/mobilite.yaml:12:16: erreur : nom inconnu « rsaa »
        12 |     condition: rsaa and department == "62"
           |                ^^^^
-      hint: did you mean "rsa"?
+      conseil : vouliez-vous dire « rsa » ?
+
+The words of the format are French like the messages (``erreur``, ``avertissement``, ``conseil``, ``remarque``);
+the JSON form keeps the stable English ``severity`` (``error``, ``warning``) and ``code``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 from engine.escape import text_safe
+
+
+#: the word a diagnostic's severity is printed with (its JSON ``severity`` stays the English key)
+SEVERITY_LABELS = {"error": "erreur", "warning": "avertissement"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ class Diagnostic:
     consequence_of: str | None = None  # "file:line:col" of the diagnostic this one may follow from
 
     def location(self) -> str:
-        parts = [self.file or "<input>"]
+        parts = [self.file or "<entrée>"]
         if self.line is not None:
             parts.append(str(self.line))
             if self.col is not None:
@@ -49,7 +56,7 @@ class Diagnostic:
         return ":".join(parts)
 
     def format(self) -> str:
-        out = [f"{self.location()}: {self.severity}: {self.message}"]
+        out = [f"{self.location()}: {SEVERITY_LABELS.get(self.severity, self.severity)} : {self.message}"]
         if self.source_line is not None and self.line is not None:
             text = self.source_line.rstrip("\r\n")
             if len(text) > 200:  # keep huge lines readable: show a window around the column
@@ -64,9 +71,9 @@ class Diagnostic:
                 width = max(1, min(self.width, max(1, len(text) - col + 1)))
                 out.append(" " * (len(gutter) - 2) + "| " + " " * (col - 1) + "^" * width)
         if self.hint:
-            out.append(f"  hint: {self.hint}")
+            out.append(f"  conseil : {self.hint}")
         if self.consequence_of:
-            out.append(f"  note: sans doute une conséquence de l'erreur {self.consequence_of} ci-dessus")
+            out.append(f"  remarque : sans doute une conséquence de l'erreur {self.consequence_of} ci-dessus")
         return text_safe("\n".join(out))
 
     def with_origin(self, file: str | None, line: int | None, col: int | None, source_line: str | None) -> "Diagnostic":

@@ -90,7 +90,7 @@ def test_errors_of_a_shared_vocabulary_are_reported_once(folder, capsys):
     assert main(["check", "specs/a.yaml", "specs/b.yml"]) == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.count("error:") == 1 and err.startswith("specs/voc.yaml:4:")
+    assert err.count(": erreur :") == 1 and err.startswith("specs/voc.yaml:4:")
     assert err.rstrip().splitlines()[-1] == "3 fichiers vérifiés : 1 erreur"
 
 
@@ -100,7 +100,7 @@ def test_errors_of_several_files_are_all_reported_sorted(folder, capsys):
     (folder / "b.yml").write_text(SPEC.format(id="b") + "id: again\n", encoding="utf-8")
     assert main(["check", "specs"]) == 1
     err = capsys.readouterr().err
-    locs = [line.split(": error:")[0] for line in err.splitlines() if ": error:" in line]
+    locs = [line.split(": erreur :")[0] for line in err.splitlines() if ": erreur :" in line]
     assert locs == ["specs/a.yaml:14:41", "specs/b.yml:15:1"]
 
 
@@ -126,7 +126,7 @@ def test_json_output(folder, capsys):
 def test_unreadable_paths_exit_1_with_a_clear_message(folder, capsys, path, message):
     assert main(["check", path]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"{path}: error: impossible de lire ce chemin : {message}")
+    assert err.startswith(f"{path}: erreur : impossible de lire ce chemin : {message}")
     assert "Traceback" not in err
 
 
@@ -136,9 +136,9 @@ def test_sources_are_checked_against_the_texts(folder, capsys):
     (folder / "a.yaml").write_text(text, encoding="utf-8")
     assert main(["check", "specs/a.yaml"]) == 1
     err = capsys.readouterr().err
-    assert "specs/a.yaml:11:52: error: phases.accueil.source : aucun texte source nommé « 98-texte.txt »" in err
-    assert "hint: vouliez-vous dire « 99-texte.txt » ?" in err
-    assert "specs/a.yaml:12:62: error: phases.sortie.source : la ligne 11 est au-delà de la fin de 99-texte.txt (10 lignes)" in err
+    assert "specs/a.yaml:11:52: erreur : phases.accueil.source : aucun texte source nommé « 98-texte.txt »" in err
+    assert "conseil : vouliez-vous dire « 99-texte.txt » ?" in err
+    assert "specs/a.yaml:12:62: erreur : phases.sortie.source : la ligne 11 est au-delà de la fin de 99-texte.txt (10 lignes)" in err
 
 
 def test_sources_are_not_checked_without_the_texts(folder, capsys, monkeypatch, tmp_path):
@@ -152,15 +152,15 @@ def test_the_shared_block_sources_point_into_the_vocabulary(folder, capsys):
     (folder / "voc.yaml").write_text(VOCAB.replace("99-texte.txt:2", "99-texte.txt:20"), encoding="utf-8")
     assert main(["check", "specs"]) == 1
     err = capsys.readouterr().err
-    assert err.count("error:") == 1
-    assert "specs/voc.yaml:10:27: error: shared.brsa_rule.source : la ligne 20 est au-delà de la fin" in err
+    assert err.count(": erreur :") == 1
+    assert "specs/voc.yaml:10:27: erreur : shared.brsa_rule.source : la ligne 20 est au-delà de la fin" in err
 
 
 def test_an_empty_folder_is_a_warning(folder, capsys):
     (folder / "empty").mkdir()
     assert main(["check", "specs/empty"]) == 0
     out, err = capsys.readouterr()
-    assert err.startswith("specs/empty: warning: aucun fichier .yaml ou .yml dans ce dossier")
+    assert err.startswith("specs/empty: avertissement : aucun fichier .yaml ou .yml dans ce dossier")
     assert out == "0 fichier vérifié : 0 erreur, 1 avertissement\n"
 
 
@@ -177,8 +177,8 @@ def test_an_engine_bug_is_reported_against_its_file_and_the_others_are_checked(f
     monkeypatch.setattr(check, "_compiler", broken_compile)
     assert main(["check", "specs"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("specs/a.yaml: error: erreur interne du moteur pendant la compilation de ce fichier (ZeroDivisionError: boom)")
-    assert "Traceback" not in err and err.count("error:") == 1
+    assert err.startswith("specs/a.yaml: erreur : erreur interne du moteur pendant la compilation de ce fichier (ZeroDivisionError: boom)")
+    assert "Traceback" not in err and err.count(": erreur :") == 1
 
 
 def test_import_conflicts_are_all_reported_once(folder, capsys):
@@ -189,7 +189,7 @@ def test_import_conflicts_are_all_reported_once(folder, capsys):
                                    encoding="utf-8")
     assert main(["check", "specs"]) == 1
     err = capsys.readouterr().err
-    locs = [line.split(": error:")[0] for line in err.splitlines() if ": error:" in line]
+    locs = [line.split(": erreur :")[0] for line in err.splitlines() if ": erreur :" in line]
     assert locs == ["specs/voc2.yaml:4:3", "specs/voc2.yaml:6:3"]
     assert "attributes : « rsa » est défini différemment dans deux vocabulaires importés, voc.yaml (ligne 4) et " \
            "voc2.yaml (ligne 4)" in err

@@ -56,7 +56,7 @@ def test_broken_spec_golden(name, in_repo, capsys, golden):
     assert out == ""
     assert "Traceback" not in err and "internal error" not in err and "erreur interne" not in err
     assert err.startswith("tests/broken/"), err  # every message names its file first
-    first = err.split(": error:", 1)[0]
+    first = err.split(": erreur :", 1)[0]
     if Path(name).stem not in ("yaml_empty", "yaml_comments_only"):
         assert first.count(":") == 2, f"expected file:line:col, got {first!r}"
     golden((BROKEN / name).with_suffix(".expected"), err)
@@ -79,7 +79,7 @@ def test_whole_broken_folder_reports_every_file_sorted(in_repo, capsys):
     rc = main(["check", "tests/broken"])
     out, err = capsys.readouterr()
     assert rc == 1
-    locs = [line.split(": error:")[0] for line in err.splitlines() if ": error:" in line]
+    locs = [line.split(": erreur :")[0] for line in err.splitlines() if ": erreur :" in line]
     files = {loc.split(":")[0] for loc in locs}
     assert {f"tests/broken/{c}" for c in CASES if c != "import_cycle.yaml"} <= files
     keys = []

@@ -43,7 +43,7 @@ def test_usage_errors_are_french_with_the_usage_code(capsys, argv, fragment):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == "" and "Traceback" not in err
     assert fragment in err, err
-    assert "hint: voir « engine" in err and "--help »" in err
+    assert "conseil : voir « engine" in err and "--help »" in err
     with pytest.raises(EngineError) as info:
         build_parser().parse_args(argv)
     assert info.value.code == "usage"

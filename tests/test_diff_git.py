@@ -116,7 +116,7 @@ def test_private_copies_are_removed(repo, capsys, monkeypatch, tmp_path):
 @pytest.mark.parametrize("old, new, needle", [
     ("specs/prog.yaml@nosuchrev", "specs/prog.yaml", "unknown git revision 'nosuchrev'"),
     ("specs/broken.yaml@v1", "specs/prog.yaml", "specs/broken.yaml does not exist at revision v1"),
-    ("specs/broken.yaml@HEAD", "specs/prog.yaml", "specs/broken.yaml@HEAD:4:3: error: clé « "),
+    ("specs/broken.yaml@HEAD", "specs/prog.yaml", "specs/broken.yaml@HEAD:4:3: erreur : clé « "),
 ])
 def test_git_errors(repo, capsys, monkeypatch, old, new, needle):
     monkeypatch.chdir(repo)

@@ -277,12 +277,12 @@ def test_errors(tmp_path, capsys):
     assert e.value.code == "explain.several_records"
     assert main(["explain", "--spec", str(CJ), str(src), "--id", "CJ-Z"]) == 1
     err = capsys.readouterr().err
-    assert f"{src}: error: aucun enregistrement d'identifiant « CJ-Z »" in err and "vouliez-vous dire" in err
+    assert f"{src}: erreur : aucun enregistrement d'identifiant « CJ-Z »" in err and "vouliez-vous dire" in err
     assert main(["explain", "--spec", str(CJ), str(src)]) == 2
     assert "--id" in capsys.readouterr().err
     assert main(["explain", "--spec", str(CJ), str(src), "--id", "bad"]) == 1  # a record that cannot be bound
     err = capsys.readouterr().err
-    assert f"{src}:2: error: l'enregistrement bad ne peut pas être évalué" in err and "2026-02-30" in err
+    assert f"{src}:2: erreur : l'enregistrement bad ne peut pas être évalué" in err and "2026-02-30" in err
     assert main(["explain", "--spec", str(CJ), str(src), "--id", "CJ-X", "--rule", "age1625"]) == 2
     assert "vouliez-vous dire « age_16_25 »" in capsys.readouterr().err
     assert main(["explain", "--spec", str(CJ), str(src), "--id", "CJ-X", "--param", "nope=1"]) == 2

@@ -77,10 +77,10 @@ def test_syntax_error_is_positioned(capsys):
     code, out, err = run(capsys, "rsa and (1 +")
     assert code == 1 and out == ""
     assert err.splitlines() == [
-        "<expr>:1:9: error: « ( » n'est jamais fermé",
+        "<expr>:1:9: erreur : « ( » n'est jamais fermé",
         "    1 | rsa and (1 +",
         "      |         ^",
-        "  hint: ajoutez le « ) » qui manque",
+        "  conseil : ajoutez le « ) » qui manque",
     ]
 
 
@@ -88,10 +88,10 @@ def test_type_error_is_positioned(capsys):
     code, _, err = run(capsys, "2026-01-01 + 15")
     assert code == 1
     assert err.splitlines() == [
-        "<expr>:1:12: error: impossible d'additionner une date et un nombre entier",
+        "<expr>:1:12: erreur : impossible d'additionner une date et un nombre entier",
         "    1 | 2026-01-01 + 15",
         "      |            ^",
-        "  hint: écrivez une durée avec son unité, par exemple « 15 jours » ou « 6 mois »",
+        "  conseil : écrivez une durée avec son unité, par exemple « 15 jours » ou « 6 mois »",
     ]
 
 
@@ -106,7 +106,7 @@ def test_unknown_name_did_you_mean(tmp_path, capsys):
 def test_division_by_zero(capsys):
     code, _, err = run(capsys, "10 / (2 - 2)")
     assert code == 1
-    assert err.startswith("<expr>:1:4: error: division par zéro")
+    assert err.startswith("<expr>:1:4: erreur : division par zéro")
     assert "Traceback" not in err
 
 
@@ -122,7 +122,7 @@ def test_bad_record_files(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text('{"a": 1,\n "b": }', encoding="utf-8")
     code, _, err = run(capsys, "1", "--record", str(bad))
-    assert code == 1 and f"{bad}:2:7: error: JSON invalide" in err
+    assert code == 1 and f"{bad}:2:7: erreur : JSON invalide" in err
     arr = tmp_path / "arr.json"
     arr.write_text("[1]", encoding="utf-8")
     code, _, err = run(capsys, "1", "--record", str(arr))
@@ -130,7 +130,7 @@ def test_bad_record_files(tmp_path, capsys):
     latin = tmp_path / "latin.json"
     latin.write_bytes('{"a": "é"}'.encode("latin-1"))
     code, _, err = run(capsys, "1", "--record", str(latin))
-    assert code == 1 and f"{latin}:1:8: error:" in err and "pas du texte UTF-8 valide" in err and "Traceback" not in err
+    assert code == 1 and f"{latin}:1:8: erreur :" in err and "pas du texte UTF-8 valide" in err and "Traceback" not in err
     deep = tmp_path / "deep.json"
     deep.write_text('{"a": ' + "[" * 100000 + "]" * 100000 + "}", encoding="utf-8")
     code, _, err = run(capsys, "1", "--record", str(deep))

@@ -47,7 +47,7 @@ def test_graph_error_cli(capsys):
     ((_, line, _),) = expectations(path)
     assert main(["graph", "--spec", str(path)]) == 1
     err = capsys.readouterr().err
-    assert f'unreachable.yaml:{line}:3: error: la phase « island » ne peut être atteinte' in err and "^^^^^^" in err
+    assert f'unreachable.yaml:{line}:3: erreur : la phase « island » ne peut être atteinte' in err and "^^^^^^" in err
 
 
 @pytest.mark.parametrize("a,b,longer", [

@@ -96,7 +96,7 @@ def test_a_device_as_spec(capsys, device, tmp_path):
                  ["diff", device, SPEC]):
         code, out, err = run(capsys, *argv)
         assert code == 1 and out == ""
-        assert err.startswith(f"{device}: error: fichier trop volumineux : plus de 1000000 octets"), err
+        assert err.startswith(f"{device}: erreur : fichier trop volumineux : plus de 1000000 octets"), err
 
 
 def test_an_endless_fifo_as_spec(capsys, fifo, tmp_path):
@@ -125,7 +125,7 @@ def test_a_device_or_endless_fifo_as_operation(capsys, fifo, source):
     if feeder:
         feeder.join()
     assert code == 1 and out == ""
-    assert err.startswith(f"{path}: error: le fichier de l'opération est trop volumineux : plus de 16 Mio"), err
+    assert err.startswith(f"{path}: erreur : le fichier de l'opération est trop volumineux : plus de 16 Mio"), err
 
 
 def test_an_operation_read_from_a_fifo(fifo):
@@ -144,7 +144,7 @@ def test_a_device_or_endless_fifo_as_record(capsys, fifo, source):
     if feeder:
         feeder.join()
     assert code == 1 and out == ""
-    assert err.startswith(f"{path}: error: enregistrement trop long (plus de 16 Mio"), err
+    assert err.startswith(f"{path}: erreur : enregistrement trop long (plus de 16 Mio"), err
 
 
 def test_a_record_read_from_a_fifo(capsys, fifo):
@@ -223,7 +223,7 @@ def test_expr_binds_like_evaluate(tmp_path, capsys):
         '"2026-04-02"\n'
     bad = record_file(tmp_path, {"id": "x", "events": [{"type": "a"}]})
     code, _, err = run(capsys, "expr", "1", "--record", bad)
-    assert code == 1 and err.startswith(f"{bad}: error: events[0].date : une date") and "record.wrong_type" not in err
+    assert code == 1 and err.startswith(f"{bad}: erreur : events[0].date : une date") and "record.wrong_type" not in err
 
 
 # ------------------------------------------------------------------------------------------------ bad text
@@ -235,7 +235,7 @@ def test_invalid_utf8_in_a_spec(tmp_path, capsys):
     p = tmp_path / "s.yaml"
     p.write_bytes(b"id: s\nlabel: caf" + BAD_UTF8 + b"\n")
     code, _, err = run(capsys, "check", str(p))
-    assert code == 1 and f"{p}:2:11: error: octet 0xFF invalide" in err
+    assert code == 1 and f"{p}:2:11: erreur : octet 0xFF invalide" in err
 
 
 @pytest.mark.parametrize("escape,what", [("\\udc80", "U+DC80"), ("\\ud800", "U+D800"), ("\\e[31m", "U+001B"),
@@ -246,7 +246,7 @@ def test_escapes_that_make_bad_characters_in_a_spec(tmp_path, capsys, escape, wh
     code, _, err = run(capsys, "check", str(p))
     assert code == 1
     assert err.splitlines()[:3] == [
-        f"{p}:2:8: error: caractère {'de contrôle ' if what < 'U+D' else ''}{what} "
+        f"{p}:2:8: erreur : caractère {'de contrôle ' if what < 'U+D' else ''}{what} "
         + err.splitlines()[0].split(what + " ", 1)[1],
         f'    2 | label: "ab{escape}cd"',
         "      |        " + "^" * (len(escape) + 6)]
@@ -285,7 +285,7 @@ def test_bad_text_in_an_operation(tmp_path, capsys, data, line, col, code):
     assert (d.code, d.line, d.col) == (code, line, col), d.format()
     assert ("\ufffd" in d.source_line) == (b"\xff" in data)
     rc, _, err = run(capsys, "report", "--spec", OP_SPEC, "--operation", str(p), "--records", COHORT)
-    assert rc == 1 and f"{p}:{line}:{col}: error: le fichier de l'opération" in err
+    assert rc == 1 and f"{p}:{line}:{col}: erreur : le fichier de l'opération" in err
 
 
 @pytest.mark.parametrize("data,line,col", [(b'{"id": "x",\n "a": "caf\xff"}', 2, 11),
@@ -294,7 +294,7 @@ def test_bad_text_in_an_expr_record(tmp_path, capsys, data, line, col):
     p = tmp_path / "r.json"
     p.write_bytes(data)
     code, _, err = run(capsys, "expr", "a", "--record", str(p))
-    assert code == 1 and err.startswith(f"{p}:{line}:{col}: error: le fichier de l'enregistrement n'est pas du texte "
+    assert code == 1 and err.startswith(f"{p}:{line}:{col}: erreur : le fichier de l'enregistrement n'est pas du texte "
                                         "UTF-8 valide")
 
 
@@ -320,7 +320,7 @@ def test_bad_bytes_in_a_csv_header(tmp_path, capsys):
     code, out, err = run(capsys, "evaluate", "--spec", SPEC, str(p))
     assert code == 1 and out == ""
     err = err[err.index(str(p)):]
-    assert err.splitlines()[:3] == [f"{p}:1:10: error: l'en-tête du fichier CSV n'est pas du texte UTF-8 valide",
+    assert err.splitlines()[:3] == [f"{p}:1:10: erreur : l'en-tête du fichier CSV n'est pas du texte UTF-8 valide",
                                     "    1 | id,depart\ufffdment", "      |          ^"]
 
 
@@ -328,11 +328,11 @@ def test_bad_bytes_in_a_command_line_expression(capsys):
     expr = b'"caf\xe9" == x'.decode("utf-8", errors="surrogateescape")  # what Python makes of such an argv
     code, out, err = run(capsys, "expr", expr)
     assert code == 1 and out == ""
-    assert err.splitlines()[:3] == ["<expr>:1:5: error: l'expression n'est pas du texte valide : octet 0xE9 "
+    assert err.splitlines()[:3] == ["<expr>:1:5: erreur : l'expression n'est pas du texte valide : octet 0xE9 "
                                     "invalide (ce n'est pas de l'UTF-8)", '    1 | "caf\ufffd" == x',
                                     "      |     ^"]
     code, _, err = run(capsys, "expr", '"a\udc80"')
-    assert code == 1 and err.startswith("<expr>:1:3: error:")
+    assert code == 1 and err.startswith("<expr>:1:3: erreur :")
 
 
 def test_bad_bytes_in_argv_of_a_real_process(tmp_path):
@@ -381,7 +381,7 @@ def test_an_import_outside_the_root_is_refused_unread(project, capsys, imp):
     assert code == 1
     assert "SECRET" not in err + out
     first = err.splitlines()[:3]
-    assert first[0].startswith(f"{spec}:2:11: error: import « {name} » refusé : ")
+    assert first[0].startswith(f"{spec}:2:11: erreur : import « {name} » refusé : ")
     assert (f"dossier racine des imports ({project.resolve()})" in first[0])
     assert first[1:] == [f"    2 | imports: [{name}]", "      |           " + "^" * len(name)]
     from engine.spec.loader import load_document

@@ -149,7 +149,7 @@ def test_a_reference_typo_is_reported_at_the_reference_with_its_suggestion(copy,
     finally:
         target.write_text(original, encoding="utf-8")
     err = capsys.readouterr().err
-    assert err.count(": error:") == 1
+    assert err.count(": erreur :") == 1
     assert "nomme une phase inconnue « acompagnement »" in err and "vouliez-vous dire « accompagnement » ?" in err
     assert re.search(r"vérifiés? : 1 erreur(, 1 avertissement)?$", err.rstrip())
 
@@ -165,7 +165,7 @@ def test_graph_conclusions_come_after_local_errors_of_their_file():
 
 def test_a_consequence_is_marked_in_text_and_json():
     d = Diagnostic("unknown field", file="s.yaml", line=9, col=3, tier=3, consequence_of="s.yaml:4:7")
-    assert d.format().splitlines()[-1] == "  note: sans doute une conséquence de l'erreur s.yaml:4:7 ci-dessus"
+    assert d.format().splitlines()[-1] == "  remarque : sans doute une conséquence de l'erreur s.yaml:4:7 ci-dessus"
     assert d.to_json()["consequence_of"] == "s.yaml:4:7"
     assert "consequence_of" not in Diagnostic("x").to_json()
 

@@ -260,7 +260,7 @@ class Binder:
                     raw = _text_converter(p.decl, name)(raw)
                 out[name] = value_converter(p.decl, f"paramètre « {name} »")(raw)
             except (ValueError, BindError) as e:
-                raise UsageError(f"--param {name} : {getattr(e, 'message', None) or e}", file="<command line>",
+                raise UsageError(f"--param {name} : {getattr(e, 'message', None) or e}", file="<ligne de commande>",
                                  code="usage.param") from None
         if params:
             from engine.errors import did_you_mean
@@ -269,7 +269,7 @@ class Binder:
             hint = did_you_mean(name, self.param_decls) or (
                 "paramètres de cette spec : " + (", ".join(sorted(self.param_decls)) or "aucun"))
             raise UsageError(f"--param {name} : ce paramètre n'existe pas dans la spec {self.spec.id}",
-                             file="<command line>", hint=hint, code="usage.param")
+                             file="<ligne de commande>", hint=hint, code="usage.param")
         return out
 
     # records ---------------------------------------------------------------------------------------------

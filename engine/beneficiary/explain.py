@@ -519,7 +519,7 @@ def check_selection(spec, rules, deadlines, obligations, transitions) -> None:
     """Every name asked for exists (a positioned usage error with "did you mean" otherwise)."""
     def fail(what: str, kinds: str, flag: str, name: str, known: list, code: str):
         hint = did_you_mean(name, known) or (f"{kinds} de cette spec : " + (", ".join(known) or "aucune"))
-        raise UsageError(Diagnostic(f"{flag} {name} : {what} dans la spec {spec.id}", file="<command line>",
+        raise UsageError(Diagnostic(f"{flag} {name} : {what} dans la spec {spec.id}", file="<ligne de commande>",
                                     code=code, hint=hint))
 
     ids = _rule_ids(spec.eligibility_beneficiary)

@@ -124,7 +124,7 @@ class Parser(argparse.ArgumentParser):
             return super().format_help()
 
     def error(self, message: str):  # type: ignore[override]
-        raise UsageError(Diagnostic(f"{self.prog} : {message}", file="<command line>",
+        raise UsageError(Diagnostic(f"{self.prog} : {message}", file="<ligne de commande>",
                                     hint=f"voir « {self.prog} --help »", code="usage"))
 
 

@@ -59,10 +59,10 @@ def run(args) -> int:
     records = getattr(args, "records", None)
     changed = getattr(args, "changed", None)
     if getattr(args, "operation", None) and not records:
-        raise UsageError("--operation demande --records (la cohorte de l'opération)", file="<command line>",
+        raise UsageError("--operation demande --records (la cohorte de l'opération)", file="<ligne de commande>",
                          code="usage", hint="ajoutez --records COHORTE.jsonl")
     if changed is not None and not records:
-        raise UsageError("--changed demande --records (les enregistrements à comparer)", file="<command line>",
+        raise UsageError("--changed demande --records (les enregistrements à comparer)", file="<ligne de commande>",
                          code="usage", hint="ajoutez --records FICHIER.jsonl, ou retirez --changed")
     # the outputs are checked before anything is read (usage errors, exit 2), and refused if they are an input
     target = prepare(out_path, "-o")

@@ -52,9 +52,9 @@ def run(args) -> int:
     dialect = csv_dialect(args.csv_dialect)
     if args.csv_dialect and args.format != "csv":
         raise UsageError(f"--csv-dialect ne s'applique qu'au format csv (format choisi : {args.format})",
-                         file="<command line>", code="usage", hint="ajoutez --format csv, ou retirez --csv-dialect")
+                         file="<ligne de commande>", code="usage", hint="ajoutez --format csv, ou retirez --csv-dialect")
     if sum(1 for p in args.records if p == "-") > 1:
-        raise UsageError("l'entrée standard (-) ne peut être lue qu'une fois", file="<command line>", code="usage")
+        raise UsageError("l'entrée standard (-) ne peut être lue qu'une fois", file="<ligne de commande>", code="usage")
     target = prepare(args.output, "-o")  # a bad output name is a usage error before anything is read
     spec = load_spec(args.spec)
     args.records = record_files(list(args.records))  # a folder: its record files, by name
@@ -73,7 +73,7 @@ def run(args) -> int:
     elif several_processes:
         if dialect is not STANDARD:
             raise UsageError("--csv-dialect excel-fr avec --jobs ou --dask n'est pas pris en charge",
-                             file="<command line>", code="usage", hint="retirez --jobs, ou convertissez ensuite")
+                             file="<ligne de commande>", code="usage", hint="retirez --jobs, ou convertissez ensuite")
         return _run_chunked(args, spec, at, params, target)
     sources = [(p, read_records(p, spec=spec, decode=plan.decoder)) for p in args.records]  # open everything first: exit 1 before output
     several = len(sources) > 1

@@ -77,7 +77,7 @@ def example_of(spec, name: str):
     hint = (f"voulez-vous dire « {part[0]} » ?" if len(part) == 1 else None) or did_you_mean(name, names) or \
         ("exemples de cette spec : " + ("; ".join(names[:5]) or "aucun"))
     raise UsageError(Diagnostic(f"--example {name} : pas d'exemple de bénéficiaire de ce nom dans la spec {spec.id}",
-                                file="<command line>", code="explain.unknown_example", hint=hint))
+                                file="<ligne de commande>", code="explain.unknown_example", hint=hint))
 
 
 def output_format(args) -> str:
@@ -99,7 +99,7 @@ def run(args) -> int:
     if args.example is not None:
         if args.record is not None or args.id is not None:
             raise UsageError("--example explique un exemple de la spec : ne donnez ni fichier ni --id",
-                             file="<command line>", code="usage")
+                             file="<ligne de commande>", code="usage")
         ex = example_of(spec, args.example)
         raw, line = jsonish(ex.record), ex.pos.line
         at = evaluation_date(args.at, ex.at)
@@ -108,7 +108,7 @@ def run(args) -> int:
     else:
         if args.record is None:
             raise UsageError("donnez le fichier de l'enregistrement à expliquer (ou --example NOM)",
-                             file="<command line>", code="usage", hint="engine explain --spec S RECORD [--id ID]")
+                             file="<ligne de commande>", code="usage", hint="engine explain --spec S RECORD [--id ID]")
         at = evaluation_date(args.at)
         raw, line = pick_record(args.record, spec, args.id)
         origin = {"file": args.record, "line": line}

@@ -49,7 +49,7 @@ def run(args) -> int:
         import uvicorn
     except ImportError:
         raise UsageError(Diagnostic("engine serve demande FastAPI et uvicorn, qui ne sont pas installés",
-                                    file="<command line>", code="server.not_installed",
+                                    file="<ligne de commande>", code="server.not_installed",
                                     hint="pip install 'dispositif-engine[server]' (ou pip install -e '.[server]')"))
     from engine.server import Limits, create_app, load_specs
 

@@ -117,7 +117,7 @@ def _write_error(e: OSError, out: Output, doing: str = "écrire") -> EngineError
     reason, hint = os_error_text(e, out.target or out.shown, folder)
     kept = " ; le fichier précédent est intact" if out.kind == "file" and out.st is not None else ""
     if e.errno in _USAGE_ERRNOS:
-        return UsageError(Diagnostic(f"impossible d'{doing} {out.label} : {reason}", file="<command line>",
+        return UsageError(Diagnostic(f"impossible d'{doing} {out.label} : {reason}", file="<ligne de commande>",
                                      hint=hint, code="output.usage"))
     what = "la sortie standard" if out.kind == "stdout" else f"la sortie ({out.option})"
     return OutputError(Diagnostic(f"impossible d'{doing} {what} : {reason}{kept}", file=out.shown, hint=hint,
@@ -125,7 +125,7 @@ def _write_error(e: OSError, out: Output, doing: str = "écrire") -> EngineError
 
 
 def _usage(message: str, hint: str, code: str = "output.usage") -> UsageError:
-    return UsageError(Diagnostic(message, file="<command line>", hint=hint, code=code))
+    return UsageError(Diagnostic(message, file="<ligne de commande>", hint=hint, code=code))
 
 
 # ----------------------------------------------------------------------------------------------- preparing

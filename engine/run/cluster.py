@@ -37,7 +37,7 @@ def dask_client(address: str, workers: int | None = None):
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise UsageError(Diagnostic("--dask demande Dask : installez l'extra « dask » (pip install -e '.[dask]')",
-                                    file="<command line>", code="usage.dask_missing")) from None
+                                    file="<ligne de commande>", code="usage.dask_missing")) from None
     cluster = None
     if address == "local":
         cluster = LocalCluster(n_workers=workers or available_cpus(), threads_per_worker=1, processes=True,
@@ -48,7 +48,7 @@ def dask_client(address: str, workers: int | None = None):
             client = Client(address, timeout="20s")
         except (OSError, TimeoutError) as e:
             raise UsageError(Diagnostic(f"impossible de joindre le planificateur Dask {address} : {e}",
-                                        file="<command line>", code="usage.dask_unreachable",
+                                        file="<ligne de commande>", code="usage.dask_unreachable",
                                         hint="démarrez-le avec « dask scheduler » et des « dask worker ADRESSE »")) \
                 from None
     try:

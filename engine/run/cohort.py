@@ -57,7 +57,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             raise UsageError(Diagnostic(
                 "--dask lit la cohorte par parties : elle doit être un fichier JSONL (.jsonl ou .ndjson), pas "
                 f"{'l’entrée standard' if records_path in (None, '-') else records_path}",
-                file="<command line>", code="usage.dask_input",
+                file="<ligne de commande>", code="usage.dask_input",
                 hint="écrivez la cohorte dans un fichier JSONL, ou retirez --dask"))
 
         def on_cluster(_aggregates, _bind, _env, _at):  # reached once the operation itself is known to be valid

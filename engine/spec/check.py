@@ -13,7 +13,7 @@ For each file (folders are searched for ``*.yaml``/``*.yml``, skipping ``samples
 All diagnostics of all files are reported, sorted by file, then root cause first (:mod:`engine.spec.rootcause`:
 a misspelt declaration before the references it breaks, which are not repeated one by one; conclusions drawn from
 the whole phase graph after the local errors; probable consequences last, marked so), then line and column, each as
-``file:line:col: error: ...`` with the source line and a caret, on standard error; exit 1 on any error. Otherwise a one-line summary
+``file:line:col: erreur : ...`` with the source line and a caret, on standard error; exit 1 on any error. Otherwise a one-line summary
 (``12 fichiers vérifiés : 0 erreur``) on standard output and exit 0. ``--json`` prints the result as JSON instead.
 """
 
@@ -126,7 +126,7 @@ def locate_seeds(explicit: str | Path | None = None) -> tuple[Path | None, Diagn
 
     if explicit is not None:
         if not Path(explicit).is_dir():
-            raise UsageError(Diagnostic(f"--seeds {explicit} : ce n'est pas un dossier", file="<command line>",
+            raise UsageError(Diagnostic(f"--seeds {explicit} : ce n'est pas un dossier", file="<ligne de commande>",
                                         code="usage", hint="le dossier des textes sources NN-fichier.txt"))
         return Path(explicit), None
     env = os.environ.get("ENGINE_SEEDS")
