@@ -56,7 +56,7 @@ def test_without_the_texts_one_warning_says_how_to_point_at_them(copy_of_specs, 
     monkeypatch.setattr(check, "_default_seed_folders", lambda: [copy_of_specs / "nowhere"])
     assert main(["check", str(copy_of_specs)]) == 0
     out = capsys.readouterr()
-    assert out.err.count("warning:") == 1  # once for the run, not once per file
+    assert out.err.count(": avertissement :") == 1  # once for the run, not once per file
     assert "textes sources introuvables" in out.err
     assert "ENGINE_SEEDS=DOSSIER" in out.err and "--seeds DOSSIER" in out.err
     assert out.out.strip() == "2 fichiers vérifiés : 0 erreur, 1 avertissement"
