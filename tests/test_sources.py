@@ -69,7 +69,7 @@ def test_engine_seeds_naming_no_folder_is_named_in_the_warning(copy_of_specs, ca
     monkeypatch.setenv("ENGINE_SEEDS", str(tmp_path / "typo"))
     assert main(["check", str(copy_of_specs)]) == 0
     err = capsys.readouterr().err
-    assert err.count("warning:") == 1 and f"ENGINE_SEEDS={tmp_path / 'typo'} n'est pas un dossier" in err
+    assert err.count(": avertissement :") == 1 and f"ENGINE_SEEDS={tmp_path / 'typo'} n'est pas un dossier" in err
 
 
 def test_the_seeds_option_points_at_a_folder(copy_of_specs, capsys, monkeypatch, tmp_path):
