@@ -282,6 +282,25 @@ def test_events_after_end_names_declared_event_types(tmp_path):
     assert errs == [("spec.unknown_event", "convention.events_after_end : type d'événement inconnu « pont »")]
 
 
+def test_a_convention_minimum_longer_than_its_maximum_is_an_error_at_the_minimum(tmp_path):
+    with pytest.raises(SpecError) as e:
+        spec_of(tmp_path, "", BOUNDS_HEAD.replace("EXTRA", ", min_duration: 36 months, max_duration: 24 months"))
+    [d] = e.value.diagnostics
+    assert (d.code, d.line, d.path) == ("convention.min_above_max", 4, "convention.min_duration")
+    assert d.source_line[d.col - 1:].startswith("36 months")
+    assert d.message == ("convention : min_duration (3 ans) est plus longue que max_duration (2 ans) : aucune "
+                         "convention ne peut respecter les deux")
+    assert d.hint == "baissez min_duration ou augmentez max_duration"
+
+
+@pytest.mark.parametrize("durations", [", min_duration: 24 months, max_duration: 24 months",
+                                       ", min_duration: 2 years, max_duration: 24 months",
+                                       ", min_duration: 1 month, max_duration: 30 days"])
+def test_a_convention_minimum_equal_to_its_maximum_is_no_error(tmp_path, durations):
+    spec = spec_of(tmp_path, "", BOUNDS_HEAD.replace("EXTRA", durations))
+    assert spec.convention.min_duration is not None
+
+
 def test_report_checks_participants_against_the_operation_convention(tmp_path):
     body = MILESTONE + """\
 indicators:

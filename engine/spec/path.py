@@ -295,8 +295,9 @@ def _obligations(ctx) -> tuple[Obligation, ...]:
 
 def compile_path(ctx) -> None:
     """Fill ``phases``, ``transitions``, ``deadlines``, ``obligations`` and ``tables`` of ``ctx.fields``, and report
-    the phase-graph problems."""
-    from engine.spec.graph import check_graph, compile_tables
+    the phase-graph problems and those of the convention (``events_after_end``, ``min_duration`` over
+    ``max_duration``: ``convention.min_above_max``)."""
+    from engine.spec.graph import always_longer, check_graph, compile_tables, french_duration
 
     f = ctx.fields
     phases = _phases(ctx)
@@ -317,6 +318,12 @@ def compile_path(ctx) -> None:
                           f"d'événement inconnu « {name} »", "spec.unknown_event",
                           did_you_mean(name, f["events"]) or "nommez un type d'événement déclaré dans `inputs.events` "
                           "ou dans le vocabulaire", f"convention.events_after_end[{j}]")
+    if conv is not None and isinstance(conv_node, Mapping) and conv.min_duration is not None \
+            and conv.max_duration is not None and always_longer(conv.min_duration, conv.max_duration):
+        ctx.error(ctx.pos(conv_node, "min_duration"), f"convention : min_duration ({french_duration(conv.min_duration)}) "
+                  f"est plus longue que max_duration ({french_duration(conv.max_duration)}) : aucune convention ne peut "
+                  "respecter les deux", "convention.min_above_max", "baissez min_duration ou augmentez max_duration",
+                  "convention.min_duration")
     f.update(phases=phases, transitions=transitions, deadlines=deadlines, obligations=obligations,
              tables=compile_tables(phases, transitions))
 
