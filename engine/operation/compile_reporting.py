@@ -4,10 +4,11 @@ delay after an event, a rhythm), and what each commitment settles: a part of
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Mapping
 
 from engine.expr.parser import parse
-from engine.operation.model import ReportingRule
+from engine.operation.model import ReportingRule, ReviewOpening
 
 
 class ReportingSections:
@@ -96,6 +97,7 @@ class ReportingSections:
                                      tuple(self.ctx.fields.get("parameters") or ()))
                 reachable = self.cohort_expr(node, "reachable", T.BOOLEAN, path + ".reachable")
             timing = self._recurring_timing(node, path, event)
+            opening = self._opening(node, path)
             out.append(ReportingRule(rid, node.get("label"), self.ctx.date(node, "due", path),
                                      self.ctx.duration(node, "within", path), None if after is None else str(after),
                                      str(node.get("submitted") or f"{rid}_date"),
@@ -104,8 +106,73 @@ class ReportingSections:
                                      where, every, mn if isinstance(mn, int) else None,
                                      mx if isinstance(mx, int) else None,
                                      "convention" if over == "convention" else None,
-                                     "warning" if sev == "warning" else "error", settles, reachable, *timing))
+                                     "warning" if sev == "warning" else "error", settles, reachable, *timing,
+                                     opening))
         return tuple(out)
+
+    def _opening(self, node: Mapping, path: str) -> ReviewOpening | None:
+        """``not_before`` of a review: the first day a submission counts (« à l'issue de la première année de
+        l'opération », 01:143): a date, or ``{after: convention_start, plus: 12 months}`` from the operation's own
+        date. Only a review has one; an opening after the due date leaves no day to submit on (an error)."""
+        from engine.expr import types as T
+
+        value = node.get("not_before")
+        if value is None:
+            return None
+        where = self.ctx.pos(node, "not_before")
+        npath = path + ".not_before"
+        for other in ("condition", "event"):
+            if node.get(other) is not None:
+                self.ctx.error(where, f"{npath} : seul un bilan (`due`, ou `within` + `after`) a une date au plus tôt, "
+                               f"pas un élément avec `{other}:`", "spec.reporting_window",
+                               "retirez `not_before:`, ou faites de cet élément un bilan daté", npath)
+                return None
+        if isinstance(value, Mapping):
+            extra = sorted(set(map(str, value)) - {"after", "plus"})
+            if extra:
+                self.ctx.error(where, f"{npath} : clé inconnue {extra[0]!r} (attendu : `after`, `plus`)",
+                               "spec.reporting_window", "écrivez `not_before: {after: convention_start, plus: 12 "
+                               "months}`", npath)
+                return None
+            after = value.get("after")
+            if after is None or self.op_names.get(str(after)) != T.DATE:
+                what = "il manque la date de départ" if after is None else f"date d'opération inconnue {str(after)!r}"
+                self.ctx.error(where, f"{npath}.after : {what}", "spec.reporting_window", "nommez une date de l'opération, comme `convention_start` ou "
+                               "`convention_end`", npath + ".after")
+                return None
+            plus = self.ctx.duration(value, "plus", npath)
+            opening = ReviewOpening(None, str(after), plus)
+            self._window_not_empty(node, opening, where, npath)
+            return opening
+        day = self.ctx.date(node, "not_before", path)
+        if day is None:
+            return None
+        opening = ReviewOpening(day)
+        self._window_not_empty(node, opening, where, npath)
+        return opening
+
+    def _window_not_empty(self, node: Mapping, opening: ReviewOpening, where, npath: str) -> None:
+        """An opening known to fall after the due date (two fixed dates, or two delays from the same operation date)
+        leaves no day on which the review counts."""
+        from engine.expr.durations import parse_duration
+        from engine.spec.graph import always_longer, french_duration
+
+        due = node.get("due")
+        if opening.date is not None and due is not None:
+            try:
+                due_day = due if isinstance(due, date) else date.fromisoformat(str(due))
+            except ValueError:
+                return
+            if opening.date > due_day:
+                self.ctx.error(where, f"{npath} : la date au plus tôt ({opening.date:%d/%m/%Y}) est après "
+                               f"l'échéance ({due_day:%d/%m/%Y}) : aucun jour de remise ne compte",
+                               "spec.reporting_window", "avancez `not_before` ou reculez `due`", npath)
+        within = parse_duration(node.get("within")) if node.get("within") is not None else None
+        if opening.after is not None and str(node.get("after")) == opening.after and within is not None and \
+                opening.plus is not None and always_longer(opening.plus, within):
+            self.ctx.error(where, f"{npath} : {french_duration(opening.plus)} après {opening.after}, c'est après "
+                           f"l'échéance ({french_duration(within)} après) : aucun jour de remise ne compte",
+                           "spec.reporting_window", "raccourcissez `plus` ou allongez `within`", npath)
 
     def _count_names(self) -> set[str]:
         """The operation's integer names (attributes counting what was held or done, ``full_time_posts``...)."""

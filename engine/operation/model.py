@@ -181,6 +181,16 @@ class PaymentRule:
 
 
 @dataclass(frozen=True)
+class ReviewOpening:
+    """The earliest date a review counts (« à l'issue de la première année », 01:143): a ``date`` the text fixes, or
+    the operation date ``after`` (convention_start) plus ``plus`` (a Duration; None: that day itself)."""
+
+    date: Any = None
+    after: str | None = None
+    plus: Any = None
+
+
+@dataclass(frozen=True)
 class ReportingRule:
     id: str
     label: str | None
@@ -203,6 +213,7 @@ class ReportingRule:
     partial_windows: str = "skip"  # "skip": a window cut by the convention's start or end needs no minimum | "check"
     max_gap: Any = None  # Duration: the longest allowed gap between consecutive events (start and end included)
     before_each: str | None = None  # an event type each of which needs its own `event` dated before it
+    not_before: ReviewOpening | None = None  # a review: submitted before this date, it is `early` (does not count)
 
     @property
     def kind(self) -> str:

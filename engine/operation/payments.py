@@ -38,16 +38,24 @@ class ReviewState:
     label: str | None
     due: date | None
     submitted: date | None = None
+    opens: date | None = None  # the first day a submission counts (None: any day)
 
     def status(self, at: date) -> str:
-        """``submitted`` (on time), ``submitted_late``, ``late`` (due date passed, nothing), ``pending``."""
+        """``submitted`` (on time), ``submitted_late``, ``early`` (submitted before it opens: it does not count),
+        ``late`` (due date passed, nothing), ``pending``."""
         if self.submitted is not None and self.submitted <= at:
+            if self.opens is not None and self.submitted < self.opens:
+                return "early"
             if self.due is not None and self.submitted > self.due:
                 return "submitted_late"
             return "submitted"
         if self.due is not None and at > self.due:
             return "late"
         return "pending"
+
+    def early_note(self) -> str:
+        """The French note of an early submission: « remis trop tôt (avant le 01/01/2027) »."""
+        return f"remis trop tôt (avant le {self.opens:%d/%m/%Y})" if self.opens is not None else "remis trop tôt"
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,11 @@ def payment_schedule(grant, tranches: Sequence[TrancheSpec], at: date, signature
                         note = "bilan remis après l'échéance"
                 else:
                     due = None
-                    status = "review_late" if st == "late" else "awaiting_review"
+                    # an early review does not count: the tranche waits for one submitted in its window
+                    late = st == "late" or (st == "early" and rv.due is not None and at > rv.due)
+                    status = "review_late" if late else "awaiting_review"
+                    if st == "early":
+                        note = f"bilan {rv.early_note()}"
         if status == "due" and a is not None and a < 0:
             status = "recovery"
         if a is not None and a == 0 and status == "due" and t.conditional:

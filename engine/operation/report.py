@@ -319,10 +319,15 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
                 due = add_duration(base, r.within)
         sub = env.get(r.submitted or "")
         sub = sub if isinstance(sub, date) else None
-        rs = F.ReviewState(r.id, r.label, due, sub)
+        rs = F.ReviewState(r.id, r.label, due, sub, _opening(r.not_before, env))
         reviews[r.id] = rs
-        reporting.append({"id": r.id, "label": r.label, "due": due, "submitted": sub, "status": rs.status(at),
-                          "source": _src(r.source)})
+        row = {"id": r.id, "label": r.label, "due": due, "submitted": sub, "status": rs.status(at),
+               "source": _src(r.source)}
+        if r.not_before is not None:
+            row["opens"] = rs.opens
+        if row["status"] == "early":
+            row["note"] = rs.early_note()
+        reporting.append(row)
     signature = env.get("signature_date")
     signature = signature if isinstance(signature, date) else (start if isinstance(start, date) else None)
     tranches = []
@@ -368,6 +373,19 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
 
 
 F_EMPTY = None  # replaced below (an empty FundingSpec)
+
+
+def _opening(opening, env) -> date | None:
+    """The first day a review counts: its fixed date, or the operation date it follows plus the delay (None while
+    that date is unknown: no lower bound)."""
+    if opening is None:
+        return None
+    if opening.date is not None:
+        return opening.date
+    base = env.get(opening.after or "")
+    if not isinstance(base, date):
+        return None
+    return add_duration(base, opening.plus) if opening.plus is not None else base
 
 
 def _op_eval(expr, env, at):

@@ -19,7 +19,7 @@ STATUS_FR = {"passed": "conforme", "failed": "NON CONFORME", "unknown": "indéte
               "scheduled": "à venir", "awaiting_review": "en attente du bilan", "review_late": "bilan en retard",
               "not_due": "rien à verser", "excluded": "exclu", "met": "respecté", "unmet": "NON RESPECTÉ",
               "not_evaluated": "à vérifier", "recovery": "reversement", "submitted": "remis",
-              "submitted_late": "remis en retard", "late": "en retard", "pending": "à venir",
+              "submitted_late": "remis en retard", "early": "remis trop tôt", "late": "en retard", "pending": "à venir",
               "counted": "retenu", "skipped": "non exigé (période partielle)", "warning": "avertissement", "error": "erreur", "capped": "plafonné", "not_declared": "non déclaré"}
 _MONEY_KEYS = {"cost", "amount", "planned", "maximum", "total", "due_at", "grant", "earned", "base", "max_grant",
                "grant_awarded", "direct_staff_costs", "other_costs", "eligible_costs", "expected", "declared",
@@ -212,8 +212,9 @@ def render_text(r: dict) -> str:
         w("BILANS ET SUIVI")
         for x in r["reporting"]:
             if "due" in x:
-                w(f"  - {x['label'] or x['id']} : échéance {_d(x['due'])}, remis {_d(x['submitted'])} — "
-                  f"{_st(x['status'])}{_src(x)}")
+                opens = f"au plus tôt le {_d(x['opens'])}, " if x.get("opens") else ""
+                w(f"  - {x['label'] or x['id']} : {opens}échéance {_d(x['due'])}, remis {_d(x['submitted'])} — "
+                  f"{x['note'] if x['status'] == 'early' and x.get('note') else _st(x['status'])}{_src(x)}")
             elif "windows" in x:
                 counts = ", ".join(f"{_d(v['from'])}..{_d(v['to'])}: {v['count']}"
                                    + (" (période partielle, non exigée)" if v["status"] == "skipped" else "")

@@ -199,7 +199,7 @@ TRANCHE = _item({"id": STR, "label": _n(STR), "share": _n(RATE), "at_most": BOOL
 PAYMENTS = _obj({"grant": _n(MONEY), "earned": _n(MONEY), "tranches": _arr(TRANCHE), "planned_total": _n(MONEY),
                  "total": _n(MONEY), "due_at": _n(MONEY)}, required=("tranches", "total", "due_at"), closed=False)
 REPORTING = _item({"id": STR, "label": _n(STR), "status": STR, "source": SOURCE, "due": _n(DATE),
-                   "submitted": _n(DATE), "note": _n(STR), "condition": _n(STR), "event": STR,
+                   "submitted": _n(DATE), "opens": _n(DATE), "note": _n(STR), "condition": _n(STR), "event": STR,
                    "min": _n(INT), "max": _n(INT), "over": _enum("convention"),
                    "settles": _enum("at_least", "at_most", "at_end"),
                    "severity": _enum("warning"), "warnings": _arr(STR),
