@@ -24,6 +24,11 @@ from typing import Any, Iterable, Sequence
 from engine.escape import text_safe
 
 
+#: the file name shown for a diagnostic about a command-line argument
+COMMAND_LINE = "<ligne de commande>"
+#: the file name shown for a diagnostic about standard input (or about no file)
+STDIN = "<entrée>"
+
 #: the word a diagnostic's severity is printed with (its JSON ``severity`` stays the English key)
 SEVERITY_LABELS = {"error": "erreur", "warning": "avertissement"}
 
@@ -48,7 +53,7 @@ class Diagnostic:
     consequence_of: str | None = None  # "file:line:col" of the diagnostic this one may follow from
 
     def location(self) -> str:
-        parts = [self.file or "<entrée>"]
+        parts = [self.file or STDIN]
         if self.line is not None:
             parts.append(str(self.line))
             if self.col is not None:

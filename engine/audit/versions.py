@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from engine.errors import Diagnostic, EngineError, SpecError, UsageError
+from engine.errors import COMMAND_LINE, Diagnostic, EngineError, SpecError, UsageError
 
 
 @dataclass
@@ -141,7 +141,7 @@ def load_version(ref: str) -> SpecVersion:
         if path and rev:
             return _fill(_from_git(ref, path, rev))
     if os.path.isdir(ref):
-        raise UsageError(f"{ref} is a folder: engine diff compares two spec files", file="<ligne de commande>",
+        raise UsageError(f"{ref} is a folder: engine diff compares two spec files", file=COMMAND_LINE,
                          hint="name a spec file, e.g. specs/mobilite.yaml or specs/mobilite.yaml@HEAD~1",
                          code="usage")
     raise SpecError(f"no such spec file: {ref}", file=ref, code="diff.not_found",
@@ -152,7 +152,7 @@ def _git(cwd: str, *args: str) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(["git", "-C", cwd, *args], capture_output=True, timeout=60)
     except FileNotFoundError:
-        raise UsageError("git is not installed: cannot read path@rev", file="<ligne de commande>",
+        raise UsageError("git is not installed: cannot read path@rev", file=COMMAND_LINE,
                          code="diff.git") from None
 
 
@@ -181,7 +181,7 @@ def _from_git(ref: str, path: str, rev: str) -> SpecVersion:
     top, rel = _repo_path(path)
     r = _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     if r.returncode != 0:
-        raise SpecError(f"unknown git revision {rev!r} in {ref}", file="<ligne de commande>", code="diff.git_rev",
+        raise SpecError(f"unknown git revision {rev!r} in {ref}", file=COMMAND_LINE, code="diff.git_rev",
                         hint="use a commit, a branch, a tag or HEAD~N (see `git log --oneline`)")
     commit = r.stdout.decode().strip()
     display = f"{path}@{rev}"

@@ -245,7 +245,7 @@ class Binder:
         """Convert parameter values (strings from the command line, or JSON-like values) to their declared types.
         A parameter not supplied is *unknown* (decisions that need it are unknown, naming it in ``missing``).
         Raises :class:`~engine.errors.UsageError` for an undeclared name or a bad value."""
-        from engine.errors import UsageError
+        from engine.errors import COMMAND_LINE, UsageError
         from engine.expr.runtime import unknown
 
         out: dict = {}
@@ -260,7 +260,7 @@ class Binder:
                     raw = _text_converter(p.decl, name)(raw)
                 out[name] = value_converter(p.decl, f"paramètre « {name} »")(raw)
             except (ValueError, BindError) as e:
-                raise UsageError(f"--param {name} : {getattr(e, 'message', None) or e}", file="<ligne de commande>",
+                raise UsageError(f"--param {name} : {getattr(e, 'message', None) or e}", file=COMMAND_LINE,
                                  code="usage.param") from None
         if params:
             from engine.errors import did_you_mean
@@ -269,7 +269,7 @@ class Binder:
             hint = did_you_mean(name, self.param_decls) or (
                 "paramètres de cette spec : " + (", ".join(sorted(self.param_decls)) or "aucun"))
             raise UsageError(f"--param {name} : ce paramètre n'existe pas dans la spec {self.spec.id}",
-                             file="<ligne de commande>", hint=hint, code="usage.param")
+                             file=COMMAND_LINE, hint=hint, code="usage.param")
         return out
 
     # records ---------------------------------------------------------------------------------------------

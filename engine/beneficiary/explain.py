@@ -31,7 +31,7 @@ from engine.beneficiary import obligations as OB
 from engine.beneficiary.explain_expr import (EVAL_ERRORS, TRACE_FORMAT, Tracer, duration_constant, jv,  # noqa: F401
                                              pos_text, source_text, value_names, vtype)
 from engine.expr import runtime as R
-from engine.errors import Diagnostic, UsageError, did_you_mean
+from engine.errors import COMMAND_LINE, Diagnostic, UsageError, did_you_mean
 from engine.spec.model import (RuleGroup, RuleLeaf, child_scope, event_record_type, guard_scope, iter_rules,
                                obligation_scope)
 from engine.beneficiary.evaluate import _copy, assessed_note, entry_date, evaluate_record, plan_for
@@ -519,7 +519,7 @@ def check_selection(spec, rules, deadlines, obligations, transitions) -> None:
     """Every name asked for exists (a positioned usage error with "did you mean" otherwise)."""
     def fail(what: str, kinds: str, flag: str, name: str, known: list, code: str):
         hint = did_you_mean(name, known) or (f"{kinds} de cette spec : " + (", ".join(known) or "aucune"))
-        raise UsageError(Diagnostic(f"{flag} {name} : {what} dans la spec {spec.id}", file="<ligne de commande>",
+        raise UsageError(Diagnostic(f"{flag} {name} : {what} dans la spec {spec.id}", file=COMMAND_LINE,
                                     code=code, hint=hint))
 
     ids = _rule_ids(spec.eligibility_beneficiary)

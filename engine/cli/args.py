@@ -9,7 +9,7 @@ import contextlib
 import os
 from datetime import date
 
-from engine.errors import Diagnostic, UsageError
+from engine.errors import COMMAND_LINE, Diagnostic, UsageError
 
 
 def date_arg(text: str) -> date:
@@ -124,7 +124,7 @@ class Parser(argparse.ArgumentParser):
             return super().format_help()
 
     def error(self, message: str):  # type: ignore[override]
-        raise UsageError(Diagnostic(f"{self.prog} : {message}", file="<ligne de commande>",
+        raise UsageError(Diagnostic(f"{self.prog} : {message}", file=COMMAND_LINE,
                                     hint=f"voir « {self.prog} --help »", code="usage"))
 
 

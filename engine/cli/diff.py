@@ -14,7 +14,7 @@ from engine.audit.money import money_impact
 from engine.audit.versions import load_version
 from engine.cli.args import params as params_of
 from engine.clock import evaluation_date
-from engine.errors import UsageError
+from engine.errors import COMMAND_LINE, UsageError
 from engine.faults import EXIT_INTERNAL, summary
 from engine.files.output import open_output, prepare, refuse_inputs
 from engine.operation.record import load_operation
@@ -59,10 +59,10 @@ def run(args) -> int:
     records = getattr(args, "records", None)
     changed = getattr(args, "changed", None)
     if getattr(args, "operation", None) and not records:
-        raise UsageError("--operation demande --records (la cohorte de l'opération)", file="<ligne de commande>",
+        raise UsageError("--operation demande --records (la cohorte de l'opération)", file=COMMAND_LINE,
                          code="usage", hint="ajoutez --records COHORTE.jsonl")
     if changed is not None and not records:
-        raise UsageError("--changed demande --records (les enregistrements à comparer)", file="<ligne de commande>",
+        raise UsageError("--changed demande --records (les enregistrements à comparer)", file=COMMAND_LINE,
                          code="usage", hint="ajoutez --records FICHIER.jsonl, ou retirez --changed")
     # the outputs are checked before anything is read (usage errors, exit 2), and refused if they are an input
     target = prepare(out_path, "-o")

@@ -6,14 +6,14 @@ import os
 import sys
 from pathlib import Path
 
-from engine.errors import Diagnostic, UsageError
+from engine.errors import COMMAND_LINE, Diagnostic, UsageError
 from engine.render.site import build_site
 
 
 def run(args) -> int:
     seeds = getattr(args, "seeds", None)
     if seeds is not None and not Path(seeds).is_dir():
-        raise UsageError(Diagnostic(f"engine docs : --seeds {seeds} n'est pas un dossier", file="<ligne de commande>",
+        raise UsageError(Diagnostic(f"engine docs : --seeds {seeds} n'est pas un dossier", file=COMMAND_LINE,
                                     code="usage", hint="le dossier des textes sources NN-fichier.txt"))
     res = build_site(list(args.paths or ["specs"]), args.output, seeds if seeds is not None else "auto")
     for w in res.warnings:

@@ -13,7 +13,7 @@ from engine.beneficiary.evaluate import evaluate_stream, plan_for
 from engine.beneficiary.records import read_records, record_files
 from engine.cli import args as A
 from engine.clock import evaluation_date
-from engine.errors import UsageError
+from engine.errors import COMMAND_LINE, UsageError
 from engine.faults import EXIT_INTERNAL, Counter as InternalCounter, summary as internal_summary
 from engine.files.output import open_output, prepare, refuse_inputs, spec_inputs
 from engine.render.evaluation import Summary, count_lines, progress_bar, tune_gc, write_csv, write_json, write_jsonl
@@ -52,9 +52,9 @@ def run(args) -> int:
     dialect = csv_dialect(args.csv_dialect)
     if args.csv_dialect and args.format != "csv":
         raise UsageError(f"--csv-dialect ne s'applique qu'au format csv (format choisi : {args.format})",
-                         file="<ligne de commande>", code="usage", hint="ajoutez --format csv, ou retirez --csv-dialect")
+                         file=COMMAND_LINE, code="usage", hint="ajoutez --format csv, ou retirez --csv-dialect")
     if sum(1 for p in args.records if p == "-") > 1:
-        raise UsageError("l'entrée standard (-) ne peut être lue qu'une fois", file="<ligne de commande>", code="usage")
+        raise UsageError("l'entrée standard (-) ne peut être lue qu'une fois", file=COMMAND_LINE, code="usage")
     target = prepare(args.output, "-o")  # a bad output name is a usage error before anything is read
     spec = load_spec(args.spec)
     args.records = record_files(list(args.records))  # a folder: its record files, by name
@@ -73,7 +73,7 @@ def run(args) -> int:
     elif several_processes:
         if dialect is not STANDARD:
             raise UsageError("--csv-dialect excel-fr avec --jobs ou --dask n'est pas pris en charge",
-                             file="<ligne de commande>", code="usage", hint="retirez --jobs, ou convertissez ensuite")
+                             file=COMMAND_LINE, code="usage", hint="retirez --jobs, ou convertissez ensuite")
         return _run_chunked(args, spec, at, params, target)
     sources = [(p, read_records(p, spec=spec, decode=plan.decoder)) for p in args.records]  # open everything first: exit 1 before output
     several = len(sources) > 1

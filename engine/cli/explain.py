@@ -20,7 +20,7 @@ from engine.beneficiary.explain import check_selection, explain_record
 from engine.beneficiary.records import BadRecord, read_records
 from engine.cli import args as A
 from engine.clock import evaluation_date
-from engine.errors import Diagnostic, RecordError, UsageError, did_you_mean
+from engine.errors import COMMAND_LINE, Diagnostic, RecordError, UsageError, did_you_mean
 from engine.render.evaluation import atomic_output
 from engine.render.explain import render_text
 from engine.spec.compile import load_spec
@@ -77,7 +77,7 @@ def example_of(spec, name: str):
     hint = (f"voulez-vous dire « {part[0]} » ?" if len(part) == 1 else None) or did_you_mean(name, names) or \
         ("exemples de cette spec : " + ("; ".join(names[:5]) or "aucun"))
     raise UsageError(Diagnostic(f"--example {name} : pas d'exemple de bénéficiaire de ce nom dans la spec {spec.id}",
-                                file="<ligne de commande>", code="explain.unknown_example", hint=hint))
+                                file=COMMAND_LINE, code="explain.unknown_example", hint=hint))
 
 
 def output_format(args) -> str:
@@ -99,7 +99,7 @@ def run(args) -> int:
     if args.example is not None:
         if args.record is not None or args.id is not None:
             raise UsageError("--example explique un exemple de la spec : ne donnez ni fichier ni --id",
-                             file="<ligne de commande>", code="usage")
+                             file=COMMAND_LINE, code="usage")
         ex = example_of(spec, args.example)
         raw, line = jsonish(ex.record), ex.pos.line
         at = evaluation_date(args.at, ex.at)
@@ -108,7 +108,7 @@ def run(args) -> int:
     else:
         if args.record is None:
             raise UsageError("donnez le fichier de l'enregistrement à expliquer (ou --example NOM)",
-                             file="<ligne de commande>", code="usage", hint="engine explain --spec S RECORD [--id ID]")
+                             file=COMMAND_LINE, code="usage", hint="engine explain --spec S RECORD [--id ID]")
         at = evaluation_date(args.at)
         raw, line = pick_record(args.record, spec, args.id)
         origin = {"file": args.record, "line": line}

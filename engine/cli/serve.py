@@ -12,7 +12,7 @@ import ipaddress
 import os
 import sys
 
-from engine.errors import Diagnostic, RecordError, UsageError
+from engine.errors import COMMAND_LINE, Diagnostic, RecordError, UsageError
 
 
 def read_token(path: str) -> str:
@@ -49,7 +49,7 @@ def run(args) -> int:
         import uvicorn
     except ImportError:
         raise UsageError(Diagnostic("engine serve demande FastAPI et uvicorn, qui ne sont pas installés",
-                                    file="<ligne de commande>", code="server.not_installed",
+                                    file=COMMAND_LINE, code="server.not_installed",
                                     hint="pip install 'dispositif-engine[server]' (ou pip install -e '.[server]')"))
     from engine.server import Limits, create_app, load_specs
 

@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Iterable, Iterator, Sequence
 
-from engine.errors import Diagnostic, EngineError, UsageError
+from engine.errors import COMMAND_LINE, Diagnostic, EngineError, UsageError
 
 STDOUT_NAME = "la sortie standard"
 
@@ -117,7 +117,7 @@ def _write_error(e: OSError, out: Output, doing: str = "écrire") -> EngineError
     reason, hint = os_error_text(e, out.target or out.shown, folder)
     kept = " ; le fichier précédent est intact" if out.kind == "file" and out.st is not None else ""
     if e.errno in _USAGE_ERRNOS:
-        return UsageError(Diagnostic(f"impossible d'{doing} {out.label} : {reason}", file="<ligne de commande>",
+        return UsageError(Diagnostic(f"impossible d'{doing} {out.label} : {reason}", file=COMMAND_LINE,
                                      hint=hint, code="output.usage"))
     what = "la sortie standard" if out.kind == "stdout" else f"la sortie ({out.option})"
     return OutputError(Diagnostic(f"impossible d'{doing} {what} : {reason}{kept}", file=out.shown, hint=hint,
@@ -125,7 +125,7 @@ def _write_error(e: OSError, out: Output, doing: str = "écrire") -> EngineError
 
 
 def _usage(message: str, hint: str, code: str = "output.usage") -> UsageError:
-    return UsageError(Diagnostic(message, file="<ligne de commande>", hint=hint, code=code))
+    return UsageError(Diagnostic(message, file=COMMAND_LINE, hint=hint, code=code))
 
 
 # ----------------------------------------------------------------------------------------------- preparing

@@ -24,7 +24,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import date
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from engine.errors import Diagnostic, UsageError
+from engine.errors import COMMAND_LINE, Diagnostic, UsageError
 from engine.run.batch import ChunkResult, RunStats, evaluate_chunk, failed_chunk, input_chunks, run_chunks
 from engine.run.parallel import Chunk, Failure, available_cpus
 
@@ -37,7 +37,7 @@ def dask_client(address: str, workers: int | None = None):
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise UsageError(Diagnostic("--dask demande Dask : installez l'extra « dask » (pip install -e '.[dask]')",
-                                    file="<ligne de commande>", code="usage.dask_missing")) from None
+                                    file=COMMAND_LINE, code="usage.dask_missing")) from None
     cluster = None
     if address == "local":
         cluster = LocalCluster(n_workers=workers or available_cpus(), threads_per_worker=1, processes=True,
@@ -48,7 +48,7 @@ def dask_client(address: str, workers: int | None = None):
             client = Client(address, timeout="20s")
         except (OSError, TimeoutError) as e:
             raise UsageError(Diagnostic(f"impossible de joindre le planificateur Dask {address} : {e}",
-                                        file="<ligne de commande>", code="usage.dask_unreachable",
+                                        file=COMMAND_LINE, code="usage.dask_unreachable",
                                         hint="démarrez-le avec « dask scheduler » et des « dask worker ADRESSE »")) \
                 from None
     try:

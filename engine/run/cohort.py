@@ -18,7 +18,7 @@ from engine.beneficiary.records import decode_object
 from engine.operation.indicators import MAX_ERRORS_KEPT
 from engine.operation.parts import CohortPart, cohort_part, merge_parts
 from engine.operation.report import build_report as build_one_pass
-from engine.errors import Diagnostic, UsageError
+from engine.errors import COMMAND_LINE, Diagnostic, UsageError
 from engine.run.cluster import dask_client, dask_map, worker_count
 from engine.run.parallel import (available_cpus, chunk_items, chunk_size, file_chunks, ordered_map, read_range,
                                  splittable)
@@ -57,7 +57,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             raise UsageError(Diagnostic(
                 "--dask lit la cohorte par parties : elle doit être un fichier JSONL (.jsonl ou .ndjson), pas "
                 f"{'l’entrée standard' if records_path in (None, '-') else records_path}",
-                file="<ligne de commande>", code="usage.dask_input",
+                file=COMMAND_LINE, code="usage.dask_input",
                 hint="écrivez la cohorte dans un fichier JSONL, ou retirez --dask"))
 
         def on_cluster(_aggregates, _bind, _env, _at):  # reached once the operation itself is known to be valid

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from engine.errors import Diagnostic, SpecError, did_you_mean
+from engine.errors import COMMAND_LINE, Diagnostic, SpecError, did_you_mean
 from engine.fr import fr_plural
 
 SOURCE_RE = re.compile(r"^(\d{2}-[a-z0-9-]+\.txt):(\d+)(?:-(\d+))?$")
@@ -126,7 +126,7 @@ def locate_seeds(explicit: str | Path | None = None) -> tuple[Path | None, Diagn
 
     if explicit is not None:
         if not Path(explicit).is_dir():
-            raise UsageError(Diagnostic(f"--seeds {explicit} : ce n'est pas un dossier", file="<ligne de commande>",
+            raise UsageError(Diagnostic(f"--seeds {explicit} : ce n'est pas un dossier", file=COMMAND_LINE,
                                         code="usage", hint="le dossier des textes sources NN-fichier.txt"))
         return Path(explicit), None
     env = os.environ.get("ENGINE_SEEDS")

@@ -33,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from engine.errors import Diagnostic, SpecError, UsageError
+from engine.errors import COMMAND_LINE, Diagnostic, SpecError, UsageError
 from engine.fr import fr_long_date, fr_money, fr_number, fr_percent
 from engine.spec.sources import SourceTexts
 
@@ -283,7 +283,7 @@ def site_links(site: str, spec_id: str | None, version: str | None, base: str | 
         manifest = json.loads((Path(site) / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise UsageError(Diagnostic(f"--site {site} : ce n'est pas un site construit par engine docs (pas de "
-                                    f"{MANIFEST})", file="<ligne de commande>", code="usage",
+                                    f"{MANIFEST})", file=COMMAND_LINE, code="usage",
                                     hint="construire le site avec engine docs specs/ -o SITE, puis --site SITE")) from None
     progs = [p for p in manifest.get("programmes", ()) if p.get("id") == spec_id]
     prog = next((p for p in progs if p.get("version") == version), progs[0] if len(progs) == 1 else None)
@@ -314,10 +314,10 @@ def _check_output(out: str, inputs: Iterable[str]) -> Path:
         rf = Path(os.path.realpath(f))
         if rf == real or real in rf.parents:
             raise UsageError(Diagnostic(f"engine docs : le dossier de sortie {out} contient la spec {f} : le site "
-                                        "l'effacerait", file="<ligne de commande>", code="output.is_input",
+                                        "l'effacerait", file=COMMAND_LINE, code="output.is_input",
                                         hint="choisir un dossier de sortie à part, par exemple -o site/"))
     if target.exists() and not target.is_dir():
-        raise UsageError(Diagnostic(f"engine docs : {out} existe et n'est pas un dossier", file="<ligne de commande>",
+        raise UsageError(Diagnostic(f"engine docs : {out} existe et n'est pas un dossier", file=COMMAND_LINE,
                                     code="output.not_folder", hint="donner un dossier (nouveau ou déjà produit par "
                                     "engine docs)"))
     if target.is_dir():
@@ -325,16 +325,16 @@ def _check_output(out: str, inputs: Iterable[str]) -> Path:
             entries = [e.name for e in os.scandir(target)]
         except OSError as e:
             raise UsageError(Diagnostic(f"engine docs : impossible de lire le dossier {out} ({e.strerror})",
-                                        file="<ligne de commande>", code="output.unreadable")) from None
+                                        file=COMMAND_LINE, code="output.unreadable")) from None
         if entries and MARKER not in entries:
             raise UsageError(Diagnostic(f"engine docs : le dossier {out} existe, n'est pas vide et n'a pas été "
-                                        "produit par engine docs : il n'est pas remplacé", file="<ligne de commande>",
+                                        "produit par engine docs : il n'est pas remplacé", file=COMMAND_LINE,
                                         code="output.not_site",
                                         hint="choisir un dossier nouveau ou vide, ou supprimer celui-ci"))
     parent = real.parent
     if not parent.is_dir():
         raise UsageError(Diagnostic(f"engine docs : le dossier parent de {out} n'existe pas ({parent})",
-                                    file="<ligne de commande>", code="output.no_parent"))
+                                    file=COMMAND_LINE, code="output.no_parent"))
     return real
 
 
@@ -353,7 +353,7 @@ def build_site(paths: list[str], out: str, seeds: Path | None | str = "auto") ->
     specs = [(f, s) for f, s in result.specs.items() if getattr(s, "kind", "spec") == "spec"]
     if not specs:
         raise UsageError(Diagnostic("engine docs : aucune spec de programme dans " + ", ".join(paths),
-                                    file="<ligne de commande>", code="docs.no_spec",
+                                    file=COMMAND_LINE, code="docs.no_spec",
                                     hint="donner des fichiers de spec ou un dossier, par exemple engine docs specs/"))
     target = _check_output(out, result.files)
     progs = _page_names(specs)
@@ -398,7 +398,7 @@ def build_site(paths: list[str], out: str, seeds: Path | None | str = "auto") ->
     warnings = []
     if texts.folder is None:
         warnings.append(Diagnostic("textes sources introuvables : les références sont affichées sans lien ni "
-                                   "citation", file="<ligne de commande>", code="source.unavailable", severity="warning",
+                                   "citation", file=COMMAND_LINE, code="source.unavailable", severity="warning",
                                    hint="indiquer le dossier des textes avec ENGINE_SEEDS=DOSSIER ou --seeds DOSSIER"))
     return SiteResult(str(out), sorted(files), len(progs), texts.folder is not None, warnings)
 
@@ -431,7 +431,7 @@ def _write_site(target: Path, files: Mapping[str, str]) -> None:
         cls = UsageError if usage else OutputError  # a full disk or a read-only folder is no usage error: exit 1
         raise cls(Diagnostic(f"engine docs : impossible d'écrire le site dans {target} : {reason}"
                              + (" ; le site précédent est intact" if target.is_dir() else ""),
-                             file="<ligne de commande>" if usage else str(target), hint=hint,
+                             file=COMMAND_LINE if usage else str(target), hint=hint,
                              code="output.write")) from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
