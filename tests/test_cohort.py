@@ -2,6 +2,7 @@
 tests/data/ops/ written from the texts. Expected figures are computed by hand in the comments."""
 
 import json
+import re
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
@@ -393,8 +394,8 @@ def _blamed_key(e: RecordError) -> str:
     message = e.diagnostics[0].message
     if code in ("wrong_type", "invalid_value", "invalid_date"):  # « attribut d'opération « posts » : ... »
         return message.split("« ", 1)[1].split(" »", 1)[0]
-    if code == "number":  # « financing.fse : un nombre est attendu ... »
-        return message.split(".", 1)[0]
+    if code == "number":  # « financing.fse : un nombre est attendu ... », « staff[0].cost : ... »
+        return re.split(r"[.\[]", message, maxsplit=1)[0]
     return code  # id, spec, staff, financing, events: the code names the section
 
 
