@@ -167,6 +167,9 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     for n in BUILTIN_NUMBERS + BUILTIN_INTEGERS + BUILTIN_DATES:
         if n not in env or env[n] is None:
             env[n] = unknown(n)
+    op_events = operation_events(operation.get("events"))
+    # what an expression reads: the events held by the report date, a field left empty read as absent
+    env["operation_events"] = [{k: v for k, v in e.items() if v is not None} for e in op_events if e["date"] <= at]
 
     # ---- operator eligibility
     operator = _operator(spec, env, at)
@@ -294,7 +297,6 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     # ---- reporting and payments
     reviews = {}
     reporting = []
-    op_events = operation_events(operation.get("events"))
     payment_reviews = {p.due for p in secs.payments}  # a review a tranche waits for, even without a due date
     for r in secs.reporting:
         if r.condition is not None:

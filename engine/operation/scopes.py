@@ -14,8 +14,10 @@ from engine.errors import EngineError
 from engine.operation.model import AGGREGATES, BUILTIN_DATES, BUILTIN_INTEGERS, BUILTIN_NUMBERS
 
 def operation_names(spec_fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Operation names and their types: declared operation attributes plus the built-ins."""
+    """Operation names and their types: declared operation attributes plus the built-ins (``staff``,
+    ``operation_events``: the operation record's ``events`` up to the report date)."""
     from engine.expr import types as T
+    from engine.spec.model import event_record_type
 
     names: dict[str, Any] = {}
     for n in BUILTIN_NUMBERS:
@@ -27,6 +29,8 @@ def operation_names(spec_fields: Mapping[str, Any]) -> dict[str, Any]:
     names["staff"] = T.ListType(T.RecordType({"id": T.STRING, "role": T.STRING, "cost": T.NUMBER,
                                               "allocation": T.NUMBER, "work_time": T.NUMBER, "fte": T.NUMBER,
                                               "support_function": T.BOOLEAN, "activity": T.STRING}))
+    # the operation's own events (committees held, reports sent...), typed as a record's ``events``
+    names["operation_events"] = T.ListType(event_record_type(spec_fields.get("events") or {}))
     for a in (spec_fields.get("operation_attributes") or {}).values():
         names[a.name] = a.type
     return names
