@@ -268,6 +268,8 @@ class Ref:
             args = [args]
         if f in ("count",):
             return args[0] if is_unknown(args[0]) else len(args[0])
+        if f in ("known", "connu"):  # spelt out here, not through the engine's alias table
+            return not is_unknown(args[0])
         if any(is_unknown(a) for a in args):
             return union(*args)
         if f == "days_between":

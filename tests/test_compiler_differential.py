@@ -94,7 +94,7 @@ class Gen:
             leaves += ['type == "a"', 'type in ["a", "b"]']
         if d <= 0:
             return self.pick(leaves)
-        k = self.pick(["leaf", "cmp", "dcmp", "and", "or", "not", "if", "any", "count"])
+        k = self.pick(["leaf", "cmp", "dcmp", "and", "or", "not", "if", "any", "count", "known"])
         if k == "cmp":
             return f"({self.num(d - 1, ctx)} {self.pick(['>', '<=', '==', '!='])} {self.num(d - 1, ctx)})"
         if k == "dcmp":
@@ -109,6 +109,9 @@ class Gen:
             return f"{self.pick(['any', 'all'])}(({self.lst(d - 1, ctx, 'ev')[0]}).f)"
         if k == "count":
             return f"count({self.lst(d - 1, ctx)[0]}) >= {self.pick(['1', '2', 'x'])}"
+        if k == "known":  # never unknown itself, whatever its argument
+            arg = self.pick([self.num(d - 1, ctx), self.dat(d - 1, ctx), self.bool(d - 1, ctx)])
+            return f"{self.pick(['known', 'connu'])}({arg})"
         return self.pick(leaves)
 
     def lst(self, d, ctx, kind=None):

@@ -153,6 +153,7 @@ def _bool(depth):
         _list(depth - 1).map(lambda s: f"any(({s}).ok)"),
         _list(depth - 1).map(lambda s: f"all(({s}).ok)"),
         st.tuples(b_item(), sub).map(lambda t: _paren(f"count(xs where {t[0]}) > 0 or {t[1]}")),
+        st.one_of(n, d, sub).map(lambda s: f"known({s})"),
     )
 
 

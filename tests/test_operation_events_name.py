@@ -83,3 +83,28 @@ def test_a_misspelt_field_of_operation_events_is_a_positioned_error(tmp_path):
         spec_of(tmp_path, COUNT.replace("where slai_present", "where slai_presnt"))
     d = e.value.diagnostics[0]
     assert (d.code, d.line) == ("expr.unknown_name", 16) and "slai_presnt" in d.message
+
+
+def test_a_bracketed_predicate_of_a_cohort_aggregate_keeps_its_closing_bracket(tmp_path):
+    """`sum((participants where count(history) >= 1 and (a or b)).x)`: the predicate is cut from the spec by its
+    span; a bracketed last operand once lost its « ) » there (« ( n'est jamais fermé »)."""
+    p = tmp_path / "t.yaml"
+    p.write_text(textwrap.dedent("""\
+        id: t
+        version: "1"
+        title: Test
+        inputs:
+          attributes:
+            a: {type: boolean, label: A}
+            b: {type: boolean, label: B}
+            x: {type: number, label: X}
+        indicators:
+          - {id: s, label: S, value: 'sum((participants where count(history) >= 1 and (a or b)).x)',
+             source: "03-travailleurs-independants.txt:146"}
+        """), encoding="utf-8")
+    spec = load_spec(p)
+    cohort = [{"id": "p1", "a": True, "x": 2, "history": [{"phase": "p", "date": "2026-02-01"}]},
+              {"id": "p2", "b": True, "x": 3, "history": [{"phase": "p", "date": "2026-02-01"}]},
+              {"id": "p3", "a": False, "b": False, "x": 5, "history": [{"phase": "p", "date": "2026-02-01"}]}]
+    rep = build_report(spec, {"id": "op"}, enumerate(cohort), date(2026, 6, 1))
+    assert next(i for i in rep["indicators"] if i["id"] == "s")["value"] == 5

@@ -373,6 +373,8 @@ class Tracer:
         types = [ann.types[id(a)] for a in node.args]
         if f in ("min", "max") and len(vals) > 1:
             v = R.agg_minmax(list(vals), f)
+        elif f == "known":
+            v = vals[0].__class__ is not R.Unknown
         else:
             unk = [x for x in vals if x.__class__ is R.Unknown]
             if unk:

@@ -534,6 +534,9 @@ class _Gen(FilterGen):
         if f in ("min", "max") and len(vals) > 1:
             self.emit(f"{r} = _minmax([{', '.join(vals)}], {f!r})")
             return r, any(mu for _, mu in args)
+        if f == "known":  # whether the argument has a value: true or false, never unknown
+            self.emit(f"{r} = {vals[0]}.__class__ is not _U" if args[0][1] else f"{r} = True")
+            return r, False
         unk = [v for v, mu in args if mu]
         if unk:
             self.guard(unk, r)

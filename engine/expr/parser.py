@@ -15,6 +15,8 @@ The Lark tree is converted with an explicit stack (no recursion). Syntax errors 
 
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 from datetime import date
 from decimal import Decimal
@@ -395,7 +397,10 @@ def _build(t: Tree, kids: list, text: str):
         name = kids[0] if d == "call" else None
         kids = [k for k in kids if not isinstance(k, Token)]
         if d == "paren":
-            return kids[0]
+            # the bracketed expression spans its brackets, so that the text of an enclosing node (the predicate of
+            # `(participants where a and (b or c)).x`, cut from the spec by span) keeps its closing bracket
+            inner = kids[0]
+            return dataclasses.replace(inner, span=span) if isinstance(inner, N.Node) else inner
         if d == "list":
             return N.ListLit(span, kids[0] if kids and kids[0] is not None else ())
         if d == "call":

@@ -181,9 +181,11 @@ class Scope:
 FUNCTIONS = {  # canonical name -> (min args, max args); French aliases below
     "days_between": (2, 2), "months_between": (2, 2), "age": (2, 2), "round": (1, 2), "count": (1, 1),
     "sum": (1, 1), "avg": (1, 1), "min": (1, 64), "max": (1, 64), "any": (1, 1), "all": (1, 1),
+    "known": (1, 1),
 }
 ALIASES = {"jours_entre": "days_between", "mois_entre": "months_between", "âge": "age", "arrondi": "round",
-           "nombre": "count", "somme": "sum", "moyenne": "avg", "au_moins_un": "any", "tous": "all"}
+           "nombre": "count", "somme": "sum", "moyenne": "avg", "au_moins_un": "any", "tous": "all",
+           "connu": "known"}
 MAX_INLINED_NODES = 20_000  # nodes of all the definitions an expression uses, once inlined
 MAX_TOTAL_DEPTH = 64  # nesting depth of an expression with its definitions inlined
 
@@ -489,6 +491,8 @@ class Checker:
             plural = "" if want in ("1", "au moins 1") else "s"
             return self.error(node, f"{node.func} attend {want} argument{plural}, pas {n}",
                               hint=_USAGE.get(fname), code="expr.arity")
+        if fname == "known":  # known(x): whether x has a value; never unknown itself
+            return BOOLEAN
         if fname in ("days_between", "months_between", "age"):
             for a, t in zip(node.args, arg_types):
                 if t != DATE and t != ANY:
@@ -546,7 +550,8 @@ _USAGE = {"days_between": "days_between(date_debut, date_fin) donne un nombre de
           "months_between": "months_between(date_debut, date_fin) donne un nombre de mois entiers",
           "age": "age(date_naissance, today) donne des années entières",
           "round": "round(x, 2) arrondit au plus proche (demi vers le haut) à 2 décimales",
-          "count": "count(events where type == \"rdv\")"}
+          "count": "count(events where type == \"rdv\")",
+          "known": "known(exit_date) est vrai quand la date est renseignée, faux sinon (jamais indéterminé)"}
 _UNIT_WORDS = {"days": "jours", "months": "mois"}
 
 

@@ -137,6 +137,8 @@ def phrase(n: dict) -> str:
         if f == "months_between" and len(args) == 2:
             return f"mois entiers entre le {fmt(args[0].get('value'), args[0].get('type'))} et le " \
                    f"{fmt(args[1].get('value'), args[1].get('type'))} = {v}"
+        if f == "known" and len(args) == 1:
+            return f"« {args[0]['expr']} » {'renseigné' if n.get('value') is True else 'non renseigné'}"
         if f in _FUNCS and len(args) == 1:
             return f"{_FUNCS[f]} « {args[0]['expr']} » = {v}"
         return f"{n['expr']} = {v}"
