@@ -138,3 +138,20 @@ def rec(history=(), events=(), **attrs) -> dict:
 
 def appt(d: str, mode: str = "in_person") -> dict:
     return {"type": "appointment", "date": d, "mode": mode}
+
+
+def obligation_on_every_path(spec, record: dict, at: date):
+    """Evaluate ``record`` and return ``(output, its only obligation, that obligation's trace)``, after checking that
+    the plain path (the reference of the fast one) gives the same output and the trace the same status."""
+    import dataclasses
+
+    from engine.beneficiary import evaluate as E
+    from engine.beneficiary.explain import explain_record
+
+    out = E.evaluate_record(spec, record, at)
+    (ob,) = out["obligations"]
+    plain = dataclasses.replace(E.plan_for(spec), fast=False)
+    assert E._evaluate(plain, E._copy(record), at, plain.binder.params({}), None) == out
+    (traced,) = explain_record(spec, record, at)["obligations"]
+    assert traced["status"] == ob["status"]
+    return out, ob, traced

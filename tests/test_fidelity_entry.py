@@ -215,5 +215,29 @@ def test_youth_cap_counts_the_age_at_entry(name):
     b = Binder(spec)
     env = b.bind(env_rec, b.params({}))
     assert d.expr(env, date(2026, 10, 1)) is True
+    # a path that starts after the evaluation date: not entered yet, assessed at the evaluation date (26)
+    env = b.bind({"id": "r", "birth_date": "2000-06-01", "history": [{"phase": "entree", "date": "2026-11-02"}]},
+                 b.params({}))
+    assert d.expr(env, date(2026, 10, 1)) is False
+    # no history: the declared entry date, not the report date (25 on 02/03/2026, still young in October)
+    env = b.bind({"id": "r", "birth_date": "2000-06-01", "entry_date": "2026-03-02"}, b.params({}))
+    assert d.expr(env, date(2026, 10, 1)) is True
+    # neither: the entry is unknown, so is the youth (counted among the undecided of the cap)
     env = b.bind({"id": "r", "birth_date": "2000-06-01"}, b.params({}))
-    assert d.expr(env, date(2026, 10, 1)) is False  # not entered: the evaluation date, 26
+    got = d.expr(env, date(2026, 10, 1))
+    assert got is not True and got is not False and "entry_date" in getattr(got, "names", ())
+
+
+def test_a_record_without_history_is_assessed_at_its_declared_entry_date():
+    """Engine side of the same reading: `assessed_at: entry` uses the record's `entry_date` when it has no history
+    (a cohort exported without paths), and says so in the reason."""
+    from engine.beneficiary.evaluate import entry_date, evaluate_record
+
+    assert entry_date([], date(2026, 10, 1), date(2026, 3, 2)) == date(2026, 3, 2)
+    assert entry_date([], date(2026, 2, 1), date(2026, 3, 2)) is None          # declared after the evaluation date
+    assert entry_date([{"date": date(2026, 4, 1)}], date(2026, 10, 1), date(2026, 3, 2)) == date(2026, 4, 1)
+    spec = load_spec(SPECS / "appui-dispositifs-insertion.yaml")
+    out = evaluate_record(spec, {"id": "r", "birth_date": "2000-06-01", "entry_date": "2026-03-02"}, date(2026, 10, 1))
+    entry_rules = [r for r in out["reasons"] if r.get("assessed_at") == "entry"]
+    assert entry_rules and all(r["assessed_on"] == date(2026, 3, 2) for r in entry_rules)
+    assert any(r["assessed"] == "âge à l'entrée le 2026-03-02 : 25 ans" for r in entry_rules)

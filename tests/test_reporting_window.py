@@ -168,3 +168,30 @@ def test_opening_on_the_deadline_is_allowed(tmp_path):
     spec = spec_of(tmp_path, FIXED.replace("not_before: 2027-01-01", "not_before: 2027-03-31"))
     assert row(report(spec, {"intermediate_review_date": "2027-03-31"}, "2027-04-01"),
                "intermediate_review")["status"] == "submitted"
+
+
+@pytest.mark.parametrize("start,submitted,at,status", [
+    ("2026-06-01", "2027-03-15", "2027-04-15", "submitted"),       # in time for the text's deadline: it counts
+    ("2026-06-01", "2027-05-15", "2027-06-15", "submitted_late"),  # after the deadline, not « too early »
+    ("2026-06-01", None, "2027-04-15", "late"),
+])
+def test_an_opening_after_the_deadline_is_dropped_and_said(tmp_path, start, submitted, at, status):
+    """A convention starting on 01/06/2026 ends its first year on 01/06/2027, after « au plus tard le 31/03/2027 »:
+    no day would satisfy both, so the deadline is kept without an opening and the row says why."""
+    spec = spec_of(tmp_path, RELATIVE)
+    op = {"convention_start": start, **({"intermediate_review_date": submitted} if submitted else {})}
+    rep = report(spec, op, at)
+    r = row(rep, "intermediate_review")
+    assert (r["opens"], r["due"], r["status"]) == (None, date(2027, 3, 31), status)
+    assert r["note"] == ("sans date d'ouverture : l'ouverture calculée (01/06/2027) tombe après l'échéance "
+                         "(31/03/2027), seule l'échéance est retenue")
+    assert tranche(rep, "installment")["status"] == {"submitted": "due", "submitted_late": "due",
+                                                     "late": "review_late"}[status]
+    assert "seule l'échéance est retenue" in render_text(rep)
+
+
+def test_an_opening_on_or_before_the_deadline_is_kept(tmp_path):
+    spec = spec_of(tmp_path, RELATIVE)
+    r = row(report(spec, {"convention_start": "2026-03-31", "intermediate_review_date": "2027-03-30"},
+                   "2027-04-15"), "intermediate_review")
+    assert (r["opens"], r["status"]) == (date(2027, 3, 31), "early") and "ouverture calculée" not in r["note"]

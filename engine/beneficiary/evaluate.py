@@ -103,10 +103,13 @@ def _combine(node, vals):
     return (not decisive) if unknown is None else unknown
 
 
-def entry_date(history: list, at: date) -> date | None:
-    """The date of entry into the programme: the first entry of the history, when it is on or before ``at``
-    (None: not entered by ``at``)."""
+def entry_date(history: list, at: date, declared=None) -> date | None:
+    """The date of entry into the programme: the first entry of the history, when it is on or before ``at``; a record
+    without history gives its declared ``entry_date`` (``declared``, when on or before ``at``): a participant of a
+    cohort exported without its path entered on that date, not on the evaluation date (None: not entered by ``at``)."""
     first = min((h["date"] for h in history), default=None)
+    if first is None and declared.__class__ is date:
+        first = declared
     return first if first is not None and first <= at else None
 
 
@@ -129,7 +132,7 @@ def eligibility(plan: Plan, env: dict, at: date) -> tuple[Any, list, list]:
             v = fn(env, at)
         else:
             if entry is False:
-                entry = entry_date(env["history"], at)
+                entry = entry_date(env["history"], at, env.get("entry_date"))
             v = fn(env, entry or at)
         if v is True or v is False:
             vals.append(v)

@@ -57,7 +57,7 @@ def _rule_trace(tr: Tracer, rule, env: dict) -> tuple[Any, dict]:
               "interpretation": rule.interpretation, "path": rule.path}
     if isinstance(rule, RuleLeaf):
         at = tr.at
-        entry = entry_date(env["history"], at) if rule.assessed_at == "entry" else None
+        entry = entry_date(env["history"], at, env.get("entry_date")) if rule.assessed_at == "entry" else None
         if entry is not None:  # `assessed_at: entry`: `today` is the date of entry (as in the evaluation)
             tr.at = entry
         try:
@@ -282,7 +282,7 @@ def _obligation_trace(tr: Tracer, ob, env: dict, stays: list, events: list, date
             if t["value"] is None:
                 out["missing"] = t.get("missing", [])
             return out
-    periods = OB.obligation_periods(stays, frozenset(ob.during))
+    periods = OB.obligation_periods(stays, frozenset(ob.during), ob.every == "entry")
     out["periods"] = [{"start": jv(s), "end": jv(e), "history_index": i} for s, e, i in periods]
     scope = obligation_scope(spec.scope)
     partial_check = ob.partial_windows == "check"
@@ -341,7 +341,9 @@ def _every_fr(every) -> str:
     if isinstance(every, str):
         return {"week": "chaque semaine (du lundi au dimanche)", "month": "chaque mois civil",
                 "quarter": "chaque trimestre civil", "year": "chaque année civile",
-                "stay": "sur toute la durée du séjour dans ces phases, à sa fin"}.get(every, every)
+                "stay": "sur toute la durée du séjour dans ces phases, à sa fin",
+                "entry": "pour chaque entrée dans ces phases (chaque contrat, renouvellement compris), à sa fin"
+                }.get(every, every)
     return f"par périodes de {C.fr_duration(every)} depuis l'entrée"
 
 

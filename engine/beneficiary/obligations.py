@@ -1,6 +1,7 @@
 """Recurring obligations checked over calendar windows (used by :mod:`engine.beneficiary.evaluate`).
 
-- Consecutive stays in the obligation's ``during`` phases form one **period** (a renewal does not cut a month in two).
+- Consecutive stays in the obligation's ``during`` phases form one **period** (a renewal does not cut a month in two);
+  with ``every: entry`` each stay is its own period and its own window (each contract of a renewal is checked).
 - **Windows**: ISO weeks (Monday-Sunday), calendar months, quarters, years, or windows of a duration counted from
   the period's first day. In the condition, ``events`` holds the window's events and ``window_start``/``window_end``
   its bounds.
@@ -130,22 +131,29 @@ def stay_window(first_day: date, last_day: date | None, at: date) -> tuple[date,
     return (first_day, last_day) if last_day is not None and last_day < at else (first_day, date.max)
 
 
+WHOLE_PERIOD = ("stay", "entry")  # one window: the whole period
+
+
 def period_windows(every, first_day: date, last_day: date | None, end_bound: date, at: date):
-    """The windows of one period: :func:`stay_window` for ``every: stay``, else :func:`_windows_list`."""
-    if every == "stay":
+    """The windows of one period: :func:`stay_window` for ``every: stay``/``entry``, else :func:`_windows_list`."""
+    if every in WHOLE_PERIOD:
         return (stay_window(first_day, last_day, at),)
     return _windows_list(every, first_day, end_bound)
 
 
-def obligation_periods(stays: list, during: frozenset) -> list[tuple[date, date | None, int]]:
+def obligation_periods(stays: list, during: frozenset, split: bool = False) -> list[tuple[date, date | None, int]]:
     """Merge consecutive stays in ``during`` phases into periods ``(first day, last day | None when open, index of
-    the history entry that opened the period)``. A same-day (empty) stay inside a period keeps it going."""
+    the history entry that opened the period)``. A same-day (empty) stay inside a period keeps it going. ``split``
+    (``every: entry``): each stay is its own period, not merged with the next."""
     periods: list = []
     cur_start = cur_end = cur_index = None
     for phase, start, end, index in stays:
         if phase in during:
             if end is not None and end <= start:
                 continue
+            if split and cur_start is not None:
+                periods.append((cur_start, cur_end, cur_index))
+                cur_start = None
             if cur_start is None:
                 cur_start, cur_index = start, index
             cur_end = None if end is None else end - ONE_DAY
@@ -258,9 +266,10 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
                         entry["missing"] = sorted(getattr(ok, "names", ()) or ())
                     entries.append(entry)
                     continue
-            periods = pcache.get(during)
+            pkey = (during, every == "entry")
+            periods = pcache.get(pkey)
             if periods is None:
-                periods = pcache[during] = obligation_periods(stays, during)
+                periods = pcache[pkey] = obligation_periods(stays, during, every == "entry")
             if not periods:
                 entries.append(_entry(oid, 0, 0, 0, [], None))
                 continue
@@ -279,7 +288,7 @@ def check_obligations(infos, stays: list, events: list, dates: list, env: dict, 
                 if first_day > at:
                     continue
                 end_bound = last_day if last_day is not None and last_day < at else at
-                if every == "stay":
+                if every in WHOLE_PERIOD:
                     wl = (stay_window(first_day, last_day, at),)
                     starts, ends = (first_day,), (wl[0][1],)
                 else:
@@ -450,7 +459,7 @@ def check_obligation(info, stays: list, events: list, dates: list, env: dict, at
             if ok is not False:
                 entry["missing"] = sorted(getattr(ok, "names", ()) or ())
             return entry, []
-    periods = obligation_periods(stays, during)
+    periods = obligation_periods(stays, during, ob.every == "entry")
     if not periods:
         return entry, []
     vio = []
@@ -531,6 +540,8 @@ def _period_name(kind: str | None, ws: date) -> str:
         return f" (année {ws.year})"
     if kind == "stay":
         return " (toute la durée du séjour)"
+    if kind == "entry":
+        return f" (séjour commencé le {fr_date(ws)})"
     return ""
 
 

@@ -32,6 +32,25 @@ def rate_value(v) -> Decimal | None:
 class FundingSections:
     """The ``funding`` section (see the module docstring)."""
 
+    def _funds(self, node: Mapping) -> tuple[str, ...]:
+        """``funds:`` of a rule written for some funds only: the values of the operation attribute ``fund``."""
+        from engine.errors import did_you_mean
+
+        raw = node.get("funds")
+        if raw is None:
+            return ()
+        attr = (self.ctx.fields.get("operation_attributes") or {}).get("fund")
+        known = tuple(getattr(attr.type, "values", ()) or ()) if attr is not None else ()
+        out = []
+        for k, v in enumerate(raw if isinstance(raw, list) else [raw]):
+            if known and str(v) not in known:
+                self.ctx.error(self.ctx.pos(node, "funds"), f"funding.min_staff_allocation.funds[{k}] : fonds inconnu "
+                               f"{str(v)!r}", "spec.operation",
+                               did_you_mean(str(v), known) or f"valeurs de `fund` : {', '.join(known)}",
+                               "funding.min_staff_allocation.funds")
+            out.append(str(v))
+        return tuple(out)
+
     def funding(self) -> FundingSpec | None:
         from engine.expr import types as T
 
@@ -59,9 +78,11 @@ class FundingSections:
                               tuple(cases), self.src(s, "funding.department_share"), s.get("interpretation"))
         msa = f.get("min_staff_allocation")
         msa_rate = msa_label = msa_src = None
+        msa_funds: tuple[str, ...] = ()
         if isinstance(msa, Mapping):
             msa_rate = self.number(msa, "rate", "funding.min_staff_allocation", required=True)
             msa_label, msa_src = msa.get("label"), self.src(msa, "funding.min_staff_allocation")
+            msa_funds = self._funds(msa)
         elif msa is not None:
             msa_rate = rate_value(msa)
         docs = []
@@ -128,7 +149,7 @@ class FundingSections:
                            "the parts of the grant tied to objectives must cover it exactly (e.g. 40% + 60%)",
                            "funding.conditional")
         sf = f.get("support_functions")
-        return FundingSpec(share, msa_rate, msa_label, msa_src, sf != "eligible", tuple(docs), tuple(rates), tuple(caps),
+        return FundingSpec(share, msa_rate, msa_label, msa_src, msa_funds, sf != "eligible", tuple(docs), tuple(rates), tuple(caps),
                            self.checks_of(f.get("plan_rules") or (), "funding.plan_rules"), tuple(parts))
 
     def _check_covers(self, node, path, covers, docs) -> None:

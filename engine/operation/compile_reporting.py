@@ -98,6 +98,7 @@ class ReportingSections:
                 reachable = self.cohort_expr(node, "reachable", T.BOOLEAN, path + ".reachable")
             timing = self._recurring_timing(node, path, event)
             opening = self._opening(node, path)
+            starts = self._starts(node, path, event)
             out.append(ReportingRule(rid, node.get("label"), self.ctx.date(node, "due", path),
                                      self.ctx.duration(node, "within", path), None if after is None else str(after),
                                      str(node.get("submitted") or f"{rid}_date"),
@@ -107,8 +108,28 @@ class ReportingSections:
                                      mx if isinstance(mx, int) else None,
                                      "convention" if over == "convention" else None,
                                      "warning" if sev == "warning" else "error", settles, reachable, *timing,
-                                     opening))
+                                     opening, starts))
         return tuple(out)
+
+    def _starts(self, node: Mapping, path: str, event: str | None) -> str | None:
+        """``starts:`` of a rhythm of operation events: the operation date it runs from (« les comités auxquels le
+        coach participe » run from the signature, not from a convention start that is retroactive, 04:35-39)."""
+        from engine.expr import types as T
+
+        value = node.get("starts")
+        if value is None:
+            return None
+        if event is None:
+            self.ctx.error(self.ctx.pos(node, "starts"), f"{path}.starts : seul un rythme d'événements (`event:`) "
+                           "part d'une date de l'opération", "spec.reporting_starts",
+                           "ajoutez `event: follow_up_committee`, ou retirez `starts:`", path + ".starts")
+            return None
+        if self.op_names.get(str(value)) != T.DATE:
+            self.ctx.error(self.ctx.pos(node, "starts"), f"{path}.starts : date d'opération inconnue {str(value)!r}",
+                           "spec.reporting_starts", "nommez une date de l'opération, comme `signature_date` (déclarée "
+                           "dans `inputs.operation` avec `type: date`)", path + ".starts")
+            return None
+        return str(value)
 
     def _opening(self, node: Mapping, path: str) -> ReviewOpening | None:
         """``not_before`` of a review: the first day a submission counts (« à l'issue de la première année de

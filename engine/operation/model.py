@@ -160,6 +160,7 @@ class FundingSpec:
     min_staff_allocation: Decimal | None = None
     min_staff_allocation_label: str | None = None
     min_staff_allocation_source: Source | None = None
+    min_staff_allocation_funds: tuple[str, ...] = ()  # only for operations co-financed by these funds (empty: all)
     support_functions_excluded: bool = True
     eligible_costs: tuple[Doc, ...] = ()
     flat_rates: tuple[FlatRateRule, ...] = ()
@@ -214,6 +215,7 @@ class ReportingRule:
     max_gap: Any = None  # Duration: the longest allowed gap between consecutive events (start and end included)
     before_each: str | None = None  # an event type each of which needs its own `event` dated before it
     not_before: ReviewOpening | None = None  # a review: submitted before this date, it is `early` (does not count)
+    starts: str | None = None  # events counted per window: an operation date the rhythm runs from (signature_date)
 
     @property
     def kind(self) -> str:

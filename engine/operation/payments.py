@@ -80,8 +80,11 @@ class Schedule:
     tranches: tuple[Tranche, ...]
 
     @property
-    def planned_total(self) -> Decimal:
-        return sum((t.planned for t in self.tranches if t.planned is not None), ZERO)
+    def planned_total(self) -> Decimal | None:
+        """The sum of the planned amounts; None when a tranche's share is unknown (a partial sum is not a total)."""
+        if any(t.planned is None for t in self.tranches):
+            return None
+        return sum((t.planned for t in self.tranches), ZERO)  # type: ignore[misc]
 
     @property
     def total(self) -> Decimal | None:
@@ -90,10 +93,13 @@ class Schedule:
         return sum((t.amount for t in self.tranches), ZERO)  # type: ignore[misc]
 
     @property
-    def due_at(self) -> Decimal:
-        """The money due at the report date: tranches whose status is ``due`` (or a recovery)."""
-        return sum((t.amount for t in self.tranches if t.status in ("due", "recovery") and t.amount is not None),
-                   ZERO)
+    def due_at(self) -> Decimal | None:
+        """The money due at the report date: tranches whose status is ``due`` (or a recovery); None when one of
+        them has no known amount (a partial sum is not what is due)."""
+        due = [t for t in self.tranches if t.status in ("due", "recovery")]
+        if any(t.amount is None for t in due):
+            return None
+        return sum((t.amount for t in due), ZERO)  # type: ignore[misc]
 
 
 def payment_schedule(grant, tranches: Sequence[TrancheSpec], at: date, signature: date | None,

@@ -98,7 +98,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     # ---- staff, costs, share
     staff_res = None
     if staff is not None:
-        staff_res = F.check_staff(staff, fs.min_staff_allocation, fs.support_functions_excluded)
+        staff_res = F.check_staff(staff, _min_allocation(fs, env), fs.support_functions_excluded)
         env["direct_staff_costs"] = staff_res.direct_staff_costs
         if not _known(env.get("fte", unknown("fte"))):
             env["fte"] = staff_res.fte
@@ -308,7 +308,25 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             continue
         if r.event is not None:
             et = spec.events.get(r.event)
-            reporting.append(recurring(r, op_events, start, end, at, tuple(et.fields) if et is not None else ()))
+            r_start = start
+            if r.starts is not None:
+                own = env.get(r.starts)
+                if not isinstance(own, date):
+                    reporting.append({"id": r.id, "label": r.label, "event": r.event, "min": r.min, "max": r.max,
+                                      "source": _src(r.source), "status": "unknown", "missing": [r.starts],
+                                      "note": f"« {r.starts} » inconnue : le rythme court à partir de cette date"})
+                    continue
+                if isinstance(start, date) and own > start:
+                    r_start = own
+                if own > at:  # the rhythm has not begun at the report date: nothing is due yet
+                    reporting.append({"id": r.id, "label": r.label, "event": r.event, "min": r.min, "max": r.max,
+                                      "source": _src(r.source), "status": "pending", "from": own,
+                                      "note": f"le rythme commence le {own:%d/%m/%Y} ({r.starts})"})
+                    continue
+            row = recurring(r, op_events, r_start, end, at, tuple(et.fields) if et is not None else ())
+            if r_start is not start:
+                row["from"] = r_start
+            reporting.append(row)
             continue
         if r.kind == "manual" and r.id not in payment_reviews:
             reporting.append({"id": r.id, "label": r.label, "status": "not_evaluated", "source": _src(r.source),
@@ -321,7 +339,11 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
                 due = add_duration(base, r.within)
         sub = env.get(r.submitted or "")
         sub = sub if isinstance(sub, date) else None
-        rs = F.ReviewState(r.id, r.label, due, sub, _opening(r.not_before, env))
+        opens = _opening(r.not_before, env)
+        empty_window = opens is not None and due is not None and opens > due
+        # an opening after the deadline (a late start: one year after it ends after « au plus tard le 31/03/2027 »)
+        # leaves no day to comply: the text's deadline is kept, the opening dropped, and the report says so
+        rs = F.ReviewState(r.id, r.label, due, sub, None if empty_window else opens)
         reviews[r.id] = rs
         row = {"id": r.id, "label": r.label, "due": due, "submitted": sub, "status": rs.status(at),
                "source": _src(r.source)}
@@ -329,11 +351,15 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             row["opens"] = rs.opens
         if row["status"] == "early":
             row["note"] = rs.early_note()
+        elif empty_window:
+            row["note"] = (f"sans date d'ouverture : l'ouverture calculée ({opens:%d/%m/%Y}) tombe après "
+                           f"l'échéance ({due:%d/%m/%Y}), seule l'échéance est retenue")
         reporting.append(row)
     signature = env.get("signature_date")
     signature = signature if isinstance(signature, date) else (start if isinstance(start, date) else None)
     tranches = []
     tranche_missing: dict[str, list] = {}
+    tranche_invalid: dict[str, str] = {}
     for p in secs.payments:
         share = p.share
         if p.share_expr is not None:  # an expression (a parameter): unknown -> no planned amount, say what is missing
@@ -341,8 +367,18 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             share = _num(v)
             if share is None:
                 tranche_missing[p.id] = _missing(v) or ["share"]
+            elif not 0 <= share <= 1:
+                tranche_invalid[p.id] = f"part invalide : {_pct(share)} (une part est comprise entre 0 et 100 %)"
+                share = None
         tranches.append(F.TrancheSpec(p.id, p.label, share, "signature" if p.due == "signature" else "review",
                                       None if p.due == "signature" else p.due, p.at_most))
+    total_share = sum((t.share for t in tranches if t.share is not None), Decimal(0))
+    if total_share > 1:  # shares given by the operation (the spec's own are checked by `engine check`)
+        parts = " + ".join(_pct(t.share) for t in tranches if t.share is not None)
+        for i, (t, p) in enumerate(zip(tranches, secs.payments)):
+            if p.share_expr is not None and t.share is not None:
+                tranche_invalid[p.id] = f"les parts dépassent 100 % ({parts} = {_pct(total_share)}) : montant non calculé"
+                tranches[i] = F.TrancheSpec(t.id, t.label, None, t.trigger, t.review, t.conditional)
     schedule = None
     if tranches and grant is not None:
         earned_total = cond.total if cond is not None else None
@@ -369,7 +405,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         "constraints": constraints,
         "indicators": indicators,
         "funding": _funding_dict(cond, secs, grant),
-        "payments": _payments_dict(schedule, secs, tranche_missing),
+        "payments": _payments_dict(schedule, secs, tranche_missing, tranche_invalid),
         "reporting": reporting,
     }
 
@@ -388,6 +424,23 @@ def _opening(opening, env) -> date | None:
     if not isinstance(base, date):
         return None
     return add_duration(base, opening.plus) if opening.plus is not None else base
+
+
+def _min_allocation(fs, env):
+    """The minimum allocation of a partly assigned staff member, when it applies to this operation's fund: a rule
+    written « s'agissant de la contrepartie d'une opération cofinancée FSE+ » (05:79, 09:58) does not hold for an
+    FTJ operation; with the fund unknown, the rule is applied (the report says so)."""
+    funds = fs.min_staff_allocation_funds
+    if fs.min_staff_allocation is None or not funds:
+        return fs.min_staff_allocation
+    fund = env.get("fund")
+    return fs.min_staff_allocation if not isinstance(fund, str) or fund in funds else None
+
+
+def _pct(share) -> str:
+    """A share as a French percentage: 0.3 -> « 30 % », 0.125 -> « 12,5 % »."""
+    v = (Decimal(share) * 100).normalize()
+    return f"{v:f}".replace(".", ",") + " %"
 
 
 def _op_eval(expr, env, at):

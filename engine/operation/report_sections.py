@@ -98,6 +98,16 @@ def _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_
         d["min_staff_allocation"] = {"rate": fs.min_staff_allocation, "label": fs.min_staff_allocation_label,
                                      "source": _src(fs.min_staff_allocation_source),
                                      "status": _status(staff_res.conforming if staff_res else None)}
+        funds = fs.min_staff_allocation_funds
+        if funds:
+            fund = env.get("fund")
+            d["min_staff_allocation"]["funds"] = list(funds)
+            if isinstance(fund, str) and fund not in funds:
+                d["min_staff_allocation"]["status"] = "not_applicable"
+                d["min_staff_allocation"]["note"] = (f"règle des opérations cofinancées {', '.join(funds)} : "
+                                                     f"l'opération est cofinancée {fund}")
+            elif not isinstance(fund, str):
+                d["min_staff_allocation"]["note"] = "fonds non renseigné (fund) : la règle est appliquée"
     lines = {c.line.id: c for c in (costs.categories if costs else ())}
     cats = []
     for x in fs.eligible_costs:
@@ -170,11 +180,14 @@ def _funding_dict(cond, secs, grant) -> dict:
     return d
 
 
-def _payments_dict(schedule, secs, missing=None) -> dict:
+def _payments_dict(schedule, secs, missing=None, invalid=None) -> dict:
+    """The ``payments`` section; ``missing``: what each tranche's unknown share lacks; ``invalid``: the note of a
+    share the operation gives out of 0..100 % (or shares adding up to more than 100 %), left uncomputed."""
+    invalid = invalid or {}
     if schedule is None:  # no grant to spread (none awarded nor computable): each tranche is there, amount unknown
         rows = [{"id": p.id, "label": p.label, "share": p.share, "at_most": p.at_most, "planned": None, "amount": None,
                  "due_date": None, "review_due": None, "status": "unknown",
-                 "note": "montant inconnu : la subvention attribuée n'est pas renseignée",
+                 "note": invalid.get(p.id, "montant inconnu : la subvention attribuée n'est pas renseignée"),
                  "source": _src(p.source), "missing": (missing or {}).get(p.id, ["grant_awarded"])}
                 for p in secs.payments]
         return {"grant": None, "earned": None, "tranches": rows, "planned_total": None, "total": None, "due_at": None}
@@ -185,7 +198,8 @@ def _payments_dict(schedule, secs, missing=None) -> dict:
         rows.append({"id": t.spec.id, "label": t.spec.label, "share": t.spec.share, "at_most": t.spec.conditional,
                      "planned": t.planned, "amount": t.amount, "due_date": t.due_date, "review_due": t.review_due,
                      "status": t.status,
-                     "note": t.note, "source": _src(p.source if p else None)})
+                     "note": "; ".join(n for n in (invalid.get(t.spec.id), t.note) if n) or None,
+                     "source": _src(p.source if p else None)})
         if missing and t.spec.id in missing:
             rows[-1]["missing"] = missing[t.spec.id]
     return {"grant": schedule.grant, "earned": schedule.earned, "tranches": rows, "planned_total": schedule.planned_total,

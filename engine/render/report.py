@@ -20,7 +20,7 @@ STATUS_FR = {"passed": "conforme", "failed": "NON CONFORME", "unknown": "indéte
               "not_due": "rien à verser", "excluded": "exclu", "met": "respecté", "unmet": "NON RESPECTÉ",
               "not_evaluated": "à vérifier", "recovery": "reversement", "submitted": "remis",
               "submitted_late": "remis en retard", "early": "remis trop tôt", "late": "en retard", "pending": "à venir",
-              "counted": "retenu", "skipped": "non exigé (période partielle)", "warning": "avertissement", "error": "erreur", "capped": "plafonné", "not_declared": "non déclaré"}
+              "counted": "retenu", "skipped": "non exigé (période partielle)", "warning": "avertissement", "error": "erreur", "capped": "plafonné", "not_declared": "non déclaré", "not_applicable": "sans objet"}
 _MONEY_KEYS = {"cost", "amount", "planned", "maximum", "total", "due_at", "grant", "earned", "base", "max_grant",
                "grant_awarded", "direct_staff_costs", "other_costs", "eligible_costs", "expected", "declared",
                "total_funding", "amount_on_eligible_costs", "planned_total", "uncapped_total",
@@ -119,7 +119,8 @@ def render_text(r: dict) -> str:
           f" — {'retenu' if s['status'] == 'passed' else ('exclu : ' if s['status'] == 'excluded' else 'REFUSÉ : ') + (s['reason'] or '')}")
     if fp.get("min_staff_allocation"):
         m = fp["min_staff_allocation"]
-        w(f"  Taux d'affectation minimum {pct(m['rate'])} : {_st(m['status'])}{_src(m)}")
+        w(f"  Taux d'affectation minimum {pct(m['rate'])} : {_st(m['status'])}"
+          f"{' (' + m['note'] + ')' if m.get('note') else ''}{_src(m)}")
     w(f"  Dépenses directes de personnel : {euros(fp['direct_staff_costs'])}")
     for f in fp["flat_rates"]:
         w(f"  {f['label'] or f['id']} ({pct(f['rate'])}) : {euros(f['amount'])}{_src(f)}")
@@ -215,6 +216,8 @@ def render_text(r: dict) -> str:
                 opens = f"au plus tôt le {_d(x['opens'])}, " if x.get("opens") else ""
                 w(f"  - {x['label'] or x['id']} : {opens}échéance {_d(x['due'])}, remis {_d(x['submitted'])} — "
                   f"{x['note'] if x['status'] == 'early' and x.get('note') else _st(x['status'])}{_src(x)}")
+                if x["status"] != "early" and x.get("note"):
+                    w(f"      {x['note']}")
             elif "windows" in x:
                 counts = ", ".join(f"{_d(v['from'])}..{_d(v['to'])}: {v['count']}"
                                    + (" (période partielle, non exigée)" if v["status"] == "skipped" else "")

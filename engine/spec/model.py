@@ -23,7 +23,9 @@ if TYPE_CHECKING:  # the expression language is another engineer's module; impor
     from engine.expr.runtime import Duration
     from engine.expr.types import Scope, Type
 
-CALENDAR_PERIODS = ("week", "month", "quarter", "year", "stay")  # "stay": obligations only (one window a period)
+# "stay" and "entry": obligations only; "stay": one window a period (consecutive stays merged), "entry": one window
+# each entry into a `during` phase (each contract of a renewed contract is checked on its own)
+CALENDAR_PERIODS = ("week", "month", "quarter", "year", "stay", "entry")
 # a deadline's `milestone` ("à 6 mois") without `tolerance`: met from 1 month before to 1 month after it
 MILESTONE_TOLERANCE_MONTHS = 1
 ANCHOR_KINDS = ("phase", "event", "attribute")

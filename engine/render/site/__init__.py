@@ -58,6 +58,8 @@ _PERIODS = {"week": "semaine (ISO)", "month": "mois civil", "quarter": "trimestr
 def fr_every(every: Any) -> str:
     if every == "stay":
         return "sur tout le séjour (vérifié à sa fin)"
+    if every == "entry":
+        return "pour chaque entrée dans la phase, renouvellement compris (vérifié à sa fin)"
     if isinstance(every, str):
         return "par " + _PERIODS.get(every, every)
     return "par période de " + fr_duration(every)
