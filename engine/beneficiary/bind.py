@@ -205,6 +205,13 @@ def csv_converters(spec, header: list[str]) -> dict:
     return conv
 
 
+def _kept_as_is(v, ok) -> bool:
+    """Whether a JSON value is already of its declared kind (:func:`_fast_ok`), so its converter can be skipped."""
+    if ok.__class__ is frozenset:
+        return v.__class__ is str and v in ok
+    return ok is not None and v.__class__ is ok
+
+
 def _fast_ok(decl: Mapping[str, Any]):
     """What a JSON value may be to be kept as is: a frozenset of enum values, a class (bool, int, str), or None."""
     t = decl.get("type") if isinstance(decl, Mapping) else None
@@ -236,6 +243,11 @@ class Binder:
             t: tuple((f, _fast_ok(a.decl), value_converter(a.decl, f"événement « {t} », champ « {f} »"))
                      for f, a in ev.fields.items() if f not in ("type", "date"))
             for t, ev in spec.events.items()}
+        # per phase: the fields its history entries may carry (a renewal's signed length), converted like event fields
+        self.history_fields = {
+            pid: tuple((f, _fast_ok(a.decl), value_converter(a.decl, f"étape « {pid} », champ « {f} »"))
+                       for f, a in ph.fields.items())
+            for pid, ph in spec.phases.items() if ph.fields}
         self.param_decls = dict(spec.parameters)
         names = {f for ev in spec.events.values() for f in ev.fields} - {"type", "date"}
         self._item_unknown = tuple((f, unknown(f)) for f in sorted(names))
@@ -321,7 +333,11 @@ class Binder:
             if not isinstance(p, str):
                 raise BindError("wrong_type" if p is not None else "missing_field",
                                 f"history[{i}] : « phase » (texte) est obligatoire")
-            out.append({"phase": p, "date": parse_date(h.get("date"), f"history[{i}].date")})
+            entry = {"phase": p, "date": parse_date(h.get("date"), f"history[{i}].date")}
+            for f, _ok, c in self.history_fields.get(p, ()):
+                if h.get(f) is not None:
+                    entry[f] = c(h[f])
+            out.append(entry)
         env["history"] = out
         evs = raw.get("events")
         if evs is not None and evs.__class__ is not list:
@@ -367,7 +383,16 @@ class Binder:
             d = cache.get(d) if d.__class__ is str else None
             if d is None:
                 d = _date_cached(h.get("date"), f"history[{i}].date")
-            out.append({"phase": p, "date": d})
+            fields = self.history_fields.get(p) if self.history_fields else None
+            if fields:
+                entry = {"phase": p, "date": d}
+                for f, ok, c in fields:
+                    v = h.get(f)
+                    if v is not None:
+                        entry[f] = v if _kept_as_is(v, ok) else c(v)
+                out.append(entry)
+            else:
+                out.append({"phase": p, "date": d})
         return out
 
     def _events(self, evs) -> tuple[list, list, dict]:

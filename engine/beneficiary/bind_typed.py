@@ -80,6 +80,8 @@ class TypedDecoder:
     event type), ``(name, converter)``."""
 
     def __init__(self, spec, binder: Binder | None = None):
+        if any(ph.fields for ph in spec.phases.values()):
+            raise ValueError("fields of history entries are left to the ordinary binding")
         hints: dict = {}
         for ev in spec.events.values():
             for f, a in ev.fields.items():

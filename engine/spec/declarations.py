@@ -167,7 +167,7 @@ def _definitions(ctx: Ctx) -> None:
         node, key = (d, "expr") if isinstance(d, Mapping) else (holder, name)
         if isinstance(node, Mapping) and isinstance(node.get(key), str):
             scope_defs[name] = T.Definition(node[key], ctx.origin(node, key))
-    ctx.scope = spec_scope(f["attributes"], f["events"], f["parameters"], scope_defs, _phase_ids(ctx))
+    ctx.scope = spec_scope(f["attributes"], f["events"], f["parameters"], scope_defs, _phase_fields(ctx))
     model_defs: dict[str, Definition] = {}
     for name in order:
         holder, path, origin = nodes[name]
@@ -187,6 +187,25 @@ def _definitions(ctx: Ctx) -> None:
     ctx.fields["scope"] = ctx.scope
 
 
-def _phase_ids(ctx: Ctx) -> dict[str, Any]:
+def _phase_fields(ctx: Ctx) -> dict[str, dict[str, Attribute]]:
+    """Each phase id with the fields its history entries may carry (``phases.<id>.fields``: a renewal's signed
+    length in months), declared like event fields; kept in ``ctx.phase_fields`` for the phases' compilation."""
     p = ctx.data.get("phases")
-    return {str(k): None for k in p} if isinstance(p, Mapping) else {}
+    out: dict[str, dict[str, Attribute]] = {}
+    if not isinstance(p, Mapping):
+        ctx.phase_fields = out
+        return out
+    for k, decl in p.items():
+        fields: dict[str, Attribute] = {}
+        if isinstance(decl, Mapping) and decl.get("fields") is not None:
+            path = f"phases.{k}.fields"
+            _declare(ctx, fields, ctx.map_at(decl, "fields", path), path, "spec")
+            for reserved in ("phase", "date"):
+                if reserved in fields:
+                    ctx.error(ctx.pos(decl.get("fields"), reserved, of_key=True), f"le champ d'étape « {reserved} » est "
+                              "réservé (toute étape a une phase et une date)", "spec.reserved", "renommez le champ",
+                              f"{path}.{reserved}")
+                    del fields[reserved]
+        out[str(k)] = fields
+    ctx.phase_fields = out
+    return out

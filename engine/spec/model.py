@@ -253,6 +253,7 @@ class Phase:
     interpretation: str | None = None
     explanation: str | None = None
     events_after: tuple[str, ...] | None = None  # final phase: the event types allowed after entering it (None: any)
+    fields: Mapping[str, "Attribute"] = field(default_factory=dict)  # what a history entry of this phase may carry
     pos: Position = field(default_factory=Position)
     field_pos: Mapping[str, Position] = field(default_factory=dict)  # key -> position of its value
 
@@ -487,10 +488,21 @@ def event_record_type(events: Mapping[str, EventType]):
 
 
 def history_record_type(phases: Mapping[str, Any]):
-    """The type of one item of ``history``: ``phase`` (enum of the phase ids) and ``date``."""
+    """The type of one item of ``history``: ``phase`` (enum of the phase ids), ``date``, and the union of the fields
+    the phases declare (``phases`` maps each id to its fields, or to None; a field declared with different types by
+    two phases is ``ANY``)."""
     from engine.expr import types as T
 
-    return T.RecordType({"phase": T.EnumType(tuple(phases)) if phases else T.STRING, "date": T.DATE})
+    fields: dict[str, Any] = {}
+    for decl in phases.values():
+        for name, attr in (decl or {}).items():
+            if name in fields and fields[name] != attr.type:
+                fields[name] = T.ANY
+            else:
+                fields.setdefault(name, attr.type)
+    fields["phase"] = T.EnumType(tuple(phases)) if phases else T.STRING
+    fields["date"] = T.DATE
+    return T.RecordType(fields)
 
 
 def spec_scope(attributes: Mapping[str, Attribute], events: Mapping[str, EventType],

@@ -47,7 +47,8 @@ def _phases(ctx) -> dict[str, Phase]:
                          total_max_duration=ctx.duration(p, "total_max_duration", path),
                          source=ctx.source(p, path), interpretation=text_of(p, "interpretation"),
                          explanation=text_of(p, "explanation"), pos=ctx.pos(node, pid, of_key=True), field_pos=fp,
-                         events_after=_events_after(ctx, p, path))
+                         events_after=_events_after(ctx, p, path),
+                         fields=dict((getattr(ctx, "phase_fields", None) or {}).get(pid, {})))
     return out
 
 
