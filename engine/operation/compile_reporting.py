@@ -99,6 +99,7 @@ class ReportingSections:
             timing = self._recurring_timing(node, path, event)
             opening = self._opening(node, path)
             starts = self._starts(node, path, event)
+            counted_on = self._counted_on(node, path, event)
             out.append(ReportingRule(rid, node.get("label"), self.ctx.date(node, "due", path),
                                      self.ctx.duration(node, "within", path), None if after is None else str(after),
                                      str(node.get("submitted") or f"{rid}_date"),
@@ -108,8 +109,24 @@ class ReportingSections:
                                      mx if isinstance(mx, int) else None,
                                      "convention" if over == "convention" else None,
                                      "warning" if sev == "warning" else "error", settles, reachable, *timing,
-                                     opening, starts))
+                                     opening, starts, counted_on))
         return tuple(out)
+
+    def _counted_on(self, node: Mapping, path: str, event: str | None) -> str | None:
+        """``counted_on:`` of a rhythm counted per window: the event's date field that places it in a window (the
+        quarter a table covers, « un tableau d'indicateurs au trimestre », 10:114), instead of its sending date."""
+        value = node.get("counted_on")
+        if value is None:
+            return None
+        et = (self.ctx.fields.get("events") or {}).get(event or "")
+        field = et.fields.get(str(value)) if et is not None else None
+        if event is None or node.get("every") is None or field is None or (field.decl or {}).get("type") != "date":
+            self.ctx.error(self.ctx.pos(node, "counted_on"), f"{path}.counted_on : un champ date de l'événement "
+                           f"« {event} » est attendu, avec `every:`", "spec.reporting_counted_on",
+                           "déclarez le champ (`covers: {type: date, label: Trimestre couvert}`) et comptez par "
+                           "période (`every: quarter`)", path + ".counted_on")
+            return None
+        return str(value)
 
     def _starts(self, node: Mapping, path: str, event: str | None) -> str | None:
         """``starts:`` of a rhythm of operation events: the operation date it runs from (« les comités auxquels le

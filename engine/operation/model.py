@@ -216,6 +216,7 @@ class ReportingRule:
     before_each: str | None = None  # an event type each of which needs its own `event` dated before it
     not_before: ReviewOpening | None = None  # a review: submitted before this date, it is `early` (does not count)
     starts: str | None = None  # events counted per window: an operation date the rhythm runs from (signature_date)
+    counted_on: str | None = None  # events counted per window: a date field of the event (the period a document covers)
 
     @property
     def kind(self) -> str:

@@ -213,6 +213,25 @@ def recurring(r, events: list[dict], start, end, at: date, fields: tuple[str, ..
         row.update(status="unknown", note="dates de la convention inconnues")
         return row
     evs, undecided = _kept(r, [e for e in events if e["type"] == r.event], at, fields)
+    on = getattr(r, "counted_on", None)
+    if on is not None:  # placed in the window of the period it covers; held (sent) by the report date
+        def covered(e):
+            v = e.get(on)
+            if v is None or isinstance(v, date):
+                return v
+            try:
+                return parse_date(v, f"events.{on}")
+            except BindError as err:
+                raise _bad(f"événement « {r.event} » du {e['date']:%d/%m/%Y} : {err.message}", "operation.events",
+                           f"« {on} » est une date AAAA-MM-JJ (la période que couvre le document)") from None
+
+        def placed(xs):
+            return [{**e, "date": covered(e)} for e in xs if e["date"] <= at and covered(e) is not None]
+
+        undated = sum(1 for e in evs + undecided if e["date"] <= at and covered(e) is None)
+        if undated:
+            row["undated"] = undated  # sent without saying which period they cover: not counted
+        evs, undecided = placed(evs), placed(undecided)
     if getattr(r, "max_gap", None) is not None:
         row.update(_gaps(r, evs, start, end, at))
         return row
@@ -241,7 +260,8 @@ def recurring(r, events: list[dict], start, end, at: date, fields: tuple[str, ..
         elif partial and skip_partial:
             st = "skipped"  # a window cut by the convention's start or end does not require the full minimum
         else:
-            st = "unmet" if we < at else "pending"
+            # a document placed by the period it covers may still be sent while the operation runs (no calendar)
+            st = "unmet" if we < at and (on is None or at > end) else "pending"
         w = {"from": ws, "to": we, "count": n, "status": st}
         if u:
             w["undecided"] = u

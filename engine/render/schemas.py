@@ -213,7 +213,7 @@ REPORTING = _item({"id": STR, "label": _n(STR), "status": STR, "source": SOURCE,
                    "gaps": _arr(_item({"from": DATE, "to": DATE, "days": INT, "limit": DATE,
                                        "status": _enum("met", "unmet", "pending")},
                                       ("from", "to", "days", "limit", "status"))),
-                   "before_each": STR, "from": DATE, "missing": _arr(STR),
+                   "before_each": STR, "from": DATE, "missing": _arr(STR), "undated": INT,
                    "anchors": _arr(_item({"date": DATE, "preceded_by": _n(DATE), "status": _enum("met", "unmet")},
                                          ("date", "preceded_by", "status")))},
                   ("id", "label", "status", "source"))
