@@ -247,7 +247,7 @@ class Binder:
         self.history_fields = {
             pid: tuple((f, _fast_ok(a.decl), value_converter(a.decl, f"étape « {pid} », champ « {f} »"))
                        for f, a in ph.fields.items())
-            for pid, ph in spec.phases.items() if ph.fields}
+            for pid, ph in (getattr(spec, "phases", None) or {}).items() if getattr(ph, "fields", None)}
         self.param_decls = dict(spec.parameters)
         names = {f for ev in spec.events.values() for f in ev.fields} - {"type", "date"}
         self._item_unknown = tuple((f, unknown(f)) for f in sorted(names))

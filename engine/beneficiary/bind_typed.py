@@ -80,7 +80,7 @@ class TypedDecoder:
     event type), ``(name, converter)``."""
 
     def __init__(self, spec, binder: Binder | None = None):
-        if any(ph.fields for ph in spec.phases.values()):
+        if any(getattr(ph, "fields", None) for ph in (getattr(spec, "phases", None) or {}).values()):
             raise ValueError("fields of history entries are left to the ordinary binding")
         hints: dict = {}
         for ev in spec.events.values():
