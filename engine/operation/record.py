@@ -225,13 +225,23 @@ def recurring(r, events: list[dict], start, end, at: date, fields: tuple[str, ..
                 raise _bad(f"événement « {r.event} » du {e['date']:%d/%m/%Y} : {err.message}", "operation.events",
                            f"« {on} » est une date AAAA-MM-JJ (la période que couvre le document)") from None
 
-        def placed(xs):
-            return [{**e, "date": covered(e)} for e in xs if e["date"] <= at and covered(e) is not None]
+        undated = 0
 
-        undated = sum(1 for e in evs + undecided if e["date"] <= at and covered(e) is None)
+        def placed(xs):
+            nonlocal undated
+            out = []
+            for e in xs:
+                if e["date"] <= at:
+                    c = covered(e)
+                    if c is None:
+                        undated += 1
+                    else:
+                        out.append({**e, "date": c})
+            return out
+
+        evs, undecided = placed(evs), placed(undecided)
         if undated:
             row["undated"] = undated  # sent without saying which period they cover: not counted
-        evs, undecided = placed(evs), placed(undecided)
     if getattr(r, "max_gap", None) is not None:
         row.update(_gaps(r, evs, start, end, at))
         return row

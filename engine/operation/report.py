@@ -307,26 +307,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             reporting.append(row)
             continue
         if r.event is not None:
-            et = spec.events.get(r.event)
-            r_start = start
-            if r.starts is not None:
-                own = env.get(r.starts)
-                if not isinstance(own, date):
-                    reporting.append({"id": r.id, "label": r.label, "event": r.event, "min": r.min, "max": r.max,
-                                      "source": _src(r.source), "status": "unknown", "missing": [r.starts],
-                                      "note": f"« {r.starts} » inconnue : le rythme court à partir de cette date"})
-                    continue
-                if isinstance(start, date) and own > start:
-                    r_start = own
-                if own > at:  # the rhythm has not begun at the report date: nothing is due yet
-                    reporting.append({"id": r.id, "label": r.label, "event": r.event, "min": r.min, "max": r.max,
-                                      "source": _src(r.source), "status": "pending", "from": own,
-                                      "note": f"le rythme commence le {own:%d/%m/%Y} ({r.starts})"})
-                    continue
-            row = recurring(r, op_events, r_start, end, at, tuple(et.fields) if et is not None else ())
-            if r_start is not start:
-                row["from"] = r_start
-            reporting.append(row)
+            reporting.append(_rhythm_row(r, spec.events.get(r.event), op_events, env, start, end, at))
             continue
         if r.kind == "manual" and r.id not in payment_reviews:
             reporting.append({"id": r.id, "label": r.label, "status": "not_evaluated", "source": _src(r.source),
@@ -367,18 +348,9 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             share = _num(v)
             if share is None:
                 tranche_missing[p.id] = _missing(v) or ["share"]
-            elif not 0 <= share <= 1:
-                tranche_invalid[p.id] = f"part invalide : {_pct(share)} (une part est comprise entre 0 et 100 %)"
-                share = None
         tranches.append(F.TrancheSpec(p.id, p.label, share, "signature" if p.due == "signature" else "review",
                                       None if p.due == "signature" else p.due, p.at_most))
-    total_share = sum((t.share for t in tranches if t.share is not None), Decimal(0))
-    if total_share > 1:  # shares given by the operation (the spec's own are checked by `engine check`)
-        parts = " + ".join(_pct(t.share) for t in tranches if t.share is not None)
-        for i, (t, p) in enumerate(zip(tranches, secs.payments)):
-            if p.share_expr is not None and t.share is not None:
-                tranche_invalid[p.id] = f"les parts dépassent 100 % ({parts} = {_pct(total_share)}) : montant non calculé"
-                tranches[i] = F.TrancheSpec(t.id, t.label, None, t.trigger, t.review, t.conditional)
+    tranches = _given_shares_checked(tranches, secs.payments, tranche_invalid)
     schedule = None
     if tranches and grant is not None:
         earned_total = cond.total if cond is not None else None
@@ -426,6 +398,44 @@ def _opening(opening, env) -> date | None:
     return add_duration(base, opening.plus) if opening.plus is not None else base
 
 
+def _rhythm_row(r, event_type, op_events, env, start, end, at) -> dict:
+    """The row of a rhythm of operation events (:func:`engine.operation.record.recurring`), run from ``r.starts``
+    (an operation date such as the signature) when it is later than the convention's start: ``unknown`` while that
+    date is, ``pending`` before it."""
+    fields = tuple(event_type.fields) if event_type is not None else ()
+    if r.starts is None:
+        return recurring(r, op_events, start, end, at, fields)
+    own = env.get(r.starts)
+    stub = {"id": r.id, "label": r.label, "event": r.event, "min": r.min, "max": r.max, "source": _src(r.source)}
+    if not isinstance(own, date):
+        return {**stub, "status": "unknown", "missing": [r.starts],
+                "note": f"« {r.starts} » inconnue : le rythme court à partir de cette date"}
+    if own > at:  # the rhythm has not begun at the report date: nothing is due yet
+        return {**stub, "status": "pending", "from": own, "note": f"le rythme commence le {own:%d/%m/%Y} ({r.starts})"}
+    if not isinstance(start, date) or own <= start:
+        return recurring(r, op_events, start, end, at, fields)
+    return {**recurring(r, op_events, own, end, at, fields), "from": own}
+
+
+def _given_shares_checked(tranches: list, rules, invalid: dict) -> list:
+    """The tranches with the shares the operation gives (``share: advance_share``, 08:77-79) left uncomputed when
+    one is outside 0..100 % or they add up to more than 100 % (the spec's own shares are checked by `engine check`);
+    ``invalid`` gets the note of each."""
+    out = list(tranches)
+    for i, (t, p) in enumerate(zip(out, rules)):
+        if p.share_expr is not None and t.share is not None and not 0 <= t.share <= 1:
+            invalid[p.id] = f"part invalide : {F.pct(t.share)} (une part est comprise entre 0 et 100 %)"
+            out[i] = F.TrancheSpec(t.id, t.label, None, t.trigger, t.review, t.conditional)
+    total = sum((t.share for t in out if t.share is not None), Decimal(0))
+    if total > 1:
+        parts = " + ".join(F.pct(t.share) for t in out if t.share is not None)
+        for i, (t, p) in enumerate(zip(out, rules)):
+            if p.share_expr is not None and t.share is not None:
+                invalid[p.id] = f"les parts dépassent 100 % ({parts} = {F.pct(total)}) : montant non calculé"
+                out[i] = F.TrancheSpec(t.id, t.label, None, t.trigger, t.review, t.conditional)
+    return out
+
+
 def _min_allocation(fs, env):
     """The minimum allocation of a partly assigned staff member, when it applies to this operation's fund: a rule
     written « s'agissant de la contrepartie d'une opération cofinancée FSE+ » (05:79, 09:58) does not hold for an
@@ -435,12 +445,6 @@ def _min_allocation(fs, env):
         return fs.min_staff_allocation
     fund = env.get("fund")
     return fs.min_staff_allocation if not isinstance(fund, str) or fund in funds else None
-
-
-def _pct(share) -> str:
-    """A share as a French percentage: 0.3 -> « 30 % », 0.125 -> « 12,5 % »."""
-    v = (Decimal(share) * 100).normalize()
-    return f"{v:f}".replace(".", ",") + " %"
 
 
 def _op_eval(expr, env, at):

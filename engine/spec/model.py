@@ -470,18 +470,27 @@ class Spec:
 
 # --------------------------------------------------------------------------------------------- scopes
 
+def _union_of_fields(tables) -> dict[str, Any]:
+    """Name -> type of the fields of several declarations (event types, phases); a field declared with different
+    types by two of them is ``ANY``."""
+    from engine.expr import types as T
+
+    fields: dict[str, Any] = {}
+    for table in tables:
+        for name, attr in table.items():
+            if name in fields and fields[name] != attr.type:
+                fields[name] = T.ANY
+            else:
+                fields.setdefault(name, attr.type)
+    return fields
+
+
 def event_record_type(events: Mapping[str, EventType]):
     """The type of one item of ``events``: ``type`` (enum of the event type ids), ``date``, and the union of the
     declared event fields (a field declared with different types by two event types is ``ANY``)."""
     from engine.expr import types as T
 
-    fields: dict[str, Any] = {}
-    for ev in events.values():
-        for name, attr in ev.fields.items():
-            if name in fields and fields[name] != attr.type:
-                fields[name] = T.ANY
-            else:
-                fields.setdefault(name, attr.type)
+    fields = _union_of_fields(ev.fields for ev in events.values())
     fields["type"] = T.EnumType(tuple(events)) if events else T.STRING
     fields["date"] = T.DATE
     return T.RecordType(fields)
@@ -493,13 +502,7 @@ def history_record_type(phases: Mapping[str, Any]):
     two phases is ``ANY``)."""
     from engine.expr import types as T
 
-    fields: dict[str, Any] = {}
-    for decl in phases.values():
-        for name, attr in (decl or {}).items():
-            if name in fields and fields[name] != attr.type:
-                fields[name] = T.ANY
-            else:
-                fields.setdefault(name, attr.type)
+    fields = _union_of_fields(decl or {} for decl in phases.values())
     fields["phase"] = T.EnumType(tuple(phases)) if phases else T.STRING
     fields["date"] = T.DATE
     return T.RecordType(fields)
