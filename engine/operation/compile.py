@@ -27,7 +27,7 @@ from engine.spec.model import Expr
 from engine.expr.parser import parse
 
 from engine.operation.model import (EVALUATION_NAMES, AGGREGATES, PLACEHOLDER, BUILTIN_NUMBERS, BUILTIN_INTEGERS, BUILTIN_DATES, STAFF_FIELDS,
-                      SECTIONS, Aggregate, CohortExpr, Indicator, TARGET_KINDS, Check, CapacityRule, ShareRule,
+                      SECTIONS, Aggregate, Breakdown, CohortExpr, Indicator, TARGET_KINDS, Check, CapacityRule, ShareRule,
                       FlatRateRule, CapRule, PartRule, Doc, FundingSpec, PaymentRule, ReportingRule,
                       OperationSections)  # noqa: F401 - re-exported
 from engine.operation.compile_funding import FundingSections, rate_value  # noqa: F401 - re-exported
@@ -197,10 +197,84 @@ class _Compiler(FundingSections, ReportingSections):
                                        "de sa `source:`", "spec.rate_undocumented",
                                        f"ajoutez `{k}: <qui est compté>` (ex. « CE signés dans les 4 semaines »)",
                                        f"{path}.{k}")
+            by = self.breakdowns(node, path, (value, num, den))
             out.append(Indicator(iid, node.get("label"), value, num, den, node.get("unit"), self.src(node, path),
                                  node.get("interpretation"), self.number(node, "target", path), kind,
-                                 node.get("numerator_label"), node.get("denominator_label")))
+                                 node.get("numerator_label"), node.get("denominator_label"), by))
             self.known_indicators.append(iid)
+        return tuple(out)
+
+    def breakdowns(self, node, path, exprs) -> tuple[Breakdown, ...]:
+        """``by:`` of an indicator: one participant expression, or a list of them, each a text or a mapping
+        ``{value: <expression>, label: <French>, labels: {<value>: <French>}}`` (specs/README.md, « Indicators »)."""
+        from engine.expr import types as T
+
+        raw = node.get("by")
+        if raw is None:
+            return ()
+        items = raw if isinstance(raw, list) else [raw]
+        out: list[Breakdown] = []
+        reads = sorted({n for ce in exprs if ce is not None for n in (getattr(ce.rewritten, "names", ()) or ())
+                        if n in self.known_indicators})
+        if reads:
+            self.ctx.error(self.ctx.pos(node, "by"), f"{path}.by : un indicateur ventilé ne peut pas lire un autre "
+                           f"indicateur ({', '.join(reads)}) : sa valeur par groupe serait celle de toute la cohorte",
+                           "spec.breakdown", "écrivez l'agrégat lui-même dans l'indicateur (count(participants where ...))",
+                           path + ".by")
+            return ()
+        seen = set()
+        for j, it in enumerate(items):
+            p = f"{path}.by[{j}]" if isinstance(raw, list) else f"{path}.by"
+            holder, key = (it, "value") if isinstance(it, Mapping) else ((items if isinstance(raw, list) else node),
+                                                                          j if isinstance(raw, list) else "by")
+            if isinstance(it, Mapping) and it.get("value") is None:
+                self.ctx.error(self.ctx.pos(it), f"{p} : `value:` (l'attribut ou la définition qui répartit les "
+                               "participants) est requis", "spec.breakdown", "écrivez `value: sex`", p + ".value")
+                continue
+            e = self.ctx.expr(holder, key, self._participant_scope_now(), T.ANY,
+                              p + (".value" if isinstance(it, Mapping) else ""))
+            if e is None:
+                continue
+            t = e.compiled.type
+            if isinstance(t, T.EnumType):
+                values: tuple = tuple(t.values)
+            elif t == T.BOOLEAN:
+                values = (True, False)
+            elif t in (T.STRING, T.INTEGER, T.NUMBER, T.DATE):
+                values = ()
+            else:
+                self.ctx.error(self.ctx.pos(holder, key), f"{p} : la ventilation se fait selon une valeur simple "
+                               f"(un texte, une valeur oui/non, un nombre ou une date), pas {t.describe()}",
+                               "spec.breakdown", "ventilez selon un attribut ou une définition, ex. `by: sex`", p)
+                continue
+            text = " ".join(e.text.split())
+            if text in seen:
+                self.ctx.error(self.ctx.pos(holder, key), f"{p} : « {text} » est déjà une ventilation de cet "
+                               "indicateur", "spec.breakdown", "retirez le doublon", p)
+                continue
+            seen.add(text)
+            labels: dict = {}
+            if isinstance(it, Mapping) and it.get("labels") is not None:
+                given = it.get("labels")
+                if not isinstance(given, Mapping):
+                    self.ctx.error(self.ctx.pos(it, "labels"), f"{p}.labels : une table valeur -> libellé est attendue",
+                                   "spec.breakdown", "écrivez `labels: {F: Femmes, M: Hommes}`", p + ".labels")
+                    given = {}
+                for k0, lab in given.items():
+                    k = _label_key(k0, t)
+                    if (values and k not in values) or k is None:
+                        shown = ", ".join("true" if v is True else "false" if v is False else str(v) for v in values)
+                        self.ctx.error(self.ctx.pos(given, k0, of_key=True), f"{p}.labels : « {k0} » n'est pas une "
+                                       f"valeur de {text}" + (f" ({shown})" if shown else ""), "spec.breakdown",
+                                       "corrigez la valeur ou retirez-la", f"{p}.labels.{k0}")
+                        continue
+                    labels[k] = str(lab)
+            label = it.get("label") if isinstance(it, Mapping) else None
+            if label is None:  # a bare name: the label of its attribute or definition, in French
+                decl = ((self.ctx.fields.get("attributes") or {}).get(text)
+                        or (self.ctx.fields.get("definitions") or {}).get(text))
+                label = getattr(decl, "label", None)
+            out.append(Breakdown(text, label, e.compiled, text, values, labels))
         return tuple(out)
 
     def checks(self, key: str, cohort: bool) -> tuple[Check, ...]:
@@ -279,6 +353,28 @@ class _Compiler(FundingSections, ReportingSections):
                                "declare the review in `reporting:` (e.g. intermediate_review) or write `signature`",
                                f"payments[{i}].due")
         return tuple(out)
+
+
+def _label_key(key, t):
+    """A key of a breakdown's ``labels:`` (always a text in YAML) as the value it names: true/false for a boolean,
+    a number for a number, a date for a date; None when it cannot be one."""
+    from datetime import date
+    from engine.expr import types as T
+
+    k = str(key)
+    if t == T.BOOLEAN:
+        return {"true": True, "false": False}.get(k)
+    if t in (T.INTEGER, T.NUMBER):
+        try:
+            return Decimal(k)
+        except ArithmeticError:
+            return None
+    if t == T.DATE:
+        try:
+            return date.fromisoformat(k)
+        except ValueError:
+            return None
+    return k
 
 
 def compile_sections(ctx) -> OperationSections:

@@ -55,6 +55,33 @@ class Acc:
         raise ValueError(f)
 
 
+@dataclass
+class GroupAcc:
+    """The accumulator of an aggregate broken down by a participant expression (an indicator's ``by:``): one
+    :class:`Acc` per value met, ``None`` for the participants whose value is unknown."""
+
+    func: str
+    groups: dict = field(default_factory=dict)
+
+    def group(self, g) -> Acc:
+        acc = self.groups.get(g)
+        if acc is None:
+            acc = self.groups[g] = Acc(self.func)
+        return acc
+
+    @property
+    def n(self) -> int:
+        return sum(a.n for a in self.groups.values())
+
+    @property
+    def unknown(self) -> int:
+        return sum(a.unknown for a in self.groups.values())
+
+    def value(self) -> dict:
+        """Each value met -> its accumulator (read by the report: its value and its unknowns)."""
+        return dict(self.groups)
+
+
 @dataclass(frozen=True)
 class AggResult:
     key: str
@@ -121,8 +148,13 @@ def _as_date(v):
     return None
 
 
-def merge_acc(a: Acc, b: Acc) -> Acc:
+def merge_acc(a, b):
     """Combine two accumulators of the same aggregate (from two parts of the cohort)."""
+    if isinstance(a, GroupAcc):
+        groups = dict(a.groups)
+        for g, acc in b.groups.items():
+            groups[g] = merge_acc(groups[g], acc) if g in groups else acc
+        return GroupAcc(a.func, groups)
     out = Acc(a.func, a.n + b.n, a.unknown + b.unknown, a.total + b.total)
     bests = [x for x in (a.best, b.best) if x is not None]
     if bests:
@@ -141,7 +173,7 @@ def run_pass(aggregates: Iterable, items: Iterable[tuple[int, Any]], bind, base_
     or BadRecord)``). ``bind(raw) -> env`` binds one record (raising for a bad one); ``base_env`` holds the
     operation names (the participant's own names shadow them)."""
     plan, count, errors, samples, internal, entry = _accumulate(aggregates, items, bind, base_env, at)
-    out = {k: AggResult(k, f, acc.value(), acc.n, acc.unknown) for k, f, _w, _v, acc in plan}
+    out = {k: AggResult(k, f, acc.value(), acc.n, acc.unknown) for k, f, _w, _v, _b, acc in plan}
     return PassResult(out, count, errors, samples, internal, *entry)
 
 
@@ -150,7 +182,8 @@ def _plan(aggregates):
     for a in aggregates:
         aggs.setdefault(a.key, a)
     return [(a.key, a.func, a.where.fn if a.where is not None else None, a.value.fn if a.value is not None else None,
-             Acc(a.func)) for a in aggs.values()]
+             a.by.fn if a.by is not None else None, Acc(a.func) if a.by is None else GroupAcc(a.func))
+            for a in aggs.values()]
 
 
 def _internal_sample(e: Exception, line, raw, what: str | None) -> dict:
@@ -207,8 +240,10 @@ def _accumulate(aggregates, items, bind, base_env, at):
         env = dict(base_env)
         env.update(penv)
         hit = False
-        for _key, func, where, value, acc in plan:
+        for _key, func, where, value, by, acc in plan:
             try:
+                if by is not None:  # a breakdown: this participant's group (None when its value is unknown)
+                    acc = acc.group(_group_of(by, env, at))
                 if where is not None:
                     w = where(env, at)
                     if w is not True:
@@ -225,19 +260,40 @@ def _accumulate(aggregates, items, bind, base_env, at):
                     continue
                 _add(acc, func, v)
             except EngineError:
-                acc.unknown += 1
+                _unknown_in(acc)
             except (TypeError, ArithmeticError, ValueError):
-                acc.unknown += 1
+                _unknown_in(acc)
             except MemoryError:
                 raise
             except Exception as e:  # noqa: BLE001 - an engine bug: the value is unknown for this participant
-                acc.unknown += 1
+                _unknown_in(acc)
                 if not hit:
                     hit = True
                     internal += 1
                     if len(samples) < MAX_ERRORS_KEPT:
                         samples.append(_internal_sample(e, line, raw, f"l'agrégat « {_key} »"))
     return plan, count, errors, samples, internal, (not_entered, late, entry_unknown)
+
+
+def _unknown_in(acc) -> None:
+    """One more participant whose value is unknown (in the group « inconnu » when the aggregate is broken down and
+    the group itself could not be computed)."""
+    (acc.group(None) if acc.__class__ is GroupAcc else acc).unknown += 1
+
+
+def _group_of(by, env, at):
+    """The breakdown value of one participant: None when it is unknown or cannot be computed (a bad value)."""
+    try:
+        g = by(env, at)
+    except (EngineError, TypeError, ArithmeticError, ValueError):  # no value for this participant: « inconnu »
+        return None
+    if _is_unknown(g):
+        return None
+    try:
+        hash(g)
+    except TypeError:
+        return None
+    return g
 
 
 def _add(acc: Acc, func: str, v) -> None:
@@ -278,7 +334,7 @@ def participant_binder(binder, aggs, pvals: dict, *, spec=None, at: date | None 
     against ``bounds``, the ``(start, end)`` of the operation's convention."""
     needed: set = set()
     for a in aggs:
-        for e in (a.where, a.value):
+        for e in (a.where, a.value, a.by):
             if e is not None:
                 needed |= set(getattr(e, "names", ()) or ())
     attrs = tuple(t for t in getattr(binder, "attrs", ()) if t[0] in needed)

@@ -38,6 +38,26 @@ class Aggregate:
     where: Any = None  # CompiledExpr | None
     value: Any = None  # CompiledExpr | None
     text: str = ""
+    by: Any = None  # CompiledExpr | None: accumulated per value of this participant expression (a breakdown)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """``by:`` of an indicator: the indicator computed again for each value of ``expr`` (a participant expression:
+    an attribute or a definition, e.g. ``sex`` or ``contract_type``). ``values`` are the declared values in order (an
+    enum's, or true/false), listed even when no participant has them; ``labels`` the French label of some values."""
+
+    id: str
+    label: str | None
+    expr: Any  # CompiledExpr (participant scope)
+    text: str
+    values: tuple = ()
+    labels: Mapping[Any, str] = field(default_factory=dict)
+
+
+def grouped(a: "Aggregate", b: Breakdown) -> "Aggregate":
+    """The aggregate ``a`` accumulated per value of the breakdown ``b`` (its own key: computed once per breakdown)."""
+    return Aggregate(f"{a.key} | by {b.text}", a.func, a.where, a.value, a.text, b.expr)
 
 
 @dataclass(frozen=True)
@@ -68,6 +88,7 @@ class Indicator:
     target_kind: str | None = None  # above | at_least | at_most | below | None (informative)
     numerator_label: str | None = None  # for a rate: who is counted above and below the line, in French
     denominator_label: str | None = None
+    by: tuple[Breakdown, ...] = ()  # the indicator again for each value of these participant expressions
 
 
 TARGET_KINDS = ("above", "at_least", "at_most", "below")

@@ -67,7 +67,7 @@ def accumulate(aggregates, items: Iterable[tuple[int, Any]], bind, base_env: dic
     """One partition's accumulators (``engine.operation.indicators``' pass, kept unfinished)."""
     plan, count, errors, samples, internal, (not_entered, late, entry_unknown) = _accumulate(
         aggregates, items, bind, base_env, at)
-    return CohortPart({k: acc for k, _f, _w, _v, acc in plan}, {k: f for k, f, _w, _v, _acc in plan}, count,
+    return CohortPart({k: acc for k, _f, _w, _v, _b, acc in plan}, {k: f for k, f, _w, _v, _b, _acc in plan}, count,
                       errors, list(samples), internal, not_entered, list(late), entry_unknown)
 
 

@@ -28,8 +28,10 @@ from engine.spec.model import jsonish
 from engine.operation.compile import (BUILTIN_DATES, BUILTIN_INTEGERS, BUILTIN_NUMBERS, CohortExpr, FundingSpec,
                                       OperationSections, sections_of)
 from engine.operation.convention import check_convention
+from engine.operation.model import grouped
 from engine.operation.report_sections import (_all_ok, _check_row, _cohort_dict, _EvalFailure, _funding_dict,
-                                              _missing, _payments_dict, _plan_dict, _status, _val)
+                                              _missing, _payments_dict, _plan_dict, _status, _val,
+                                              breakdown)
 from engine.operation.record import (_bad, _known, _num, _src, attribute_env, financing, load_operation,  # noqa: F401
                         operation_events, recurring, staff_members, windows)
 from engine.expr.runtime import Unknown, add_duration, months_between, unknown
@@ -177,6 +179,8 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     # ---- the cohort, in one pass
     exprs = _cohort_exprs(secs)
     aggs = [a for ce in exprs for _ph, a in ce.aggregates]
+    aggs += [grouped(a, b) for ind in secs.indicators for b in ind.by
+             for ce in (ind.value, ind.numerator, ind.denominator) if ce is not None for _ph, a in ce.aggregates]
     # participants are checked against this operation's convention (its dates, else the spec's)
     bounds = (start if isinstance(start, date) else None, end if isinstance(end, date) else None)
     pbind = participant_binder(binder, aggs, pvals, spec=spec, at=at, params=params, bounds=bounds)
@@ -244,6 +248,8 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
                                               "at_most": nv <= ind.target, "below": nv < ind.target}[ind.target_kind]
                 row["target_kind"] = ind.target_kind
                 row["status"] = _status(ok)
+        if ind.by:
+            row["breakdowns"] = [breakdown(ind, b, env, cohort.aggregates, at) for b in ind.by]
         if ind.interpretation:
             row["interpretation"] = ind.interpretation
         indicators.append(row)

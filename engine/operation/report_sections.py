@@ -11,9 +11,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from engine.expr.runtime import Unknown
+from engine.expr.runtime import Unknown, unknown
 from engine.operation import funding as F
-from engine.operation.record import _src
+from engine.operation.indicators import Acc
+from engine.operation.model import grouped
+from engine.operation.record import _num, _src
 
 
 def _cohort_dict(cohort, at: date) -> dict:
@@ -204,3 +206,56 @@ def _payments_dict(schedule, secs, missing=None, invalid=None) -> dict:
             rows[-1]["missing"] = missing[t.spec.id]
     return {"grant": schedule.grant, "earned": schedule.earned, "tranches": rows, "planned_total": schedule.planned_total,
             "total": schedule.total, "due_at": schedule.due_at}
+
+
+def breakdown(ind, b, env: dict, results: dict, at) -> dict:
+    """The indicator ``ind`` again for each value of the breakdown ``b``: the declared values in their order (listed
+    even when nobody has them), then the others met in the cohort, then « inconnu » (participants whose value is
+    unknown), when there are some. Each row is computed from the group's own aggregates, like the indicator."""
+    exprs = [ce for ce in (ind.value, ind.numerator, ind.denominator) if ce is not None]
+    per_agg = {a.key: results[grouped(a, b).key].value for ce in exprs for _ph, a in ce.aggregates}
+    met = {g for groups in per_agg.values() for g, acc in groups.items() if acc.n or acc.unknown}
+    others = sorted((g for g in met if g is not None and g not in b.values), key=lambda g: (str(type(g)), g))
+    keys = list(b.values) + others + ([None] if None in met else [])
+    rows = []
+    for g in keys:
+        def ev(ce):
+            cenv = dict(env)
+            unk = 0
+            for ph, a in ce.aggregates:
+                acc = per_agg[a.key].get(g)
+                cenv[ph] = acc.value() if acc is not None else Acc(a.func).value()
+                unk += acc.unknown if acc is not None else 0
+            try:
+                return ce.rewritten.fn(cenv, at), unk
+            except Exception as e:  # noqa: BLE001 - as for the indicator: an evaluation error makes it unknown
+                return _EvalFailure(getattr(e, "message", None) or str(e)), unk
+
+        row: dict[str, Any] = {"key": g, "label": _group_label(b, g)}
+        if ind.value is not None:
+            v, unk = ev(ind.value)
+        else:
+            (n, u1), (d, u2) = ev(ind.numerator), ev(ind.denominator)
+            unk = u1 + u2
+            row["numerator"], row["denominator"] = _val(n), _val(d)
+            nn, dd = _num(n), _num(d)
+            v = F.ratio(nn, dd) if nn is not None and dd not in (None, 0) else unknown()
+        row["value"] = _val(v)
+        if unk:
+            row["unknown"] = unk
+        rows.append(row)
+    return {"id": b.id, "label": b.label, "by": b.text, "rows": rows}
+
+
+def _group_label(b, g) -> str:
+    if g in b.labels:
+        return b.labels[g]
+    if g is None:
+        return "inconnu"
+    if g is True or g is False:
+        return "oui" if g else "non"
+    if isinstance(g, date):
+        return g.strftime("%d/%m/%Y")
+    if isinstance(g, Decimal):
+        return format(g.normalize(), "f").replace(".", ",")
+    return str(g)

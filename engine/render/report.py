@@ -186,6 +186,11 @@ def render_text(r: dict) -> str:
                 tgt = f", cible {t}" + (f" — {_st(x['status'])}" if x.get("status") else "")
             w(f"  - {x['label'] or x['id']} : {shown}{nd}{tgt}"
               f"{' (' + str(x['unknown']) + ' inconnus)' if x.get('unknown') else ''}{_miss(x)}{_src(x)}")
+            for b in x.get("breakdowns") or ():
+                w(f"      par {b['label'] or b['by']} : " + " ; ".join(
+                    f"{g['label']} {pct(g['value']) if 'numerator' in g and g['value'] is not None else _n(g['value'])}"
+                    + (f" ({_n(g['numerator'])} / {_n(g['denominator'])})" if "numerator" in g else "")
+                    + (f" ({g['unknown']} inconnus)" if g.get("unknown") else "") for g in b["rows"]))
     fu = r["funding"]
     if fu["parts"]:
         w("")
@@ -343,6 +348,19 @@ def _cell(v, money: bool = False, kind: str | None = None, unit: str | None = No
     return str(v)
 
 
+def _key_text(k) -> str:
+    """A breakdown value in a row id (``employees.sex=F``): JSON's spelling, « inconnu » for unknown."""
+    if k is None:
+        return "inconnu"
+    if k is True or k is False:
+        return "true" if k else "false"
+    if isinstance(k, date):
+        return k.isoformat()
+    if isinstance(k, Decimal):
+        return format(k.normalize(), "f")
+    return str(k)
+
+
 def flat_rows(r: dict) -> list[tuple]:
     """(section, id, label, value, status, source, severity) for every figure of the report; ``severity`` is
     ``warning`` for a reporting item whose status stands but that the text wants signalled (a maximum exceeded
@@ -393,6 +411,11 @@ def flat_rows(r: dict) -> list[tuple]:
         rate = "rate" if x.get("denominator") is not None else None
         rows.append(("indicator", x["id"], x["label"], _cell(x["value"], kind=rate, unit=x.get("unit")), None,
                      x["source"]))
+        for b in x.get("breakdowns") or ():  # one row per value: « Salariés — Sexe : F »
+            for g in b["rows"]:
+                rows.append(("indicator", f"{x['id']}.{b['id']}={_key_text(g['key'])}",
+                             f"{x['label'] or x['id']} — {b['label'] or b['by']} : {g['label']}",
+                             _cell(g["value"], kind=rate, unit=x.get("unit")), None, x["source"]))
     for p in r["funding"]["parts"]:
         rows.append(("funding", p["id"], p["label"], _cell(p["amount"], True), None, p["source"]))
     rows.append(("funding", "total", "Total dû", _cell(r["funding"]["total"], True), None, None))

@@ -178,7 +178,11 @@ CAPACITY = _item({"id": STR, "label": _n(STR), "per_fte": _n(NUM), "fte": _n(NUM
                   "actual": _n(NUM), "limit": _enum("target", "maximum"), "position": _n(STR),
                   "status": CHECK_STATUS, "source": SOURCE, "activity": STR, "note": STR},
                  ("id", "label", "capacity", "actual", "status"))
+BREAKDOWN_ROW = _item({"key": _n({"type": ["string", "number", "boolean"]}), "label": STR, "value": _n(NUM),
+                       "numerator": _n(NUM), "denominator": _n(NUM), "unknown": INT}, ("key", "label", "value"))
+BREAKDOWN = _item({"id": STR, "label": _n(STR), "by": STR, "rows": _arr(BREAKDOWN_ROW)}, ("id", "by", "rows"))
 INDICATOR = _item({"id": STR, "label": _n(STR), "unit": _n(STR), "period": PERIOD, "source": SOURCE,
+                   "breakdowns": _arr(BREAKDOWN),
                    "value": _n(NUM), "numerator": _n(NUM), "denominator": _n(NUM), "unknown": INT,
                    "numerator_label": _n(STR), "denominator_label": _n(STR),
                    "target": _n(NUM), "target_kind": _n(STR), "status": STR, "interpretation": _n(STR)},
