@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Mapping
 
-from engine.operation.model import (CapRule, Check, Doc, FlatRateRule, FundingSpec, PartRule, ShareRule)
+from engine.operation.model import (CapRule, Check, Doc, ExpensesRule, FlatRateRule, FundingSpec, PartRule, ShareRule)
 
 
 def rate_value(v) -> Decimal | None:
@@ -150,7 +150,34 @@ class FundingSections:
                            "funding.conditional")
         sf = f.get("support_functions")
         return FundingSpec(share, msa_rate, msa_label, msa_src, msa_funds, sf != "eligible", tuple(docs), tuple(rates), tuple(caps),
-                           self.checks_of(f.get("plan_rules") or (), "funding.plan_rules"), tuple(parts))
+                           self.checks_of(f.get("plan_rules") or (), "funding.plan_rules"), tuple(parts),
+                           self._expenses(f.get("expenses")))
+
+    def _expenses(self, node) -> ExpensesRule | None:
+        """``funding.expenses``: ``paid_by`` names a review of ``reporting`` (its transmission date is an operation
+        attribute, `submitted:`, by default ``<id>_date``), the date by which every expense must be paid (08:123)."""
+        if not isinstance(node, Mapping):
+            return None
+        p = "funding.expenses"
+        paid_by = node.get("paid_by")
+        if paid_by is not None:
+            reviews = {str(r.get("id")): r for r in (self.ctx.data.get("reporting") or ()) if isinstance(r, Mapping)}
+            r = reviews.get(str(paid_by))
+            def is_review(v):
+                return v.get("event") is None and v.get("condition") is None
+
+            if r is None or not is_review(r):
+                from engine.errors import did_you_mean
+
+                known = [k for k, v in reviews.items() if is_review(v)]
+                self.ctx.error(self.ctx.pos(node, "paid_by"), f"{p}.paid_by : « {paid_by} » n'est pas un bilan de "
+                               "`reporting:` (un bilan remis, dont l'opération donne la date de transmission)",
+                               "spec.expenses_paid_by",
+                               did_you_mean(str(paid_by), known) or "nommez le bilan (ex. `paid_by: final_review`)",
+                               p + ".paid_by")
+                paid_by = None
+        return ExpensesRule(node.get("label"), None if paid_by is None else str(paid_by), self.src(node, p),
+                            node.get("interpretation"))
 
     def _check_covers(self, node, path, covers, docs) -> None:
         """A flat rate names what it replaces: ``other_costs`` (every cost other than the staff costs) or cost

@@ -15,7 +15,8 @@ PLACEHOLDER = "zz_participants_agg_"
 
 # built-in operation names (see specs/README.md) and their type names
 BUILTIN_NUMBERS = ("fte", "direct_staff_costs", "flat_rate_costs", "other_costs", "eligible_costs", "total_funding",
-                   "department_funding", "grant", "max_grant")
+                   "department_funding", "grant", "max_grant", "planned_expenses", "spent_expenses",
+                   "retained_expenses")
 BUILTIN_INTEGERS = ("convention_months", "full_time_posts")
 BUILTIN_DATES = ("convention_start", "convention_end")  # the record's, else the spec's convention
 STAFF_FIELDS = ("id", "role", "cost", "allocation", "work_time", "fte", "support_function", "activity")
@@ -176,6 +177,17 @@ class Doc:
 
 
 @dataclass(frozen=True)
+class ExpensesRule:
+    """``funding.expenses``: planned against incurred expenses, line by line (:mod:`engine.operation.expenses`);
+    ``paid_by`` the reporting id whose transmission date the expenses must be paid by (None: the report date)."""
+
+    label: str | None
+    paid_by: str | None
+    source: Source | None = None
+    interpretation: str | None = None
+
+
+@dataclass(frozen=True)
 class FundingSpec:
     share: ShareRule | None = None
     min_staff_allocation: Decimal | None = None
@@ -188,6 +200,7 @@ class FundingSpec:
     caps: tuple[CapRule, ...] = ()
     plan_rules: tuple[Check, ...] = ()
     conditional: tuple[PartRule, ...] = ()
+    expenses: ExpensesRule | None = None
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,12 @@ from engine.spec.model import jsonish
 from engine.operation.compile import (BUILTIN_DATES, BUILTIN_INTEGERS, BUILTIN_NUMBERS, CohortExpr, FundingSpec,
                                       OperationSections, sections_of)
 from engine.operation.convention import check_convention
+from engine.operation.expenses import expenses_dict, retained_expenses
 from engine.operation.model import grouped
 from engine.operation.report_sections import (_all_ok, _check_row, _cohort_dict, _EvalFailure, _funding_dict,
                                               _missing, _payments_dict, _plan_dict, _status, _val,
                                               breakdown)
-from engine.operation.record import (_bad, _known, _num, _src, attribute_env, financing, load_operation,  # noqa: F401
+from engine.operation.record import (_bad, _known, _num, _src, attribute_env, expense_lines, financing, load_operation,  # noqa: F401
                         operation_events, recurring, staff_members, windows)
 from engine.expr.runtime import Unknown, add_duration, months_between, unknown
 from engine.beneficiary.evaluate import plan_for
@@ -143,6 +144,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     else:
         env["convention_months"] = unknown("convention_end")
     share_rate, share_note = _share_rate(fs.share, env, at)
+    spending = _expenses(fs, secs, operation, env, start, end, at)
     share_check = None
     share_amount = None
     if share_rate is not None:
@@ -377,7 +379,9 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         "missing_parameters": sorted(k for k, v in pvals.items() if isinstance(v, Unknown)),
         "operator": operator,
         "funding_plan": _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit,
-                                   awarded, grant, plan_rules, plan_ok, env),
+                                   awarded, grant, plan_rules, plan_ok, env,
+                                   None if spending is None else
+                                   expenses_dict(spending, fs.expenses, _src(fs.expenses.source), share_rate, grant)),
         "capacity": capacity,
         "cohort": _cohort_dict(cohort, at),
         "constraints": constraints,
@@ -451,6 +455,22 @@ def _min_allocation(fs, env):
         return fs.min_staff_allocation
     fund = env.get("fund")
     return fs.min_staff_allocation if not isinstance(fund, str) or fund in funds else None
+
+
+def _expenses(fs, secs, operation: dict, env: dict, start, end, at):
+    """Planned against incurred expenses (``funding.expenses`` and the record's ``expenses``), judged at the
+    transmission date of the review ``paid_by`` names (the report date while it is not sent); the totals become
+    ``planned_expenses``, ``spent_expenses`` and ``retained_expenses``. None when the spec or the record has none."""
+    lines = expense_lines(operation.get("expenses"))
+    if fs.expenses is None or lines is None:
+        return None
+    review = next((r for r in secs.reporting if r.id == fs.expenses.paid_by), None)
+    sent = env.get(review.submitted or "") if review is not None else None
+    sent = sent if isinstance(sent, date) and sent <= at else None
+    res = retained_expenses(lines, start if isinstance(start, date) else None, end if isinstance(end, date) else None,
+                            sent, at)
+    env["planned_expenses"], env["spent_expenses"], env["retained_expenses"] = res.planned, res.spent, res.retained
+    return res
 
 
 def _op_eval(expr, env, at):

@@ -89,8 +89,10 @@ def _check_row(c, v, unk, params_missing=()) -> dict:
 
 
 def _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit, awarded, grant,
-               plan_rules, plan_ok, env) -> dict:
+               plan_rules, plan_ok, env, expenses: dict | None = None) -> dict:
     d: dict[str, Any] = {"conforming": plan_ok}
+    if expenses is not None:
+        d["expenses"] = expenses
     if staff_res is not None:
         d["staff"] = [{"id": c.member.id, "role": c.member.role, "cost": F.money(c.member.cost),
                        "allocation": c.member.allocation, "work_time": c.member.work_time,

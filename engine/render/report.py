@@ -147,6 +147,21 @@ def render_text(r: dict) -> str:
         w(f"  Règle {x['label'] or x['id']} : {_st(x['status'])}{_src(x)}")
     w(f"  Subvention maximale : {euros(fp['max_grant'])} ; attribuée : {euros(fp['grant_awarded'])}"
       f" ({_st(fp['grant_within_max'])})")
+    ex = fp.get("expenses")
+    if ex:
+        w(f"  {ex['label'] or 'Dépenses prévues et encourues'} : prévues {euros(ex['planned'])}, encourues "
+          f"{euros(ex['spent'])}, retenues {euros(ex['retained'])}{_src(ex)}")
+        for ln in ex["lines"]:
+            w(f"    - {ln['label'] or ln['id']} : prévu {euros(ln['planned'])}, encouru {euros(ln['spent'])}, "
+              f"retenu {euros(ln['retained'])}" + (f" ({ln['note']})" if ln.get("note") else ""))
+        for x in ex["excluded"][:10]:
+            w(f"    ! non retenue : {euros(x['amount'])} ({x['line']}{', ' + x['ref'] if x.get('ref') else ''}) — "
+              f"{x['reason']}")
+        if ex["excluded_count"] > 10:
+            w(f"    ! … et {ex['excluded_count'] - 10} autres dépenses non retenues")
+        for k in ("note", "warning"):
+            if ex.get(k):
+                w(f"    {'! ' if k == 'warning' else ''}{ex[k]}")
     if r["capacity"]:
         w("")
         w("CAPACITÉ")
@@ -398,6 +413,13 @@ def flat_rows(r: dict) -> list[tuple]:
         rows.append(("funding_plan", c["id"], c["label"], _cell(c["amount"], True), None, c["source"]))
     for x in fp["rules"]:
         rows.append(("funding_plan", x["id"], x["label"], "", x["status"], x["source"]))
+    ex = fp.get("expenses")
+    if ex:
+        for ln in ex["lines"]:
+            rows.append(("funding_plan", f"expenses.{ln['id']}", f"Dépenses retenues — {ln['label'] or ln['id']}",
+                         _cell(ln["retained"], True), None, ex["source"]))
+        rows.append(("funding_plan", "retained_expenses", ex["label"] or "Dépenses retenues",
+                     _cell(ex["retained"], True), None, ex["source"]))
     for c in r["capacity"]:
         rows.append(("capacity", c["id"], c["label"], _cell(c["capacity"]), c["status"], c["source"]))
     rows.append(("cohort", "participants", "Participants retenus (entrés à la date du rapport)",

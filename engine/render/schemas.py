@@ -173,6 +173,15 @@ FUNDING_PLAN = _obj({
     "rules": _arr(CHECK_ROW),
     "grant": _n(MONEY), "grant_awarded": _n(MONEY), "max_grant": _n(MONEY), "max_grant_binding": _n(STR),
     "grant_within_max": STR,
+    "expenses": _item({
+        "label": _n(STR), "source": SOURCE, "paid_by": _n(STR), "payments_judged_at": _n(DATE),
+        "lines": _arr(_item({"id": STR, "label": _n(STR), "planned": _n(MONEY), "spent": MONEY, "retained": MONEY,
+                             "beyond_planned": MONEY, "note": STR}, ("id", "planned", "spent", "retained"))),
+        "planned": MONEY, "spent": MONEY, "retained": MONEY, "excluded_count": INT,
+        "excluded": _arr(_item({"line": STR, "ref": _n(STR), "amount": MONEY, "date": DATE, "paid_on": _n(DATE),
+                                "reason": STR}, ("line", "amount", "date", "reason"))),
+        "note": STR, "department_share_of_retained": MONEY, "warning": STR, "interpretation": STR},
+        ("lines", "planned", "spent", "retained", "excluded_count", "excluded")),
 }, required=("conforming",), closed=False)
 CAPACITY = _item({"id": STR, "label": _n(STR), "per_fte": _n(NUM), "fte": _n(NUM), "capacity": _n(NUM),
                   "actual": _n(NUM), "limit": _enum("target", "maximum"), "position": _n(STR),

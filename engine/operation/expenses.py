@@ -1,0 +1,148 @@
+"""Planned against incurred expenses, line by line (``funding.expenses`` of a spec, ``expenses`` of the operation
+record): « Seules les dépenses prévues dans le dossier de demande et effectivement encourues par le porteur du
+projet seront retenues » (08:100, 09:89, 10:121), and « les dépenses déclarées devront avoir été réalisées durant
+la période fixée dans la convention …, avoir été acquittées à la date de transmission du bilan » (08:122-123).
+
+Each line of the application's budget has its planned amount (``planned``) and the expenses actually incurred on
+it (``spent``: amount, date incurred, date paid). An expense is retained when it is
+
+- on a line of the application (a line without a planned amount is « non prévue au dossier de demande »);
+- dated within the convention period (« réalisée hors de la période de la convention » otherwise);
+- paid (``paid_on``) by the date the review named by ``paid_by`` was sent, or, while that review has not been sent,
+  by the report date (« non acquittée à la date de transmission du bilan »);
+- dated on or before the report date (a later one is not yet known to the report).
+
+A line retains at most its planned amount: what exceeds it is « au-delà du montant prévu au dossier ». Amounts are
+``Decimal`` to the cent (:func:`engine.operation.funding.money`). The report shows every line (planned, incurred,
+retained), the expenses left out with their reason, and the totals; ``planned_expenses``, ``spent_expenses`` and
+``retained_expenses`` are operation names (specs/README.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from engine.operation.funding import ZERO, euros, money
+
+MAX_EXCLUDED_KEPT = 50  # expenses left out shown per report (all of them counted)
+
+
+@dataclass(frozen=True)
+class Spent:
+    """One expense incurred on a line: its amount, the date it was incurred, the date it was paid (None: not paid)."""
+
+    amount: Decimal
+    date: date
+    paid_on: date | None = None
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class ExpenseLine:
+    """A line of the application's budget: ``planned`` None when the application does not plan it."""
+
+    id: str
+    label: str | None
+    planned: Decimal | None
+    spent: tuple[Spent, ...] = ()
+
+
+@dataclass
+class LineResult:
+    line: ExpenseLine
+    spent: Decimal = ZERO  # every expense declared on the line
+    eligible: Decimal = ZERO  # those dated in the period and paid in time
+    retained: Decimal = ZERO  # eligible, at most the planned amount
+    beyond_planned: Decimal = ZERO
+    excluded: list = field(default_factory=list)  # (Spent, reason)
+
+
+@dataclass(frozen=True)
+class ExpensesResult:
+    lines: tuple[LineResult, ...]
+    planned: Decimal
+    spent: Decimal
+    retained: Decimal
+    paid_by: date | None  # the date payments are judged at
+    paid_by_is_review: bool  # True: the review's transmission date; False: the report date (review not sent)
+
+
+def retained_expenses(lines: list[ExpenseLine], start: date | None, end: date | None, paid_by: date | None,
+                      at: date) -> ExpensesResult:
+    """The expenses retained on each line (see the module docstring). ``paid_by`` is the date the review was sent
+    (None: not sent yet, payments are judged at ``at``)."""
+    limit = paid_by if paid_by is not None else at
+    out = []
+    for ln in lines:
+        r = LineResult(ln)
+        for s in ln.spent:
+            r.spent += money(s.amount)
+            reason = _excluded_because(ln, s, start, end, limit, paid_by is not None, at)
+            if reason is None:
+                r.eligible += money(s.amount)
+            else:
+                r.excluded.append((s, reason))
+        planned = money(ln.planned) if ln.planned is not None else None
+        if planned is not None and r.eligible > planned:
+            r.retained, r.beyond_planned = planned, r.eligible - planned
+        else:
+            r.retained = r.eligible
+        out.append(r)
+    return ExpensesResult(tuple(out), sum((money(x.line.planned) for x in out if x.line.planned is not None), ZERO),
+                          sum((x.spent for x in out), ZERO), sum((x.retained for x in out), ZERO), limit,
+                          paid_by is not None)
+
+
+def _excluded_because(ln: ExpenseLine, s: Spent, start, end, limit: date, review_sent: bool, at: date) -> str | None:
+    if ln.planned is None or money(ln.planned) == ZERO:
+        return "dépense non prévue au dossier de demande"
+    if s.date > at:
+        return f"datée du {s.date:%d/%m/%Y}, après la date du rapport"
+    if (start is not None and s.date < start) or (end is not None and s.date > end):
+        period = (f" (du {start:%d/%m/%Y} au {end:%d/%m/%Y})" if start is not None and end is not None else "")
+        return f"réalisée le {s.date:%d/%m/%Y}, hors de la période de la convention{period}"
+    if s.paid_on is None or s.paid_on > limit:
+        when = (f"à la date de transmission du bilan ({limit:%d/%m/%Y})" if review_sent
+                else f"à la date du rapport ({limit:%d/%m/%Y}, bilan non encore transmis)")
+        paid = "" if s.paid_on is None else f" (acquittée le {s.paid_on:%d/%m/%Y})"
+        return f"non acquittée {when}{paid}"
+    return None
+
+
+def expenses_dict(res: ExpensesResult, rule, source: str | None, share_rate: Decimal | None,
+                  grant: Decimal | None) -> dict:
+    """The report's view: each line, the expenses left out with their reason, the totals and, when the share of the
+    Département is known, its share of the retained expenses compared with the grant."""
+    excluded: list[dict] = []
+    count = 0
+    rows = []
+    for r in res.lines:
+        row = {"id": r.line.id, "label": r.line.label, "planned": None if r.line.planned is None else money(r.line.planned),
+               "spent": r.spent, "retained": r.retained}
+        if r.beyond_planned:
+            row["beyond_planned"] = r.beyond_planned
+            row["note"] = (f"{euros(r.beyond_planned)} au-delà du montant prévu au dossier "
+                           f"({euros(money(r.line.planned))}) : non retenus")
+        rows.append(row)
+        for s, reason in r.excluded:
+            count += 1
+            if len(excluded) < MAX_EXCLUDED_KEPT:
+                excluded.append({"line": r.line.id, "ref": s.ref, "amount": money(s.amount), "date": s.date,
+                                 "paid_on": s.paid_on, "reason": reason})
+    d = {"label": rule.label, "source": source, "paid_by": rule.paid_by, "payments_judged_at": res.paid_by,
+         "lines": rows, "planned": res.planned, "spent": res.spent, "retained": res.retained,
+         "excluded_count": count, "excluded": excluded}
+    if not res.paid_by_is_review and rule.paid_by is not None:
+        d["note"] = ("bilan non encore transmis : l'acquittement des dépenses est apprécié à la date du rapport, "
+                     "le montant retenu peut encore changer")
+    if share_rate is not None:
+        due = money(res.retained * share_rate)
+        d["department_share_of_retained"] = due
+        if grant is not None and due < money(grant):
+            d["warning"] = (f"la part du Département sur les dépenses retenues ({euros(due)}) est inférieure à la "
+                            f"subvention ({euros(money(grant))}) : le solde est à revoir au contrôle de service fait")
+    if rule.interpretation:
+        d["interpretation"] = rule.interpretation
+    return d
