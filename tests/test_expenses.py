@@ -132,6 +132,35 @@ def test_the_renderers_show_each_line_and_what_was_left_out(tmp_path):
     assert "funding_plan,expenses.personnel,Dépenses retenues — Frais de personnel,30000.00," in csv
 
 
+FLAT = SPEC.replace("""  expenses:""", """  flat_rates:
+    - {id: flat_40, label: Forfait de 40 %, rate: 40%, covers: other_costs, source: "04-coach-jeunesse.txt:56"}
+  expenses:""")
+
+
+def test_with_categories_the_eligible_base_is_rebuilt_from_what_is_retained(tmp_path):
+    # 04:95 read with 04's flat rate: staff planned at 45 000 €, incurred 40 000 €: base 40 000 + 40 % = 56 000 €;
+    # the other costs are covered by the flat rate (retained on their line, not added to the base)
+    lines = [{"id": "staff", "category": "direct_staff", "planned": 45000,
+              "spent": [{"amount": 40000, "date": "2026-12-31", "paid_on": "2027-01-05"}]},
+             {"id": "rent", "category": "other_costs", "planned": 6000,
+              "spent": [{"amount": 6000, "date": "2026-12-31", "paid_on": "2027-01-05"}]}]
+    ex = report(spec_of(tmp_path, FLAT), lines=lines, grant=25000)["funding_plan"]["expenses"]
+    assert ex["retained"] == Decimal("46000.00")
+    assert ex["retained_direct_staff_costs"] == Decimal("40000.00")
+    assert [f["amount"] for f in ex["retained_flat_rates"]] == [Decimal("16000.00")]
+    assert ex["retained_other_costs_covered"] == Decimal("6000.00")
+    assert ex["retained_eligible_costs"] == Decimal("56000.00")
+    assert ex["department_share_of_retained"] == Decimal("22400.00")  # 40 % of 56 000 €
+    assert "22 400,00 €" in ex["warning"]
+
+
+def test_an_unknown_category_is_an_error_naming_the_known_ones(tmp_path):
+    lines = [{"id": "a", "category": "loyer", "planned": 10, "spent": []}]
+    with pytest.raises(RecordError) as e:
+        report(spec_of(tmp_path, FLAT), lines=lines)
+    assert "« loyer » n'est ni direct_staff, ni other_costs" in str(e.value)
+
+
 @pytest.mark.parametrize("lines, message", [
     ({"id": "x"}, "« expenses » doit être une liste"),
     ([{"planned": 10}], "expenses[0].id"),

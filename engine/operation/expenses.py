@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from engine.operation.funding import ZERO, euros, money
+from engine.operation.funding import ZERO, CostLine, EligibleCosts, eligible_costs, euros, money
 
 MAX_EXCLUDED_KEPT = 50  # expenses left out shown per report (all of them counted)
 
@@ -47,6 +47,7 @@ class ExpenseLine:
     label: str | None
     planned: Decimal | None
     spent: tuple[Spent, ...] = ()
+    category: str | None = None  # direct_staff | other_costs | a category of funding.eligible_costs | None
 
 
 @dataclass
@@ -111,8 +112,30 @@ def _excluded_because(ln: ExpenseLine, s: Spent, start, end, limit: date, review
     return None
 
 
+def retained_base(res: ExpensesResult, flat_rates, categories: dict) -> EligibleCosts | None:
+    """The eligible base rebuilt from the retained expenses, when the lines say what they are (``category``): the
+    lines ``direct_staff`` are the direct staff costs, each flat rate applies to them (to the cent), a line of another
+    category counts unless a flat rate covers it (``other_costs`` covers every non-staff cost), as in the
+    application's plan (04:95 with 04's 40 % flat rate: staff planned at 45 000 €, incurred 40 000 €: a base of
+    56 000 €). None when no line has a category (the retained total is then the base)."""
+    if not any(r.line.category for r in res.lines):
+        return None
+    staff = sum((r.retained for r in res.lines if r.line.category == "direct_staff"), ZERO)
+    other = sum((r.retained for r in res.lines if r.line.category in (None, "other_costs")), ZERO)
+    per_cat: dict[str, Decimal] = {}
+    for r in res.lines:
+        c = r.line.category
+        if c not in (None, "direct_staff", "other_costs"):
+            per_cat[c] = per_cat.get(c, ZERO) + r.retained
+    rates = [(f.id, f.label, f.rate, f.covers) for f in flat_rates]
+    lines = [CostLine(c, categories.get(c), amount, None,
+                      next((f.id for f in flat_rates if c in f.covers or "other_costs" in f.covers), None))
+             for c, amount in per_cat.items()]
+    return eligible_costs(staff, rates, other, lines)
+
+
 def expenses_dict(res: ExpensesResult, rule, source: str | None, share_rate: Decimal | None,
-                  grant: Decimal | None) -> dict:
+                  grant: Decimal | None, base: EligibleCosts | None = None) -> dict:
     """The report's view: each line, the expenses left out with their reason, the totals and, when the share of the
     Département is known, its share of the retained expenses compared with the grant."""
     excluded: list[dict] = []
@@ -137,8 +160,15 @@ def expenses_dict(res: ExpensesResult, rule, source: str | None, share_rate: Dec
     if not res.paid_by_is_review and rule.paid_by is not None:
         d["note"] = ("bilan non encore transmis : l'acquittement des dépenses est apprécié à la date du rapport, "
                      "le montant retenu peut encore changer")
+    if base is not None:
+        d["retained_direct_staff_costs"] = base.direct_staff_costs
+        d["retained_flat_rates"] = [{"id": f.id, "label": f.label, "rate": f.rate, "amount": f.amount}
+                                    for f in base.flat_rates]
+        if base.other_costs_covered_by is not None and base.other_costs_declared:
+            d["retained_other_costs_covered"] = base.other_costs_declared
+        d["retained_eligible_costs"] = base.total
     if share_rate is not None:
-        due = money(res.retained * share_rate)
+        due = money((base.total if base is not None else res.retained) * share_rate)
         d["department_share_of_retained"] = due
         if grant is not None and due < money(grant):
             d["warning"] = (f"la part du Département sur les dépenses retenues ({euros(due)}) est inférieure à la "

@@ -16,7 +16,7 @@ PLACEHOLDER = "zz_participants_agg_"
 # built-in operation names (see specs/README.md) and their type names
 BUILTIN_NUMBERS = ("fte", "direct_staff_costs", "flat_rate_costs", "other_costs", "eligible_costs", "total_funding",
                    "department_funding", "grant", "max_grant", "planned_expenses", "spent_expenses",
-                   "retained_expenses")
+                   "retained_expenses", "retained_eligible_costs")
 BUILTIN_INTEGERS = ("convention_months", "full_time_posts")
 BUILTIN_DATES = ("convention_start", "convention_end")  # the record's, else the spec's convention
 STAFF_FIELDS = ("id", "role", "cost", "allocation", "work_time", "fte", "support_function", "activity")

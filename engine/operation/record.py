@@ -157,7 +157,11 @@ def expense_lines(raw) -> list[ExpenseLine] | None:
             ref = x.get("ref")
             spent.append(Spent(amount, d, paid, ref if isinstance(ref, str) else None))
         label = ln.get("label")
-        out.append(ExpenseLine(lid, label if isinstance(label, str) else None, planned, tuple(spent)))
+        cat = ln.get("category")
+        if cat is not None and not (isinstance(cat, str) and cat.strip()):
+            raise _bad(f"{where}.category : le nom d'une catégorie est attendu (direct_staff, other_costs ou une "
+                       "catégorie de dépenses éligibles du dispositif)", "operation.expenses")
+        out.append(ExpenseLine(lid, label if isinstance(label, str) else None, planned, tuple(spent), cat))
     return out
 
 

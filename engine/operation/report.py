@@ -28,7 +28,7 @@ from engine.spec.model import jsonish
 from engine.operation.compile import (BUILTIN_DATES, BUILTIN_INTEGERS, BUILTIN_NUMBERS, CohortExpr, FundingSpec,
                                       OperationSections, sections_of)
 from engine.operation.convention import check_convention
-from engine.operation.expenses import expenses_dict, retained_expenses
+from engine.operation.expenses import expenses_dict, retained_base, retained_expenses
 from engine.operation.model import grouped
 from engine.operation.report_sections import (_all_ok, _check_row, _cohort_dict, _EvalFailure, _funding_dict,
                                               _missing, _payments_dict, _plan_dict, _status, _val,
@@ -144,7 +144,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     else:
         env["convention_months"] = unknown("convention_end")
     share_rate, share_note = _share_rate(fs.share, env, at)
-    spending = _expenses(fs, secs, operation, env, start, end, at)
+    spending, spending_base = _expenses(fs, secs, operation, env, start, end, at)
     share_check = None
     share_amount = None
     if share_rate is not None:
@@ -381,7 +381,8 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
         "funding_plan": _plan_dict(fs, staff_res, costs, share_rate, share_check, share_amount, cap_rows, limit,
                                    awarded, grant, plan_rules, plan_ok, env,
                                    None if spending is None else
-                                   expenses_dict(spending, fs.expenses, _src(fs.expenses.source), share_rate, grant)),
+                                   expenses_dict(spending, fs.expenses, _src(fs.expenses.source), share_rate, grant,
+                                                 spending_base)),
         "capacity": capacity,
         "cohort": _cohort_dict(cohort, at),
         "constraints": constraints,
@@ -463,14 +464,23 @@ def _expenses(fs, secs, operation: dict, env: dict, start, end, at):
     ``planned_expenses``, ``spent_expenses`` and ``retained_expenses``. None when the spec or the record has none."""
     lines = expense_lines(operation.get("expenses"))
     if fs.expenses is None or lines is None:
-        return None
+        return None, None
     review = next((r for r in secs.reporting if r.id == fs.expenses.paid_by), None)
     sent = env.get(review.submitted or "") if review is not None else None
     sent = sent if isinstance(sent, date) and sent <= at else None
+    cats = {d.id: d.label for d in fs.eligible_costs}
+    for i, ln in enumerate(lines):
+        if ln.category is not None and ln.category not in ("direct_staff", "other_costs") and ln.category not in cats:
+            raise _bad(f"expenses[{i}].category : « {ln.category} » n'est ni direct_staff, ni other_costs, ni une "
+                       "catégorie de dépenses éligibles du dispositif", "operation.expenses",
+                       "catégories du dispositif : " + ", ".join(["direct_staff", "other_costs", *cats]))
     res = retained_expenses(lines, start if isinstance(start, date) else None, end if isinstance(end, date) else None,
                             sent, at)
+    base = retained_base(res, fs.flat_rates, cats)
     env["planned_expenses"], env["spent_expenses"], env["retained_expenses"] = res.planned, res.spent, res.retained
-    return res
+    if base is not None:
+        env["retained_eligible_costs"] = base.total
+    return res, base
 
 
 def _op_eval(expr, env, at):

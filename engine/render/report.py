@@ -159,6 +159,12 @@ def render_text(r: dict) -> str:
               f"{x['reason']}")
         if ex["excluded_count"] > 10:
             w(f"    ! … et {ex['excluded_count'] - 10} autres dépenses non retenues")
+        if ex.get("retained_eligible_costs") is not None:
+            w(f"    Assiette sur les dépenses retenues : personnel {euros(ex['retained_direct_staff_costs'])}"
+              + "".join(f" + {f['label'] or f['id']} {euros(f['amount'])}" for f in ex["retained_flat_rates"])
+              + f" … = {euros(ex['retained_eligible_costs'])}")
+        if ex.get("department_share_of_retained") is not None:
+            w(f"    Part du Département sur ces dépenses : {euros(ex['department_share_of_retained'])}")
         for k in ("note", "warning"):
             if ex.get(k):
                 w(f"    {'! ' if k == 'warning' else ''}{ex[k]}")

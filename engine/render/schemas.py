@@ -180,7 +180,10 @@ FUNDING_PLAN = _obj({
         "planned": MONEY, "spent": MONEY, "retained": MONEY, "excluded_count": INT,
         "excluded": _arr(_item({"line": STR, "ref": _n(STR), "amount": MONEY, "date": DATE, "paid_on": _n(DATE),
                                 "reason": STR}, ("line", "amount", "date", "reason"))),
-        "note": STR, "department_share_of_retained": MONEY, "warning": STR, "interpretation": STR},
+        "note": STR, "department_share_of_retained": MONEY, "warning": STR, "interpretation": STR,
+        "retained_direct_staff_costs": MONEY, "retained_other_costs_covered": MONEY, "retained_eligible_costs": MONEY,
+        "retained_flat_rates": _arr(_item({"id": STR, "label": _n(STR), "rate": RATE, "amount": MONEY},
+                                          ("id", "rate", "amount")))},
         ("lines", "planned", "spent", "retained", "excluded_count", "excluded")),
 }, required=("conforming",), closed=False)
 CAPACITY = _item({"id": STR, "label": _n(STR), "per_fte": _n(NUM), "fte": _n(NUM), "capacity": _n(NUM),
