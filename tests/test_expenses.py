@@ -100,6 +100,16 @@ def test_before_the_review_is_sent_payments_are_judged_at_the_report_date(tmp_pa
     assert personnel["retained"] == Decimal("14000.00")  # the second pay, paid on 10/01/2027, is not yet paid
 
 
+def test_without_paid_by_the_date_paid_is_not_a_condition(tmp_path):
+    # 04:95 and 10:121 say only « effectivement encourues »: an unpaid expense of the period is retained
+    ex = report(spec_of(tmp_path, SPEC.replace("    paid_by: final_review\n", "")))["funding_plan"]["expenses"]
+    assert ex["payments_judged_at"] is None and "note" not in ex
+    lines = {ln["id"]: ln["retained"] for ln in ex["lines"]}
+    assert lines == {"personnel": Decimal("30000.00"), "deplacements": Decimal("1500.00"),
+                     "communication": Decimal("0.00")}
+    assert {x["ref"] for x in ex["excluded"]} == {"avant la convention", None}
+
+
 def test_an_expense_dated_after_the_report_date_is_not_yet_known(tmp_path):
     lines = [{"id": "a", "planned": 100, "spent": [{"amount": 50, "date": "2026-08-01", "paid_on": "2026-08-02"}]}]
     ex = report(spec_of(tmp_path), at="2026-06-30", sent=None, lines=lines)["funding_plan"]["expenses"]

@@ -8,8 +8,9 @@ it (``spent``: amount, date incurred, date paid). An expense is retained when it
 
 - on a line of the application (a line without a planned amount is « non prévue au dossier de demande »);
 - dated within the convention period (« réalisée hors de la période de la convention » otherwise);
-- paid (``paid_on``) by the date the review named by ``paid_by`` was sent, or, while that review has not been sent,
-  by the report date (« non acquittée à la date de transmission du bilan »);
+- with ``paid_by`` (08:123, 09:112: « acquittées à la date de transmission du bilan »), paid (``paid_on``) by the
+  date that review was sent, or, while it has not been sent, by the report date; without ``paid_by`` (04:95,
+  10:121 say only « effectivement encourues »), the date paid is not a condition;
 - dated on or before the report date (a later one is not yet known to the report).
 
 A line retains at most its planned amount: what exceeds it is « au-delà du montant prévu au dossier ». Amounts are
@@ -66,15 +67,15 @@ class ExpensesResult:
     planned: Decimal
     spent: Decimal
     retained: Decimal
-    paid_by: date | None  # the date payments are judged at
+    paid_by: date | None  # the date payments are judged at (None: the date paid is not a condition)
     paid_by_is_review: bool  # True: the review's transmission date; False: the report date (review not sent)
 
 
 def retained_expenses(lines: list[ExpenseLine], start: date | None, end: date | None, paid_by: date | None,
-                      at: date) -> ExpensesResult:
+                      at: date, require_paid: bool = True) -> ExpensesResult:
     """The expenses retained on each line (see the module docstring). ``paid_by`` is the date the review was sent
-    (None: not sent yet, payments are judged at ``at``)."""
-    limit = paid_by if paid_by is not None else at
+    (None: not sent yet, payments are judged at ``at``); ``require_paid`` False: the date paid is not a condition."""
+    limit = (paid_by if paid_by is not None else at) if require_paid else None
     out = []
     for ln in lines:
         r = LineResult(ln)
@@ -96,7 +97,8 @@ def retained_expenses(lines: list[ExpenseLine], start: date | None, end: date | 
                           paid_by is not None)
 
 
-def _excluded_because(ln: ExpenseLine, s: Spent, start, end, limit: date, review_sent: bool, at: date) -> str | None:
+def _excluded_because(ln: ExpenseLine, s: Spent, start, end, limit: date | None, review_sent: bool,
+                      at: date) -> str | None:
     if ln.planned is None or money(ln.planned) == ZERO:
         return "dépense non prévue au dossier de demande"
     if s.date > at:
@@ -104,7 +106,7 @@ def _excluded_because(ln: ExpenseLine, s: Spent, start, end, limit: date, review
     if (start is not None and s.date < start) or (end is not None and s.date > end):
         period = (f" (du {start:%d/%m/%Y} au {end:%d/%m/%Y})" if start is not None and end is not None else "")
         return f"réalisée le {s.date:%d/%m/%Y}, hors de la période de la convention{period}"
-    if s.paid_on is None or s.paid_on > limit:
+    if limit is not None and (s.paid_on is None or s.paid_on > limit):
         when = (f"à la date de transmission du bilan ({limit:%d/%m/%Y})" if review_sent
                 else f"à la date du rapport ({limit:%d/%m/%Y}, bilan non encore transmis)")
         paid = "" if s.paid_on is None else f" (acquittée le {s.paid_on:%d/%m/%Y})"

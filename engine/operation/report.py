@@ -475,7 +475,7 @@ def _expenses(fs, secs, operation: dict, env: dict, start, end, at):
                        "catégorie de dépenses éligibles du dispositif", "operation.expenses",
                        "catégories du dispositif : " + ", ".join(["direct_staff", "other_costs", *cats]))
     res = retained_expenses(lines, start if isinstance(start, date) else None, end if isinstance(end, date) else None,
-                            sent, at)
+                            sent, at, require_paid=fs.expenses.paid_by is not None)
     base = retained_base(res, fs.flat_rates, cats)
     env["planned_expenses"], env["spent_expenses"], env["retained_expenses"] = res.planned, res.spent, res.retained
     if base is not None:
