@@ -121,6 +121,26 @@ def test_a_rate_by_group_is_the_rate_of_the_group(tmp_path):
     assert rows == {"F": (1, 2, Decimal("0.5")), "M": (1, 1, 1), None: (1, 1, 1)}
 
 
+def test_values_choose_and_order_the_rows_shown_first(tmp_path):
+    spec = spec_of(tmp_path, """\
+      - id: employees
+        label: Nombre de salariés
+        value: count(participants)
+        by: {value: sex, values: [M], labels: {F: Femmes}}
+        source: "10-clauses-sociales.txt:131"
+      - id: bands
+        label: Salariés par tranche d'heures
+        value: count(participants)
+        by: {value: 'if hours < 5 then "moins de 5 h" else "5 h et plus"', label: Heures, values: ["moins de 5 h", "5 h et plus"]}
+        source: "10-clauses-sociales.txt:131"
+    """)
+    r = report(spec)["indicators"]
+    # F is met, not listed in `values:`: it follows, with its label
+    assert table(r[0], "sex") == [("M", "M", 1, 0), ("F", "Femmes", 2, 0), (None, "inconnu", 1, 0)]
+    assert [(g["key"], g["value"]) for g in r[1]["breakdowns"][0]["rows"]] == [
+        ("moins de 5 h", 1), ("5 h et plus", 2), (None, 1)]
+
+
 def test_the_renderers_show_one_row_per_value(tmp_path):
     r = report(spec_of(tmp_path))
     text = render(r, "text")
@@ -138,6 +158,7 @@ def test_the_renderers_show_one_row_per_value(tmp_path):
     ("{value: sex, labels: {X: Autre}}", "« X » n'est pas une valeur de sex (F, M)"),
     ("{value: rsa, labels: {oui: BRSA}}", "« oui » n'est pas une valeur de rsa (true, false)"),
     ("[sex, sex]", "« sex » est déjà une ventilation"),
+    ("{value: sex, values: [F, X]}", "« X » n'est pas une valeur de sex"),
     ("{label: Sexe}", "clé « value » manquante"),
     ("unknown_name", "unknown_name"),
 ])

@@ -248,6 +248,9 @@ class _Compiler(FundingSections, ReportingSections):
                                "spec.breakdown", "ventilez selon un attribut ou une définition, ex. `by: sex`", p)
                 continue
             text = " ".join(e.text.split())
+            declared = values
+            if isinstance(it, Mapping) and it.get("values") is not None:
+                values = self._breakdown_values(it, p, t, declared, text)
             if text in seen:
                 self.ctx.error(self.ctx.pos(holder, key), f"{p} : « {text} » est déjà une ventilation de cet "
                                "indicateur", "spec.breakdown", "retirez le doublon", p)
@@ -262,8 +265,8 @@ class _Compiler(FundingSections, ReportingSections):
                     given = {}
                 for k0, lab in given.items():
                     k = _label_key(k0, t)
-                    if (values and k not in values) or k is None:
-                        shown = ", ".join("true" if v is True else "false" if v is False else str(v) for v in values)
+                    if (declared and k not in declared) or k is None:
+                        shown = ", ".join("true" if v is True else "false" if v is False else str(v) for v in declared)
                         self.ctx.error(self.ctx.pos(given, k0, of_key=True), f"{p}.labels : « {k0} » n'est pas une "
                                        f"valeur de {text}" + (f" ({shown})" if shown else ""), "spec.breakdown",
                                        "corrigez la valeur ou retirez-la", f"{p}.labels.{k0}")
@@ -275,6 +278,25 @@ class _Compiler(FundingSections, ReportingSections):
                         or (self.ctx.fields.get("definitions") or {}).get(text))
                 label = getattr(decl, "label", None)
             out.append(Breakdown(text, label, e.compiled, text, values, labels))
+        return tuple(out)
+
+    def _breakdown_values(self, it, p, t, declared: tuple, text: str) -> tuple:
+        """``values:`` of a breakdown: the rows shown first, in this order (e.g. only the dynamic exits among the
+        exit types, or age bands in their order); a value outside the declared ones of an enum is an error."""
+        raw = it.get("values")
+        if not isinstance(raw, list) or not raw:
+            self.ctx.error(self.ctx.pos(it, "values"), f"{p}.values : une liste de valeurs est attendue",
+                           "spec.breakdown", "écrivez `values: [cdi, cdd_6_months_or_more]`", p + ".values")
+            return declared
+        out = []
+        for j, v in enumerate(raw):
+            k = _label_key(v, t)
+            if k is None or (declared and k not in declared):
+                self.ctx.error(self.ctx.pos(raw, j), f"{p}.values : « {v} » n'est pas une valeur de {text}",
+                               "spec.breakdown", "corrigez la valeur ou retirez-la", f"{p}.values[{j}]")
+                continue
+            if k not in out:
+                out.append(k)
         return tuple(out)
 
     def checks(self, key: str, cohort: bool) -> tuple[Check, ...]:
