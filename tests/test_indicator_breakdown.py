@@ -141,6 +141,34 @@ def test_values_choose_and_order_the_rows_shown_first(tmp_path):
         ("moins de 5 h", 1), ("5 h et plus", 2), (None, 1)]
 
 
+def test_the_vocabulary_s_value_labels_are_the_default_labels(tmp_path):
+    p = tmp_path / "t.yaml"
+    p.write_text(HEAD.replace("    sex: {type: enum, values: [F, M], label: Sexe}",
+                              "    sex: {type: enum, values: [F, M], label: Sexe, value_labels: {F: Femmes, M: Hommes}}")
+                 + textwrap.dedent("""\
+                   - {id: n, label: Salariés, value: count(participants), by: sex, source: "10-clauses-sociales.txt:131"}
+                   - id: m
+                     label: Salariés
+                     value: count(participants)
+                     by: {value: sex, labels: {M: Messieurs}}
+                     source: "10-clauses-sociales.txt:131"
+                 """), encoding="utf-8")
+    r = report(load_spec(p))["indicators"]
+    assert [g["label"] for g in r[0]["breakdowns"][0]["rows"]] == ["Femmes", "Hommes", "inconnu"]
+    assert [g["label"] for g in r[1]["breakdowns"][0]["rows"]] == ["Femmes", "Messieurs", "inconnu"]
+
+
+def test_a_value_label_of_no_value_is_an_error(tmp_path):
+    p = tmp_path / "t.yaml"
+    p.write_text(HEAD.replace("    sex: {type: enum, values: [F, M], label: Sexe}",
+                              "    sex: {type: enum, values: [F, M], label: Sexe, value_labels: {X: Autre}}")
+                 + '  - {id: n, label: Salariés, value: count(participants), source: "10-clauses-sociales.txt:131"}\n',
+                 encoding="utf-8")
+    with pytest.raises(SpecError) as e:
+        load_spec(p)
+    assert "value_labels : « X » n'est pas une valeur de « sex »" in str(e.value)
+
+
 def test_the_renderers_show_one_row_per_value(tmp_path):
     r = report(spec_of(tmp_path))
     text = render(r, "text")

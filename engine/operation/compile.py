@@ -257,6 +257,11 @@ class _Compiler(FundingSections, ReportingSections):
                 continue
             seen.add(text)
             labels: dict = {}
+            attr = (self.ctx.fields.get("attributes") or {}).get(text)
+            decl = getattr(attr, "decl", None)
+            if isinstance(decl, Mapping) and isinstance(decl.get("value_labels"), Mapping):
+                # the vocabulary's labels of an enum's values (value_labels:), unless the breakdown gives its own
+                labels.update({str(k): str(v) for k, v in decl["value_labels"].items()})
             if isinstance(it, Mapping) and it.get("labels") is not None:
                 given = it.get("labels")
                 if not isinstance(given, Mapping):

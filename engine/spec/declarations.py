@@ -40,6 +40,14 @@ def _declare(ctx: Ctx, table: dict[str, Attribute], node, path: str, origin: str
                       "(avec values), list (avec items)", p)
             continue
         label = text_of(decl, "label") if isinstance(decl, Mapping) else None
+        vl = decl.get("value_labels") if isinstance(decl, Mapping) else None
+        if isinstance(vl, Mapping):
+            values = [str(v) for v in (decl.get("values") or ())]
+            for k in vl:
+                if str(k) not in values:
+                    ctx.error(ctx.pos(vl, k, of_key=True), f"{p}.value_labels : « {k} » n'est pas une valeur de "
+                              f"« {name} »", "spec.type", "les clés de value_labels sont des valeurs de `values:`",
+                              f"{p}.value_labels.{k}")
         attr = Attribute(name, typ, plain(decl) if isinstance(decl, Mapping) else {"type": decl}, label,
                          ctx.source(decl, p) if isinstance(decl, Mapping) else None, origin)
         old = table.get(name)
