@@ -125,10 +125,22 @@ def _text(v: Any) -> str:
 
 
 def _item_key(x: dict) -> str:
-    """What a path segment names a list item by: its ``id``, else (an eligibility reason) its ``rule``."""
+    """What a path segment names a list item by: its ``id``, else (an eligibility reason) its ``rule``, else (a row
+    of an indicator's breakdown) its ``key``: ``true``/``false`` for a yes/no, ``inconnu`` for unknown values
+    (``indicators.employees.breakdowns.sex.rows.F.value``)."""
     k = x.get("id")
     if k is None:
         k = x.get("rule")
+    if k is None and "key" in x and "label" in x:
+        k = x["key"]
+        if k is None:
+            return "inconnu"
+        if k is True or k is False:
+            return "true" if k else "false"
+        if isinstance(k, date):
+            return k.isoformat()
+        if isinstance(k, Decimal):
+            return format(k.normalize(), "f")
     return None if k is None else str(k)
 
 

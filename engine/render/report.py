@@ -152,7 +152,8 @@ def render_text(r: dict) -> str:
         w(f"  {ex['label'] or 'Dépenses prévues et encourues'} : prévues {euros(ex['planned'])}, encourues "
           f"{euros(ex['spent'])}, retenues {euros(ex['retained'])}{_src(ex)}")
         for ln in ex["lines"]:
-            w(f"    - {ln['label'] or ln['id']} : prévu {euros(ln['planned'])}, encouru {euros(ln['spent'])}, "
+            planned = "non prévu au dossier" if ln["planned"] is None else f"prévu {euros(ln['planned'])}"
+            w(f"    - {ln['label'] or ln['id']} : {planned}, encouru {euros(ln['spent'])}, "
               f"retenu {euros(ln['retained'])}" + (f" ({ln['note']})" if ln.get("note") else ""))
         for x in ex["excluded"][:10]:
             w(f"    ! non retenue : {euros(x['amount'])} ({x['line']}{', ' + x['ref'] if x.get('ref') else ''}) — "
@@ -162,7 +163,7 @@ def render_text(r: dict) -> str:
         if ex.get("retained_eligible_costs") is not None:
             w(f"    Assiette sur les dépenses retenues : personnel {euros(ex['retained_direct_staff_costs'])}"
               + "".join(f" + {f['label'] or f['id']} {euros(f['amount'])}" for f in ex["retained_flat_rates"])
-              + f" … = {euros(ex['retained_eligible_costs'])}")
+              + f" = {euros(ex['retained_eligible_costs'])}")
         if ex.get("department_share_of_retained") is not None:
             w(f"    Part du Département sur ces dépenses : {euros(ex['department_share_of_retained'])}")
         for k in ("note", "warning"):
