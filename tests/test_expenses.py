@@ -126,6 +126,12 @@ def test_the_totals_are_operation_names_and_the_share_of_the_retained_is_compare
     assert "warning" not in report(spec_of(tmp_path), grant=12000)["funding_plan"]["expenses"]
 
 
+def test_while_the_convention_runs_the_share_is_not_yet_compared_with_the_grant(tmp_path):
+    ex = report(spec_of(tmp_path), at="2026-10-01", sent=None, grant=15000)["funding_plan"]["expenses"]
+    assert "warning" not in ex
+    assert ex["so_far"].startswith("dépenses retenues à ce jour : l'opération court jusqu'au 31/12/2026")
+
+
 def test_without_expenses_in_the_record_the_names_are_unknown(tmp_path):
     r = report(spec_of(tmp_path), lines=None)
     assert "expenses" not in r["funding_plan"]

@@ -365,11 +365,30 @@ def clauses_operation(op: dict) -> dict:
         ev.append(("strategic_committee", date(y, 11, 19)))
         for m in (3, 6, 9, 12):
             ev.append(("departmental_meeting", date(y, m, 20)))
-        for m in (1, 4, 7, 10):
-            ev.append(("indicator_table_sent", date(y, m, 15)))
         ev.append(("activity_report", date(y, 12, 15)))
-    op["events"] = [dict({"type": t, "date": _iso(d)}, **({"anonymised": True} if t == "indicator_table_sent" else {}))
+    # the table of each quarter sent on the 15th of the month after it, saying which quarter it covers (10:114)
+    for y in (2026, 2027):
+        for m in (4, 7, 10, 13):
+            ev.append(("indicator_table_sent", date(y + m // 13, m % 12 or 12, 15)))
+    op["events"] = [dict({"type": t, "date": _iso(d)},
+                         **({"anonymised": True, "covers": _iso(date(d.year, d.month, 1) - timedelta(days=1))}
+                            if t == "indicator_table_sent" else {}))
                     for t, d in sorted(ev, key=lambda e: e[1]) if d <= AT]
+    # the budget of the application, line by line, and the expenses incurred by the report date (10:121): the
+    # facilitators' pay each quarter (paid the month after), premises and travel covered by the 40 % flat rate
+    quarters = [date(2026, 3, 31), date(2026, 6, 30), date(2026, 9, 30), date(2026, 12, 31), date(2027, 3, 31)]
+    op["expenses"] = [
+        {"id": "personnel", "label": "Frais de personnel des facilitateurs", "category": "direct_staff",
+         "planned": 132000,
+         "spent": [{"amount": 16500, "date": _iso(q), "paid_on": _iso(q + timedelta(days=5)),
+                    "ref": f"paie T{(q.month - 1) // 3 + 1} {q.year}"} for q in quarters]},
+        {"id": "deplacements", "label": "Frais de déplacement", "category": "other_costs", "planned": 6000,
+         "spent": [{"amount": 1450, "date": "2026-06-30", "paid_on": "2026-07-10", "ref": "notes de frais S1 2026"},
+                   {"amount": 1620, "date": "2026-12-31", "paid_on": "2027-01-12", "ref": "notes de frais S2 2026"},
+                   {"amount": 380, "date": "2025-12-18", "paid_on": "2025-12-20", "ref": "avant la convention"}]},
+        {"id": "communication", "label": "Supports de communication", "category": "other_costs",
+         "spent": [{"amount": 900, "date": "2026-05-04", "paid_on": "2026-05-20", "ref": "non prévue au dossier"}]},
+    ]
     return op
 
 
@@ -406,6 +425,15 @@ def clauses_cohort(rng: random.Random, at: date) -> list[dict]:
             hist.append({"phase": "fin_de_suivi", "date": _iso(twelve + timedelta(days=3))})
         rec["history"] = hist
         rec["events"] = events
+        # what the annual indicators are broken down by (10:137-143), drawn from the index (the draws above unchanged)
+        rec.update({"contract_type": ("cdd", "interim_insertion", "cdi", "work_study", "interim", "cdd")[i % 6],
+                    "contract_start": _iso(entry),
+                    "market_type": ("works", "services", "works", "supplies")[i % 4],
+                    "activity_nature": ("bâtiment", "propreté", "espaces verts")[i % 3],
+                    "insertion_modality": ("execution_clause", "execution_clause", "reserved_market",
+                                           "insertion_purchase", "social_consideration")[i % 5],
+                    "qpv_resident": i % 3 == 0,
+                    "training_level": ("infra_3", "level_3", "level_3", "level_4", "level_5")[i % 5]})
         out.append(rec)
     return out
 

@@ -137,9 +137,10 @@ def retained_base(res: ExpensesResult, flat_rates, categories: dict) -> Eligible
 
 
 def expenses_dict(res: ExpensesResult, rule, source: str | None, share_rate: Decimal | None,
-                  grant: Decimal | None, base: EligibleCosts | None = None) -> dict:
+                  grant: Decimal | None, base: EligibleCosts | None = None, running_until: date | None = None) -> dict:
     """The report's view: each line, the expenses left out with their reason, the totals and, when the share of the
-    Département is known, its share of the retained expenses compared with the grant."""
+    Département is known, its share of the retained expenses compared with the grant: a warning once the convention
+    has ended (``running_until`` None), a note while it runs (the expenses are those incurred so far)."""
     excluded: list[dict] = []
     count = 0
     rows = []
@@ -173,8 +174,13 @@ def expenses_dict(res: ExpensesResult, rule, source: str | None, share_rate: Dec
         due = money((base.total if base is not None else res.retained) * share_rate)
         d["department_share_of_retained"] = due
         if grant is not None and due < money(grant):
-            d["warning"] = (f"la part du Département sur les dépenses retenues ({euros(due)}) est inférieure à la "
-                            f"subvention ({euros(money(grant))}) : le solde est à revoir au contrôle de service fait")
+            if running_until is None:
+                d["warning"] = (f"la part du Département sur les dépenses retenues ({euros(due)}) est inférieure à "
+                                f"la subvention ({euros(money(grant))}) : le solde est à revoir au contrôle de "
+                                "service fait")
+            else:
+                d["so_far"] = (f"dépenses retenues à ce jour : l'opération court jusqu'au {running_until:%d/%m/%Y}, "
+                               f"sa part du Département ({euros(due)}) n'est pas encore comparée à la subvention")
     if rule.interpretation:
         d["interpretation"] = rule.interpretation
     return d

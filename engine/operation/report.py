@@ -382,7 +382,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
                                    awarded, grant, plan_rules, plan_ok, env,
                                    None if spending is None else
                                    expenses_dict(spending, fs.expenses, _src(fs.expenses.source), share_rate, grant,
-                                                 spending_base)),
+                                                 spending_base, end if isinstance(end, date) and at < end else None)),
         "capacity": capacity,
         "cohort": _cohort_dict(cohort, at),
         "constraints": constraints,

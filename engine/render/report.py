@@ -166,7 +166,7 @@ def render_text(r: dict) -> str:
               + f" = {euros(ex['retained_eligible_costs'])}")
         if ex.get("department_share_of_retained") is not None:
             w(f"    Part du Département sur ces dépenses : {euros(ex['department_share_of_retained'])}")
-        for k in ("note", "warning"):
+        for k in ("note", "so_far", "warning"):
             if ex.get(k):
                 w(f"    {'! ' if k == 'warning' else ''}{ex[k]}")
     if r["capacity"]:

@@ -180,7 +180,7 @@ FUNDING_PLAN = _obj({
         "planned": MONEY, "spent": MONEY, "retained": MONEY, "excluded_count": INT,
         "excluded": _arr(_item({"line": STR, "ref": _n(STR), "amount": MONEY, "date": DATE, "paid_on": _n(DATE),
                                 "reason": STR}, ("line", "amount", "date", "reason"))),
-        "note": STR, "department_share_of_retained": MONEY, "warning": STR, "interpretation": STR,
+        "note": STR, "department_share_of_retained": MONEY, "warning": STR, "so_far": STR, "interpretation": STR,
         "retained_direct_staff_costs": MONEY, "retained_other_costs_covered": MONEY, "retained_eligible_costs": MONEY,
         "retained_flat_rates": _arr(_item({"id": STR, "label": _n(STR), "rate": RATE, "amount": MONEY},
                                           ("id", "rate", "amount")))},

@@ -147,10 +147,14 @@ def _subschema_title(schema: dict, name: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _any_title() -> dict[str, str]:
+    """The title of each property name, taken from its shallowest declaration in the schema (breadth first: an
+    attribute's `values` is « Valeurs possibles », not the title of a deeper `values` elsewhere)."""
+    from collections import deque
+
     titles: dict[str, str] = {}
-    todo: list[Any] = [schema()]
+    todo: deque[Any] = deque([schema()])
     while todo:
-        node = todo.pop()
+        node = todo.popleft()
         if isinstance(node, dict):
             for k, v in (node.get("properties") or {}).items():
                 if isinstance(v, dict) and v.get("title"):
