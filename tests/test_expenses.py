@@ -170,6 +170,44 @@ def test_with_categories_the_eligible_base_is_rebuilt_from_what_is_retained(tmp_
     assert "22 400,00 €" in ex["warning"]
 
 
+STAFF_SPEC = FLAT.replace("""  expenses:""", """  min_staff_allocation: {rate: 30%, label: Affectation minimum de 30 %, source: "08-appui-dispositifs-insertion.txt:61"}
+  expenses:""")
+
+
+def test_a_staff_line_follows_the_staff_rules_of_the_member_it_pays(tmp_path):
+    # 08:59 (support functions ineligible) and 08:61 (30 % minimum) apply to the staff lines that name their member
+    op = {"id": "op", "convention_start": "2026-01-01", "convention_end": "2026-12-31", "grant_awarded": 30000,
+          "final_review_date": "2027-01-20",
+          "staff": [{"id": "E1", "role": "Conseillère", "cost": 54000},
+                    {"id": "DIR", "role": "Direction", "cost": 6000, "allocation": 0.5, "support_function": True},
+                    {"id": "E2", "role": "Animateur", "cost": 3000, "allocation": 0.2}],
+          "expenses": [{"id": f"l-{m}", "category": "direct_staff", "staff": m, "planned": c,
+                        "spent": [{"amount": c, "date": "2026-12-31", "paid_on": "2027-01-05"}]}
+                       for m, c in (("E1", 54000), ("DIR", 6000), ("E2", 3000))]
+          + [{"id": "sans-nom", "category": "direct_staff", "planned": 1000,
+              "spent": [{"amount": 1000, "date": "2026-12-31", "paid_on": "2027-01-05"}]}]}
+    ex = build_report(spec_of(tmp_path, STAFF_SPEC), op, iter(()), date(2027, 2, 1))["funding_plan"]["expenses"]
+    got = {ln["id"]: ln["retained"] for ln in ex["lines"]}
+    assert got == {"l-E1": Decimal("54000.00"), "l-DIR": Decimal("0.00"), "l-E2": Decimal("0.00"),
+                   "sans-nom": Decimal("1000.00")}
+    reasons = {x["line"]: x["reason"] for x in ex["excluded"]}
+    assert reasons["l-DIR"].startswith("salarié « DIR » non éligible : ")
+    assert reasons["l-E2"].startswith("salarié « E2 » non éligible : ")
+    assert ex["retained_direct_staff_costs"] == Decimal("55000.00")  # 54 000 + the unnamed line's 1 000
+    note = next(ln["note"] for ln in ex["lines"] if ln["id"] == "sans-nom")
+    assert "sans salarié désigné" in note
+
+
+def test_a_staff_line_names_a_member_of_the_staff(tmp_path):
+    lines = [{"id": "a", "category": "direct_staff", "staff": "X9", "planned": 10, "spent": []}]
+    with pytest.raises(RecordError) as e:
+        report(spec_of(tmp_path, FLAT), lines=lines)
+    assert "« X9 » n'est pas un salarié de « staff »" in str(e.value)
+    with pytest.raises(RecordError) as e:
+        report(spec_of(tmp_path, FLAT), lines=[{"id": "a", "category": "other_costs", "staff": "E1", "planned": 1}])
+    assert "seule une ligne de personnel" in str(e.value)
+
+
 def test_an_unknown_category_is_an_error_naming_the_known_ones(tmp_path):
     lines = [{"id": "a", "category": "loyer", "planned": 10, "spent": []}]
     with pytest.raises(RecordError) as e:

@@ -169,6 +169,26 @@ def test_a_value_label_of_no_value_is_an_error(tmp_path):
     assert "value_labels : « X » n'est pas une valeur de « sex »" in str(e.value)
 
 
+def test_a_share_of_all_divides_each_group_by_the_whole_denominator(tmp_path):
+    # 08:102 « le nombre et le taux de sorties dynamiques … détaillé ainsi »: each nature's rate over all exits
+    spec = spec_of(tmp_path, """\
+      - id: rsa_rate
+        label: Part des BRSA
+        numerator: count(participants where rsa)
+        denominator: count(participants)
+        numerator_label: BRSA
+        denominator_label: Salariés
+        by: [{value: sex, denominator: all}, sex]
+        source: "10-clauses-sociales.txt:132"
+    """)
+    ind = report(spec)["indicators"][0]
+    shares, own = (ind["breakdowns"][0]["rows"], ind["breakdowns"][1]["rows"])
+    assert [(g["key"], g["numerator"], g["denominator"]) for g in shares] == [("F", 1, 4), ("M", 1, 4), (None, 1, 4)]
+    assert [g["value"] for g in shares] == [Decimal("0.25"), Decimal("0.25"), Decimal("0.25")]
+    assert sum(g["value"] for g in shares) == ind["value"]
+    assert [(g["numerator"], g["denominator"]) for g in own] == [(1, 2), (1, 1), (1, 1)]
+
+
 def test_the_renderers_show_one_row_per_value(tmp_path):
     r = report(spec_of(tmp_path))
     text = render(r, "text")
@@ -188,6 +208,7 @@ def test_the_renderers_show_one_row_per_value(tmp_path):
     ("[sex, sex]", "« sex » est déjà une ventilation"),
     ("{value: sex, values: [F, X]}", "« X » n'est pas une valeur de sex"),
     ("{label: Sexe}", "clé « value » manquante"),
+    ("{value: sex, denominator: all}", "sur un taux seulement"),
     ("unknown_name", "unknown_name"),
 ])
 def test_a_bad_breakdown_is_a_positioned_error(tmp_path, by, message):

@@ -430,8 +430,8 @@ def clauses_cohort(rng: random.Random, at: date) -> list[dict]:
                     "contract_start": _iso(entry),
                     "market_type": ("works", "services", "works", "supplies")[i % 4],
                     "activity_nature": ("bâtiment", "propreté", "espaces verts")[i % 3],
-                    "insertion_modality": ("execution_clause", "execution_clause", "reserved_market",
-                                           "insertion_purchase", "social_consideration")[i % 5],
+                    "insertion_modality": ("execution_clause", "execution_clause", "other_modalities",
+                                           "other_modalities", "social_consideration")[i % 5],
                     "qpv_resident": i % 3 == 0,
                     "training_level": ("infra_3", "level_3", "level_3", "level_4", "level_5")[i % 5]})
         out.append(rec)

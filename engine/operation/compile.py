@@ -248,14 +248,16 @@ class _Compiler(FundingSections, ReportingSections):
                                "spec.breakdown", "ventilez selon un attribut ou une définition, ex. `by: sex`", p)
                 continue
             text = " ".join(e.text.split())
+            share = isinstance(it, Mapping) and it.get("denominator") == "all"
+            bid = f"{text}_share" if share else text  # a share of all beside the same breakdown by group
             declared = values
             if isinstance(it, Mapping) and it.get("values") is not None:
                 values = self._breakdown_values(it, p, t, declared, text)
-            if text in seen:
+            if bid in seen:
                 self.ctx.error(self.ctx.pos(holder, key), f"{p} : « {text} » est déjà une ventilation de cet "
                                "indicateur", "spec.breakdown", "retirez le doublon", p)
                 continue
-            seen.add(text)
+            seen.add(bid)
             labels: dict = {}
             attr = (self.ctx.fields.get("attributes") or {}).get(text)
             decl = getattr(attr, "decl", None)
@@ -277,12 +279,21 @@ class _Compiler(FundingSections, ReportingSections):
                                        "corrigez la valeur ou retirez-la", f"{p}.labels.{k0}")
                         continue
                     labels[k] = str(lab)
+            of_all = False
+            if isinstance(it, Mapping) and it.get("denominator") is not None:
+                den_mode = it.get("denominator")
+                if den_mode not in ("group", "all") or exprs[2] is None:
+                    self.ctx.error(self.ctx.pos(it, "denominator"), f"{p}.denominator : `group` (le dénominateur de "
+                                   "chaque groupe) ou `all` (celui de tout l'indicateur), sur un taux seulement",
+                                   "spec.breakdown", "écrivez `denominator: all` sur la ventilation d'un taux "
+                                   "(numerator/denominator)", p + ".denominator")
+                of_all = den_mode == "all"
             label = it.get("label") if isinstance(it, Mapping) else None
             if label is None:  # a bare name: the label of its attribute or definition, in French
                 decl = ((self.ctx.fields.get("attributes") or {}).get(text)
                         or (self.ctx.fields.get("definitions") or {}).get(text))
                 label = getattr(decl, "label", None)
-            out.append(Breakdown(text, label, e.compiled, text, values, labels))
+            out.append(Breakdown(bid, label, e.compiled, text, values, labels, of_all))
         return tuple(out)
 
     def _breakdown_values(self, it, p, t, declared: tuple, text: str) -> tuple:

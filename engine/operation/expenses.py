@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from engine.beneficiary.bind import BindError, parse_date
 from engine.operation.funding import ZERO, CostLine, EligibleCosts, eligible_costs, euros, money
+from engine.operation.record import _bad, _dec
 
 MAX_EXCLUDED_KEPT = 50  # expenses left out shown per report (all of them counted)
 
@@ -49,6 +51,7 @@ class ExpenseLine:
     planned: Decimal | None
     spent: tuple[Spent, ...] = ()
     category: str | None = None  # direct_staff | other_costs | a category of funding.eligible_costs | None
+    staff: str | None = None  # the staff member (``staff[].id``) a direct_staff line pays: the staff rules apply
 
 
 @dataclass
@@ -72,16 +75,18 @@ class ExpensesResult:
 
 
 def retained_expenses(lines: list[ExpenseLine], start: date | None, end: date | None, paid_by: date | None,
-                      at: date, require_paid: bool = True) -> ExpensesResult:
+                      at: date, require_paid: bool = True, ineligible_staff: dict | None = None) -> ExpensesResult:
     """The expenses retained on each line (see the module docstring). ``paid_by`` is the date the review was sent
-    (None: not sent yet, payments are judged at ``at``); ``require_paid`` False: the date paid is not a condition."""
+    (None: not sent yet, payments are judged at ``at``); ``require_paid`` False: the date paid is not a condition;
+    ``ineligible_staff`` maps a staff member whose cost the staff rules exclude (support function, allocation
+    below the minimum) to the reason: the lines that pay them retain nothing."""
     limit = (paid_by if paid_by is not None else at) if require_paid else None
     out = []
     for ln in lines:
         r = LineResult(ln)
         for s in ln.spent:
             r.spent += money(s.amount)
-            reason = _excluded_because(ln, s, start, end, limit, paid_by is not None, at)
+            reason = _excluded_because(ln, s, start, end, limit, paid_by is not None, at, ineligible_staff or {})
             if reason is None:
                 r.eligible += money(s.amount)
             else:
@@ -98,9 +103,11 @@ def retained_expenses(lines: list[ExpenseLine], start: date | None, end: date | 
 
 
 def _excluded_because(ln: ExpenseLine, s: Spent, start, end, limit: date | None, review_sent: bool,
-                      at: date) -> str | None:
+                      at: date, ineligible_staff: dict) -> str | None:
     if ln.planned is None or money(ln.planned) == ZERO:
         return "dépense non prévue au dossier de demande"
+    if ln.staff is not None and ln.staff in ineligible_staff:
+        return f"salarié « {ln.staff} » non éligible : {ineligible_staff[ln.staff]}"
     if s.date > at:
         return f"datée du {s.date:%d/%m/%Y}, après la date du rapport"
     if (start is not None and s.date < start) or (end is not None and s.date > end):
@@ -147,10 +154,18 @@ def expenses_dict(res: ExpensesResult, rule, source: str | None, share_rate: Dec
     for r in res.lines:
         row = {"id": r.line.id, "label": r.line.label, "planned": None if r.line.planned is None else money(r.line.planned),
                "spent": r.spent, "retained": r.retained}
+        notes = []
+        if r.line.staff is not None:
+            row["staff"] = r.line.staff
         if r.beyond_planned:
             row["beyond_planned"] = r.beyond_planned
-            row["note"] = (f"{euros(r.beyond_planned)} au-delà du montant prévu au dossier "
-                           f"({euros(money(r.line.planned))}) : non retenus")
+            notes.append(f"{euros(r.beyond_planned)} au-delà du montant prévu au dossier "
+                         f"({euros(money(r.line.planned))}) : non retenus")
+        if r.line.category == "direct_staff" and r.line.staff is None:
+            notes.append("ligne de personnel sans salarié désigné (« staff ») : les règles du personnel (fonctions "
+                         "support, taux d'affectation minimum) n'y sont pas vérifiées")
+        if notes:
+            row["note"] = " ; ".join(notes)
         rows.append(row)
         for s, reason in r.excluded:
             count += 1
@@ -184,3 +199,95 @@ def expenses_dict(res: ExpensesResult, rule, source: str | None, share_rate: Dec
     if rule.interpretation:
         d["interpretation"] = rule.interpretation
     return d
+
+
+# --------------------------------------------------------------------------------------------- the record, the report
+
+def expense_lines(raw) -> list[ExpenseLine] | None:
+    """``expenses`` of the operation record: the application's budget lines, each with its planned amount and the
+    expenses incurred on it (:mod:`engine.operation.expenses`); None when the record gives none."""
+    if raw is None:
+        return None
+    hint = ('[{"id": "personnel", "label": "Frais de personnel", "planned": 60000, '
+            '"spent": [{"amount": 14500, "date": "2026-03-31", "paid_on": "2026-04-05"}]}]')
+    if not isinstance(raw, list):
+        raise _bad("« expenses » doit être une liste de lignes de dépenses", "operation.expenses", hint)
+    out, seen = [], set()
+    for i, ln in enumerate(raw):
+        where = f"expenses[{i}]"
+        if not isinstance(ln, dict):
+            raise _bad(f"{where} : un objet {{id, label, planned, spent}} est attendu", "operation.expenses", hint)
+        lid = ln.get("id")
+        if not isinstance(lid, str) or not lid.strip():
+            raise _bad(f"{where}.id : l'identifiant de la ligne (un texte) est obligatoire", "operation.expenses", hint)
+        if lid in seen:
+            raise _bad(f"{where}.id : la ligne « {lid} » figure deux fois", "operation.expenses",
+                       "une ligne par poste du budget ; ses dépenses vont dans sa liste « spent »")
+        seen.add(lid)
+        planned = None if ln.get("planned") is None else _dec(ln["planned"], f"{where}.planned")
+        if planned is not None and planned < 0:
+            raise _bad(f"{where}.planned : un montant positif ou nul est attendu", "operation.expenses")
+        spent_raw = ln.get("spent") or []
+        if not isinstance(spent_raw, list):
+            raise _bad(f"{where}.spent : une liste de dépenses est attendue", "operation.expenses", hint)
+        spent = []
+        for j, x in enumerate(spent_raw):
+            w = f"{where}.spent[{j}]"
+            if not isinstance(x, dict) or x.get("amount") is None or x.get("date") is None:
+                raise _bad(f"{w} : une dépense a un montant (« amount ») et une date de réalisation (« date »)",
+                           "operation.expenses", '{"amount": 14500, "date": "2026-03-31", "paid_on": "2026-04-05"}')
+            amount = _dec(x["amount"], f"{w}.amount")
+            if amount < 0:
+                raise _bad(f"{w}.amount : un montant positif ou nul est attendu", "operation.expenses",
+                           "un avoir se déduit de la dépense qu'il corrige")
+            try:
+                d = parse_date(x["date"], f"{w}.date")
+                paid = None if x.get("paid_on") is None else parse_date(x["paid_on"], f"{w}.paid_on")
+            except BindError as e:
+                raise _bad(e.message, "operation.expenses") from None
+            ref = x.get("ref")
+            spent.append(Spent(amount, d, paid, ref if isinstance(ref, str) else None))
+        label = ln.get("label")
+        cat = ln.get("category")
+        if cat is not None and not (isinstance(cat, str) and cat.strip()):
+            raise _bad(f"{where}.category : le nom d'une catégorie est attendu (direct_staff, other_costs ou une "
+                       "catégorie de dépenses éligibles du dispositif)", "operation.expenses")
+        who = ln.get("staff")
+        if who is not None and not (isinstance(who, str) and who.strip()):
+            raise _bad(f"{where}.staff : l'identifiant d'un salarié de « staff » est attendu", "operation.expenses")
+        if who is not None and cat != "direct_staff":
+            raise _bad(f"{where}.staff : seule une ligne de personnel (« category »: « direct_staff ») paie un salarié",
+                       "operation.expenses")
+        out.append(ExpenseLine(lid, label if isinstance(label, str) else None, planned, tuple(spent), cat, who))
+    return out
+
+
+def expenses_of(fs, secs, operation: dict, env: dict, start, end, at, staff_res=None):
+    """Planned against incurred expenses (``funding.expenses`` and the record's ``expenses``), judged at the
+    transmission date of the review ``paid_by`` names (the report date while it is not sent); the totals become
+    ``planned_expenses``, ``spent_expenses`` and ``retained_expenses``. None when the spec or the record has none."""
+    lines = expense_lines(operation.get("expenses"))
+    if fs.expenses is None or lines is None:
+        return None, None
+    review = next((r for r in secs.reporting if r.id == fs.expenses.paid_by), None)
+    sent = env.get(review.submitted or "") if review is not None else None
+    sent = sent if isinstance(sent, date) and sent <= at else None
+    cats = {d.id: d.label for d in fs.eligible_costs}
+    for i, ln in enumerate(lines):
+        if ln.category is not None and ln.category not in ("direct_staff", "other_costs") and ln.category not in cats:
+            raise _bad(f"expenses[{i}].category : « {ln.category} » n'est ni direct_staff, ni other_costs, ni une "
+                       "catégorie de dépenses éligibles du dispositif", "operation.expenses",
+                       "catégories du dispositif : " + ", ".join(["direct_staff", "other_costs", *cats]))
+    checks = {c.member.id: c for c in (staff_res.checks if staff_res is not None else ())}
+    for i, ln in enumerate(lines):
+        if ln.staff is not None and ln.staff not in checks:
+            raise _bad(f"expenses[{i}].staff : « {ln.staff} » n'est pas un salarié de « staff »", "operation.expenses",
+                       "salariés de l'opération : " + (", ".join(checks) or "aucun (« staff » absent)"))
+    excluded_staff = {k: c.reason or "non éligible" for k, c in checks.items() if not c.eligible}
+    res = retained_expenses(lines, start if isinstance(start, date) else None, end if isinstance(end, date) else None,
+                            sent, at, require_paid=fs.expenses.paid_by is not None, ineligible_staff=excluded_staff)
+    base = retained_base(res, fs.flat_rates, cats)
+    env["planned_expenses"], env["spent_expenses"], env["retained_expenses"] = res.planned, res.spent, res.retained
+    if base is not None:
+        env["retained_eligible_costs"] = base.total
+    return res, base

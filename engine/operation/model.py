@@ -54,6 +54,7 @@ class Breakdown:
     text: str
     values: tuple = ()
     labels: Mapping[Any, str] = field(default_factory=dict)
+    of_all: bool = False  # a rate: each row's numerator over the whole indicator's denominator (a share of all)
 
 
 def grouped(a: "Aggregate", b: Breakdown) -> "Aggregate":

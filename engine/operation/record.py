@@ -21,7 +21,6 @@ from engine.expr.runtime import Unknown, add_duration, add_months, unknown
 from engine.files.inputs import InputTooLarge, MAX_OPERATION_BYTES, load_json_document, read_bounded, size_text
 from engine.operation.compile import rate_value
 from engine.beneficiary.bind import BindError, parse_date, value_converter
-from engine.operation.expenses import ExpenseLine, Spent
 
 _RESERVED = ("id", "spec", "staff", "financing", "events", "expenses")
 
@@ -110,59 +109,6 @@ def financing(raw) -> dict[str, Decimal] | None:
         raise _bad("« financing » doit être un objet {financeur: montant}", "operation.financing",
                    'par exemple {"departement": 27300, "ftj": 63700}')
     return {str(k): _dec(v, f"financing.{k}") for k, v in raw.items()}
-
-
-def expense_lines(raw) -> list[ExpenseLine] | None:
-    """``expenses`` of the operation record: the application's budget lines, each with its planned amount and the
-    expenses incurred on it (:mod:`engine.operation.expenses`); None when the record gives none."""
-    if raw is None:
-        return None
-    hint = ('[{"id": "personnel", "label": "Frais de personnel", "planned": 60000, '
-            '"spent": [{"amount": 14500, "date": "2026-03-31", "paid_on": "2026-04-05"}]}]')
-    if not isinstance(raw, list):
-        raise _bad("« expenses » doit être une liste de lignes de dépenses", "operation.expenses", hint)
-    out, seen = [], set()
-    for i, ln in enumerate(raw):
-        where = f"expenses[{i}]"
-        if not isinstance(ln, dict):
-            raise _bad(f"{where} : un objet {{id, label, planned, spent}} est attendu", "operation.expenses", hint)
-        lid = ln.get("id")
-        if not isinstance(lid, str) or not lid.strip():
-            raise _bad(f"{where}.id : l'identifiant de la ligne (un texte) est obligatoire", "operation.expenses", hint)
-        if lid in seen:
-            raise _bad(f"{where}.id : la ligne « {lid} » figure deux fois", "operation.expenses",
-                       "une ligne par poste du budget ; ses dépenses vont dans sa liste « spent »")
-        seen.add(lid)
-        planned = None if ln.get("planned") is None else _dec(ln["planned"], f"{where}.planned")
-        if planned is not None and planned < 0:
-            raise _bad(f"{where}.planned : un montant positif ou nul est attendu", "operation.expenses")
-        spent_raw = ln.get("spent") or []
-        if not isinstance(spent_raw, list):
-            raise _bad(f"{where}.spent : une liste de dépenses est attendue", "operation.expenses", hint)
-        spent = []
-        for j, x in enumerate(spent_raw):
-            w = f"{where}.spent[{j}]"
-            if not isinstance(x, dict) or x.get("amount") is None or x.get("date") is None:
-                raise _bad(f"{w} : une dépense a un montant (« amount ») et une date de réalisation (« date »)",
-                           "operation.expenses", '{"amount": 14500, "date": "2026-03-31", "paid_on": "2026-04-05"}')
-            amount = _dec(x["amount"], f"{w}.amount")
-            if amount < 0:
-                raise _bad(f"{w}.amount : un montant positif ou nul est attendu", "operation.expenses",
-                           "un avoir se déduit de la dépense qu'il corrige")
-            try:
-                d = parse_date(x["date"], f"{w}.date")
-                paid = None if x.get("paid_on") is None else parse_date(x["paid_on"], f"{w}.paid_on")
-            except BindError as e:
-                raise _bad(e.message, "operation.expenses") from None
-            ref = x.get("ref")
-            spent.append(Spent(amount, d, paid, ref if isinstance(ref, str) else None))
-        label = ln.get("label")
-        cat = ln.get("category")
-        if cat is not None and not (isinstance(cat, str) and cat.strip()):
-            raise _bad(f"{where}.category : le nom d'une catégorie est attendu (direct_staff, other_costs ou une "
-                       "catégorie de dépenses éligibles du dispositif)", "operation.expenses")
-        out.append(ExpenseLine(lid, label if isinstance(label, str) else None, planned, tuple(spent), cat))
-    return out
 
 
 def attribute_env(spec, raw: dict) -> dict:

@@ -28,12 +28,12 @@ from engine.spec.model import jsonish
 from engine.operation.compile import (BUILTIN_DATES, BUILTIN_INTEGERS, BUILTIN_NUMBERS, CohortExpr, FundingSpec,
                                       OperationSections, sections_of)
 from engine.operation.convention import check_convention
-from engine.operation.expenses import expenses_dict, retained_base, retained_expenses
+from engine.operation.expenses import expenses_dict, expenses_of
 from engine.operation.model import grouped
 from engine.operation.report_sections import (_all_ok, _check_row, _cohort_dict, _EvalFailure, _funding_dict,
                                               _missing, _payments_dict, _plan_dict, _status, _val,
                                               breakdown)
-from engine.operation.record import (_bad, _known, _num, _src, attribute_env, expense_lines, financing, load_operation,  # noqa: F401
+from engine.operation.record import (_bad, _known, _num, _src, attribute_env, financing, load_operation,  # noqa: F401
                         operation_events, recurring, staff_members, windows)
 from engine.expr.runtime import Unknown, add_duration, months_between, unknown
 from engine.beneficiary.evaluate import plan_for
@@ -144,7 +144,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     else:
         env["convention_months"] = unknown("convention_end")
     share_rate, share_note = _share_rate(fs.share, env, at)
-    spending, spending_base = _expenses(fs, secs, operation, env, start, end, at)
+    spending, spending_base = expenses_of(fs, secs, operation, env, start, end, at, staff_res)
     share_check = None
     share_amount = None
     if share_rate is not None:
@@ -456,31 +456,6 @@ def _min_allocation(fs, env):
         return fs.min_staff_allocation
     fund = env.get("fund")
     return fs.min_staff_allocation if not isinstance(fund, str) or fund in funds else None
-
-
-def _expenses(fs, secs, operation: dict, env: dict, start, end, at):
-    """Planned against incurred expenses (``funding.expenses`` and the record's ``expenses``), judged at the
-    transmission date of the review ``paid_by`` names (the report date while it is not sent); the totals become
-    ``planned_expenses``, ``spent_expenses`` and ``retained_expenses``. None when the spec or the record has none."""
-    lines = expense_lines(operation.get("expenses"))
-    if fs.expenses is None or lines is None:
-        return None, None
-    review = next((r for r in secs.reporting if r.id == fs.expenses.paid_by), None)
-    sent = env.get(review.submitted or "") if review is not None else None
-    sent = sent if isinstance(sent, date) and sent <= at else None
-    cats = {d.id: d.label for d in fs.eligible_costs}
-    for i, ln in enumerate(lines):
-        if ln.category is not None and ln.category not in ("direct_staff", "other_costs") and ln.category not in cats:
-            raise _bad(f"expenses[{i}].category : « {ln.category} » n'est ni direct_staff, ni other_costs, ni une "
-                       "catégorie de dépenses éligibles du dispositif", "operation.expenses",
-                       "catégories du dispositif : " + ", ".join(["direct_staff", "other_costs", *cats]))
-    res = retained_expenses(lines, start if isinstance(start, date) else None, end if isinstance(end, date) else None,
-                            sent, at, require_paid=fs.expenses.paid_by is not None)
-    base = retained_base(res, fs.flat_rates, cats)
-    env["planned_expenses"], env["spent_expenses"], env["retained_expenses"] = res.planned, res.spent, res.retained
-    if base is not None:
-        env["retained_eligible_costs"] = base.total
-    return res, base
 
 
 def _op_eval(expr, env, at):

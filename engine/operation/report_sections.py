@@ -216,9 +216,21 @@ def breakdown(ind, b, env: dict, results: dict, at) -> dict:
     unknown), when there are some. Each row is computed from the group's own aggregates, like the indicator."""
     exprs = [ce for ce in (ind.value, ind.numerator, ind.denominator) if ce is not None]
     per_agg = {a.key: results[grouped(a, b).key].value for ce in exprs for _ph, a in ce.aggregates}
-    met = {g for groups in per_agg.values() for g, acc in groups.items() if acc.n or acc.unknown}
+    counted = ([a.key for _ph, a in ind.numerator.aggregates] if b.of_all and ind.numerator is not None
+               else list(per_agg))  # a share of all: the groups of the numerator only
+    met = {g for k in counted for g, acc in per_agg[k].items() if acc.n or acc.unknown}
     others = sorted((g for g in met if g is not None and g not in b.values), key=lambda g: (str(type(g)), g))
     keys = list(b.values) + others + ([None] if None in met else [])
+    whole = None
+    if b.of_all and ind.denominator is not None:  # every row over the whole indicator's denominator
+        cenv = dict(env)
+        for ph, a in ind.denominator.aggregates:
+            cenv[ph] = results[a.key].value
+        try:
+            whole = (ind.denominator.rewritten.fn(cenv, at), sum(results[a.key].unknown
+                                                                   for _ph, a in ind.denominator.aggregates))
+        except Exception as e:  # noqa: BLE001 - as for the indicator
+            whole = (_EvalFailure(getattr(e, "message", None) or str(e)), 0)
     rows = []
     for g in keys:
         def ev(ce):
@@ -237,7 +249,7 @@ def breakdown(ind, b, env: dict, results: dict, at) -> dict:
         if ind.value is not None:
             v, unk = ev(ind.value)
         else:
-            (n, u1), (d, u2) = ev(ind.numerator), ev(ind.denominator)
+            (n, u1), (d, u2) = ev(ind.numerator), (whole if b.of_all else ev(ind.denominator))
             unk = u1 + u2
             row["numerator"], row["denominator"] = _val(n), _val(d)
             nn, dd = _num(n), _num(d)

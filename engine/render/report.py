@@ -163,7 +163,9 @@ def render_text(r: dict) -> str:
         if ex.get("retained_eligible_costs") is not None:
             w(f"    Assiette sur les dépenses retenues : personnel {euros(ex['retained_direct_staff_costs'])}"
               + "".join(f" + {f['label'] or f['id']} {euros(f['amount'])}" for f in ex["retained_flat_rates"])
-              + f" = {euros(ex['retained_eligible_costs'])}")
+              + f" = {euros(ex['retained_eligible_costs'])}"
+              + (f" (autres coûts retenus, couverts par le forfait : {euros(ex['retained_other_costs_covered'])})"
+                 if ex.get("retained_other_costs_covered") else ""))
         if ex.get("department_share_of_retained") is not None:
             w(f"    Part du Département sur ces dépenses : {euros(ex['department_share_of_retained'])}")
         for k in ("note", "so_far", "warning"):

@@ -176,7 +176,8 @@ FUNDING_PLAN = _obj({
     "expenses": _item({
         "label": _n(STR), "source": SOURCE, "paid_by": _n(STR), "payments_judged_at": _n(DATE),
         "lines": _arr(_item({"id": STR, "label": _n(STR), "planned": _n(MONEY), "spent": MONEY, "retained": MONEY,
-                             "beyond_planned": MONEY, "note": STR}, ("id", "planned", "spent", "retained"))),
+                             "beyond_planned": MONEY, "note": STR, "staff": STR},
+                            ("id", "planned", "spent", "retained"))),
         "planned": MONEY, "spent": MONEY, "retained": MONEY, "excluded_count": INT,
         "excluded": _arr(_item({"line": STR, "ref": _n(STR), "amount": MONEY, "date": DATE, "paid_on": _n(DATE),
                                 "reason": STR}, ("line", "amount", "date", "reason"))),
