@@ -225,8 +225,8 @@ def test_report_counts_a_participant_that_hits_a_bug_and_exits_3(programme, caps
 
     def plan(aggregates):  # the first aggregate's filter fails on the first participant
         rows = real_plan(aggregates)
-        key, func, where, value, acc = rows[0]
-        rows[0] = (key, func, _failing_once_on(1)(where or (lambda env, at: True)), value, acc)
+        key, func, where, value, by, acc = rows[0]
+        rows[0] = (key, func, _failing_once_on(1)(where or (lambda env, at: True)), value, by, acc)
         return rows
 
     monkeypatch.setattr(indicators, "_plan", plan)

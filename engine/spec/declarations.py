@@ -40,7 +40,7 @@ def _declare(ctx: Ctx, table: dict[str, Attribute], node, path: str, origin: str
                       "(avec values), list (avec items)", p)
             continue
         label = text_of(decl, "label") if isinstance(decl, Mapping) else None
-        vl = decl.get("value_labels") if isinstance(decl, Mapping) else None
+        vl = decl.get("value_labels") if isinstance(decl, Mapping) and not path.endswith("parameters") else None
         if isinstance(vl, Mapping):
             values = [str(v) for v in (decl.get("values") or ())]
             for k in vl:
