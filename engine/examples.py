@@ -132,15 +132,9 @@ def _item_key(x: dict) -> str:
     if k is None:
         k = x.get("rule")
     if k is None and "key" in x and "label" in x:
-        k = x["key"]
-        if k is None:
-            return "inconnu"
-        if k is True or k is False:
-            return "true" if k else "false"
-        if isinstance(k, date):
-            return k.isoformat()
-        if isinstance(k, Decimal):
-            return format(k.normalize(), "f")
+        from engine.operation.model import breakdown_key
+
+        return breakdown_key(x["key"])
     return None if k is None else str(k)
 
 

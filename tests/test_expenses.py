@@ -223,11 +223,18 @@ def test_an_unknown_category_is_an_error_naming_the_known_ones(tmp_path):
     ([{"id": "a", "spent": [{"amount": 5}]}], "expenses[0].spent[0] : une dépense a un montant"),
     ([{"id": "a", "spent": [{"amount": 5, "date": "2026-02-30"}]}], "la date « 2026-02-30 » n'existe pas"),
     ([{"id": "a", "spent": [{"amount": "cinq", "date": "2026-02-03"}]}], "expenses[0].spent[0].amount"),
+    (["personnel"], "expenses[0] : un objet {id, label, planned, spent} est attendu"),
+    ([{"id": "a", "spent": {"amount": 5}}], "expenses[0].spent : une liste de dépenses est attendue"),
+    ([{"id": "a", "spent": [{"amount": -5, "date": "2026-02-03"}]}], "expenses[0].spent[0].amount : un montant positif"),
+    ([{"id": "a", "spent": [{"amount": 5, "date": "2026-02-03", "paid_on": 20260210}]}], "expenses[0].spent[0].paid_on"),
+    ([{"id": "a", "category": 3}], "expenses[0].category : le nom d'une catégorie est attendu"),
+    ([{"id": "a", "category": "direct_staff", "staff": ""}], "expenses[0].staff : l'identifiant d'un salarié"),
 ])
 def test_a_bad_expenses_list_is_a_french_error(tmp_path, lines, message):
     with pytest.raises(RecordError) as e:
         report(spec_of(tmp_path), lines=lines)
     assert message in str(e.value)
+    assert e.value.diagnostic.code in ("operation.expenses", "operation.number") and e.value.diagnostic.hint
 
 
 def test_paid_by_must_name_a_review(tmp_path):

@@ -248,53 +248,61 @@ class _Compiler(FundingSections, ReportingSections):
                                "spec.breakdown", "ventilez selon un attribut ou une définition, ex. `by: sex`", p)
                 continue
             text = " ".join(e.text.split())
-            share = isinstance(it, Mapping) and it.get("denominator") == "all"
-            bid = f"{text}_share" if share else text  # a share of all beside the same breakdown by group
-            declared = values
-            if isinstance(it, Mapping) and it.get("values") is not None:
-                values = self._breakdown_values(it, p, t, declared, text)
+            of_all = self._breakdown_of_all(it, p, exprs[2] is not None)
+            bid = f"{text}_share" if of_all else text  # a share of all beside the same breakdown by group
             if bid in seen:
                 self.ctx.error(self.ctx.pos(holder, key), f"{p} : « {text} » est déjà une ventilation de cet "
                                "indicateur", "spec.breakdown", "retirez le doublon", p)
                 continue
             seen.add(bid)
-            labels: dict = {}
-            attr = (self.ctx.fields.get("attributes") or {}).get(text)
-            decl = getattr(attr, "decl", None)
-            if isinstance(decl, Mapping) and isinstance(decl.get("value_labels"), Mapping):
-                # the vocabulary's labels of an enum's values (value_labels:), unless the breakdown gives its own
-                labels.update({str(k): str(v) for k, v in decl["value_labels"].items()})
-            if isinstance(it, Mapping) and it.get("labels") is not None:
-                given = it.get("labels")
-                if not isinstance(given, Mapping):
-                    self.ctx.error(self.ctx.pos(it, "labels"), f"{p}.labels : une table valeur -> libellé est attendue",
-                                   "spec.breakdown", "écrivez `labels: {F: Femmes, M: Hommes}`", p + ".labels")
-                    given = {}
-                for k0, lab in given.items():
-                    k = _label_key(k0, t)
-                    if (declared and k not in declared) or k is None:
-                        shown = ", ".join("true" if v is True else "false" if v is False else str(v) for v in declared)
-                        self.ctx.error(self.ctx.pos(given, k0, of_key=True), f"{p}.labels : « {k0} » n'est pas une "
-                                       f"valeur de {text}" + (f" ({shown})" if shown else ""), "spec.breakdown",
-                                       "corrigez la valeur ou retirez-la", f"{p}.labels.{k0}")
-                        continue
-                    labels[k] = str(lab)
-            of_all = False
-            if isinstance(it, Mapping) and it.get("denominator") is not None:
-                den_mode = it.get("denominator")
-                if den_mode not in ("group", "all") or exprs[2] is None:
-                    self.ctx.error(self.ctx.pos(it, "denominator"), f"{p}.denominator : `group` (le dénominateur de "
-                                   "chaque groupe) ou `all` (celui de tout l'indicateur), sur un taux seulement",
-                                   "spec.breakdown", "écrivez `denominator: all` sur la ventilation d'un taux "
-                                   "(numerator/denominator)", p + ".denominator")
-                of_all = den_mode == "all"
+            declared = values
+            if isinstance(it, Mapping) and it.get("values") is not None:
+                values = self._breakdown_values(it, p, t, declared, text)
+            decl = ((self.ctx.fields.get("attributes") or {}).get(text)
+                    or (self.ctx.fields.get("definitions") or {}).get(text))
+            labels = self._breakdown_labels(it, p, t, declared, text, getattr(decl, "decl", None))
             label = it.get("label") if isinstance(it, Mapping) else None
-            if label is None:  # a bare name: the label of its attribute or definition, in French
-                decl = ((self.ctx.fields.get("attributes") or {}).get(text)
-                        or (self.ctx.fields.get("definitions") or {}).get(text))
+            if label is None:  # the label of its attribute or definition, in French
                 label = getattr(decl, "label", None)
             out.append(Breakdown(bid, label, e.compiled, text, values, labels, of_all))
         return tuple(out)
+
+    def _breakdown_of_all(self, it, p, is_rate: bool) -> bool:
+        """``denominator:`` of a breakdown: `group` (the default: each group's own denominator) or `all` (the whole
+        indicator's: each value's share of all), on a rate only."""
+        mode = it.get("denominator") if isinstance(it, Mapping) else None
+        if mode is None:
+            return False
+        if mode not in ("group", "all") or not is_rate:
+            self.ctx.error(self.ctx.pos(it, "denominator"), f"{p}.denominator : `group` (le dénominateur de "
+                           "chaque groupe) ou `all` (celui de tout l'indicateur), sur un taux seulement",
+                           "spec.breakdown", "écrivez `denominator: all` sur la ventilation d'un taux "
+                           "(numerator/denominator)", p + ".denominator")
+        return mode == "all"
+
+    def _breakdown_labels(self, it, p, t, declared: tuple, text: str, decl) -> dict:
+        """The French label of some values: the vocabulary's `value_labels:` of an enum attribute, then the
+        breakdown's own `labels:` (a key that is not one of the declared values is an error)."""
+        labels: dict = {}
+        if isinstance(decl, Mapping) and isinstance(decl.get("value_labels"), Mapping):
+            labels.update({str(k): str(v) for k, v in decl["value_labels"].items()})
+        given = it.get("labels") if isinstance(it, Mapping) else None
+        if given is None:
+            return labels
+        if not isinstance(given, Mapping):
+            self.ctx.error(self.ctx.pos(it, "labels"), f"{p}.labels : une table valeur -> libellé est attendue",
+                           "spec.breakdown", "écrivez `labels: {F: Femmes, M: Hommes}`", p + ".labels")
+            return labels
+        for k0, lab in given.items():
+            k = _label_key(k0, t)
+            if k is None or (declared and k not in declared):
+                shown = ", ".join("true" if v is True else "false" if v is False else str(v) for v in declared)
+                self.ctx.error(self.ctx.pos(given, k0, of_key=True), f"{p}.labels : « {k0} » n'est pas une "
+                               f"valeur de {text}" + (f" ({shown})" if shown else ""), "spec.breakdown",
+                               "corrigez la valeur ou retirez-la", f"{p}.labels.{k0}")
+                continue
+            labels[k] = str(lab)
+        return labels
 
     def _breakdown_values(self, it, p, t, declared: tuple, text: str) -> tuple:
         """``values:`` of a breakdown: the rows shown first, in this order (e.g. only the dynamic exits among the

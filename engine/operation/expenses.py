@@ -81,12 +81,13 @@ def retained_expenses(lines: list[ExpenseLine], start: date | None, end: date | 
     ``ineligible_staff`` maps a staff member whose cost the staff rules exclude (support function, allocation
     below the minimum) to the reason: the lines that pay them retain nothing."""
     limit = (paid_by if paid_by is not None else at) if require_paid else None
+    ineligible_staff = ineligible_staff or {}
     out = []
     for ln in lines:
         r = LineResult(ln)
         for s in ln.spent:
             r.spent += money(s.amount)
-            reason = _excluded_because(ln, s, start, end, limit, paid_by is not None, at, ineligible_staff or {})
+            reason = _excluded_because(ln, s, start, end, limit, paid_by is not None, at, ineligible_staff)
             if reason is None:
                 r.eligible += money(s.amount)
             else:
@@ -226,7 +227,8 @@ def expense_lines(raw) -> list[ExpenseLine] | None:
         seen.add(lid)
         planned = None if ln.get("planned") is None else _dec(ln["planned"], f"{where}.planned")
         if planned is not None and planned < 0:
-            raise _bad(f"{where}.planned : un montant positif ou nul est attendu", "operation.expenses")
+            raise _bad(f"{where}.planned : un montant positif ou nul est attendu", "operation.expenses",
+                       "le montant prévu au dossier de demande pour cette ligne, ex. 60000")
         spent_raw = ln.get("spent") or []
         if not isinstance(spent_raw, list):
             raise _bad(f"{where}.spent : une liste de dépenses est attendue", "operation.expenses", hint)
@@ -244,20 +246,21 @@ def expense_lines(raw) -> list[ExpenseLine] | None:
                 d = parse_date(x["date"], f"{w}.date")
                 paid = None if x.get("paid_on") is None else parse_date(x["paid_on"], f"{w}.paid_on")
             except BindError as e:
-                raise _bad(e.message, "operation.expenses") from None
+                raise _bad(e.message, "operation.expenses", "une date AAAA-MM-JJ, ex. \"2026-03-31\"") from None
             ref = x.get("ref")
             spent.append(Spent(amount, d, paid, ref if isinstance(ref, str) else None))
         label = ln.get("label")
         cat = ln.get("category")
         if cat is not None and not (isinstance(cat, str) and cat.strip()):
-            raise _bad(f"{where}.category : le nom d'une catégorie est attendu (direct_staff, other_costs ou une "
-                       "catégorie de dépenses éligibles du dispositif)", "operation.expenses")
+            raise _bad(f"{where}.category : le nom d'une catégorie est attendu", "operation.expenses",
+                       "direct_staff, other_costs ou une catégorie de dépenses éligibles du dispositif")
         who = ln.get("staff")
         if who is not None and not (isinstance(who, str) and who.strip()):
-            raise _bad(f"{where}.staff : l'identifiant d'un salarié de « staff » est attendu", "operation.expenses")
+            raise _bad(f"{where}.staff : l'identifiant d'un salarié de « staff » est attendu", "operation.expenses",
+                       'ex. "staff": "E1" (le champ « id » du salarié dans « staff »)')
         if who is not None and cat != "direct_staff":
             raise _bad(f"{where}.staff : seule une ligne de personnel (« category »: « direct_staff ») paie un salarié",
-                       "operation.expenses")
+                       "operation.expenses", 'écrivez "category": "direct_staff", ou retirez « staff »')
         out.append(ExpenseLine(lid, label if isinstance(label, str) else None, planned, tuple(spent), cat, who))
     return out
 
@@ -265,7 +268,9 @@ def expense_lines(raw) -> list[ExpenseLine] | None:
 def expenses_of(fs, secs, operation: dict, env: dict, start, end, at, staff_res=None):
     """Planned against incurred expenses (``funding.expenses`` and the record's ``expenses``), judged at the
     transmission date of the review ``paid_by`` names (the report date while it is not sent); the totals become
-    ``planned_expenses``, ``spent_expenses`` and ``retained_expenses``. None when the spec or the record has none."""
+    ``planned_expenses``, ``spent_expenses``, ``retained_expenses`` (and ``retained_eligible_costs`` when the lines
+    give their category). Returns ``(result, rebuilt base or None)``; ``(None, None)`` when the spec or the record
+    has no expenses."""
     lines = expense_lines(operation.get("expenses"))
     if fs.expenses is None or lines is None:
         return None, None

@@ -5,6 +5,7 @@ specs/README.md ("Operations and cohorts")."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -55,6 +56,26 @@ class Breakdown:
     values: tuple = ()
     labels: Mapping[Any, str] = field(default_factory=dict)
     of_all: bool = False  # a rate: each row's numerator over the whole indicator's denominator (a share of all)
+
+
+def breakdown_key(k) -> str:
+    """A breakdown value as a name (a row id ``employees.sex=F``, an example's path ``rows.true``): JSON's
+    spelling (``true``/``false``, an ISO date, a plain decimal), « inconnu » for unknown values."""
+    if k is None:
+        return "inconnu"
+    if k is True or k is False:
+        return "true" if k else "false"
+    if isinstance(k, date):
+        return k.isoformat()
+    if isinstance(k, Decimal):
+        return format(k.normalize(), "f")
+    return str(k)
+
+
+def grouped_exprs(ind: "Indicator", b: Breakdown) -> list:
+    """The cohort expressions of ``ind`` computed per group of ``b``: its value, or its numerator and, unless each
+    row divides by the whole indicator's denominator (``denominator: all``), its denominator."""
+    return [ce for ce in (ind.value, ind.numerator, None if b.of_all else ind.denominator) if ce is not None]
 
 
 def grouped(a: "Aggregate", b: Breakdown) -> "Aggregate":

@@ -67,7 +67,8 @@ def _dec(v, what: str) -> Decimal:
     elif isinstance(v, str):
         r = rate_value(v)
     if r is None or not r.is_finite():
-        raise _bad(f"{what} : un nombre est attendu, pas {v!r}", "operation.number")
+        raise _bad(f"{what} : un nombre est attendu, pas {v!r}", "operation.number",
+                   'un nombre JSON ou un texte de nombre : 14500, "14500.00", 0.5 ou "50%"')
     return r
 
 

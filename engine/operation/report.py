@@ -29,10 +29,10 @@ from engine.operation.compile import (BUILTIN_DATES, BUILTIN_INTEGERS, BUILTIN_N
                                       OperationSections, sections_of)
 from engine.operation.convention import check_convention
 from engine.operation.expenses import expenses_dict, expenses_of
-from engine.operation.model import grouped
+from engine.operation.model import grouped, grouped_exprs
 from engine.operation.report_sections import (_all_ok, _check_row, _cohort_dict, _EvalFailure, _funding_dict,
                                               _missing, _payments_dict, _plan_dict, _status, _val,
-                                              breakdown)
+                                              breakdown, evaluate_cohort, rate_of)
 from engine.operation.record import (_bad, _known, _num, _src, attribute_env, financing, load_operation,  # noqa: F401
                         operation_events, recurring, staff_members, windows)
 from engine.expr.runtime import Unknown, add_duration, months_between, unknown
@@ -181,8 +181,8 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     # ---- the cohort, in one pass
     exprs = _cohort_exprs(secs)
     aggs = [a for ce in exprs for _ph, a in ce.aggregates]
-    aggs += [grouped(a, b) for ind in secs.indicators for b in ind.by
-             for ce in (ind.value, ind.numerator, ind.denominator) if ce is not None for _ph, a in ce.aggregates]
+    aggs += [grouped(a, b) for ind in secs.indicators for b in ind.by for ce in grouped_exprs(ind, b)
+             for _ph, a in ce.aggregates]
     # participants are checked against this operation's convention (its dates, else the spec's)
     bounds = (start if isinstance(start, date) else None, end if isinstance(end, date) else None)
     pbind = participant_binder(binder, aggs, pvals, spec=spec, at=at, params=params, bounds=bounds)
@@ -194,16 +194,7 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
     unknowns = {k: r.unknown for k, r in cohort.aggregates.items()}
 
     def ev(ce: CohortExpr | None):
-        if ce is None:
-            return None, 0
-        cenv = dict(env)
-        for ph, a in ce.aggregates:
-            cenv[ph] = aggvals[a.key]
-        unk = sum(unknowns[a.key] for _ph, a in ce.aggregates)
-        try:
-            return ce.rewritten.fn(cenv, at), unk
-        except Exception as e:  # noqa: BLE001 - an evaluation error (division by zero...) makes the value unknown
-            return _EvalFailure(getattr(e, "message", None) or str(e)), unk
+        return (None, 0) if ce is None else evaluate_cohort(ce, env, at, aggvals, unknowns)
 
     def check(ce: CohortExpr | None):
         """A condition over the cohort, decided only if the participants whose filter is unknown (a birth date
@@ -229,9 +220,8 @@ def build_report(spec, operation: dict, items: Iterable[tuple[int, Any]], at: da
             unk = u1 + u2
             row["numerator"], row["denominator"] = _val(n), _val(d)
             row["numerator_label"], row["denominator_label"] = ind.numerator_label, ind.denominator_label
-            nn, dd = _num(n), _num(d)
-            v = F.ratio(nn, dd) if nn is not None and dd not in (None, 0) else unknown()
-            if dd == 0:
+            v = rate_of(n, d)
+            if _num(d) == 0:
                 row["note"] = "dénominateur nul"
         row["value"] = _val(v)
         miss = sorted(set(_missing(v, *((n, d) if ind.value is None else ())))

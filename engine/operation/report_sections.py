@@ -12,9 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from engine.expr.runtime import Unknown, unknown
+from engine.fr import fr_date
 from engine.operation import funding as F
 from engine.operation.indicators import Acc
-from engine.operation.model import grouped
+from engine.operation.model import grouped, grouped_exprs
 from engine.operation.record import _num, _src
 
 
@@ -210,50 +211,53 @@ def _payments_dict(schedule, secs, missing=None, invalid=None) -> dict:
             "total": schedule.total, "due_at": schedule.due_at}
 
 
+def evaluate_cohort(ce, env: dict, at, values, unknowns) -> tuple:
+    """A cohort expression with each aggregate's value (``values`` by aggregate key), and the number of participants
+    its aggregates left out as unknown (``unknowns`` by key); an evaluation error (division by zero...) makes the
+    value an :class:`_EvalFailure`, so one bad figure does not stop the report."""
+    cenv = dict(env)
+    for ph, a in ce.aggregates:
+        cenv[ph] = values[a.key]
+    unk = sum(unknowns[a.key] for _ph, a in ce.aggregates)
+    try:
+        return ce.rewritten.fn(cenv, at), unk
+    except Exception as e:  # noqa: BLE001 - EvaluationError, DynamicTypeError, ArithmeticError...
+        return _EvalFailure(getattr(e, "message", None) or str(e)), unk
+
+
+def rate_of(n, d):
+    """numerator / denominator of a rate indicator, unknown when either is unknown or the denominator is 0."""
+    nn, dd = _num(n), _num(d)
+    return F.ratio(nn, dd) if nn is not None and dd not in (None, 0) else unknown()
+
+
 def breakdown(ind, b, env: dict, results: dict, at) -> dict:
     """The indicator ``ind`` again for each value of the breakdown ``b``: the declared values in their order (listed
     even when nobody has them), then the others met in the cohort, then « inconnu » (participants whose value is
     unknown), when there are some. Each row is computed from the group's own aggregates, like the indicator."""
-    exprs = [ce for ce in (ind.value, ind.numerator, ind.denominator) if ce is not None]
+    exprs = grouped_exprs(ind, b)
     per_agg = {a.key: results[grouped(a, b).key].value for ce in exprs for _ph, a in ce.aggregates}
-    counted = ([a.key for _ph, a in ind.numerator.aggregates] if b.of_all and ind.numerator is not None
-               else list(per_agg))  # a share of all: the groups of the numerator only
-    met = {g for k in counted for g, acc in per_agg[k].items() if acc.n or acc.unknown}
+    met = {g for groups in per_agg.values() for g, acc in groups.items() if acc.n or acc.unknown}
     others = sorted((g for g in met if g is not None and g not in b.values), key=lambda g: (str(type(g)), g))
     keys = list(b.values) + others + ([None] if None in met else [])
     whole = None
     if b.of_all and ind.denominator is not None:  # every row over the whole indicator's denominator
-        cenv = dict(env)
-        for ph, a in ind.denominator.aggregates:
-            cenv[ph] = results[a.key].value
-        try:
-            whole = (ind.denominator.rewritten.fn(cenv, at), sum(results[a.key].unknown
-                                                                   for _ph, a in ind.denominator.aggregates))
-        except Exception as e:  # noqa: BLE001 - as for the indicator
-            whole = (_EvalFailure(getattr(e, "message", None) or str(e)), 0)
+        whole = evaluate_cohort(ind.denominator, env, at, {k: r.value for k, r in results.items()},
+                                {k: r.unknown for k, r in results.items()})
+    funcs = {a.key: a.func for ce in exprs for _ph, a in ce.aggregates}
     rows = []
     for g in keys:
-        def ev(ce):
-            cenv = dict(env)
-            unk = 0
-            for ph, a in ce.aggregates:
-                acc = per_agg[a.key].get(g)
-                cenv[ph] = acc.value() if acc is not None else Acc(a.func).value()
-                unk += acc.unknown if acc is not None else 0
-            try:
-                return ce.rewritten.fn(cenv, at), unk
-            except Exception as e:  # noqa: BLE001 - as for the indicator: an evaluation error makes it unknown
-                return _EvalFailure(getattr(e, "message", None) or str(e)), unk
-
+        accs = {k: per_agg[k].get(g) or Acc(f) for k, f in funcs.items()}  # a group nobody is in: empty
+        vals, unks = {k: acc.value() for k, acc in accs.items()}, {k: acc.unknown for k, acc in accs.items()}
         row: dict[str, Any] = {"key": g, "label": _group_label(b, g)}
         if ind.value is not None:
-            v, unk = ev(ind.value)
+            v, unk = evaluate_cohort(ind.value, env, at, vals, unks)
         else:
-            (n, u1), (d, u2) = ev(ind.numerator), (whole if b.of_all else ev(ind.denominator))
+            (n, u1) = evaluate_cohort(ind.numerator, env, at, vals, unks)
+            (d, u2) = whole if b.of_all else evaluate_cohort(ind.denominator, env, at, vals, unks)
             unk = u1 + u2
             row["numerator"], row["denominator"] = _val(n), _val(d)
-            nn, dd = _num(n), _num(d)
-            v = F.ratio(nn, dd) if nn is not None and dd not in (None, 0) else unknown()
+            v = rate_of(n, d)
         row["value"] = _val(v)
         if unk:
             row["unknown"] = unk
@@ -269,7 +273,7 @@ def _group_label(b, g) -> str:
     if g is True or g is False:
         return "oui" if g else "non"
     if isinstance(g, date):
-        return g.strftime("%d/%m/%Y")
+        return fr_date(g)
     if isinstance(g, Decimal):
         return format(g.normalize(), "f").replace(".", ",")
     return str(g)

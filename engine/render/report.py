@@ -14,6 +14,7 @@ from engine.escape import csv_cell, md_cell, text_safe
 from engine.fr import fr_date, fr_money, fr_number, fr_percent
 from engine.render.spreadsheet import STANDARD, Dialect, write_table
 from engine.operation.funding import euros, pct
+from engine.operation.model import breakdown_key
 
 STATUS_FR = {"passed": "conforme", "failed": "NON CONFORME", "unknown": "indéterminé", "due": "exigible",
               "scheduled": "à venir", "awaiting_review": "en attente du bilan", "review_late": "bilan en retard",
@@ -372,19 +373,6 @@ def _cell(v, money: bool = False, kind: str | None = None, unit: str | None = No
     return str(v)
 
 
-def _key_text(k) -> str:
-    """A breakdown value in a row id (``employees.sex=F``): JSON's spelling, « inconnu » for unknown."""
-    if k is None:
-        return "inconnu"
-    if k is True or k is False:
-        return "true" if k else "false"
-    if isinstance(k, date):
-        return k.isoformat()
-    if isinstance(k, Decimal):
-        return format(k.normalize(), "f")
-    return str(k)
-
-
 def flat_rows(r: dict) -> list[tuple]:
     """(section, id, label, value, status, source, severity) for every figure of the report; ``severity`` is
     ``warning`` for a reporting item whose status stands but that the text wants signalled (a maximum exceeded
@@ -444,7 +432,7 @@ def flat_rows(r: dict) -> list[tuple]:
                      x["source"]))
         for b in x.get("breakdowns") or ():  # one row per value: « Salariés — Sexe : F »
             for g in b["rows"]:
-                rows.append(("indicator", f"{x['id']}.{b['id']}={_key_text(g['key'])}",
+                rows.append(("indicator", f"{x['id']}.{b['id']}={breakdown_key(g['key'])}",
                              f"{x['label'] or x['id']} — {b['label'] or b['by']} : {g['label']}",
                              _cell(g["value"], kind=rate, unit=x.get("unit")), None, x["source"]))
     for p in r["funding"]["parts"]:
